@@ -1,0 +1,63 @@
+"""How much hybrid retrieval adds to the dense-only search path, as a ratio in one run.
+
+    .venv/bin/python bench/hybrid_overhead.py ../shared/bench/scifact [--repeats 3]
+
+Loads a BEIR collection into a temporary Commons (embedding cache), then times the whole
+search service (retrieval, fusion, grouping, hydration; snippets on) for every judged query
+in dense and in hybrid mode, interleaved; query vectors are cached first so both modes pay the
+same encoding cost (none). Prints medians, p95 and the hybrid/dense ratio.
+"""
+
+import argparse
+import os
+import statistics
+import time
+from pathlib import Path
+
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+
+from commons.cli import default_embedding_cache  # noqa: E402
+from commons.db import db  # noqa: E402
+from commons.search_index import search_index  # noqa: E402
+from commons.services import evaluation  # noqa: E402
+from commons.services.search import search  # noqa: E402
+from indexer import SentenceTransformerEmbedder  # noqa: E402
+from indexer.embedding_cache import CachingEmbedder  # noqa: E402
+
+
+def p95(values: list[float]) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(0.95 * len(ordered)))]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("collection", type=Path)
+    parser.add_argument("--repeats", type=int, default=3)
+    args = parser.parse_args()
+    collection = evaluation.read_collection(args.collection, "test")
+    embedder = CachingEmbedder(SentenceTransformerEmbedder(), default_embedding_cache())
+    timings: dict[str, list[float]] = {"dense": [], "hybrid": []}
+    with evaluation.temporary_commons(embedder) as app:
+        evaluation.load_into(app, collection, embedder)
+        questions = [collection.queries[q] for q in collection.qrels]
+        state = search_index.state
+        for question in questions:
+            state.encode_query(question)
+        search(db.session, state, questions[0], mode="hybrid")
+        for _ in range(args.repeats):
+            for question in questions:
+                for mode in ("dense", "hybrid"):
+                    start = time.perf_counter()
+                    search(db.session, state, question, mode=mode)
+                    timings[mode].append(time.perf_counter() - start)
+    dense, hybrid = statistics.median(timings["dense"]), statistics.median(timings["hybrid"])
+    print(f"{'mode':<8}{'median ms':>12}{'p95 ms':>10}")
+    for mode, values in timings.items():
+        print(f"{mode:<8}{statistics.median(values) * 1000:>12.2f}{p95(values) * 1000:>10.2f}")
+    print(f"hybrid/dense median ratio: {hybrid / dense:.3f} (search path without query encoding)")
+    embedder.close()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,30 @@
+"""Friendly error pages."""
+
+from flask import Flask, render_template
+from werkzeug.exceptions import HTTPException
+
+from commons.errors import NotFound
+
+TITLES = {
+    400: "That request didn't make sense",
+    404: "We couldn't find that page",
+    405: "That isn't allowed here",
+    413: "That was too large",
+    500: "Something went wrong on our side",
+}
+
+
+def init_app(app: Flask) -> None:
+    @app.errorhandler(HTTPException)
+    def http_error(error: HTTPException):  # type: ignore[no-untyped-def]
+        code = error.code or 500
+        return render_template("error.html", code=code, title=TITLES.get(code, error.name)), code
+
+    @app.errorhandler(NotFound)
+    def not_found(error: NotFound):  # type: ignore[no-untyped-def]
+        return render_template("error.html", code=404, title=TITLES[404], detail=str(error)), 404
+
+    @app.errorhandler(Exception)
+    def server_error(error: Exception):  # type: ignore[no-untyped-def]
+        app.logger.exception("unhandled error", exc_info=error)
+        return render_template("error.html", code=500, title=TITLES[500]), 500

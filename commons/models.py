@@ -1,0 +1,155 @@
+"""Database models: schools, case studies, their revisions and passages, the change log."""
+
+from datetime import date, datetime, timezone
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    Date,
+    DateTime,
+    Float,
+    ForeignKey,
+    Integer,
+    LargeBinary,
+    MetaData,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+
+NAMING_CONVENTION = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+LICENCE = "CC-BY-4.0"
+
+
+def utcnow() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING_CONVENTION)
+
+
+class School(Base):
+    """A school's context, keyed by its URN, with GIAS field names noted beside each column."""
+
+    __tablename__ = "schools"
+
+    urn: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    name: Mapped[str] = mapped_column(String(200))  # EstablishmentName
+    establishment_type: Mapped[str] = mapped_column(String(120))  # TypeOfEstablishment (name)
+    type_group: Mapped[str | None] = mapped_column(String(120))  # EstablishmentTypeGroup (name)
+    phase: Mapped[str] = mapped_column(String(60))  # PhaseOfEducation (name)
+    low_age: Mapped[int | None] = mapped_column(Integer)  # StatutoryLowAge
+    high_age: Mapped[int | None] = mapped_column(Integer)  # StatutoryHighAge
+    region: Mapped[str | None] = mapped_column(String(60))  # GOR (name)
+    local_authority: Mapped[str | None] = mapped_column(String(120))  # LA (name)
+    town: Mapped[str | None] = mapped_column(String(120))  # Town
+    postcode: Mapped[str | None] = mapped_column(String(12))  # Postcode
+    urban_rural: Mapped[str | None] = mapped_column(String(120))  # UrbanRural (name)
+    pupils: Mapped[int | None] = mapped_column(Integer)  # NumberOfPupils
+    fsm_pct: Mapped[float | None] = mapped_column(Float)  # PercentageFSM
+    sen_pct: Mapped[float | None] = mapped_column(Float)  # school census, not in GIAS
+    eal_pct: Mapped[float | None] = mapped_column(Float)  # school census, not in GIAS
+    primary_sen_need: Mapped[str | None] = mapped_column(String(120))  # SEN1 (name)
+    trust: Mapped[str | None] = mapped_column(String(200))  # Trusts (name)
+    ofsted_rating: Mapped[str | None] = mapped_column(String(60))  # OfstedRating (name), legacy
+    ofsted_last_inspection: Mapped[date | None] = mapped_column(Date)  # OfstedLastInsp
+    is_fictional: Mapped[bool] = mapped_column(Boolean, default=False)
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+    case_studies: Mapped[list["CaseStudy"]] = relationship(back_populates="school")
+
+
+class CaseStudy(Base):
+    """A write-up of improvement work; its text lives in revisions, its search data in passages."""
+
+    __tablename__ = "case_studies"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    slug: Mapped[str] = mapped_column(String(120), unique=True)
+    school_urn: Mapped[int] = mapped_column(ForeignKey("schools.urn"), index=True)
+    title: Mapped[str] = mapped_column(String(300))
+    summary: Mapped[str] = mapped_column(Text)
+    topics: Mapped[list[str]] = mapped_column(JSON, default=list)
+    start_year: Mapped[int] = mapped_column(Integer)
+    end_year: Mapped[int] = mapped_column(Integer)
+    evidence_strength: Mapped[str] = mapped_column(String(40))
+    authors: Mapped[list[dict[str, str]]] = mapped_column(JSON, default=list)
+    status: Mapped[str] = mapped_column(String(20), default="published", index=True)
+    licence: Mapped[str] = mapped_column(String(40), default=LICENCE)
+    school_snapshot: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    published_on: Mapped[date | None] = mapped_column(Date)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+    school: Mapped[School] = relationship(back_populates="case_studies")
+    revisions: Mapped[list["Revision"]] = relationship(
+        back_populates="case_study", order_by="Revision.number"
+    )
+    passages: Mapped[list["Passage"]] = relationship(
+        back_populates="case_study", order_by="Passage.position"
+    )
+
+
+class Revision(Base):
+    """One published version of a case study, kept for ever."""
+
+    __tablename__ = "revisions"
+    __table_args__ = (UniqueConstraint("case_study_id", "number"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    case_study_id: Mapped[int] = mapped_column(ForeignKey("case_studies.id"), index=True)
+    number: Mapped[int] = mapped_column(Integer)
+    title: Mapped[str] = mapped_column(String(300))
+    summary: Mapped[str] = mapped_column(Text)
+    front_matter: Mapped[dict[str, Any]] = mapped_column(JSON)
+    sections: Mapped[dict[str, str]] = mapped_column(JSON)
+    source: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+    case_study: Mapped[CaseStudy] = relationship(back_populates="revisions")
+
+
+class Passage(Base):
+    """A searchable chunk of the current published revision, with its stored embedding.
+
+    Passage ids are the ids in the vector index; they are never reused.
+    """
+
+    __tablename__ = "passages"
+    __table_args__ = {"sqlite_autoincrement": True}
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    case_study_id: Mapped[int] = mapped_column(ForeignKey("case_studies.id"), index=True)
+    revision_id: Mapped[int] = mapped_column(ForeignKey("revisions.id"))
+    section: Mapped[str] = mapped_column(String(60))
+    heading: Mapped[str] = mapped_column(String(120))
+    position: Mapped[int] = mapped_column(Integer)
+    markdown: Mapped[str] = mapped_column(Text)
+    text: Mapped[str] = mapped_column(Text)
+    embedding: Mapped[bytes] = mapped_column(LargeBinary)
+    embedding_model: Mapped[str] = mapped_column(String(200))
+
+    case_study: Mapped[CaseStudy] = relationship(back_populates="passages")
+
+
+class Change(Base):
+    """The ordered change log of searchable content (see DESIGN.md §3)."""
+
+    __tablename__ = "changes"
+    __table_args__ = {"sqlite_autoincrement": True}
+
+    seq: Mapped[int] = mapped_column(Integer, primary_key=True)
+    op: Mapped[str] = mapped_column(String(10))
+    passage_id: Mapped[int] = mapped_column(Integer, index=True)
+    case_study_id: Mapped[int] = mapped_column(Integer)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)

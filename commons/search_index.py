@@ -1,0 +1,163 @@
+"""The search-index extension: the embedding model and this process's index replicas.
+
+The database is the source of truth; the vector index on disk and the lexical index in memory
+are caches. Before every search the replicas apply the change-log entries they have not
+seen, so publishes made by any process show up here. A missing or unreadable vector index
+is rebuilt from the stored embeddings, without the model.
+"""
+
+import threading
+from collections import OrderedDict
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+from flask import Flask, current_app
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from commons.models import Passage
+from commons.services.index_source import DatabaseChangeSource
+from indexer import Embedder, SentenceTransformerEmbedder, VectorIndex, apply_changes, rebuild
+from indexer.embedding import Vectors
+from indexer.errors import IndexFileError
+from indexer.lexical import DEFAULT_B, DEFAULT_K1, LexicalIndex
+from indexer.sync import apply_lexical_changes, rebuild_lexical
+from indexer.vector_index import read_manifest
+
+EXTENSION = "commons.search_index"
+QUERY_CACHE_SIZE = 1024
+
+
+@dataclass(frozen=True)
+class SearchSettings:
+    """How searches are run; from ``COMMONS_SEARCH_*`` settings."""
+
+    mode: str = "hybrid"
+    dense_weight: float = 0.5
+    k1: float = DEFAULT_K1
+    b: float = DEFAULT_B
+    pool: int = 200
+
+
+class SearchIndex:
+    """Flask extension; per-app state lives in ``app.extensions``."""
+
+    def __init__(self, app: Flask | None = None) -> None:
+        if app is not None:
+            self.init_app(app)
+
+    def init_app(self, app: Flask, embedder: Embedder | None = None) -> None:
+        app.config.setdefault("COMMONS_INDEX_DIR", str(Path(app.instance_path) / "index"))
+        app.config.setdefault("COMMONS_MODEL", "all-MiniLM-L6-v2")
+        defaults = SearchSettings()
+        settings = SearchSettings(
+            mode=str(app.config.get("COMMONS_SEARCH_MODE", defaults.mode)),
+            dense_weight=float(app.config.get("COMMONS_SEARCH_DENSE_WEIGHT", defaults.dense_weight)),
+            k1=float(app.config.get("COMMONS_SEARCH_BM25_K1", defaults.k1)),
+            b=float(app.config.get("COMMONS_SEARCH_BM25_B", defaults.b)),
+            pool=int(app.config.get("COMMONS_SEARCH_POOL", defaults.pool)),
+        )
+        if settings.mode not in ("hybrid", "dense", "lexical"):
+            raise ValueError(f"COMMONS_SEARCH_MODE must be hybrid, dense or lexical, not {settings.mode!r}")
+        app.extensions[EXTENSION] = IndexState(
+            Path(app.config["COMMONS_INDEX_DIR"]), app.config["COMMONS_MODEL"], embedder, settings
+        )
+
+    @property
+    def state(self) -> "IndexState":
+        state: IndexState = current_app.extensions[EXTENSION]
+        return state
+
+
+class IndexState:
+    """The embedder and the index replicas of one app."""
+
+    def __init__(
+        self, directory: Path, model: str, embedder: Embedder | None, settings: SearchSettings
+    ) -> None:
+        self.directory = directory
+        self.model = model
+        self.settings = settings
+        self._embedder = embedder
+        self._vectors: VectorIndex | None = None
+        self._lexical: LexicalIndex | None = None
+        self._lock = threading.Lock()
+        self._queries: OrderedDict[str, Vectors] = OrderedDict()
+        self._query_lock = threading.Lock()
+
+    @property
+    def embedder(self) -> Embedder:
+        if self._embedder is None:
+            self._embedder = SentenceTransformerEmbedder(self.model)
+        return self._embedder
+
+    def encode_query(self, question: str) -> Vectors:
+        """The question's vector, from a small LRU cache when it was asked recently."""
+        with self._query_lock:
+            cached = self._queries.get(question)
+            if cached is not None:
+                self._queries.move_to_end(question)
+                return cached
+        vector = self.embedder.encode([question])[0]
+        with self._query_lock:
+            self._queries[question] = vector
+            if len(self._queries) > QUERY_CACHE_SIZE:
+                self._queries.popitem(last=False)
+        return vector
+
+    def configure(self, settings: SearchSettings) -> None:
+        """Change the search settings (the lexical replica is rebuilt on next use)."""
+        with self._lock:
+            if (settings.k1, settings.b) != (self.settings.k1, self.settings.b):
+                self._lexical = None
+            self.settings = settings
+
+    def dimension(self, session: Session) -> int:
+        """Vector size: from the manifest, else the stored embeddings, else the model."""
+        manifest = read_manifest(self.directory)
+        if manifest is not None and manifest.model == self.model:
+            return manifest.dimension
+        blob = session.scalar(select(Passage.embedding).limit(1))
+        if blob is not None:
+            return len(blob) // 4
+        return self.embedder.dimension
+
+    def fresh(self, session: Session) -> VectorIndex:
+        """The vector replica, loaded or rebuilt if needed and brought up to date."""
+        return self.fresh_pair(session)[0]
+
+    def fresh_pair(self, session: Session) -> tuple[VectorIndex, LexicalIndex]:
+        """Both replicas, brought up to date with the change log."""
+        with self._lock:
+            source = DatabaseChangeSource(session, self.dimension(session))
+            if self._vectors is None:
+                self._vectors = self._load_or_rebuild(source)
+            if apply_changes(self._vectors, source):
+                self._vectors.save(self.directory)
+            if self._lexical is None:
+                self._lexical = rebuild_lexical(source, self.settings.k1, self.settings.b)
+            else:
+                apply_lexical_changes(self._lexical, source)
+            return self._vectors, self._lexical
+
+    def rebuild(self, session: Session, progress: Callable[[int], None] | None = None) -> VectorIndex:
+        """Rebuild from the stored embeddings (never the model) and save atomically."""
+        with self._lock:
+            source = DatabaseChangeSource(session, self.dimension(session))
+            index = rebuild(self.model, source.dimension, source, progress=progress)
+            index.save(self.directory)
+            self._vectors = index
+            self._lexical = None
+            return index
+
+    def _load_or_rebuild(self, source: DatabaseChangeSource) -> VectorIndex:
+        try:
+            return VectorIndex.load(self.directory, self.model, source.dimension)
+        except IndexFileError:
+            index = rebuild(self.model, source.dimension, source)
+            index.save(self.directory)
+            return index
+
+
+search_index = SearchIndex()

@@ -1,0 +1,1 @@
+"""Domain services: each takes a database session; views and the CLI stay thin."""

@@ -1,0 +1,173 @@
+"""Publishing case studies: revisions, passages with their embeddings, and the change log.
+
+Everything a publish writes (case study, revision, passages, change-log entries) goes into
+the caller's transaction, so a publish is all there or not there at all.
+"""
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+from sqlalchemy import delete, func, select
+from sqlalchemy.orm import Session
+
+from commons.case_study_format import ParsedCaseStudy
+from commons.errors import ImportProblems
+from commons.models import CaseStudy, Change, Passage, Revision, School, utcnow
+from commons.services.schools import snapshot
+from commons.vocabulary import SECTIONS
+from indexer import Chunk, Embedder, Section, chunk_document
+
+ProgressCallback = Callable[[int], None]
+
+
+@dataclass
+class PublishResult:
+    created: list[str]
+    revised: list[str]
+    passages: int
+
+
+def chunks_for(parsed: ParsedCaseStudy) -> list[Chunk]:
+    sections = [Section(key, heading, parsed.sections.get(key, "")) for key, heading in SECTIONS]
+    return chunk_document(parsed.title, sections)
+
+
+def check_publishable(
+    session: Session, items: Sequence[ParsedCaseStudy], update: bool = False
+) -> list[str]:
+    """Problems that would stop these case studies being published together."""
+    problems: list[str] = []
+    urns = {p.school_urn for p in items}
+    known = set(session.scalars(select(School.urn).where(School.urn.in_(urns))))
+    existing = set(session.scalars(select(CaseStudy.slug).where(CaseStudy.slug.in_([p.slug for p in items]))))
+    first_use: dict[str, str] = {}
+    for parsed in items:
+        urn_line = parsed.field_lines.get("school_urn", 1)
+        if parsed.school_urn not in known:
+            problems.append(
+                f"{parsed.path}, line {urn_line}, school_urn: no school with URN {parsed.school_urn}; "
+                "check the URN, or add the school first with `commons schools import FILE.csv`"
+            )
+        slug_line = parsed.field_lines.get("slug", 1)
+        if parsed.slug in first_use:
+            problems.append(
+                f"{parsed.path}, line {slug_line}, slug: '{parsed.slug}' is also used by "
+                f"{first_use[parsed.slug]}; give one of them another file name or slug"
+            )
+        else:
+            first_use[parsed.slug] = parsed.path
+        if parsed.slug in existing and not update:
+            problems.append(
+                f"{parsed.path}, line {slug_line}, slug: a case study '{parsed.slug}' is already in "
+                "the Commons; to publish this file as its new revision run `commons import --update`"
+            )
+    return problems
+
+
+def publish_all(
+    session: Session,
+    items: Sequence[ParsedCaseStudy],
+    embedder: Embedder,
+    update: bool = False,
+    batch_size: int = 32,
+    progress: ProgressCallback | None = None,
+) -> PublishResult:
+    """Publish parsed case studies in the caller's transaction; raises ImportProblems."""
+    problems = check_publishable(session, items, update)
+    if problems:
+        raise ImportProblems(problems)
+    chunked = [(parsed, chunks_for(parsed)) for parsed in items]
+    texts = [chunk.embed_text for _, chunks in chunked for chunk in chunks]
+    vectors = embedder.encode(texts, batch_size=batch_size, progress=progress is not None) if texts else None
+
+    created: list[str] = []
+    revised: list[str] = []
+    row = 0
+    for parsed, chunks in chunked:
+        case_study = session.scalar(select(CaseStudy).where(CaseStudy.slug == parsed.slug))
+        if case_study is None:
+            case_study = CaseStudy(slug=parsed.slug, created_at=utcnow())
+            created.append(parsed.slug)
+        else:
+            revised.append(parsed.slug)
+        _fill(session, case_study, parsed)
+        session.add(case_study)
+        session.flush()
+        revision = Revision(
+            case_study_id=case_study.id,
+            number=_next_revision_number(session, case_study.id),
+            title=parsed.title,
+            summary=parsed.summary,
+            front_matter=parsed.front_matter,
+            sections=parsed.sections,
+            source=parsed.source,
+        )
+        session.add(revision)
+        session.flush()
+        _remove_passages(session, case_study.id)
+        passages = []
+        for chunk in chunks:
+            assert vectors is not None
+            passages.append(
+                Passage(
+                    case_study_id=case_study.id,
+                    revision_id=revision.id,
+                    section=chunk.section,
+                    heading=chunk.heading,
+                    position=chunk.position,
+                    markdown=chunk.markdown,
+                    text=chunk.text,
+                    embedding=vectors[row].tobytes(),
+                    embedding_model=embedder.name,
+                )
+            )
+            row += 1
+        session.add_all(passages)
+        session.flush()
+        session.add_all(
+            Change(op="add", passage_id=p.id, case_study_id=case_study.id) for p in passages
+        )
+        if progress is not None:
+            progress(1)
+    session.flush()
+    return PublishResult(created=created, revised=revised, passages=len(texts))
+
+
+def _fill(session: Session, case_study: CaseStudy, parsed: ParsedCaseStudy) -> None:
+    school = session.get(School, parsed.school_urn)
+    assert school is not None
+    case_study.school_urn = parsed.school_urn
+    case_study.title = parsed.title
+    case_study.summary = parsed.summary
+    case_study.topics = parsed.topics
+    case_study.start_year = parsed.start_year
+    case_study.end_year = parsed.end_year
+    case_study.evidence_strength = parsed.evidence_strength
+    case_study.authors = parsed.authors
+    case_study.status = "published"
+    case_study.published_on = parsed.published or utcnow().date()
+    case_study.school_snapshot = snapshot(school)
+    case_study.updated_at = utcnow()
+
+
+def _next_revision_number(session: Session, case_study_id: int) -> int:
+    current = session.scalar(
+        select(func.coalesce(func.max(Revision.number), 0)).where(Revision.case_study_id == case_study_id)
+    )
+    return int(current or 0) + 1
+
+
+def _remove_passages(session: Session, case_study_id: int) -> None:
+    old_ids = list(session.scalars(select(Passage.id).where(Passage.case_study_id == case_study_id)))
+    if not old_ids:
+        return
+    session.add_all(Change(op="remove", passage_id=pid, case_study_id=case_study_id) for pid in old_ids)
+    session.execute(delete(Passage).where(Passage.id.in_(old_ids)))
+
+
+def withdraw(session: Session, case_study: CaseStudy) -> None:
+    """Take a case study out of search; its revisions stay for the record."""
+    case_study.status = "withdrawn"
+    case_study.updated_at = utcnow()
+    _remove_passages(session, case_study.id)
+    session.flush()

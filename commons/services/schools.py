@@ -1,0 +1,221 @@
+"""Schools: reading GIAS "all establishment data" CSV files and describing a school's context."""
+
+import csv
+import io
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import date, datetime
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from commons.errors import ImportProblems
+from commons.models import School, utcnow
+
+REQUIRED_COLUMNS = [
+    "URN",
+    "EstablishmentName",
+    "TypeOfEstablishment (name)",
+    "PhaseOfEducation (name)",
+]
+SUPPRESSED = {"", "supp", "suppressed", "x", "..", ":", "n/a", "na", "ne", "not applicable"}
+
+# GIAS column -> (School attribute, parser name)
+COLUMNS: dict[str, tuple[str, str]] = {
+    "EstablishmentName": ("name", "text"),
+    "TypeOfEstablishment (name)": ("establishment_type", "text"),
+    "EstablishmentTypeGroup (name)": ("type_group", "text"),
+    "PhaseOfEducation (name)": ("phase", "text"),
+    "StatutoryLowAge": ("low_age", "int"),
+    "StatutoryHighAge": ("high_age", "int"),
+    "GOR (name)": ("region", "text"),
+    "LA (name)": ("local_authority", "text"),
+    "Town": ("town", "text"),
+    "Postcode": ("postcode", "text"),
+    "UrbanRural (name)": ("urban_rural", "text"),
+    "NumberOfPupils": ("pupils", "int"),
+    "PercentageFSM": ("fsm_pct", "percent"),
+    "PercentageSEN": ("sen_pct", "percent"),
+    "PercentageEAL": ("eal_pct", "percent"),
+    "SEN1 (name)": ("primary_sen_need", "text"),
+    "Trusts (name)": ("trust", "text"),
+    "OfstedRating (name)": ("ofsted_rating", "text"),
+    "OfstedLastInsp": ("ofsted_last_inspection", "date"),
+}
+
+
+@dataclass
+class SchoolImportResult:
+    created: int
+    updated: int
+
+
+def read_text(path: Path) -> str:
+    """GIAS files are Windows-1252; UTF-8 (with or without BOM) is accepted too."""
+    raw = path.read_bytes()
+    for encoding in ("utf-8-sig", "cp1252"):
+        try:
+            return raw.decode(encoding)
+        except UnicodeDecodeError:
+            continue
+    raise ImportProblems([f"{path}: cannot be read as UTF-8 or Windows-1252 text; export it again as CSV"])
+
+
+def import_schools(
+    session: Session,
+    path: Path,
+    fictional: bool = False,
+    progress: Callable[[int], None] | None = None,
+) -> SchoolImportResult:
+    """Create or update schools by URN from a GIAS CSV; all rows or none."""
+    text = read_text(path)
+    reader = csv.DictReader(io.StringIO(text, newline=""))
+    header = reader.fieldnames or []
+    missing = [c for c in REQUIRED_COLUMNS if c not in header]
+    if missing:
+        hint = ""
+        if len(header) == 1 and (";" in header[0] or "\t" in header[0]):
+            hint = " (the file seems to use another delimiter; GIAS files are comma-separated)"
+        raise ImportProblems([f"{path}, line 1: missing column(s) {', '.join(missing)}{hint}"])
+
+    problems: list[str] = []
+    rows: dict[int, dict[str, Any]] = {}
+    for line_number, row in enumerate(reader, start=2):
+        try:
+            urn = int((row.get("URN") or "").strip())
+        except ValueError:
+            problems.append(f"{path}, line {line_number}, URN: {row.get('URN')!r} is not a number")
+            continue
+        values: dict[str, Any] = {}
+        for column, (attribute, kind) in COLUMNS.items():
+            if column not in row:
+                continue
+            try:
+                values[attribute] = _parse(row[column], kind)
+            except ValueError as exc:
+                problems.append(f"{path}, line {line_number}, {column}: {exc}")
+        if not values.get("name"):
+            problems.append(f"{path}, line {line_number}, EstablishmentName: is empty")
+        rows[urn] = values
+        if progress is not None:
+            progress(1)
+    if problems:
+        raise ImportProblems(problems)
+
+    existing: dict[int, School] = {}
+    urns = list(rows)
+    for start in range(0, len(urns), 5000):
+        batch = urns[start : start + 5000]
+        existing.update((s.urn, s) for s in session.scalars(select(School).where(School.urn.in_(batch))))
+    created = updated = 0
+    for urn, values in rows.items():
+        school = existing.get(urn)
+        if school is None:
+            school = School(urn=urn, is_fictional=fictional)
+            session.add(school)
+            created += 1
+        else:
+            updated += 1
+        for attribute, value in values.items():
+            setattr(school, attribute, value)
+        school.phase = school.phase or "Not applicable"
+        school.establishment_type = school.establishment_type or "Unknown"
+        school.updated_at = utcnow()
+    session.flush()
+    return SchoolImportResult(created=created, updated=updated)
+
+
+def _parse(raw: str | None, kind: str) -> Any:
+    value = (raw or "").strip()
+    if kind == "text":
+        return value or None
+    if value.lower() in SUPPRESSED:
+        return None
+    if kind == "int":
+        try:
+            return int(float(value))
+        except ValueError:
+            raise ValueError(f"{value!r} is not a whole number") from None
+    if kind == "percent":
+        try:
+            number = float(value.rstrip("%"))
+        except ValueError:
+            raise ValueError(f"{value!r} is not a percentage") from None
+        if not 0 <= number <= 100:
+            raise ValueError(f"{value!r} is not between 0 and 100")
+        return number
+    if kind == "date":
+        for fmt in ("%d-%m-%Y", "%d/%m/%Y", "%Y-%m-%d"):
+            try:
+                return datetime.strptime(value, fmt).date()
+            except ValueError:
+                continue
+        raise ValueError(f"{value!r} is not a date (GIAS writes dd-mm-yyyy)")
+    raise AssertionError(kind)
+
+
+def provision(school: School) -> str:
+    """Mainstream, special or alternative provision, from the establishment type."""
+    kind = (school.establishment_type or "").lower()
+    if "special" in kind:
+        return "special"
+    if "pupil referral" in kind or "alternative provision" in kind:
+        return "alternative provision"
+    return "mainstream"
+
+
+def governance(school: School) -> str:
+    """Who runs the school, in plain words."""
+    kind = (school.establishment_type or "").lower()
+    if school.trust:
+        return f"Academy in {school.trust}"
+    if "academy" in kind or "free school" in kind:
+        return "Academy"
+    if school.local_authority:
+        return f"Maintained by {school.local_authority}"
+    return "Maintained"
+
+
+def setting(school: School) -> str | None:
+    """"urban" or "rural" from the GIAS urban/rural classification."""
+    value = (school.urban_rural or "").lower()
+    if "rural" in value:
+        return "rural"
+    if "urban" in value:
+        return "urban"
+    return None
+
+
+def phase_label(school: School) -> str:
+    """The phase as a reader would say it ("special school" rather than "Not applicable")."""
+    kind = provision(school)
+    if kind == "special":
+        return "special school"
+    if kind == "alternative provision":
+        return "alternative provision"
+    phase = school.phase or ""
+    if phase.startswith("Middle"):
+        return "middle school"
+    if phase == "16 plus":
+        return "sixth form"
+    return phase.lower() or "school"
+
+
+def snapshot(school: School) -> dict[str, Any]:
+    """The school's context as it stands now, kept with a case study for the record."""
+    return {
+        "taken_on": date.today().isoformat(),
+        "name": school.name,
+        "phase": school.phase,
+        "establishment_type": school.establishment_type,
+        "region": school.region,
+        "urban_rural": school.urban_rural,
+        "pupils": school.pupils,
+        "fsm_pct": school.fsm_pct,
+        "sen_pct": school.sen_pct,
+        "eal_pct": school.eal_pct,
+        "trust": school.trust,
+        "local_authority": school.local_authority,
+    }

@@ -1,0 +1,69 @@
+"""HTML pages: home, search results, case studies and schools. Views stay short."""
+
+from flask import Blueprint, render_template, request
+from sqlalchemy import func, select
+
+from commons.db import db
+from commons.errors import NotFound
+from commons.models import CaseStudy, School
+from commons.search_index import search_index
+from commons.services import search as search_service
+from commons.services.related import more_like_this
+from commons.vocabulary import SECTIONS
+
+bp = Blueprint("main", __name__)
+
+EXAMPLE_QUESTIONS = [
+    "how did a small rural primary improve attendance of disadvantaged pupils?",
+    "getting reluctant boys to read for pleasure",
+    "supporting pupils new to English in secondary school",
+    "reducing teacher marking workload without losing feedback quality",
+]
+
+
+@bp.get("/")
+def home():  # type: ignore[no-untyped-def]
+    session = db.session
+    counts = {
+        "case_studies": session.scalar(select(func.count()).where(CaseStudy.status == "published")),
+        "schools": session.scalar(
+            select(func.count(func.distinct(CaseStudy.school_urn))).where(CaseStudy.status == "published")
+        ),
+    }
+    recent = session.scalars(
+        select(CaseStudy).where(CaseStudy.status == "published")
+        .order_by(CaseStudy.published_on.desc(), CaseStudy.id.desc()).limit(6)
+    ).all()
+    return render_template("home.html", counts=counts, recent=recent, examples=EXAMPLE_QUESTIONS)
+
+
+@bp.get("/search")
+def search():  # type: ignore[no-untyped-def]
+    question = request.args.get("q", "")
+    try:
+        results = search_service.search(db.session, search_index.state, question)
+    except search_service.QuestionProblem as problem:
+        return render_template("search.html", question=question, problem=str(problem), results=None)
+    return render_template("search.html", question=question, results=results, problem=None)
+
+
+@bp.get("/case-studies/<slug>")
+def case_study(slug: str):  # type: ignore[no-untyped-def]
+    found = db.session.scalar(select(CaseStudy).where(CaseStudy.slug == slug))
+    if found is None or found.status != "published":
+        raise NotFound(f"There is no published case study called “{slug}”.")
+    by_section: dict[str, list] = {key: [] for key, _ in SECTIONS}  # type: ignore[type-arg]
+    for passage in found.passages:
+        by_section.setdefault(passage.section, []).append(passage)
+    related = more_like_this(db.session, search_index.state, found)
+    return render_template("case_study.html", case_study=found, school=found.school,
+                           sections=SECTIONS, by_section=by_section, related=related)
+
+
+@bp.get("/schools/<int:urn>")
+def school(urn: int):  # type: ignore[no-untyped-def]
+    found = db.session.get(School, urn)
+    if found is None:
+        raise NotFound(f"There is no school with URN {urn} in the Commons.")
+    published = [c for c in found.case_studies if c.status == "published"]
+    return render_template("school.html", school=found, case_studies=published)

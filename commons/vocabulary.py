@@ -1,0 +1,42 @@
+"""The fixed vocabularies of a case study: its sections, topics and evidence strengths."""
+
+SECTIONS: list[tuple[str, str]] = [
+    ("context", "Context"),
+    ("challenge", "The challenge"),
+    ("what-we-did", "What we did"),
+    ("active-ingredients", "Active ingredients"),
+    ("expertise", "Expertise it depended on"),
+    ("impact", "Impact and evidence"),
+    ("cost-and-time", "Cost and time"),
+    ("do-differently", "What we would do differently"),
+]
+SECTION_HEADINGS = {key: heading for key, heading in SECTIONS}
+
+TOPICS: dict[str, str] = {
+    "early-years": "Early years",
+    "reading": "Reading and phonics",
+    "maths": "Maths",
+    "attendance": "Attendance",
+    "behaviour": "Behaviour",
+    "send": "SEND and inclusion",
+    "disadvantage": "Disadvantaged pupils",
+    "eal": "English as an additional language",
+    "oracy": "Oracy",
+    "curriculum": "Curriculum design",
+    "feedback": "Feedback",
+    "retrieval-practice": "Retrieval practice",
+    "tutoring": "Tutoring",
+    "transition": "Transition",
+    "parental-engagement": "Parental engagement",
+    "mental-health": "Mental health and wellbeing",
+    "staff-development": "Staff development and coaching",
+    "workload-retention": "Workload and retention",
+    "peer-review": "Peer review",
+    "governance": "Governance",
+}
+
+EVIDENCE_STRENGTHS: dict[str, str] = {
+    "self-reported": "Self-reported: the school's own account, without data shown",
+    "internal data": "Internal data: the school's own measurements, before and after",
+    "external evaluation": "External evaluation: assessed by someone outside the school",
+}

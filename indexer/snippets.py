@@ -1,0 +1,84 @@
+"""Snippets that show why a passage matched: its best sentences, the question's words marked."""
+
+import math
+import re
+from dataclasses import dataclass
+
+from indexer.text import split_sentences
+from indexer.tokenize import STOP_WORDS, tokenize
+
+WORD = re.compile(r"[A-Za-z0-9][A-Za-z0-9'’]*")
+SNIPPET_WORDS = 45
+
+
+@dataclass(frozen=True)
+class Fragment:
+    """A run of snippet text; ``marked`` runs are the question's words."""
+
+    text: str
+    marked: bool
+
+
+@dataclass(frozen=True)
+class Snippet:
+    fragments: list[Fragment]
+    starts_mid_passage: bool
+    ends_mid_passage: bool
+
+    @property
+    def text(self) -> str:
+        return "".join(f.text for f in self.fragments)
+
+
+def _stem_of(word: str) -> str | None:
+    tokens = tokenize(word)
+    return tokens[0] if tokens else None
+
+
+def best_sentences(text: str, question: str, max_words: int = SNIPPET_WORDS) -> tuple[list[str], int, int]:
+    """The best-matching run of sentences; with the index of the first and the sentence count."""
+    sentences = split_sentences(text) or [text]
+    terms = set(tokenize(question))
+    scores = []
+    for sentence in sentences:
+        tokens = tokenize(sentence)
+        overlap = len(terms.intersection(tokens))
+        scores.append(overlap + overlap / math.sqrt(1 + len(tokens)))
+    best = max(range(len(sentences)), key=lambda i: (scores[i], -i)) if terms else 0
+    chosen = [sentences[best]]
+    words = len(sentences[best].split())
+    following = best + 1
+    while following < len(sentences) and words + len(sentences[following].split()) <= max_words:
+        chosen.append(sentences[following])
+        words += len(sentences[following].split())
+        following += 1
+    return chosen, best, len(sentences)
+
+
+def make_snippet(text: str, question: str, max_words: int = SNIPPET_WORDS) -> Snippet:
+    """A snippet of a passage for a question, ready to render with the matches marked."""
+    chosen, first, total = best_sentences(text, question, max_words)
+    joined = " ".join(chosen)
+    truncated = False
+    words = joined.split()
+    if len(words) > max_words * 2:
+        joined = " ".join(words[: max_words * 2])
+        truncated = True
+    stems = {t for t in tokenize(question)}
+    fragments: list[Fragment] = []
+    position = 0
+    for match in WORD.finditer(joined):
+        word = match.group(0)
+        if word.lower() in STOP_WORDS:
+            continue
+        stem = _stem_of(word)
+        if stem is None or stem not in stems:
+            continue
+        if match.start() > position:
+            fragments.append(Fragment(joined[position : match.start()], False))
+        fragments.append(Fragment(word, True))
+        position = match.end()
+    if position < len(joined):
+        fragments.append(Fragment(joined[position:], False))
+    return Snippet(fragments, starts_mid_passage=first > 0,
+                   ends_mid_passage=truncated or first + len(chosen) < total)

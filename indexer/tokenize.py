@@ -1,0 +1,38 @@
+"""Tokens for lexical search: lowercase words and numbers, English stop-words out, stemmed.
+
+Acronyms and programme names survive as tokens ("FSM" -> "fsm", "KS2" -> "ks2",
+"Read Write Inc." -> "read", "write", "inc").
+"""
+
+import re
+from functools import lru_cache
+
+import Stemmer
+
+TOKEN = re.compile(r"[a-z0-9]+(?:['’][a-z]+)?")
+STOP_WORDS = frozenset(
+    """a about above after again against all am an and any are aren't as at be because been
+    before being below between both but by can can't cannot could couldn't did didn't do does
+    doesn't doing don't down during each few for from further had hadn't has hasn't have
+    haven't having he he'd he'll he's her here here's hers herself him himself his how how's i
+    i'd i'll i'm i've if in into is isn't it it's its itself let's me more most mustn't my
+    myself no nor not of off on once only or other ought our ours ourselves out over own same
+    shan't she she'd she'll she's should shouldn't so some such than that that's the their
+    theirs them themselves then there there's these they they'd they'll they're they've this
+    those through to too under until up very was wasn't we we'd we'll we're we've were weren't
+    what what's when when's where where's which while who who's whom why why's with won't
+    would wouldn't you you'd you'll you're you've your yours yourself yourselves""".split()
+)
+
+_stemmer = Stemmer.Stemmer("english")
+
+
+@lru_cache(maxsize=200_000)
+def _stem(word: str) -> str:
+    return str(_stemmer.stemWord(word))
+
+
+def tokenize(text: str) -> list[str]:
+    """Stemmed, stop-word-free tokens of a text, in order."""
+    words = TOKEN.findall(text.lower().replace("’", "'"))
+    return [_stem(w.split("'")[0]) for w in words if w not in STOP_WORDS]

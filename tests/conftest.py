@@ -1,0 +1,138 @@
+"""Shared fixtures: the real model once per session, databases, apps and a CLI runner."""
+
+import os
+import shutil
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient, FlaskCliRunner
+from sqlalchemy import create_engine, text
+
+from commons import create_app
+from commons.db import db
+from commons.migrate import upgrade
+from commons.models import Base
+from commons.services.demo import load_demo
+from indexer import SentenceTransformerEmbedder
+from indexer.embedding import Vectors
+
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+DATA = Path(__file__).parent / "data"
+
+
+@pytest.fixture(scope="session")
+def embedder() -> SentenceTransformerEmbedder:
+    """The real all-MiniLM-L6-v2, loaded once for the whole test session."""
+    model = SentenceTransformerEmbedder()
+    model.encode(["warm up"])
+    return model
+
+
+class RefusingEmbedder:
+    """Stands in for the model where the model must not be used (rebuilds from storage)."""
+
+    name = "all-MiniLM-L6-v2"
+    dimension = 384
+    calls = 0
+
+    def encode(self, texts: list[str], batch_size: int = 32, progress: bool = False) -> Vectors:
+        self.calls += 1
+        raise AssertionError("the embedding model was called")
+
+
+def _backends() -> list[str]:
+    backends = ["sqlite"]
+    if os.environ.get("COMMONS_TEST_DATABASE_URL"):
+        backends.append("postgresql")
+    return backends
+
+
+def _reset_postgres(url: str) -> None:
+    engine = create_engine(url)
+    with engine.begin() as connection:
+        Base.metadata.drop_all(connection)
+        connection.execute(text("DROP TABLE IF EXISTS alembic_version"))
+    engine.dispose()
+
+
+@pytest.fixture(params=_backends())
+def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """An empty database: a SQLite file, and PostgreSQL where COMMONS_TEST_DATABASE_URL is set."""
+    if request.param == "sqlite":
+        return f"sqlite:///{tmp_path / 'commons.db'}"
+    url = os.environ["COMMONS_TEST_DATABASE_URL"]
+    _reset_postgres(url)
+    return url
+
+
+def make_app(database_url: str, instance: Path, embedder: object) -> Flask:
+    app = create_app(
+        {
+            "TESTING": True,
+            "COMMONS_DATABASE_URL": database_url,
+            "COMMONS_INSTANCE_PATH": str(instance),
+            "COMMONS_SECRET_KEY": "test-secret",
+        },
+        embedder=embedder,  # type: ignore[arg-type]
+    )
+    with app.app_context():
+        upgrade(db.engine)
+    return app
+
+
+@pytest.fixture
+def app(database_url: str, tmp_path: Path, embedder: SentenceTransformerEmbedder) -> Iterator[Flask]:
+    """A migrated, empty Commons with the demo schools loaded (no case studies)."""
+    app = make_app(database_url, tmp_path / "instance", embedder)
+    from commons.services.demo import SCHOOLS_CSV
+    from commons.services.schools import import_schools
+
+    with app.app_context():
+        import_schools(db.session, SCHOOLS_CSV, fictional=True)
+        db.session.commit()
+    yield app
+    with app.app_context():
+        db.engine.dispose()
+
+
+@pytest.fixture
+def client(app: Flask) -> FlaskClient:
+    return app.test_client()
+
+
+@pytest.fixture
+def runner(app: Flask) -> FlaskCliRunner:
+    return app.test_cli_runner()
+
+
+@pytest.fixture(scope="session")
+def demo_dir(tmp_path_factory: pytest.TempPathFactory, embedder: SentenceTransformerEmbedder) -> Path:
+    """An instance folder holding the whole demo commons, built once per session (SQLite)."""
+    instance = tmp_path_factory.mktemp("demo") / "instance"
+    app = make_app(f"sqlite:///{instance / 'commons.db'}", instance, embedder)
+    with app.app_context():
+        load_demo(db.session, embedder)
+        from commons.search_index import search_index
+
+        search_index.state.fresh(db.session)
+        db.engine.dispose()
+    return instance
+
+
+@pytest.fixture(scope="session")
+def demo_app(demo_dir: Path, embedder: SentenceTransformerEmbedder) -> Iterator[Flask]:
+    """The demo commons, read-only: tests must not change it (copy it with ``demo_copy``)."""
+    app = make_app(f"sqlite:///{demo_dir / 'commons.db'}", demo_dir, embedder)
+    yield app
+    with app.app_context():
+        db.engine.dispose()
+
+
+@pytest.fixture
+def demo_copy(demo_dir: Path, tmp_path: Path) -> Path:
+    """A private copy of the demo instance folder, for tests that change or restart it."""
+    target = tmp_path / "instance"
+    shutil.copytree(demo_dir, target)
+    return target

@@ -1,0 +1,131 @@
+"""Hybrid retrieval: lexical and dense together, snippets, more like this, and `commons eval`."""
+
+from pathlib import Path
+
+import pytest
+from flask import Flask
+from sqlalchemy import select
+
+from commons.db import db
+from commons.models import CaseStudy
+from commons.search_index import search_index
+from commons.services.search import QuestionProblem, search
+from indexer.fusion import convex, reciprocal_rank
+from indexer.lexical import LexicalIndex
+from indexer.snippets import make_snippet
+from indexer.vector_index import Hit
+
+MINI = Path(__file__).parent / "data" / "beir-mini"
+
+
+def test_bm25_stems_keeps_acronyms_and_follows_deletes() -> None:
+    index = LexicalIndex()
+    index.index([1, 2, 3], ["Pupils attending school daily", "EHCP reviews for SEND", "Maths mastery"])
+    assert [h.id for h in index.search("attendance", 5)] == [1]
+    assert [h.id for h in index.search("ehcp", 5)] == [2]
+    assert index.search("ehcp", 5, allowed=[1, 3]) == []
+    index.delete([2])
+    assert index.search("EHCP", 5) == []
+    index.append([1], ["maths"])
+    assert [h.id for h in index.search("maths", 5)] == [1, 3] or [h.id for h in index.search("maths", 5)] == [3, 1]
+    assert index.search("the of and", 5) == []
+
+
+def test_fusions_reward_agreement() -> None:
+    dense = [Hit(1, 0.9), Hit(2, 0.8), Hit(3, 0.1)]
+    lexical = [Hit(2, 12.0), Hit(4, 11.0), Hit(1, 1.0)]
+    assert convex(dense, lexical, 0.5)[0].id == 2
+    assert reciprocal_rank([dense, lexical])[0].id in (1, 2)
+
+
+def test_snippet_picks_the_matching_sentence_and_marks_words() -> None:
+    text = "We are a large school. Attendance of disadvantaged pupils rose to 95%. Costs were low."
+    snippet = make_snippet(text, "attendance of disadvantaged pupils", max_words=8)
+    assert snippet.text.startswith("Attendance of disadvantaged pupils rose")
+    assert [f.text for f in snippet.fragments if f.marked] == ["Attendance", "disadvantaged", "pupils"]
+    assert snippet.starts_mid_passage and snippet.ends_mid_passage
+
+
+@pytest.mark.parametrize(
+    ("question", "slug"),
+    [
+        ("Read Write Inc. fidelity", "tinsley-green-rwi-phonics-fidelity"),
+        ("NELI", "tinsley-green-neli-reception-language"),
+        ("AAC aided language modelling", "brightwater-aac-aided-language-modelling"),
+    ],
+)
+def test_names_and_acronyms_find_their_case_study_first(demo_app: Flask, question: str, slug: str) -> None:
+    with demo_app.app_context():
+        results = search(db.session, search_index.state, question)
+    assert results.results[0].case_study.slug == slug
+
+
+def test_each_case_study_appears_once_with_marked_snippets(demo_app: Flask) -> None:
+    with demo_app.app_context():
+        results = search(db.session, search_index.state, "persistent absence after the pandemic", limit=20)
+    slugs = [r.case_study.slug for r in results.results]
+    assert len(slugs) == len(set(slugs)) == 20
+    assert any(f.marked for f in results.results[0].best.snippet.fragments)  # type: ignore[union-attr]
+
+
+def test_stop_words_only_and_punctuation_only(demo_app: Flask) -> None:
+    with demo_app.app_context():
+        results = search(db.session, search_index.state, "how do we do it?")
+        assert results.results and "very common words" in results.notices[0]
+        with pytest.raises(QuestionProblem, match="no words"):
+            search(db.session, search_index.state, "?!;:")
+
+
+def test_lexical_index_follows_a_withdrawal(demo_copy: Path, embedder: object) -> None:
+    from commons.services.publishing import withdraw
+    from tests.conftest import make_app
+
+    app = make_app(f"sqlite:///{demo_copy / 'commons.db'}", demo_copy, embedder)
+    with app.app_context():
+        before = search(db.session, search_index.state, "Read Write Inc. fidelity", mode="lexical")
+        top = before.results[0].case_study
+        withdraw(db.session, db.session.get(CaseStudy, top.id))  # type: ignore[arg-type]
+        db.session.commit()
+        after = search(db.session, search_index.state, "Read Write Inc. fidelity", mode="lexical")
+        assert top.slug not in [r.case_study.slug for r in after.results]
+
+
+def test_more_like_this_on_the_case_study_page(demo_app: Flask) -> None:
+    with demo_app.app_context():
+        slug = db.session.scalar(select(CaseStudy.slug).where(CaseStudy.slug == "ravensworth-persistent-absence-after-covid"))
+    page = demo_app.test_client().get(f"/case-studies/{slug}").get_data(as_text=True)
+    related = page.split('id="related-heading"')[1]
+    assert related.count("<li>") == 5
+    assert f"/case-studies/{slug}\"" not in related
+
+
+def test_commons_eval_prints_three_lines_hybrid_last(app: Flask, tmp_path: Path) -> None:
+    result = app.test_cli_runner().invoke(args=["eval", str(MINI), "--cache", str(tmp_path / "cache.sqlite")])
+    assert result.exit_code == 0, result.output
+    import re
+
+    lines = re.findall(r"(?:lexical|dense|hybrid) nDCG@10=\S+ R@100=\S+ MRR@10=\S+", result.output)
+    assert [l.split(" ")[0] for l in lines] == ["lexical", "dense", "hybrid"]
+    values = {l.split(" ")[0]: float(l.split("nDCG@10=")[1].split()[0]) for l in lines}
+    assert values["hybrid"] >= 0.8
+    assert lines[-1].startswith("hybrid nDCG@10=") and " R@100=" in lines[-1] and " MRR@10=" in lines[-1]
+
+
+@pytest.mark.parametrize(
+    ("file", "content", "expected"),
+    [
+        ("corpus.jsonl", '{"_id": "d1", "text": "x"}\n{not json}\n', "corpus.jsonl, line 2: not valid JSON"),
+        ("queries.jsonl", '{"text": "no id"}\n', "queries.jsonl, line 1: each line must be an object"),
+        ("qrels/test.tsv", "query-id\tcorpus-id\tscore\nq1 d3 1\n", "test.tsv, line 2: expected 3 tab-separated"),
+        ("qrels/test.tsv", "query-id\tcorpus-id\tscore\nq1\tnope\t1\n", "test.tsv, line 2: corpus-id 'nope'"),
+    ],
+)
+def test_commons_eval_names_file_and_line_of_a_malformed_collection(app: Flask, tmp_path: Path, file: str, content: str, expected: str) -> None:
+    import shutil
+
+    broken = tmp_path / "broken"
+    shutil.copytree(MINI, broken)
+    (broken / file).write_text(content)
+    result = app.test_cli_runner().invoke(args=["eval", str(broken), "--cache", str(tmp_path / "c.sqlite")])
+    assert result.exit_code == 1
+    assert expected in result.output

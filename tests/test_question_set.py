@@ -1,0 +1,62 @@
+"""Plain-language questions a teacher would ask of the demo commons, with the case studies
+they would expect to find. The top five must hold an expected case study for at least 90%."""
+
+from pathlib import Path
+
+import pytest
+import yaml
+from flask import Flask
+
+from commons.db import db
+from commons.search_index import search_index
+from commons.services.search import search
+
+QUESTIONS = Path(__file__).parent / "data" / "questions"
+HIT_AT_5_TARGET = 0.90
+
+
+def load_questions() -> list[dict[str, object]]:
+    items: list[dict[str, object]] = []
+    for path in sorted(QUESTIONS.glob("*.yaml")):
+        items.extend(yaml.safe_load(path.read_text(encoding="utf-8")))
+    return items
+
+
+def test_the_question_set_is_big_enough_and_points_at_real_case_studies(demo_app: Flask) -> None:
+    from sqlalchemy import select
+
+    from commons.models import CaseStudy
+
+    items = load_questions()
+    assert len(items) >= 30
+    with demo_app.app_context():
+        slugs = set(db.session.scalars(select(CaseStudy.slug)))
+    unknown = [s for item in items for s in item["expected"] if s not in slugs]  # type: ignore[attr-defined]
+    assert unknown == []
+
+
+def test_top_five_holds_an_expected_case_study_for_nine_questions_in_ten(
+    demo_app: Flask, capsys: pytest.CaptureFixture[str]
+) -> None:
+    items = load_questions()
+    hits = 0
+    reciprocal_ranks = []
+    misses = []
+    with demo_app.app_context():
+        for item in items:
+            results = search(db.session, search_index.state, str(item["question"]), limit=10)
+            ranked = [r.case_study.slug for r in results.results]
+            expected = set(item["expected"])  # type: ignore[arg-type]
+            rank = next((i for i, slug in enumerate(ranked, 1) if slug in expected), None)
+            reciprocal_ranks.append(1 / rank if rank else 0.0)
+            if rank is not None and rank <= 5:
+                hits += 1
+            else:
+                misses.append((item["question"], sorted(expected), ranked[:5]))
+    rate = hits / len(items)
+    mrr = sum(reciprocal_ranks) / len(items)
+    with capsys.disabled():
+        print(f"\ndemo question set: {len(items)} questions, hit@5={rate:.3f}, MRR@10={mrr:.3f}")
+        for question, expected, top in misses:
+            print(f"  MISS {question!r}\n       expected {expected}\n       top five {top}")
+    assert rate >= HIT_AT_5_TARGET
