@@ -25,11 +25,11 @@ class _Postings:
     ids: list[int]
     tfs: list[int]
     arrays: tuple[np.ndarray, np.ndarray] | None = None
+    weights_for: tuple[int, int] = (-1, -1)
 
-    def as_arrays(self) -> tuple[np.ndarray, np.ndarray]:
-        if self.arrays is None:
-            self.arrays = (np.asarray(self.ids, dtype=np.int64), np.asarray(self.tfs, dtype=np.float32))
-        return self.arrays
+    def changed(self) -> None:
+        self.arrays = None
+        self.weights_for = (-1, -1)
 
 
 class LexicalIndex:
@@ -43,7 +43,8 @@ class LexicalIndex:
         self._doc_terms: dict[int, Counter[str]] = {}
         self._doc_len: dict[int, int] = {}
         self._total_len = 0
-        self._lengths: np.ndarray | None = None
+        self._length_by_id = np.zeros(1024, dtype=np.float32)
+        self._generation = 0
         self._lock = threading.RLock()
 
     def __len__(self) -> int:
@@ -73,6 +74,7 @@ class LexicalIndex:
                 terms = Counter(tokenize(text))
                 self._doc_terms[id_] = terms
                 self._doc_len[id_] = sum(terms.values())
+                self._set_length(id_, self._doc_len[id_])
                 self._total_len += self._doc_len[id_]
                 for term, tf in terms.items():
                     postings = self._postings.get(term)
@@ -80,8 +82,8 @@ class LexicalIndex:
                         postings = self._postings[term] = _Postings([], [])
                     postings.ids.append(id_)
                     postings.tfs.append(tf)
-                    postings.arrays = None
-            self._lengths = None
+                    postings.changed()
+            self._generation += 1
 
     def delete(self, ids: Iterable[int]) -> int:
         """Remove documents (absent ids are ignored); returns how many were removed."""
@@ -91,63 +93,72 @@ class LexicalIndex:
                 if int(id_) in self._doc_len:
                     self._remove_one(int(id_))
                     removed += 1
-            self._lengths = None
+            self._generation += 1
         return removed
 
     def search(self, query: str, k: int, allowed: Iterable[int] | None = None) -> list[Hit]:
         """The k best-scoring documents for a query, optionally only among ``allowed``."""
         terms = list(dict.fromkeys(tokenize(query)))
         with self._lock:
-            n_docs = len(self._doc_len)
-            if not terms or n_docs == 0 or k <= 0:
+            if not terms or not self._doc_len or k <= 0:
                 return []
-            avg_len = self._total_len / n_docs
-            id_parts: list[np.ndarray] = []
-            score_parts: list[np.ndarray] = []
-            for term in terms:
-                postings = self._postings.get(term)
-                if postings is None or not postings.ids:
-                    continue
-                ids, tfs = postings.as_arrays()
-                df = len(ids)
-                idf = np.log(1.0 + (n_docs - df + 0.5) / (df + 0.5))
-                lengths = self._length_of(ids)
-                norm = self.k1 * (1.0 - self.b + self.b * lengths / avg_len)
-                id_parts.append(ids)
-                score_parts.append((idf * tfs * (self.k1 + 1.0) / (tfs + norm)).astype(np.float32))
-        if not id_parts:
-            return []
-        all_ids = np.concatenate(id_parts)
-        all_scores = np.concatenate(score_parts)
+            matched = [self._weights(p) for p in map(self._postings.get, terms) if p is not None]
+            if not matched:
+                return []
+            size = max(int(ids[-1]) if len(ids) else 0 for ids, _ in matched) + 1
+        totals = np.zeros(size, dtype=np.float32)
+        for ids, weights in matched:
+            totals[ids] += weights  # ids are unique within one term's postings
         if allowed is not None:
-            keep = np.isin(all_ids, np.fromiter((int(a) for a in allowed), dtype=np.int64))
-            all_ids, all_scores = all_ids[keep], all_scores[keep]
-            if not len(all_ids):
-                return []
-        unique, inverse = np.unique(all_ids, return_inverse=True)
-        totals = np.bincount(inverse, weights=all_scores)
-        k = min(k, len(unique))
-        top = np.argpartition(-totals, k - 1)[:k]
-        top = top[np.argsort(-totals[top], kind="stable")]
-        return [Hit(int(unique[i]), float(totals[i])) for i in top]
+            mask = np.zeros(size, dtype=bool)
+            wanted = np.fromiter((int(a) for a in allowed), dtype=np.int64)
+            mask[wanted[(wanted >= 0) & (wanted < size)]] = True
+            totals[~mask] = 0.0
+        candidates = np.flatnonzero(totals)
+        if not len(candidates):
+            return []
+        k = min(k, len(candidates))
+        scores = totals[candidates]
+        top = np.argpartition(-scores, k - 1)[:k]
+        top = top[np.lexsort((candidates[top], -scores[top]))]
+        return [Hit(int(candidates[i]), float(scores[i])) for i in top]
 
-    def _length_of(self, ids: np.ndarray) -> np.ndarray:
-        if self._lengths is None or len(self._lengths) <= int(max(self._doc_len, default=0)):
-            size = int(max(self._doc_len, default=0)) + 1
-            lengths = np.zeros(size, dtype=np.float32)
-            for id_, length in self._doc_len.items():
-                lengths[id_] = length
-            self._lengths = lengths
-        return self._lengths[ids]
+    def _weights(self, postings: _Postings) -> tuple[np.ndarray, np.ndarray]:
+        """The postings' ids (ascending) and their BM25 weights, idf included.
+
+        Weights depend on the collection (document count, average length), so they are
+        computed once per change of the collection and term, not once per query.
+        """
+        stamp = (self._generation, len(postings.ids))
+        if postings.arrays is None or postings.weights_for != stamp:
+            order = np.argsort(np.asarray(postings.ids, dtype=np.int64), kind="stable")
+            ids = np.asarray(postings.ids, dtype=np.int64)[order]
+            tfs = np.asarray(postings.tfs, dtype=np.float32)[order]
+            lengths = self._length_by_id[ids]
+            n_docs, df = len(self._doc_len), len(ids)
+            avg_len = self._total_len / n_docs
+            idf = np.log(1.0 + (n_docs - df + 0.5) / (df + 0.5))
+            norm = self.k1 * (1.0 - self.b + self.b * lengths / avg_len)
+            postings.arrays = (ids, (idf * tfs * (self.k1 + 1.0) / (tfs + norm)).astype(np.float32))
+            postings.weights_for = stamp
+        return postings.arrays
+
+    def _set_length(self, id_: int, length: int) -> None:
+        if id_ >= len(self._length_by_id):
+            grown = np.zeros(max(id_ + 1, 2 * len(self._length_by_id)), dtype=np.float32)
+            grown[: len(self._length_by_id)] = self._length_by_id
+            self._length_by_id = grown
+        self._length_by_id[id_] = length
 
     def _remove_one(self, id_: int) -> None:
         terms = self._doc_terms.pop(id_)
         self._total_len -= self._doc_len.pop(id_)
+        self._length_by_id[id_] = 0.0
         for term in terms:
             postings = self._postings[term]
             position = postings.ids.index(id_)
             del postings.ids[position]
             del postings.tfs[position]
-            postings.arrays = None
+            postings.changed()
             if not postings.ids:
                 del self._postings[term]

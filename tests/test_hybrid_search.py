@@ -31,6 +31,45 @@ def test_bm25_stems_keeps_acronyms_and_follows_deletes() -> None:
     assert index.search("the of and", 5) == []
 
 
+def test_bm25_scores_match_the_formula_after_changes() -> None:
+    """Cached per-term weights must follow every append and delete (idf and average length)."""
+    import math
+    from collections import Counter
+
+    from indexer.tokenize import tokenize
+
+    texts = {
+        5: "reading fluency reading aloud daily",
+        9: "fluency in maths facts",
+        12: "reading for pleasure library",
+        40: "attendance of disadvantaged pupils and reading",
+    }
+    index = LexicalIndex(k1=1.2, b=0.75)
+    index.index(list(texts)[:2], [texts[5], texts[9]])
+    index.search("reading fluency", 5)  # warm the cached weights, then change the collection
+    index.append([12, 40], [texts[12], texts[40]])
+    index.delete([9])
+    live = {i: Counter(tokenize(t)) for i, t in texts.items() if i != 9}
+    average = sum(sum(c.values()) for c in live.values()) / len(live)
+
+    def bm25(doc: Counter[str], query: list[str]) -> float:
+        total = 0.0
+        for term in dict.fromkeys(query):
+            df = sum(1 for c in live.values() if term in c)
+            if term not in doc:
+                continue
+            idf = math.log(1 + (len(live) - df + 0.5) / (df + 0.5))
+            tf, length = doc[term], sum(doc.values())
+            total += idf * tf * 2.2 / (tf + 1.2 * (0.25 + 0.75 * length / average))
+        return total
+
+    query = tokenize("reading fluency")
+    expected = sorted(((bm25(c, query), i) for i, c in live.items() if bm25(c, query) > 0), key=lambda p: (-p[0], p[1]))
+    hits = index.search("reading fluency", 10)
+    assert [h.id for h in hits] == [i for _, i in expected]
+    assert [h.score for h in hits] == pytest.approx([s for s, _ in expected], rel=1e-5)
+
+
 def test_fusions_reward_agreement() -> None:
     dense = [Hit(1, 0.9), Hit(2, 0.8), Hit(3, 0.1)]
     lexical = [Hit(2, 12.0), Hit(4, 11.0), Hit(1, 1.0)]

@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 
 from commons.errors import ImportProblems
 from commons.models import School, utcnow
+from commons.services.comparability import SchoolContext, context_from_fields, provision_of, setting_of
 
 REQUIRED_COLUMNS = [
     "URN",
@@ -158,12 +159,7 @@ def _parse(raw: str | None, kind: str) -> Any:
 
 def provision(school: School) -> str:
     """Mainstream, special or alternative provision, from the establishment type."""
-    kind = (school.establishment_type or "").lower()
-    if "special" in kind:
-        return "special"
-    if "pupil referral" in kind or "alternative provision" in kind:
-        return "alternative provision"
-    return "mainstream"
+    return provision_of(school.establishment_type)
 
 
 def governance(school: School) -> str:
@@ -180,12 +176,7 @@ def governance(school: School) -> str:
 
 def setting(school: School) -> str | None:
     """"urban" or "rural" from the GIAS urban/rural classification."""
-    value = (school.urban_rural or "").lower()
-    if "rural" in value:
-        return "rural"
-    if "urban" in value:
-        return "urban"
-    return None
+    return setting_of(school.urban_rural)
 
 
 def phase_label(school: School) -> str:
@@ -203,19 +194,15 @@ def phase_label(school: School) -> str:
     return phase.lower() or "school"
 
 
+def context(school: School) -> SchoolContext:
+    """The school as it stands now, for comparison."""
+    return context_from_fields({name: getattr(school, name) for name in SNAPSHOT_FIELDS}, urn=school.urn)
+
+
+SNAPSHOT_FIELDS = ["name", "phase", "establishment_type", "region", "urban_rural", "pupils", "fsm_pct",
+                   "sen_pct", "eal_pct", "trust", "local_authority"]
+
+
 def snapshot(school: School) -> dict[str, Any]:
     """The school's context as it stands now, kept with a case study for the record."""
-    return {
-        "taken_on": date.today().isoformat(),
-        "name": school.name,
-        "phase": school.phase,
-        "establishment_type": school.establishment_type,
-        "region": school.region,
-        "urban_rural": school.urban_rural,
-        "pupils": school.pupils,
-        "fsm_pct": school.fsm_pct,
-        "sen_pct": school.sen_pct,
-        "eal_pct": school.eal_pct,
-        "trust": school.trust,
-        "local_authority": school.local_authority,
-    }
+    return {"taken_on": date.today().isoformat(), **{name: getattr(school, name) for name in SNAPSHOT_FIELDS}}

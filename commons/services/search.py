@@ -1,8 +1,12 @@
-"""The one search path used by the web pages and the CLI.
+"""The one search path used by the web pages, the CLI and the evaluation.
 
-A question is embedded, the nearest passages are found in the vector index, and passages
-are grouped by case study: each case study appears once, ranked by its best passage (so a
-long case study gains nothing from its length), with its best passages as evidence.
+Filters become the passage ids the retrievers may return (before the nearest-neighbour
+search). The question goes to the vector index and the lexical index, the two lists are
+fused, and passages are grouped by case study: each case study appears once, ranked by its
+best passage (so a long case study gains nothing from its length), with its best passages as
+evidence. When the reader has said which school is theirs, each case study is compared with
+it (from the school's context when the work was done) and the order blends relevance with
+comparability, as much as the reader asked for.
 """
 
 import re
@@ -15,6 +19,15 @@ from sqlalchemy.orm import Session, joinedload
 
 from commons.models import CaseStudy, Passage
 from commons.search_index import IndexState
+from commons.services.comparability import (
+    CONTEXT_LEVELS,
+    DEFAULT_CONTEXT_LEVEL,
+    Comparison,
+    SchoolContext,
+    compare,
+    context_from_fields,
+)
+from commons.services.search_filters import SearchFilters, allowed_case_studies, allowed_passages
 from indexer.fusion import convex
 from indexer.snippets import Snippet, make_snippet
 from indexer.tokenize import tokenize
@@ -38,8 +51,10 @@ class PassageHit:
 @dataclass
 class CaseStudyResult:
     case_study: CaseStudy
-    score: float
+    score: float  # what the order follows: relevance, blended with comparability when asked
     passages: list[PassageHit] = field(default_factory=list)
+    relevance: float = 0.0  # the best passage's retrieval score
+    comparison: Comparison | None = None
 
     @property
     def best(self) -> PassageHit:
@@ -85,19 +100,32 @@ def search(
     mode: str | None = None,
     pool: int | None = None,
     snippets: bool = True,
+    reader: SchoolContext | None = None,
+    context_level: int = DEFAULT_CONTEXT_LEVEL,
+    filters: SearchFilters | None = None,
 ) -> SearchResults:
     """Answer a question with case studies, each with its best-matching passages.
 
     ``mode`` is hybrid (the default: dense and lexical fused), dense or lexical; ``pool`` is
-    how many passages each retriever proposes before fusion and grouping.
+    how many passages each retriever proposes before fusion and grouping. ``reader`` is the
+    reader's school; ``context_level`` indexes :data:`CONTEXT_LEVELS` (how much comparability
+    counts); ``filters`` narrow the case studies before retrieval.
     """
     question, notices = clean_question(raw_question)
     settings = index_state.settings
     mode = mode or settings.mode
     if mode not in MODES:
         raise ValueError(f"mode must be one of {MODES}, not {mode!r}")
+    if not 0 <= context_level < len(CONTEXT_LEVELS):
+        raise ValueError(f"context_level must be 0 to {len(CONTEXT_LEVELS) - 1}, not {context_level}")
     pool = pool or max(settings.pool, limit * 5)
     vectors, lexical = index_state.fresh_pair(session)
+    allowed: set[int] | None = None
+    if filters is not None and filters.active():
+        allowed = allowed_passages(session, allowed_case_studies(session, filters))
+        if not allowed:
+            notices.append("No published case study matches these filters. Remove a filter to see more.")
+            return SearchResults(question, [], notices)
     if not tokenize(question):
         if mode == "lexical":
             raise QuestionProblem("Your question is made only of very common words (like “how”, "
@@ -105,8 +133,13 @@ def search(
                                   "or the problem.")
         notices.append("Your question is made only of very common words, so we matched it by "
                        "meaning alone. Adding a subject or a problem will sharpen the results.")
-    hits = _retrieve(index_state, vectors, lexical, question, mode, pool)
-    results = _group(session, hits, limit, passages_per_result)
+    hits = _retrieve(index_state, vectors, lexical, question, mode, pool, allowed)
+    weight = CONTEXT_LEVELS[context_level][1] if reader is not None else 0.0
+    candidates = _group(session, hits, limit * 5 if weight else limit, passages_per_result)
+    comparisons = _compare(session, reader, candidates) if reader is not None else {}
+    if weight:
+        candidates = _blend(candidates, comparisons, weight)[:limit]
+    results = _hydrate(session, candidates, comparisons)
     if snippets:
         for result in results:
             for hit in result.passages:
@@ -114,13 +147,14 @@ def search(
     return SearchResults(question, results, notices)
 
 
-def _retrieve(index_state: IndexState, vectors, lexical, question: str, mode: str, pool: int) -> list[Hit]:  # type: ignore[no-untyped-def]
+def _retrieve(index_state: IndexState, vectors, lexical, question: str, mode: str, pool: int,  # type: ignore[no-untyped-def]
+              allowed: set[int] | None) -> list[Hit]:
     dense_hits: list[Hit] = []
     lexical_hits: list[Hit] = []
     if mode in ("dense", "hybrid"):
-        dense_hits = vectors.search(index_state.encode_query(question), pool)
+        dense_hits = vectors.search(index_state.encode_query(question), pool, allowed)
     if mode in ("lexical", "hybrid"):
-        lexical_hits = lexical.search(question, pool)
+        lexical_hits = lexical.search(question, pool, allowed)
     if mode == "dense":
         return dense_hits
     if mode == "lexical":
@@ -128,29 +162,80 @@ def _retrieve(index_state: IndexState, vectors, lexical, question: str, mode: st
     return convex(dense_hits, lexical_hits, index_state.settings.dense_weight)
 
 
-def _group(session: Session, hits: list[Hit], limit: int, passages_per_result: int) -> list[CaseStudyResult]:
-    """Case studies in the order of their best passage, each with its best passages."""
-    passages: dict[int, Passage] = {}
+@dataclass
+class _Candidate:
+    case_study_id: int
+    hits: list[Hit]
+    relevance: float  # the best passage's retrieval score
+    score: float  # what the order follows
+
+
+def _group(session: Session, hits: list[Hit], limit: int, passages_per_result: int) -> list[_Candidate]:
+    """The first ``limit`` case studies in the order of their best passage, with their best passages.
+
+    Grouping needs only each passage's case study, so that is all that is read for the pool.
+    """
+    owner: dict[int, int] = {}
     ids = [h.id for h in hits]
     for start in range(0, len(ids), 5000):
-        passages.update(
-            (p.id, p)
-            for p in session.scalars(
-                select(Passage)
-                .where(Passage.id.in_(ids[start : start + 5000]))
-                .options(joinedload(Passage.case_study).joinedload(CaseStudy.school))
-            )
+        owner.update(  # a plain iterator: a Result has keys(), which dict.update would take for a mapping
+            iter(session.execute(
+                select(Passage.id, Passage.case_study_id)
+                .join(CaseStudy, CaseStudy.id == Passage.case_study_id)
+                .where(Passage.id.in_(ids[start : start + 5000]), CaseStudy.status == "published")
+            ).tuples())
         )
-    grouped: OrderedDict[int, CaseStudyResult] = OrderedDict()
+    chosen: OrderedDict[int, _Candidate] = OrderedDict()
     for hit in hits:
-        passage = passages.get(hit.id)
-        if passage is None or passage.case_study.status != "published":
+        case_study_id = owner.get(hit.id)
+        if case_study_id is None:
             continue
-        result = grouped.get(passage.case_study_id)
-        if result is None:
-            if len(grouped) >= limit:
+        candidate = chosen.get(case_study_id)
+        if candidate is None:
+            if len(chosen) >= limit:
                 continue
-            result = grouped[passage.case_study_id] = CaseStudyResult(passage.case_study, hit.score)
-        if len(result.passages) < passages_per_result:
-            result.passages.append(PassageHit(passage, hit.score))
-    return list(grouped.values())
+            candidate = chosen[case_study_id] = _Candidate(case_study_id, [], hit.score, hit.score)
+        if len(candidate.hits) < passages_per_result:
+            candidate.hits.append(hit)
+    return list(chosen.values())
+
+
+def _compare(session: Session, reader: SchoolContext, candidates: list[_Candidate]) -> dict[int, Comparison]:
+    """Each candidate's school, as it was when the work was done, against the reader's."""
+    ids = [c.case_study_id for c in candidates]
+    if not ids:
+        return {}
+    rows = session.execute(
+        select(CaseStudy.id, CaseStudy.school_urn, CaseStudy.school_snapshot).where(CaseStudy.id.in_(ids))
+    ).tuples()
+    return {id_: compare(reader, context_from_fields(snapshot or {}, urn)) for id_, urn, snapshot in rows}
+
+
+def _blend(candidates: list[_Candidate], comparisons: dict[int, Comparison], weight: float) -> list[_Candidate]:
+    """Order by ``(1 - weight) * relevance + weight * similarity``, relevance as a share of the best."""
+    top = max((c.relevance for c in candidates), default=0.0)
+    for candidate in candidates:
+        relevance = max(candidate.relevance, 0.0) / top if top > 0 else 0.0
+        candidate.score = (1.0 - weight) * relevance + weight * comparisons[candidate.case_study_id].similarity
+    return sorted(candidates, key=lambda c: -c.score)  # stable: equal blends keep the relevance order
+
+
+def _hydrate(session: Session, candidates: list[_Candidate], comparisons: dict[int, Comparison]) -> list[CaseStudyResult]:
+    """Load the chosen passages (with case study and school) and build the results."""
+    wanted = [h.id for c in candidates for h in c.hits]
+    passages = {
+        p.id: p
+        for p in session.scalars(
+            select(Passage)
+            .where(Passage.id.in_(wanted))
+            .options(joinedload(Passage.case_study).joinedload(CaseStudy.school))
+        )
+    } if wanted else {}
+    results = []
+    for candidate in candidates:
+        first = passages[candidate.hits[0].id]
+        results.append(CaseStudyResult(
+            first.case_study, candidate.score, [PassageHit(passages[h.id], h.score) for h in candidate.hits],
+            relevance=candidate.relevance, comparison=comparisons.get(candidate.case_study_id),
+        ))
+    return results
