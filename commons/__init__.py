@@ -50,9 +50,14 @@ def create_app(config: Mapping[str, Any] | None = None, *, embedder: Embedder | 
     db.init_app(app)
     search_index.init_app(app, embedder=embedder)
 
-    from commons import cli, errors_web, filters, views
+    from flask_wtf.csrf import CSRFProtect
+
+    CSRFProtect(app)
+
+    from commons import cli, errors_web, filters, views, views_reader
 
     app.register_blueprint(views.bp)
+    app.register_blueprint(views_reader.bp)
     errors_web.init_app(app)
     filters.init_app(app)
     cli.init_app(app)

@@ -12,7 +12,7 @@ from typing import Any
 
 import yaml
 
-from commons.vocabulary import EVIDENCE_STRENGTHS, SECTIONS, TOPICS
+from commons.vocabulary import EVIDENCE_STRENGTHS, OFFERS, SECTIONS, TOPICS
 
 MAX_TITLE = 300
 MAX_SUMMARY = 1000
@@ -21,7 +21,7 @@ SLUG = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
 YEARS = re.compile(r"^(\d{4})(?:\s*[-–]\s*(\d{4}))?$")
 HEADING = re.compile(r"^##\s+(.+?)\s*#*\s*$")
 REQUIRED = ["title", "school_urn", "summary", "topics", "years", "evidence_strength", "authors"]
-KNOWN = set(REQUIRED) | {"slug", "published"}
+KNOWN = set(REQUIRED) | {"slug", "published", "open_to"}
 
 
 @dataclass(frozen=True)
@@ -62,6 +62,7 @@ class ParsedCaseStudy:
     published: date | None
     sections: dict[str, str]
     source: str
+    open_to: list[str] = field(default_factory=list)
     front_matter: dict[str, Any] = field(default_factory=dict)
     field_lines: dict[str, int] = field(default_factory=dict)
 
@@ -199,6 +200,16 @@ def parse(source: str, path: str = "<text>", default_slug: str = "") -> ParsedCa
             except ValueError:
                 problem(line_of("published"), "published", f"{raw_published!r} must be a date written YYYY-MM-DD")
 
+    open_to: list[str] = []
+    raw_open = front.get("open_to")
+    if raw_open not in (None, "", []):
+        for offer in raw_open if isinstance(raw_open, list) else [raw_open]:
+            offer = _text(offer).lower().replace(" ", "-")
+            if offer not in OFFERS:
+                problem(line_of("open_to"), "open_to", f"{offer!r} must be one of: {', '.join(OFFERS)}")
+            elif offer not in open_to:
+                open_to.append(offer)
+
     sections = _sections(lines, end + 1, path, problems)
     if problems:
         raise CaseStudyFormatError(problems)
@@ -216,6 +227,7 @@ def parse(source: str, path: str = "<text>", default_slug: str = "") -> ParsedCa
         published=published,
         sections=sections,
         source=source,
+        open_to=open_to,
         front_matter={k: (v.isoformat() if isinstance(v, date) else v) for k, v in front.items()},
         field_lines=field_lines,
     )

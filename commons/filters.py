@@ -5,7 +5,8 @@ from flask import Flask, Response
 from commons.models import School
 from commons.rendering import render_markdown
 from commons.services import schools
-from commons.vocabulary import EVIDENCE_STRENGTHS, SECTION_HEADINGS, TOPICS
+from commons.services.comparability import SchoolContext
+from commons.vocabulary import EVIDENCE_STRENGTHS, OFFERS, SECTION_HEADINGS, TOPICS
 
 CONTENT_SECURITY_POLICY = (
     "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
@@ -36,6 +37,24 @@ def context_line(school: School) -> str:
     return " · ".join(parts)
 
 
+def reader_line(context: SchoolContext) -> str:
+    """The reader's school in one line: "primary · 180 pupils · FSM 38% · rural · North East"."""
+    parts = [context.phase or "phase not given"]
+    if context.provision != "mainstream":
+        parts.insert(0, context.provision)
+    if context.pupils is not None:
+        parts.append(f"{context.pupils:,} pupils")
+    for label, value in (("FSM", context.fsm_pct), ("SEN", context.sen_pct), ("EAL", context.eal_pct)):
+        if value is not None:
+            parts.append(f"{label} {value:.0f}%")
+    parts.extend(p for p in (context.setting, context.region) if p)
+    return " · ".join(parts)
+
+
+def offer_label(offer: str) -> str:
+    return OFFERS.get(offer, offer)
+
+
 def years(start: int, end: int) -> str:
     return str(start) if start == end else f"{start}–{end}"
 
@@ -51,7 +70,8 @@ def security_headers(response: Response) -> Response:
 
 def init_app(app: Flask) -> None:
     app.jinja_env.filters.update(
-        markdown=render_markdown, percent=percent, pupils=pupils, context_line=context_line
+        markdown=render_markdown, percent=percent, pupils=pupils, context_line=context_line,
+        reader_line=reader_line, offer_label=offer_label,
     )
     app.jinja_env.globals.update(
         TOPICS=TOPICS,

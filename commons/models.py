@@ -87,6 +87,7 @@ class CaseStudy(Base):
     status: Mapped[str] = mapped_column(String(20), default="published", index=True)
     licence: Mapped[str] = mapped_column(String(40), default=LICENCE)
     school_snapshot: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    open_to: Mapped[list[str]] = mapped_column(JSON, default=list)  # OFFERS the school makes on these topics
     published_on: Mapped[date | None] = mapped_column(Date)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)

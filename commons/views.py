@@ -8,8 +8,11 @@ from commons.errors import NotFound
 from commons.models import CaseStudy, School
 from commons.search_index import search_index
 from commons.services import search as search_service
-from commons.services.related import more_like_this
-from commons.vocabulary import SECTIONS
+from commons.services.comparability import CONTEXT_LEVELS, DEFAULT_CONTEXT_LEVEL, compare, context_from_fields
+from commons.services.related import from_comparable_schools, more_like_this
+from commons.services.search_filters import CHOICES, FSM_BANDS, SIZE_BANDS, FilterProblem, SearchFilters
+from commons.views_reader import current_reader
+from commons.vocabulary import OFFERS, SECTIONS
 
 bp = Blueprint("main", __name__)
 
@@ -37,14 +40,29 @@ def home():  # type: ignore[no-untyped-def]
     return render_template("home.html", counts=counts, recent=recent, examples=EXAMPLE_QUESTIONS)
 
 
+def context_level() -> int:
+    """The "how much should school context count?" control; the default when absent or odd."""
+    try:
+        level = int(request.args.get("context", DEFAULT_CONTEXT_LEVEL))
+    except ValueError:
+        return DEFAULT_CONTEXT_LEVEL
+    return level if 0 <= level < len(CONTEXT_LEVELS) else DEFAULT_CONTEXT_LEVEL
+
+
 @bp.get("/search")
 def search():  # type: ignore[no-untyped-def]
     question = request.args.get("q", "")
+    level = context_level()
+    page = {"question": question, "level": level, "filter_choices": CHOICES, "fsm_bands": {k: v[0] for k, v in FSM_BANDS.items()},
+            "size_bands": {k: v[0] for k, v in SIZE_BANDS.items()}, "offers": OFFERS, "filters": SearchFilters(), "results": None, "problem": None}
     try:
-        results = search_service.search(db.session, search_index.state, question)
-    except search_service.QuestionProblem as problem:
-        return render_template("search.html", question=question, problem=str(problem), results=None)
-    return render_template("search.html", question=question, results=results, problem=None)
+        page["filters"] = filters = SearchFilters.from_args(request.args)
+        page["results"] = search_service.search(
+            db.session, search_index.state, question, reader=current_reader(), context_level=level, filters=filters
+        )
+    except (search_service.QuestionProblem, FilterProblem) as problem:
+        page["problem"] = str(problem)
+    return render_template("search.html", **page)
 
 
 @bp.get("/case-studies/<slug>")
@@ -56,8 +74,12 @@ def case_study(slug: str):  # type: ignore[no-untyped-def]
     for passage in found.passages:
         by_section.setdefault(passage.section, []).append(passage)
     related = more_like_this(db.session, search_index.state, found)
+    reader = current_reader()
+    then = context_from_fields(found.school_snapshot or {}, found.school_urn)
+    adapt = compare(reader, then) if reader is not None and reader.urn != found.school_urn else None
     return render_template("case_study.html", case_study=found, school=found.school,
-                           sections=SECTIONS, by_section=by_section, related=related)
+                           sections=SECTIONS, by_section=by_section, related=related, adapt=adapt,
+                           comparable=from_comparable_schools(db.session, found), offers=OFFERS)
 
 
 @bp.get("/schools/<int:urn>")

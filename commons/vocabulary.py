@@ -40,3 +40,10 @@ EVIDENCE_STRENGTHS: dict[str, str] = {
     "internal data": "Internal data: the school's own measurements, before and after",
     "external evaluation": "External evaluation: assessed by someone outside the school",
 }
+
+# What a school can say it is open to, about the topics of a case study (peer matching).
+OFFERS: dict[str, str] = {
+    "visits": "Visits",
+    "peer-review": "Peer review",
+    "support": "School-to-school support",
+}

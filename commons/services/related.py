@@ -1,4 +1,4 @@
-""""More like this": the case studies nearest to one case study, by its passages' meaning."""
+""""More like this" (nearest by meaning) and "More from comparable schools" (same topics, like schools)."""
 
 from collections import OrderedDict
 from dataclasses import dataclass
@@ -9,6 +9,7 @@ from sqlalchemy.orm import Session, joinedload
 
 from commons.models import CaseStudy, Passage
 from commons.search_index import IndexState
+from commons.services.comparability import Comparison, compare, context_from_fields
 
 POOL = 200
 
@@ -49,3 +50,35 @@ def more_like_this(session: Session, index_state: IndexState, case_study: CaseSt
         )
     }
     return [Related(found[i], s) for i, s in best.items() if i in found and found[i].status == "published"]
+
+
+@dataclass
+class ComparableStudy:
+    case_study: CaseStudy
+    comparison: Comparison
+    shared_topics: list[str]
+
+
+def from_comparable_schools(session: Session, case_study: CaseStudy, limit: int = 4) -> list[ComparableStudy]:
+    """Other schools' case studies on the same topics, from schools like this one was then.
+
+    Both sides are compared as they were when the work was done (the snapshots); a school of
+    another phase or kind is never "comparable", and a weak match (similarity under 0.5) is left out.
+    """
+    mine = context_from_fields(case_study.school_snapshot or {}, case_study.school_urn)
+    topics = set(case_study.topics or [])
+    others = session.scalars(
+        select(CaseStudy).where(CaseStudy.status == "published", CaseStudy.school_urn != case_study.school_urn)
+        .options(joinedload(CaseStudy.school))
+    )
+    found = []
+    for other in others:
+        shared = [t for t in other.topics or [] if t in topics]
+        if not shared:
+            continue
+        comparison = compare(mine, context_from_fields(other.school_snapshot or {}, other.school_urn))
+        if comparison.blocked or comparison.similarity < 0.5:
+            continue
+        found.append(ComparableStudy(other, comparison, shared))
+    found.sort(key=lambda s: (-s.comparison.similarity, -len(s.shared_topics), s.case_study.title))
+    return found[:limit]

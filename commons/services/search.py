@@ -177,18 +177,20 @@ def _group(session: Session, hits: list[Hit], limit: int, passages_per_result: i
     """
     owner: dict[int, int] = {}
     ids = [h.id for h in hits]
-    for start in range(0, len(ids), 5000):
+    for start in range(0, len(ids), 5000):  # by primary key; a join here makes SQLite scan
         owner.update(  # a plain iterator: a Result has keys(), which dict.update would take for a mapping
             iter(session.execute(
-                select(Passage.id, Passage.case_study_id)
-                .join(CaseStudy, CaseStudy.id == Passage.case_study_id)
-                .where(Passage.id.in_(ids[start : start + 5000]), CaseStudy.status == "published")
+                select(Passage.id, Passage.case_study_id).where(Passage.id.in_(ids[start : start + 5000]))
             ).tuples())
         )
+    owners = sorted(set(owner.values()))
+    published = set(session.scalars(
+        select(CaseStudy.id).where(CaseStudy.id.in_(owners), CaseStudy.status == "published")
+    )) if owners else set()
     chosen: OrderedDict[int, _Candidate] = OrderedDict()
     for hit in hits:
         case_study_id = owner.get(hit.id)
-        if case_study_id is None:
+        if case_study_id not in published:
             continue
         candidate = chosen.get(case_study_id)
         if candidate is None:

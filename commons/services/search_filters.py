@@ -20,7 +20,7 @@ from commons.services.comparability import (
     SETTINGS,
     context_from_fields,
 )
-from commons.vocabulary import EVIDENCE_STRENGTHS, TOPICS
+from commons.vocabulary import EVIDENCE_STRENGTHS, OFFERS, TOPICS
 
 # band key -> (label, lowest included, highest excluded)
 FSM_BANDS: dict[str, tuple[str, float, float]] = {
@@ -54,6 +54,7 @@ class SearchFilters:
     evidence_strength: str | None = None
     year_from: int | None = None
     year_to: int | None = None
+    open_to: str | None = None  # "any", or one of OFFERS: schools open to visits, peer review, support
 
     def active(self) -> bool:
         return any(value is not None for value in asdict(self).values())
@@ -107,6 +108,9 @@ class SearchFilters:
             return False
         if self.year_to is not None and case_study.start_year > self.year_to:
             return False
+        offers = case_study.open_to or []
+        if self.open_to and not (offers if self.open_to == "any" else self.open_to in offers):
+            return False
         return True
 
 
@@ -119,6 +123,7 @@ CHOICES: dict[str, list[str]] = {
     "size_band": list(SIZE_BANDS),
     "topic": list(TOPICS),
     "evidence_strength": list(EVIDENCE_STRENGTHS),
+    "open_to": ["any", *OFFERS],
 }
 
 

@@ -1,0 +1,127 @@
+"""The reader's own school: found by name, postcode or URN, or described by hand.
+
+What is kept (in the visit's session, or later a profile) is small: a URN, or the hand-entered
+context. :func:`reader_context` turns it back into a :class:`SchoolContext` for comparison.
+"""
+
+import re
+from typing import Any
+
+from sqlalchemy import String, cast, func, or_, select
+from sqlalchemy.orm import Session
+
+from commons.models import School
+from commons.services import schools
+from commons.services.comparability import PHASE_CHOICES, PROVISIONS, REGIONS, SETTINGS, SchoolContext
+
+POSTCODE = re.compile(r"^[A-Za-z]{1,2}\d[A-Za-z\d]?\s*\d?[A-Za-z]{0,2}$")
+MAX_PUPILS = 10_000
+
+
+class ContextProblems(ValueError):
+    """Hand-entered context that makes no sense; ``errors`` maps each field to what is wrong."""
+
+    def __init__(self, errors: dict[str, str]) -> None:
+        self.errors = errors
+        super().__init__("; ".join(f"{k}: {v}" for k, v in errors.items()))
+
+
+def find_schools(session: Session, query: str, limit: int = 12) -> list[School]:
+    """Schools whose name, postcode or URN matches what the reader typed."""
+    text = " ".join((query or "").split())
+    if len(text) < 2:
+        return []
+    urn = re.search(r"\b(\d{5,7})\b", text)
+    if urn:
+        found = session.get(School, int(urn.group(1)))
+        if found is not None:
+            return [found]
+    if POSTCODE.match(text):
+        compact = text.replace(" ", "").upper()
+        by_postcode = session.scalars(
+            select(School).where(School.postcode.is_not(None))
+            .where(_compact(School.postcode).like(f"{compact}%")).order_by(School.name).limit(limit)
+        ).all()
+        if by_postcode:
+            return list(by_postcode)
+    words = [w for w in re.split(r"[^\w']+", text) if w]
+    statement = select(School)
+    for word in words[:6]:
+        pattern = f"%{word.lower()}%"
+        statement = statement.where(or_(
+            School.name.ilike(pattern), School.town.ilike(pattern), cast(School.urn, String).like(pattern)
+        ))
+    return list(session.scalars(statement.order_by(School.name).limit(limit)))
+
+
+def _compact(column: Any) -> Any:
+    return func.upper(func.replace(column, " ", ""))
+
+
+def parse_manual(form: Any) -> SchoolContext:
+    """A school described by hand, checked field by field; raises ContextProblems."""
+    errors: dict[str, str] = {}
+
+    def choice(name: str, choices: list[str], required: bool = False) -> str | None:
+        value = (form.get(name) or "").strip()
+        if not value:
+            if required:
+                errors[name] = f"Choose one: {', '.join(choices)}."
+            return None
+        if value not in choices:
+            errors[name] = f"“{value}” is not one of: {', '.join(choices)}."
+            return None
+        return value
+
+    def number(name: str, label: str, low: float, high: float, whole: bool = False) -> float | None:
+        raw = (form.get(name) or "").strip().rstrip("%")
+        if not raw:
+            return None
+        try:
+            value = float(raw)
+        except ValueError:
+            errors[name] = f"{label} must be a number, like {'180' if whole else '38'}."
+            return None
+        if whole and value != int(value):
+            errors[name] = f"{label} must be a whole number."
+        elif not low <= value <= high:
+            errors[name] = f"{label} must be between {low:,.0f} and {high:,.0f}; you entered {raw}."
+        return value
+
+    phase = choice("phase", PHASE_CHOICES, required=True)
+    provision = choice("provision", PROVISIONS) or "mainstream"
+    pupils = number("pupils", "Pupils on roll", 1, MAX_PUPILS, whole=True)
+    fsm = number("fsm_pct", "Free school meals", 0, 100)
+    sen = number("sen_pct", "SEN", 0, 100)
+    eal = number("eal_pct", "EAL", 0, 100)
+    region = choice("region", REGIONS)
+    setting = choice("setting", SETTINGS)
+    if errors:
+        raise ContextProblems(errors)
+    return SchoolContext(
+        phase=phase, provision=provision, pupils=int(pupils) if pupils is not None else None,
+        fsm_pct=fsm, sen_pct=sen, eal_pct=eal, setting=setting, region=region,
+        name="Your school (described by hand)",
+    )
+
+
+def stored_form(context: SchoolContext) -> dict[str, Any]:
+    """What to keep for a reader: the URN for a known school, else the hand-entered context."""
+    if context.urn is not None:
+        return {"urn": context.urn}
+    return {"manual": context.to_dict()}
+
+
+def reader_context(session: Session, stored: dict[str, Any] | None) -> SchoolContext | None:
+    """The reader's school from what was kept, or None (also when the school has gone)."""
+    if not stored:
+        return None
+    if "urn" in stored:
+        school = session.get(School, stored["urn"])
+        return schools.context(school) if school is not None else None
+    if "manual" in stored:
+        try:
+            return SchoolContext.from_dict(stored["manual"])
+        except TypeError:
+            return None
+    return None
