@@ -14,10 +14,14 @@ from commons.db import db
 from commons.errors import CommonsError, ImportProblems
 from commons.migrate import upgrade
 from commons.search_index import search_index
+from commons.models import School
+from commons.services import schools as schools_service
 from commons.services import search as search_service
+from commons.services.comparability import CONTEXT_LEVELS, DEFAULT_CONTEXT_LEVEL
 from commons.services.demo import load_demo
 from commons.services.importing import import_case_studies
 from commons.services.schools import import_schools
+from commons.services.search_filters import CHOICES, FilterProblem, SearchFilters
 from indexer import IndexerError
 from indexer.snippets import Snippet
 
@@ -94,12 +98,36 @@ def import_command(paths: tuple[Path, ...], update: bool) -> None:
 @click.command()
 @click.argument("question")
 @click.option("-n", "--limit", default=5, show_default=True, help="How many case studies to show.")
+@click.option("--school", "school_urn", type=int, help="Your school's URN: rank and explain by comparability.")
+@click.option("--context", "context_level", type=click.IntRange(0, len(CONTEXT_LEVELS) - 1),
+              default=DEFAULT_CONTEXT_LEVEL, show_default=True,
+              help="How much school context counts: " + ", ".join(f"{i} {label.lower()}" for i, (label, _) in enumerate(CONTEXT_LEVELS)))
+@click.option("--phase", help=f"Filter: {', '.join(CHOICES['phase'])}.")
+@click.option("--provision", help=f"Filter: {', '.join(CHOICES['provision'])}.")
+@click.option("--region", help="Filter: a GIAS region, e.g. 'North West'.")
+@click.option("--setting", help="Filter: urban or rural.")
+@click.option("--fsm-band", help=f"Filter: {', '.join(CHOICES['fsm_band'])}.")
+@click.option("--size-band", help=f"Filter: {', '.join(CHOICES['size_band'])}.")
+@click.option("--topic", help="Filter: a topic, e.g. attendance.")
+@click.option("--evidence-strength", help=f"Filter: {', '.join(CHOICES['evidence_strength'])}.")
+@click.option("--year-from", help="Filter: work running in or after this year.")
+@click.option("--year-to", help="Filter: work running in or before this year.")
+@click.option("--open-to", help=f"Filter: {', '.join(CHOICES['open_to'])}.")
 @with_appcontext
-def search(question: str, limit: int) -> None:
+def search(question: str, limit: int, school_urn: int | None, context_level: int, **filter_args: str | None) -> None:
     """Ask the Commons a question and print the top case studies."""
+    reader = None
+    if school_urn is not None:
+        school = db.session.get(School, school_urn)
+        if school is None:
+            _fail(CommonsError(f"--school: there is no school with URN {school_urn} in the Commons; "
+                               "run `commons schools import FILE.csv` to add it"))
+        reader = schools_service.context(school)
     try:
-        results = search_service.search(db.session, search_index.state, question, limit=limit)
-    except search_service.QuestionProblem as problem:
+        filters = SearchFilters.from_args(filter_args)
+        results = search_service.search(db.session, search_index.state, question, limit=limit,
+                                        reader=reader, context_level=context_level, filters=filters)
+    except (search_service.QuestionProblem, FilterProblem) as problem:
         _fail(problem)
     except IndexerError as error:
         _fail(error)
@@ -115,6 +143,8 @@ def search(question: str, limit: int) -> None:
         best = result.best.passage
         click.secho(f"{rank}. {cs.title}", bold=True)
         click.echo(f"   {cs.school.name}: {context_line(cs.school)}")
+        if result.comparison is not None:
+            click.echo(f"   {result.comparison.line()}")
         click.echo(f"   {best.heading}: {_snippet_text(result.best.snippet, best.text)}")
         click.echo(f"   {base}/case-studies/{cs.slug}#p-{best.id}  (score {result.score:.3f})")
 

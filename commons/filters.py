@@ -51,6 +51,10 @@ def reader_line(context: SchoolContext) -> str:
     return " · ".join(parts)
 
 
+def topic_label(topic: str) -> str:
+    return TOPICS.get(topic, topic)
+
+
 def offer_label(offer: str) -> str:
     return OFFERS.get(offer, offer)
 
@@ -71,7 +75,7 @@ def security_headers(response: Response) -> Response:
 def init_app(app: Flask) -> None:
     app.jinja_env.filters.update(
         markdown=render_markdown, percent=percent, pupils=pupils, context_line=context_line,
-        reader_line=reader_line, offer_label=offer_label,
+        reader_line=reader_line, offer_label=offer_label, topic_label=topic_label,
     )
     app.jinja_env.globals.update(
         TOPICS=TOPICS,

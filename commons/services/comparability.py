@@ -193,6 +193,8 @@ class Comparison:
         for factor in self.factors:
             if factor.key in ("region", "governance"):
                 continue
+            if factor.key in ("sen", "eal") and not factor.meaningful_difference:
+                continue  # kept short: SEN and EAL are named when they differ
             shown = factor.theirs
             if factor.yours is not None and factor.yours != factor.theirs:
                 shown += f" (yours {factor.yours})"

@@ -55,7 +55,13 @@ class SchoolImportResult:
 
 def read_text(path: Path) -> str:
     """GIAS files are Windows-1252; UTF-8 (with or without BOM) is accepted too."""
-    raw = path.read_bytes()
+    try:
+        raw = path.read_bytes()
+    except OSError as error:
+        raise ImportProblems([f"{path}: cannot be read ({error.strerror})"]) from None
+    if b"\x00" in raw[:65536]:
+        raise ImportProblems([f"{path}: this is not a text CSV file (a spreadsheet, perhaps); "
+                              "save it as CSV (comma-separated) and import that"])
     for encoding in ("utf-8-sig", "cp1252"):
         try:
             return raw.decode(encoding)

@@ -178,11 +178,10 @@ def _group(session: Session, hits: list[Hit], limit: int, passages_per_result: i
     owner: dict[int, int] = {}
     ids = [h.id for h in hits]
     for start in range(0, len(ids), 5000):  # by primary key; a join here makes SQLite scan
-        owner.update(  # a plain iterator: a Result has keys(), which dict.update would take for a mapping
-            iter(session.execute(
-                select(Passage.id, Passage.case_study_id).where(Passage.id.in_(ids[start : start + 5000]))
-            ).tuples())
+        rows = session.execute(
+            select(Passage.id, Passage.case_study_id).where(Passage.id.in_(ids[start : start + 5000]))
         )
+        owner.update((passage_id, case_study_id) for passage_id, case_study_id in rows)
     owners = sorted(set(owner.values()))
     published = set(session.scalars(
         select(CaseStudy.id).where(CaseStudy.id.in_(owners), CaseStudy.status == "published")
@@ -209,7 +208,7 @@ def _compare(session: Session, reader: SchoolContext, candidates: list[_Candidat
         return {}
     rows = session.execute(
         select(CaseStudy.id, CaseStudy.school_urn, CaseStudy.school_snapshot).where(CaseStudy.id.in_(ids))
-    ).tuples()
+    )
     return {id_: compare(reader, context_from_fields(snapshot or {}, urn)) for id_, urn, snapshot in rows}
 
 
