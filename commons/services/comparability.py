@@ -30,8 +30,8 @@ WEIGHTS: dict[str, float] = {
     "sen": 0.10,  # % SEN support or EHCP
 }
 SCALES: dict[str, float] = {
-    "fsm": 30.0,  # percentage points
-    "pupils": math.log(4.0),  # a school four times the size is a whole step apart
+    "fsm": 40.0,  # percentage points
+    "pupils": math.log(8.0),  # a school eight times the size is a whole step apart
     "eal": 30.0,
     "setting": 1.0,
     "sen": 15.0,
@@ -178,9 +178,9 @@ class Comparison:
     def band(self) -> str:
         if self.blocked:
             return "Different kind of school"
-        if self.similarity >= 0.75:
+        if self.similarity >= 0.7:
             return "Comparable"
-        if self.similarity >= 0.5:
+        if self.similarity >= 0.4:
             return "Partly comparable"
         return "Different context"
 
