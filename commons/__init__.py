@@ -43,6 +43,11 @@ def create_app(config: Mapping[str, Any] | None = None, *, embedder: Embedder | 
     app.config.update(settings)
     Path(app.instance_path).mkdir(parents=True, exist_ok=True)
     app.config["SECRET_KEY"] = app.config.get("COMMONS_SECRET_KEY") or _instance_secret(app)
+    app.config.update(
+        SESSION_COOKIE_HTTPONLY=True,
+        SESSION_COOKIE_SAMESITE="Lax",
+        SESSION_COOKIE_SECURE=str(app.config.get("COMMONS_SESSION_COOKIE_SECURE", "")).lower() in ("1", "true", "yes"),
+    )
 
     from commons.db import db
     from commons.search_index import search_index

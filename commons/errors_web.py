@@ -1,6 +1,7 @@
 """Friendly error pages."""
 
 from flask import Flask, render_template
+from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
 
 from commons.errors import NotFound
@@ -19,6 +20,14 @@ def init_app(app: Flask) -> None:
     def http_error(error: HTTPException):  # type: ignore[no-untyped-def]
         code = error.code or 500
         return render_template("error.html", code=code, title=TITLES.get(code, error.name)), code
+
+    @app.errorhandler(CSRFError)
+    def csrf_error(error: CSRFError):  # type: ignore[no-untyped-def]
+        return render_template(
+            "error.html", code=400, title="That form had expired",
+            detail="For your security, forms stop working after a while, or when sent from another site. "
+                   "Go back, reload the page and try again; nothing was changed.",
+        ), 400
 
     @app.errorhandler(NotFound)
     def not_found(error: NotFound):  # type: ignore[no-untyped-def]

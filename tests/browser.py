@@ -40,6 +40,22 @@ def browser() -> Iterator[Any]:
         chromium.close()
 
 
+@pytest.fixture
+def page(browser: Any) -> Iterator[Any]:
+    """A fresh browser context (its own cookies) and page for each test."""
+    context = browser.new_context()
+    page = context.new_page()
+    yield page
+    context.close()
+
+
+@pytest.fixture(scope="session")
+def live_demo(demo_app: Flask) -> Iterator["LiveServer"]:
+    """The demo commons served on a free port."""
+    with LiveServer(demo_app) as server:
+        yield server
+
+
 class LiveServer:
     """A Flask app served by werkzeug in a background thread."""
 

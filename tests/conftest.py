@@ -18,6 +18,8 @@ from commons.services.demo import load_demo
 from indexer import SentenceTransformerEmbedder
 from indexer.embedding import Vectors
 
+pytest_plugins = ["tests.browser"]
+
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 DATA = Path(__file__).parent / "data"
 

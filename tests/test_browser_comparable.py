@@ -1,29 +1,13 @@
 """A teacher picks their school, asks, moves the context control and reads "Before you adapt this"."""
 
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from flask import Flask
 
-from tests.browser import LiveServer, browser, serious_accessibility_violations  # noqa: F401
+from tests.browser import LiveServer, serious_accessibility_violations
 
 pytestmark = pytest.mark.browser
 QUESTION = "how did a small rural primary improve attendance of disadvantaged pupils?"
-
-
-@pytest.fixture(scope="module")
-def live_demo(demo_app: Flask) -> Iterator[LiveServer]:
-    with LiveServer(demo_app) as server:
-        yield server
-
-
-@pytest.fixture
-def page(browser: Any) -> Iterator[Any]:  # noqa: F811
-    context = browser.new_context()
-    page = context.new_page()
-    yield page
-    context.close()
 
 
 def _results(page: Any) -> tuple[list[str], list[str]]:

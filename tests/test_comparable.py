@@ -166,7 +166,8 @@ def test_hand_entered_nonsense_is_refused_field_by_field(client: FlaskClient) ->
     assert "Free school meals must be between 0 and 100; you entered 140." in page
     assert "EAL must be a number" in page
     assert 'value="140"' in page  # what was typed is kept
-    assert client.post("/my-school/describe", data={"phase": "primary"}).status_code == 400  # no CSRF token
+    forged = client.post("/my-school/describe", data={"phase": "primary"})  # no CSRF token
+    assert forged.status_code == 400 and "That form had expired" in forged.get_data(as_text=True)
 
 
 def test_choosing_my_school_changes_search_and_case_study_pages(demo_app: Flask) -> None:
