@@ -36,6 +36,8 @@ def test_similarity_blocks_phase_and_provision_and_explains_itself() -> None:
     assert compare(SMALL_RURAL_PRIMARY, special).blocked == "special, yours is mainstream"
     assert {f.key for f in far.differences()} == {"pupils", "fsm", "setting"}
     assert compare(SMALL_RURAL_PRIMARY, SchoolContext(phase="all-through")).blocked is None
+    own = SchoolContext(phase="primary", pupils=40, urn=990003)
+    assert compare(own, SchoolContext(phase="primary", pupils=38, urn=990003)).line().startswith("Your school: primary")
 
 
 def _publish_pair(app: Flask, runner, tmp_path: Path) -> None:

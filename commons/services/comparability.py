@@ -173,9 +173,12 @@ class Comparison:
     blocked: str | None
     factors: list[Factor] = field(default_factory=list)
     theirs: SchoolContext | None = None
+    own_school: bool = False  # the reader's own school (then as now)
 
     @property
     def band(self) -> str:
+        if self.own_school:
+            return "Your school"
         if self.blocked:
             return "Different kind of school"
         if self.similarity >= 0.7:
@@ -205,6 +208,7 @@ class Comparison:
         return {
             "similarity": round(self.similarity, 4),
             "band": self.band,
+            "own_school": self.own_school,
             "blocked": self.blocked,
             "line": self.line(),
             "factors": [asdict(f) for f in self.factors],
@@ -298,4 +302,5 @@ def compare(reader: SchoolContext, theirs: SchoolContext) -> Comparison:
         similarity = 0.5  # nothing to compare on: neither like nor unlike
     else:
         similarity = min(1.0, 1.0 - math.sqrt(squared / total_weight) + bonus)
-    return Comparison(similarity=similarity, blocked=blocked, factors=factors, theirs=theirs)
+    own = reader.urn is not None and reader.urn == theirs.urn
+    return Comparison(similarity=similarity, blocked=blocked, factors=factors, theirs=theirs, own_school=own)
