@@ -29,6 +29,7 @@ def test_pick_a_school_move_the_control_and_read_before_you_adapt(live_demo: Liv
     finder.fill("Fellside")
     page.get_by_role("button", name="Find", exact=True).click()
     page.wait_for_url("**school=Fellside**")
+    assert serious_accessibility_violations(page) == []
     page.locator("li", has_text="Fellside Church of England Primary School").get_by_role(
         "button", name="This is my school").click()
     page.wait_for_url("**/search**")
