@@ -5,6 +5,7 @@ the field, and what to do about it.
 """
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
@@ -21,7 +22,9 @@ SLUG = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
 YEARS = re.compile(r"^(\d{4})(?:\s*[-–]\s*(\d{4}))?$")
 HEADING = re.compile(r"^##\s+(.+?)\s*#*\s*$")
 REQUIRED = ["title", "school_urn", "summary", "topics", "years", "evidence_strength", "authors"]
-KNOWN = set(REQUIRED) | {"slug", "published", "open_to"}
+KNOWN = set(REQUIRED) | {"slug", "published", "open_to", "impact_table"}
+IMPACT_KEYS = ["measure", "before", "after", "period", "pupils"]
+MAX_IMPACT_ROWS = 12
 
 
 @dataclass(frozen=True)
@@ -63,6 +66,7 @@ class ParsedCaseStudy:
     sections: dict[str, str]
     source: str
     open_to: list[str] = field(default_factory=list)
+    impact_table: list[dict[str, Any]] = field(default_factory=list)
     front_matter: dict[str, Any] = field(default_factory=dict)
     field_lines: dict[str, int] = field(default_factory=dict)
 
@@ -210,6 +214,8 @@ def parse(source: str, path: str = "<text>", default_slug: str = "") -> ParsedCa
             elif offer not in open_to:
                 open_to.append(offer)
 
+    impact_table = _impact_table(front.get("impact_table"), line_of("impact_table"), problem)
+
     sections = _sections(lines, end + 1, path, problems)
     if problems:
         raise CaseStudyFormatError(problems)
@@ -228,9 +234,40 @@ def parse(source: str, path: str = "<text>", default_slug: str = "") -> ParsedCa
         sections=sections,
         source=source,
         open_to=open_to,
+        impact_table=impact_table,
         front_matter={k: (v.isoformat() if isinstance(v, date) else v) for k, v in front.items()},
         field_lines=field_lines,
     )
+
+
+def _impact_table(raw: Any, line: int, problem: Callable[[int, str, str], None]) -> list[dict[str, Any]]:
+    """The impact table: rows of measure, before, after, period and number of pupils."""
+    if raw in (None, "", []):
+        return []
+    if not isinstance(raw, list) or len(raw) > MAX_IMPACT_ROWS:
+        problem(line, "impact_table", f"must be a list of up to {MAX_IMPACT_ROWS} rows, each with "
+                "measure:, before:, after:, period: and pupils:")
+        return []
+    rows = []
+    for number, item in enumerate(raw, start=1):
+        if not isinstance(item, dict) or not _text(item.get("measure")):
+            problem(line, "impact_table", f"row {number} needs a measure, e.g. '- measure: \"Persistent absence\"'")
+            continue
+        unknown = set(item) - set(IMPACT_KEYS)
+        if unknown:
+            problem(line, "impact_table", f"row {number}: {', '.join(sorted(map(str, unknown)))} not known; "
+                    f"use {', '.join(IMPACT_KEYS)}")
+        row: dict[str, Any] = {key: _text(item.get(key))[:120] for key in IMPACT_KEYS[:4]}
+        pupils = item.get("pupils")
+        if pupils in (None, ""):
+            row["pupils"] = None
+        elif isinstance(pupils, int) and not isinstance(pupils, bool) and 0 <= pupils <= 10_000:
+            row["pupils"] = pupils
+        else:
+            problem(line, "impact_table", f"row {number}: pupils {pupils!r} must be a whole number of pupils")
+            continue
+        rows.append(row)
+    return rows
 
 
 def _sections(lines: list[str], start: int, path: str, problems: list[FormatProblem]) -> dict[str, str]:

@@ -7,6 +7,7 @@ from pathlib import Path
 import click
 from flask import Flask, current_app
 from flask.cli import FlaskGroup, with_appcontext
+from sqlalchemy import select
 from tqdm import tqdm
 
 from commons import create_app
@@ -44,7 +45,7 @@ def main() -> None:
 
 def init_app(app: Flask) -> None:
     """Register the commands on the app (``commons ...`` and the test CLI runner)."""
-    for command in (db_upgrade, setup, import_command, search, reindex, schools, serve, eval_command):
+    for command in (db_upgrade, setup, import_command, search, reindex, schools, users, serve, eval_command):
         app.cli.add_command(command)
 
 
@@ -189,6 +190,40 @@ def schools_import(csv_file: Path) -> None:
         session.rollback()
         _fail(error)
     click.echo(f"Schools: {result.created} added, {result.updated} updated.")
+
+
+@click.group()
+def users() -> None:
+    """Accounts."""
+
+
+@users.command("create-admin")
+@click.argument("email")
+@click.option("--name", default="Administrator", show_default=True)
+@click.password_option(help="The new admin's password (asked for when not given).")
+@with_appcontext
+def users_create_admin(email: str, name: str, password: str) -> None:
+    """Create the first admin (or make an existing account an admin, keeping its password)."""
+    from commons.models import User
+    from commons.services import accounts
+
+    upgrade(db.engine)
+    session = db.session
+    existing = session.scalar(select(User).where(User.email == accounts.normalise_email(email)))
+    if existing is not None:
+        existing.is_admin = True
+        session.commit()
+        click.echo(f"{existing.email} is now an admin (password unchanged).")
+        return
+    try:
+        user = accounts.register(session, email, name, password)
+    except accounts.AccountProblems as problems:
+        session.rollback()
+        _fail(CommonsError("; ".join(f"{field}: {message}" for field, message in problems.errors.items())))
+    assert user is not None
+    user.is_admin = True
+    session.commit()
+    click.echo(f"Created admin {user.email}. Sign in at /sign-in.")
 
 
 @click.command()

@@ -8,6 +8,8 @@ from commons.errors import NotFound
 
 TITLES = {
     400: "That request didn't make sense",
+    403: "You don't have permission to do that",
+    409: "That can't be done to it in its current state",
     404: "We couldn't find that page",
     405: "That isn't allowed here",
     413: "That was too large",

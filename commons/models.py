@@ -88,6 +88,7 @@ class CaseStudy(Base):
     licence: Mapped[str] = mapped_column(String(40), default=LICENCE)
     school_snapshot: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     open_to: Mapped[list[str]] = mapped_column(JSON, default=list)  # OFFERS the school makes on these topics
+    impact_table: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)  # measure, before, after, period, pupils
     published_on: Mapped[date | None] = mapped_column(Date)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
@@ -154,3 +155,95 @@ class Change(Base):
     passage_id: Mapped[int] = mapped_column(Integer, index=True)
     case_study_id: Mapped[int] = mapped_column(Integer)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class User(Base):
+    """Someone with an account. Any user is a reader; roles beyond that come from memberships."""
+
+    __tablename__ = "users"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    email: Mapped[str] = mapped_column(String(254), unique=True)  # stored lower-cased
+    name: Mapped[str] = mapped_column(String(120))
+    password_hash: Mapped[str] = mapped_column(String(200))  # Argon2id
+    is_admin: Mapped[bool] = mapped_column(Boolean, default=False)
+    password_changed_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+    memberships: Mapped[list["Membership"]] = relationship(
+        back_populates="user", foreign_keys="Membership.user_id"
+    )
+
+
+class Membership(Base):
+    """A user's claim to write for a school; an admin approves it (then they are a school author)."""
+
+    __tablename__ = "memberships"
+    __table_args__ = (UniqueConstraint("user_id", "school_urn"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    school_urn: Mapped[int] = mapped_column(ForeignKey("schools.urn"), index=True)
+    role_at_school: Mapped[str] = mapped_column(String(120), default="")
+    status: Mapped[str] = mapped_column(String(20), default="pending")  # pending, approved, rejected
+    decided_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+    user: Mapped[User] = relationship(back_populates="memberships", foreign_keys=[user_id])
+    school: Mapped[School] = relationship()
+
+
+class Draft(Base):
+    """The working copy of a case study, private to its school's authors until published."""
+
+    __tablename__ = "drafts"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    school_urn: Mapped[int] = mapped_column(ForeignKey("schools.urn"), index=True)
+    case_study_id: Mapped[int | None] = mapped_column(ForeignKey("case_studies.id"), unique=True)
+    fields: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    created_by: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    updated_by: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+    school: Mapped[School] = relationship()
+    case_study: Mapped[CaseStudy | None] = relationship()
+
+
+class LoginAttempt(Base):
+    """A failed sign-in, by account and by address; shared by every worker through the database."""
+
+    __tablename__ = "login_attempts"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    key: Mapped[str] = mapped_column(String(300), index=True)  # "account:<email>" or "address:<ip>"
+    at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow, index=True)
+
+
+class OutboxMessage(Base):
+    """Mail the Commons sent (or would have sent, with no mail server configured)."""
+
+    __tablename__ = "outbox"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    to: Mapped[str] = mapped_column(String(254))
+    subject: Mapped[str] = mapped_column(String(200))
+    body: Mapped[str] = mapped_column(Text)
+    delivered: Mapped[bool] = mapped_column(Boolean, default=False)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class Report(Base):
+    """A reader's report of a problem with a case study, for an admin."""
+
+    __tablename__ = "reports"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    case_study_id: Mapped[int] = mapped_column(ForeignKey("case_studies.id"), index=True)
+    reason: Mapped[str] = mapped_column(Text)
+    reporter_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    resolved: Mapped[bool] = mapped_column(Boolean, default=False)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+    case_study: Mapped[CaseStudy] = relationship()

@@ -1,14 +1,16 @@
 """HTML pages: home, search results, case studies and schools. Views stay short."""
 
-from flask import Blueprint, render_template, request
+from flask import Blueprint, g, render_template, request
 from sqlalchemy import func, select
 
 from commons.db import db
 from commons.errors import NotFound
 from commons.models import CaseStudy, School
 from commons.search_index import search_index
+from commons.services import permissions
 from commons.services import search as search_service
 from commons.services.comparability import CONTEXT_LEVELS, DEFAULT_CONTEXT_LEVEL, compare, context_from_fields
+from commons.services.impact_chart import impact_svg
 from commons.services.related import from_comparable_schools, more_like_this
 from commons.services.search_filters import CHOICES, FSM_BANDS, SIZE_BANDS, FilterProblem, SearchFilters
 from commons.views_reader import current_reader
@@ -68,8 +70,11 @@ def search():  # type: ignore[no-untyped-def]
 @bp.get("/case-studies/<slug>")
 def case_study(slug: str):  # type: ignore[no-untyped-def]
     found = db.session.scalar(select(CaseStudy).where(CaseStudy.slug == slug))
-    if found is None or found.status != "published":
+    user = g.get("user")
+    if found is None or not permissions.can_on_case_study(user, "view", found):
         raise NotFound(f"There is no published case study called “{slug}”.")
+    if found.status == "withdrawn":
+        return render_template("tombstone.html", case_study=found, school=found.school), 410
     by_section: dict[str, list] = {key: [] for key, _ in SECTIONS}  # type: ignore[type-arg]
     for passage in found.passages:
         by_section.setdefault(passage.section, []).append(passage)
@@ -79,7 +84,9 @@ def case_study(slug: str):  # type: ignore[no-untyped-def]
     adapt = compare(reader, then) if reader is not None and reader.urn != found.school_urn else None
     return render_template("case_study.html", case_study=found, school=found.school,
                            sections=SECTIONS, by_section=by_section, related=related, adapt=adapt,
-                           comparable=from_comparable_schools(db.session, found), offers=OFFERS)
+                           comparable=from_comparable_schools(db.session, found), offers=OFFERS,
+                           can_edit=permissions.can_on_case_study(user, "edit", found),
+                           chart=impact_svg(found.impact_table or [], f"Impact: {found.title}"))
 
 
 @bp.get("/schools/<int:urn>")

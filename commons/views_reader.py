@@ -35,7 +35,7 @@ def inject_reader() -> dict[str, object]:
     return {"reader": current_reader(), "CONTEXT_LEVELS": CONTEXT_LEVELS}
 
 
-def _safe_next(default: str) -> str:
+def safe_next(default: str) -> str:
     target = request.values.get("next") or ""
     parts = urlsplit(target)
     if target.startswith("/") and not target.startswith("//") and not parts.scheme and not parts.netloc:
@@ -52,7 +52,7 @@ def my_school():  # type: ignore[no-untyped-def]
     query = request.args.get("school", "").strip()
     matches = readers.find_schools(db.session, query) if query else []
     return render_template("my_school.html", query=query, matches=matches, choices=_choices(),
-                           errors={}, form={}, next=_safe_next(""))
+                           errors={}, form={}, next=safe_next(""))
 
 
 @bp.post("/my-school")
@@ -65,9 +65,9 @@ def choose_school():  # type: ignore[no-untyped-def]
     if school is None:
         return render_template("my_school.html", query="", matches=[], choices=_choices(), errors={
             "urn": "We could not find that school. Search again by name, postcode or URN."
-        }, form={}, next=_safe_next("")), 400
+        }, form={}, next=safe_next("")), 400
     session[SESSION_KEY] = readers.stored_form(schools.context(school))
-    return redirect(_safe_next(url_for("reader.my_school")), code=303)
+    return redirect(safe_next(url_for("reader.my_school")), code=303)
 
 
 @bp.post("/my-school/describe")
@@ -76,15 +76,15 @@ def describe_school():  # type: ignore[no-untyped-def]
         context = readers.parse_manual(request.form)
     except readers.ContextProblems as problems:
         return render_template("my_school.html", query="", matches=[], choices=_choices(),
-                               errors=problems.errors, form=request.form, next=_safe_next("")), 400
+                               errors=problems.errors, form=request.form, next=safe_next("")), 400
     session[SESSION_KEY] = readers.stored_form(context)
-    return redirect(_safe_next(url_for("reader.my_school")), code=303)
+    return redirect(safe_next(url_for("reader.my_school")), code=303)
 
 
 @bp.post("/my-school/forget")
 def forget_school():  # type: ignore[no-untyped-def]
     session.pop(SESSION_KEY, None)
-    return redirect(_safe_next(url_for("reader.my_school")), code=303)
+    return redirect(safe_next(url_for("reader.my_school")), code=303)
 
 
 @bp.get("/schools/lookup")

@@ -145,6 +145,7 @@ def _fill(session: Session, case_study: CaseStudy, parsed: ParsedCaseStudy) -> N
     case_study.evidence_strength = parsed.evidence_strength
     case_study.authors = parsed.authors
     case_study.open_to = parsed.open_to
+    case_study.impact_table = parsed.impact_table
     case_study.status = "published"
     case_study.published_on = parsed.published or utcnow().date()
     case_study.school_snapshot = snapshot(school)

@@ -1,0 +1,182 @@
+"""Accounts: registration, Argon2id passwords, rate-limited sign-in, password-reset links, mail.
+
+Messages never say whether an email address has an account (no enumeration). Failed sign-ins
+are counted per account and per address in the database, so every worker sees the same count.
+"""
+
+import re
+import smtplib
+from dataclasses import dataclass
+from datetime import datetime, timedelta, timezone
+from email.message import EmailMessage
+from typing import Any
+
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
+from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
+from sqlalchemy import delete, func, select
+from sqlalchemy.orm import Session
+
+from commons.models import LoginAttempt, OutboxMessage, User, utcnow
+
+HASHER = PasswordHasher()  # Argon2id with the library's recommended parameters
+EMAIL = re.compile(r"^[^@\s]{1,64}@[^@\s]+\.[^@\s]{2,}$")
+MIN_PASSWORD = 12
+MAX_PASSWORD = 256
+ATTEMPT_WINDOW = timedelta(minutes=15)
+MAX_FAILURES_PER_ACCOUNT = 5
+MAX_FAILURES_PER_ADDRESS = 20
+RESET_SALT = "password-reset"
+RESET_MAX_AGE = 3600  # seconds
+SIGN_IN_FAILED = "That email address and password do not match an account. Check them and try again."
+TOO_MANY = "Too many attempts to sign in. Wait 15 minutes and try again, or reset your password."
+
+
+class AccountProblems(ValueError):
+    """Form fields that are wrong; ``errors`` maps each field to what to do."""
+
+    def __init__(self, errors: dict[str, str]) -> None:
+        self.errors = errors
+        super().__init__("; ".join(errors.values()))
+
+
+class SignInRefused(ValueError):
+    """Sign-in did not succeed; the message is safe to show (it reveals nothing about accounts)."""
+
+
+def normalise_email(raw: str | None) -> str:
+    return (raw or "").strip().lower()
+
+
+def hash_password(password: str) -> str:
+    return HASHER.hash(password)
+
+
+def password_problem(password: str) -> str | None:
+    if len(password) < MIN_PASSWORD:
+        return f"Use at least {MIN_PASSWORD} characters. A short sentence you will remember works well."
+    if len(password) > MAX_PASSWORD:
+        return f"Use at most {MAX_PASSWORD} characters."
+    return None
+
+
+def register(session: Session, email: str, name: str, password: str) -> User | None:
+    """Create an account; returns None (and changes nothing) when the address is already registered.
+
+    The caller shows the same message either way and mails the address, so nobody can learn
+    who has an account by trying to register.
+    """
+    email = normalise_email(email)
+    errors: dict[str, str] = {}
+    if not EMAIL.match(email) or len(email) > 254:
+        errors["email"] = "Enter an email address like name@school.org.uk."
+    if not name.strip() or len(name) > 120:
+        errors["name"] = "Enter your name (up to 120 characters)."
+    problem = password_problem(password)
+    if problem:
+        errors["password"] = problem
+    if errors:
+        raise AccountProblems(errors)
+    if session.scalar(select(User.id).where(User.email == email)) is not None:
+        return None
+    user = User(email=email, name=name.strip(), password_hash=hash_password(password))
+    session.add(user)
+    session.flush()
+    return user
+
+
+def _failures(session: Session, key: str) -> int:
+    since = utcnow() - ATTEMPT_WINDOW
+    return int(session.scalar(
+        select(func.count()).select_from(LoginAttempt).where(LoginAttempt.key == key, LoginAttempt.at >= since)
+    ) or 0)
+
+
+def authenticate(session: Session, email: str, password: str, address: str) -> User:
+    """The user whose credentials these are; raises SignInRefused. Failures are recorded."""
+    email = normalise_email(email)
+    account_key, address_key = f"account:{email}", f"address:{address}"
+    if (_failures(session, account_key) >= MAX_FAILURES_PER_ACCOUNT
+            or _failures(session, address_key) >= MAX_FAILURES_PER_ADDRESS):
+        raise SignInRefused(TOO_MANY)
+    user = session.scalar(select(User).where(User.email == email))
+    if user is None:
+        HASHER.hash(password)  # spend the same time as a real check
+    elif _verify(user, password):
+        session.execute(delete(LoginAttempt).where(LoginAttempt.key == account_key))
+        if HASHER.check_needs_rehash(user.password_hash):
+            user.password_hash = hash_password(password)
+        return user
+    session.add_all([LoginAttempt(key=account_key), LoginAttempt(key=address_key)])
+    session.flush()
+    raise SignInRefused(SIGN_IN_FAILED)
+
+
+def _verify(user: User, password: str) -> bool:
+    try:
+        return HASHER.verify(user.password_hash, password)
+    except (VerifyMismatchError, VerificationError, InvalidHashError):
+        return False
+
+
+def password_stamp(moment: datetime) -> int:
+    """Seconds since the epoch, whether the database gave the moment back with a zone or not."""
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=timezone.utc)
+    return int(moment.timestamp())
+
+
+def _serializer(secret_key: str) -> URLSafeTimedSerializer:
+    return URLSafeTimedSerializer(secret_key, salt=RESET_SALT)
+
+
+def reset_token(secret_key: str, user: User) -> str:
+    """A signed link token, valid for an hour and only until the password next changes."""
+    return _serializer(secret_key).dumps({"user": user.id, "since": password_stamp(user.password_changed_at)})
+
+
+def user_for_reset(session: Session, secret_key: str, token: str) -> User | None:
+    try:
+        data: Any = _serializer(secret_key).loads(token, max_age=RESET_MAX_AGE)
+    except (SignatureExpired, BadSignature):
+        return None
+    user = session.get(User, data.get("user")) if isinstance(data, dict) else None
+    if user is None or password_stamp(user.password_changed_at) != data.get("since"):
+        return None
+    return user
+
+
+def set_password(session: Session, user: User, password: str) -> None:
+    problem = password_problem(password)
+    if problem:
+        raise AccountProblems({"password": problem})
+    user.password_hash = hash_password(password)
+    user.password_changed_at = utcnow()  # old reset links and other sessions stop working
+    session.execute(delete(LoginAttempt).where(LoginAttempt.key == f"account:{user.email}"))
+
+
+@dataclass
+class Mailer:
+    """SMTP when ``host`` is configured; otherwise every message waits in the outbox for an admin."""
+
+    host: str | None = None
+    port: int = 587
+    username: str | None = None
+    password: str | None = None
+    sender: str = "commons@localhost"
+
+    def send(self, session: Session, to: str, subject: str, body: str) -> OutboxMessage:
+        message = OutboxMessage(to=to, subject=subject, body=body, delivered=False)
+        session.add(message)
+        if self.host:
+            email = EmailMessage()
+            email["From"], email["To"], email["Subject"] = self.sender, to, subject
+            email.set_content(body)
+            with smtplib.SMTP(self.host, self.port, timeout=10) as smtp:
+                smtp.starttls()
+                if self.username:
+                    smtp.login(self.username, self.password or "")
+                smtp.send_message(email)
+            message.delivered = True
+        session.flush()
+        return message

@@ -1,0 +1,40 @@
+"""Who may do what to which object: the one place every view and API endpoint asks.
+
+Roles: any visitor reads what is published; a signed-in user is a reader; a **school author**
+has an approved membership of the school; an **admin** may do everything. Drafts are private
+to their school's authors (and admins). Nothing here trusts an id from a form: callers pass
+the object loaded from the database.
+"""
+
+from commons.models import CaseStudy, Draft, User
+
+ACTIONS = ("view", "edit", "publish", "withdraw", "history")
+
+
+def authored_schools(user: User | None) -> set[int]:
+    if user is None:
+        return set()
+    return {m.school_urn for m in user.memberships if m.status == "approved"}
+
+
+def is_author(user: User | None, school_urn: int) -> bool:
+    return user is not None and (user.is_admin or school_urn in authored_schools(user))
+
+
+def can_on_case_study(user: User | None, action: str, case_study: CaseStudy) -> bool:
+    """``view``: published for all, a withdrawn one as a tombstone for all, pending only for authors.
+    ``edit``/``publish``/``withdraw``/``history``: the school's authors and admins."""
+    if action not in ACTIONS:
+        raise ValueError(f"unknown action {action!r}")
+    if action == "view":
+        return case_study.status in ("published", "withdrawn") or is_author(user, case_study.school_urn)
+    if action == "history":
+        return case_study.status == "published" or is_author(user, case_study.school_urn)
+    return is_author(user, case_study.school_urn)
+
+
+def can_on_draft(user: User | None, action: str, draft: Draft) -> bool:
+    """A draft is its school's private working copy: only its authors and admins touch it."""
+    if action not in ACTIONS:
+        raise ValueError(f"unknown action {action!r}")
+    return is_author(user, draft.school_urn)

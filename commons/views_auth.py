@@ -1,0 +1,195 @@
+"""Accounts in the browser: register, sign in and out, reset a password, claim a school; admin."""
+
+from functools import wraps
+from typing import Any
+
+from flask import Blueprint, abort, current_app, g, redirect, render_template, request, session, url_for
+from sqlalchemy import select
+
+from commons.db import db
+from commons.models import Draft, Membership, OutboxMessage, Report, School, User
+from commons.services import accounts
+from commons.services.accounts import AccountProblems, SignInRefused
+from commons.services.readers import find_schools
+from commons.views_reader import safe_next
+
+bp = Blueprint("auth", __name__)
+SENT = ("If that address can be used for an account, we have sent it an email with what to do next. "
+        "Check your inbox (and spam folder).")
+
+
+def mailer() -> accounts.Mailer:
+    config = current_app.config
+    return accounts.Mailer(
+        host=config.get("COMMONS_SMTP_HOST") or None, port=int(config.get("COMMONS_SMTP_PORT", 587)),
+        username=config.get("COMMONS_SMTP_USER"), password=config.get("COMMONS_SMTP_PASSWORD"),
+        sender=config.get("COMMONS_MAIL_FROM", "commons@localhost"),
+    )
+
+
+@bp.before_app_request
+def load_user() -> None:
+    g.user = None
+    user_id = session.get("user_id")
+    if user_id is None:
+        return
+    user = db.session.get(User, user_id)
+    if user is None or accounts.password_stamp(user.password_changed_at) != session.get("since"):
+        session.clear()  # the account has gone, or its password changed since this sign-in
+        return
+    g.user = user
+
+
+@bp.app_context_processor
+def inject_user() -> dict[str, Any]:
+    return {"user": g.get("user")}
+
+
+def sign_in_required(view):  # type: ignore[no-untyped-def]
+    @wraps(view)
+    def wrapped(*args, **kwargs):  # type: ignore[no-untyped-def]
+        if g.get("user") is None:
+            return redirect(url_for("auth.sign_in", next=request.full_path.rstrip("?")), code=303)
+        return view(*args, **kwargs)
+    return wrapped
+
+
+def admin_required(view):  # type: ignore[no-untyped-def]
+    @wraps(view)
+    @sign_in_required
+    def wrapped(*args, **kwargs):  # type: ignore[no-untyped-def]
+        if not g.user.is_admin:
+            abort(403)
+        return view(*args, **kwargs)
+    return wrapped
+
+
+def _start_session(user: User) -> None:
+    reader = session.get("reader")
+    session.clear()  # a fresh session (and CSRF token) at every sign-in
+    session["user_id"] = user.id
+    session["since"] = accounts.password_stamp(user.password_changed_at)
+    if reader:
+        session["reader"] = reader
+
+
+@bp.route("/register", methods=["GET", "POST"])
+def register():  # type: ignore[no-untyped-def]
+    if request.method == "GET":
+        return render_template("auth/register.html", errors={}, form={})
+    try:
+        user = accounts.register(db.session, request.form.get("email", ""), request.form.get("name", ""),
+                                 request.form.get("password", ""))
+    except AccountProblems as problems:
+        return render_template("auth/register.html", errors=problems.errors, form=request.form), 400
+    email = accounts.normalise_email(request.form.get("email"))
+    if user is None:
+        mailer().send(db.session, email, "Someone tried to register with your address",
+                      "Someone (perhaps you) tried to create a School Improvement Commons account with this "
+                      "address, which already has one. If it was you, sign in or reset your password: "
+                      f"{url_for('auth.forgot', _external=True)}")
+    else:
+        mailer().send(db.session, email, "Welcome to the School Improvement Commons",
+                      f"Your account is ready. Sign in at {url_for('auth.sign_in', _external=True)}")
+    db.session.commit()
+    return render_template("auth/message.html", title="Check your email", message=SENT)
+
+
+@bp.route("/sign-in", methods=["GET", "POST"])
+def sign_in():  # type: ignore[no-untyped-def]
+    if request.method == "GET":
+        return render_template("auth/sign_in.html", error=None, email="", next=safe_next(""))
+    email = request.form.get("email", "")
+    try:
+        user = accounts.authenticate(db.session, email, request.form.get("password", ""),
+                                     request.remote_addr or "unknown")
+    except SignInRefused as refused:
+        db.session.commit()  # keep the record of the failed attempt
+        return render_template("auth/sign_in.html", error=str(refused), email=email, next=safe_next("")), 400
+    db.session.commit()
+    _start_session(user)
+    return redirect(safe_next(url_for("author.dashboard")), code=303)
+
+
+@bp.post("/sign-out")
+def sign_out():  # type: ignore[no-untyped-def]
+    session.clear()
+    return redirect(url_for("main.home"), code=303)
+
+
+@bp.route("/forgot-password", methods=["GET", "POST"])
+def forgot():  # type: ignore[no-untyped-def]
+    if request.method == "GET":
+        return render_template("auth/forgot.html")
+    email = accounts.normalise_email(request.form.get("email"))
+    user = db.session.scalar(select(User).where(User.email == email))
+    if user is not None:
+        token = accounts.reset_token(current_app.config["SECRET_KEY"], user)
+        mailer().send(db.session, user.email, "Reset your School Improvement Commons password",
+                      "Use this link within an hour to choose a new password: "
+                      f"{url_for('auth.reset', token=token, _external=True)}\n"
+                      "If you did not ask for this, ignore this email.")
+        db.session.commit()
+    return render_template("auth/message.html", title="Check your email", message=SENT)
+
+
+@bp.route("/reset-password/<token>", methods=["GET", "POST"])
+def reset(token: str):  # type: ignore[no-untyped-def]
+    user = accounts.user_for_reset(db.session, current_app.config["SECRET_KEY"], token)
+    if user is None:
+        return render_template("auth/message.html", title="That link has expired",
+                               message="Reset links work for an hour, once. Ask for a new one.",
+                               link=(url_for("auth.forgot"), "Ask for a new link")), 400
+    if request.method == "GET":
+        return render_template("auth/reset.html", errors={})
+    try:
+        accounts.set_password(db.session, user, request.form.get("password", ""))
+    except AccountProblems as problems:
+        return render_template("auth/reset.html", errors=problems.errors), 400
+    db.session.commit()
+    _start_session(user)
+    return redirect(url_for("author.dashboard"), code=303)
+
+
+@bp.route("/account/schools", methods=["GET", "POST"])
+@sign_in_required
+def claim_school():  # type: ignore[no-untyped-def]
+    query = request.values.get("school", "").strip()
+    if request.method == "POST":
+        school = db.session.get(School, request.form.get("urn", type=int) or 0)
+        if school is None:
+            abort(400)
+        exists = db.session.scalar(select(Membership).where(
+            Membership.user_id == g.user.id, Membership.school_urn == school.urn))
+        if exists is None:
+            db.session.add(Membership(user_id=g.user.id, school_urn=school.urn,
+                                      role_at_school=request.form.get("role", "")[:120]))
+            db.session.commit()
+        return redirect(url_for("auth.claim_school"), code=303)
+    matches = find_schools(db.session, query) if query else []
+    return render_template("auth/claim.html", query=query, matches=matches)
+
+
+@bp.get("/admin")
+@admin_required
+def admin():  # type: ignore[no-untyped-def]
+    claims = db.session.scalars(select(Membership).where(Membership.status == "pending")
+                                .order_by(Membership.created_at)).all()
+    reports = db.session.scalars(select(Report).where(Report.resolved.is_(False)).order_by(Report.created_at)).all()
+    outbox = db.session.scalars(select(OutboxMessage).order_by(OutboxMessage.id.desc()).limit(20)).all()
+    review = [d for d in db.session.scalars(select(Draft).order_by(Draft.updated_at)) if d.fields.get("submitted")]
+    return render_template("auth/admin.html", claims=claims, reports=reports, outbox=outbox, review=review)
+
+
+@bp.post("/admin/claims/<int:claim_id>")
+@admin_required
+def decide_claim(claim_id: int):  # type: ignore[no-untyped-def]
+    claim = db.session.get(Membership, claim_id) or abort(404)
+    decision = request.form.get("decision")
+    if decision not in ("approved", "rejected"):
+        abort(400)
+    claim.status, claim.decided_by = decision, g.user.id
+    mailer().send(db.session, claim.user.email, f"Your claim to write for {claim.school.name}",
+                  f"An administrator has {decision} your claim to write for {claim.school.name}.")
+    db.session.commit()
+    return redirect(url_for("auth.admin"), code=303)

@@ -1,0 +1,36 @@
+"""Helpers for tests that need accounts: create users with roles, sign in through the real form."""
+
+import re
+
+from flask import Flask
+from flask.testing import FlaskClient
+
+from commons.db import db
+from commons.models import Membership
+from commons.services import accounts
+
+PASSWORD = "correct horse battery staple"
+
+
+def make_user(app: Flask, email: str, *, school: int | None = None, status: str = "approved",
+              admin: bool = False, name: str = "Test User") -> int:
+    with app.app_context():
+        user = accounts.register(db.session, email, name, PASSWORD)
+        assert user is not None
+        user.is_admin = admin
+        if school is not None:
+            db.session.add(Membership(user_id=user.id, school_urn=school, status=status, role_at_school="Headteacher"))
+        db.session.commit()
+        return user.id
+
+
+def csrf_token(client: FlaskClient) -> str:
+    page = client.get("/my-school").get_data(as_text=True)
+    match = re.search(r'name="csrf_token" value="([^"]+)"', page)
+    assert match
+    return match.group(1)
+
+
+def sign_in(client: FlaskClient, email: str, password: str = PASSWORD) -> None:
+    response = client.post("/sign-in", data={"csrf_token": csrf_token(client), "email": email, "password": password})
+    assert response.status_code == 303, response.get_data(as_text=True)[:500]

@@ -1,0 +1,185 @@
+"""Accounts, roles and authoring: the whole matrix of roles × actions × object states, and the journeys."""
+
+from pathlib import Path
+
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient
+from sqlalchemy import select
+
+from commons.db import db
+from commons.models import CaseStudy, Draft, LoginAttempt, OutboxMessage, User
+from commons.search_index import search_index
+from commons.services.accounts import SIGN_IN_FAILED, TOO_MANY
+from commons.services.publishing import withdraw
+from commons.services.search import search
+
+from tests import samples
+from tests.accounts import PASSWORD, csrf_token, make_user, sign_in
+
+SCHOOL_A, SCHOOL_B = 990003, 990012
+ROLES = ["anonymous", "reader", "claimant", "author", "other-author", "admin"]
+
+
+@pytest.fixture
+def world(app: Flask, runner, tmp_path: Path) -> dict[str, object]:
+    """School A has a published case study, a withdrawn one and a private draft."""
+    samples.write(tmp_path / "in", "a-published", urn=SCHOOL_A)
+    samples.write(tmp_path / "in", "a-withdrawn", urn=SCHOOL_A, title='"An old attendance plan"')
+    assert runner.invoke(args=["import", str(tmp_path / "in")]).exit_code == 0
+    users = {
+        "reader": make_user(app, "reader@example.org"),
+        "claimant": make_user(app, "claimant@example.org", school=SCHOOL_A, status="pending"),
+        "author": make_user(app, "author@example.org", school=SCHOOL_A),
+        "other-author": make_user(app, "other@example.org", school=SCHOOL_B),
+        "admin": make_user(app, "admin@example.org", admin=True),
+    }
+    with app.app_context():
+        withdraw(db.session, db.session.scalar(select(CaseStudy).where(CaseStudy.slug == "a-withdrawn")))
+        draft = Draft(school_urn=SCHOOL_A, fields={"title": "Secret draft", "sections": {}}, created_by=users["author"],
+                      updated_by=users["author"])
+        db.session.add(draft)
+        db.session.commit()
+        return {"draft": draft.id, "users": users}
+
+
+def client_as(app: Flask, role: str) -> FlaskClient:
+    client = app.test_client()
+    if role != "anonymous":
+        sign_in(client, {"other-author": "other@example.org"}.get(role, f"{role}@example.org"))
+    return client
+
+
+# (action, object) -> roles allowed; everyone else is refused (403, 404 or sent to sign in)
+ALLOWED = {
+    ("view", "published"): set(ROLES),
+    ("view", "withdrawn"): set(ROLES),  # as a tombstone (410)
+    ("history", "published"): set(ROLES),
+    ("history", "withdrawn"): {"author", "admin"},
+    ("edit", "published"): {"author", "admin"},
+    ("edit", "withdrawn"): set(),  # nobody revises a withdrawn case study (409 for authors)
+    ("withdraw", "published"): {"author", "admin"},
+    ("open", "draft"): {"author", "admin"},
+    ("save", "draft"): {"author", "admin"},
+}
+
+
+def attempt(client: FlaskClient, action: str, target: str, draft_id: int) -> int:
+    slug = {"published": "a-published", "withdrawn": "a-withdrawn"}.get(target, "")
+    token = csrf_token(client)
+    if action == "view":
+        return client.get(f"/case-studies/{slug}").status_code
+    if action == "history":
+        return client.get(f"/case-studies/{slug}/history").status_code
+    if action in ("edit", "withdraw"):
+        return client.post(f"/case-studies/{slug}/{action}", data={"csrf_token": token}).status_code
+    if action == "open":
+        return client.get(f"/author/drafts/{draft_id}").status_code
+    return client.post(f"/author/drafts/{draft_id}", data={"csrf_token": token, "title": "Changed", "action": "save"}).status_code
+
+
+@pytest.mark.parametrize("role", ROLES)
+@pytest.mark.parametrize("action, target", list(ALLOWED))
+def test_authorisation_matrix(app: Flask, world: dict, role: str, action: str, target: str) -> None:
+    status = attempt(client_as(app, role), action, target, world["draft"])
+    allowed = role in ALLOWED[(action, target)]
+    if allowed:
+        assert status in (200, 303, 410), (role, action, target, status)
+    else:
+        assert status in (303, 403, 404, 409) and not (status == 303 and role != "anonymous"), (role, action, target, status)
+    with app.app_context():
+        published = db.session.scalar(select(CaseStudy).where(CaseStudy.slug == "a-published"))
+        draft = db.session.get(Draft, world["draft"])
+        if not allowed:  # a refused action changed nothing
+            assert published.status == "published"
+            assert draft.fields["title"] == "Secret draft"
+            assert db.session.scalar(select(Draft).where(Draft.case_study_id == published.id)) is None
+
+
+def test_the_withdrawn_page_is_a_tombstone_with_the_citation(app: Flask, world: dict) -> None:
+    page = app.test_client().get("/case-studies/a-withdrawn")
+    assert page.status_code == 410
+    text = page.get_data(as_text=True)
+    assert "This case study has been withdrawn" in text and "CC BY 4.0" in text and "An old attendance plan" in text
+
+
+def test_a_head_writes_publishes_revises_and_withdraws(app: Flask, world: dict) -> None:
+    client = client_as(app, "author")
+    token = csrf_token(client)
+    created = client.post("/author/drafts", data={"csrf_token": token, "school_urn": SCHOOL_A})
+    assert created.status_code == 303
+    editor = created.headers["Location"]
+    form = {"csrf_token": token, "title": "Walking buses in a fell village", "summary": "Walking buses got children in on time.",
+            "years": "2023-2024", "evidence_strength": "internal data", "topics": ["attendance"], "action": "publish",
+            **{f"section-{k}": v for k, v in samples.BODY.items()},
+            "impact-0-measure": "Persistent absence", "impact-0-before": "24%", "impact-0-after": "11%",
+            "impact-0-period": "2022–2024", "impact-0-pupils": "4"}
+    warned = client.post(editor, data=form)
+    assert warned.status_code == 400
+    page = warned.get_data(as_text=True)
+    assert "Check for pupil data before publishing" in page and "fewer than 6 pupils" in page
+    assert 'value="Walking buses in a fell village"' in page  # nothing typed is lost
+    form["impact-0-pupils"] = "84"
+    published = client.post(editor, data=form)
+    assert published.status_code == 303, published.get_data(as_text=True)[:2000]
+    slug = published.headers["Location"].split("/case-studies/")[1].split("?")[0]
+    with app.app_context():
+        results = search(db.session, search_index.state, "walking buses to get children to school on time")
+        assert results.results[0].case_study.slug == slug  # searchable at once
+    shown = client.get(f"/case-studies/{slug}").get_data(as_text=True)
+    assert "<svg" in shown and "Persistent absence" in shown
+
+    redraft = client.post(f"/case-studies/{slug}/edit", data={"csrf_token": token})
+    form["section-what-we-did"] = "Parent volunteers led two walking buses from the far end of the village."
+    assert client.post(redraft.headers["Location"], data=form).status_code == 303
+    changes = client.get(f"/case-studies/{slug}/diff?from=1&to=2").get_data(as_text=True)
+    assert "<ins>Parent volunteers led two walking buses from the far end of the village.</ins>" in changes
+    assert "<del>We phoned families on the first morning of any absence and ran a breakfast club.</del>" in changes
+
+    assert client.post(f"/case-studies/{slug}/withdraw", data={"csrf_token": token}).status_code == 303
+    assert client.get(f"/case-studies/{slug}").status_code == 410
+    with app.app_context():
+        assert all(r.case_study.slug != slug for r in search(db.session, search_index.state, "walking buses").results)
+
+
+def test_sign_in_never_says_which_addresses_have_accounts_and_is_rate_limited(app: Flask, world: dict) -> None:
+    client = app.test_client()
+    wrong = client.post("/sign-in", data={"csrf_token": csrf_token(client), "email": "author@example.org", "password": "nope"})
+    unknown = client.post("/sign-in", data={"csrf_token": csrf_token(client), "email": "nobody@example.org", "password": "nope"})
+    assert SIGN_IN_FAILED in wrong.get_data(as_text=True) and SIGN_IN_FAILED in unknown.get_data(as_text=True)
+    for _ in range(4):
+        client.post("/sign-in", data={"csrf_token": csrf_token(client), "email": "author@example.org", "password": "nope"})
+    blocked = client.post("/sign-in", data={"csrf_token": csrf_token(client), "email": "author@example.org", "password": PASSWORD})
+    assert blocked.status_code == 400 and TOO_MANY in blocked.get_data(as_text=True)
+    with app.app_context():
+        assert db.session.query(LoginAttempt).count() >= 5  # shared by every worker: in the database
+    registered = client.post("/register", data={"csrf_token": csrf_token(client), "name": "X", "email": "author@example.org",
+                                                "password": "a long enough password"})
+    fresh = client.post("/register", data={"csrf_token": csrf_token(client), "name": "Y", "email": "new@example.org",
+                                           "password": "a long enough password"})
+    assert registered.get_data(as_text=True) == fresh.get_data(as_text=True).replace("", "")  # same page either way
+
+
+def test_password_reset_link_works_once_and_signs_in_with_a_fresh_session(app: Flask, world: dict) -> None:
+    client = app.test_client()
+    client.post("/forgot-password", data={"csrf_token": csrf_token(client), "email": "author@example.org"})
+    with app.app_context():
+        mail = db.session.scalars(select(OutboxMessage).order_by(OutboxMessage.id.desc())).first()
+        assert mail.to == "author@example.org"
+        link = "/" + mail.body.split("http://localhost/", 1)[1].split()[0]
+    other = client_as(app, "author")  # a session from before the reset
+    assert other.get("/author").status_code == 200
+    changed = client.post(link, data={"csrf_token": csrf_token(client), "password": "a brand new long password"})
+    assert changed.status_code == 303
+    assert client.get("/author").status_code == 200
+    assert other.get("/author").status_code == 303  # the old session ended with the password change
+    assert client.post(link, data={"csrf_token": csrf_token(client), "password": "yet another long password"}).status_code == 400
+    with app.app_context():
+        assert db.session.scalar(select(User).where(User.email == "author@example.org")).password_hash.startswith("$argon2id$")
+
+
+def test_create_admin_command(app: Flask, runner) -> None:
+    result = runner.invoke(args=["users", "create-admin", "head@example.org", "--password", PASSWORD])
+    assert result.exit_code == 0, result.output
+    short = runner.invoke(args=["users", "create-admin", "x@example.org", "--password", "short"])
+    assert short.exit_code != 0 and "password" in short.output
