@@ -183,3 +183,45 @@ def test_create_admin_command(app: Flask, runner) -> None:
     assert result.exit_code == 0, result.output
     short = runner.invoke(args=["users", "create-admin", "x@example.org", "--password", "short"])
     assert short.exit_code != 0 and "password" in short.output
+
+
+def test_moderation_queue_and_reader_reports(database_url: str, tmp_path: Path, embedder: object) -> None:
+    from tests.conftest import make_app
+
+    app = make_app(database_url, tmp_path / "moderated", embedder)
+    app.config["COMMONS_MODERATION"] = "1"
+    from commons.services.demo import SCHOOLS_CSV
+    from commons.services.schools import import_schools
+
+    with app.app_context():
+        import_schools(db.session, SCHOOLS_CSV, fictional=True)
+        db.session.commit()
+    make_user(app, "author@example.org", school=SCHOOL_A)
+    make_user(app, "admin@example.org", admin=True)
+    author = client_as(app, "author")
+    token = csrf_token(author)
+    editor = author.post("/author/drafts", data={"csrf_token": token, "school_urn": SCHOOL_A}).headers["Location"]
+    form = {"csrf_token": token, "title": "Reading dogs on Fridays", "summary": "A reading dog visited weekly.",
+            "years": "2024", "evidence_strength": "self-reported", "topics": ["reading"], "action": "publish",
+            **{f"section-{k}": v for k, v in samples.BODY.items()}}
+    sent = author.post(editor, data=form)
+    assert sent.status_code == 200 and "Sent for review" in sent.get_data(as_text=True)
+    with app.app_context():
+        assert db.session.scalar(select(CaseStudy).where(CaseStudy.title == "Reading dogs on Fridays")) is None
+    admin = client_as(app, "admin")
+    queue = admin.get("/admin").get_data(as_text=True)
+    assert "Reading dogs on Fridays" in queue
+    draft_id = int(editor.rstrip("/").split("/")[-1])
+    published = admin.post(f"/admin/drafts/{draft_id}/publish", data={"csrf_token": csrf_token(admin), "confirm_privacy": "yes"})
+    assert published.status_code == 303
+    slug = published.headers["Location"].split("/case-studies/")[1].split("?")[0]
+
+    reader = app.test_client()
+    reported = reader.post(f"/case-studies/{slug}/report", data={"csrf_token": csrf_token(reader), "reason": "Names a pupil."})
+    assert reported.status_code == 200
+    assert "Names a pupil." in admin.get("/admin").get_data(as_text=True)
+    assert author.post(f"/admin/case-studies/{slug}/unpublish", data={"csrf_token": token}).status_code == 403
+    assert admin.post(f"/admin/case-studies/{slug}/unpublish", data={"csrf_token": csrf_token(admin)}).status_code == 303
+    assert reader.get(f"/case-studies/{slug}").status_code == 410
+    with app.app_context():
+        db.engine.dispose()

@@ -120,10 +120,10 @@ def _verify(user: User, password: str) -> bool:
 
 
 def password_stamp(moment: datetime) -> int:
-    """Seconds since the epoch, whether the database gave the moment back with a zone or not."""
+    """Microseconds since the epoch, whether the database gave the moment back with a zone or not."""
     if moment.tzinfo is None:
         moment = moment.replace(tzinfo=timezone.utc)
-    return int(moment.timestamp())
+    return round(moment.timestamp() * 1_000_000)
 
 
 def _serializer(secret_key: str) -> URLSafeTimedSerializer:
