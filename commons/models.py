@@ -167,6 +167,7 @@ class User(Base):
     name: Mapped[str] = mapped_column(String(120))
     password_hash: Mapped[str] = mapped_column(String(200))  # Argon2id
     is_admin: Mapped[bool] = mapped_column(Boolean, default=False)
+    my_school: Mapped[dict[str, Any] | None] = mapped_column(JSON)  # what "My school" keeps (see readers)
     password_changed_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
 

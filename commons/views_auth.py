@@ -69,8 +69,9 @@ def _start_session(user: User) -> None:
     session.clear()  # a fresh session (and CSRF token) at every sign-in
     session["user_id"] = user.id
     session["since"] = accounts.password_stamp(user.password_changed_at)
-    if reader:
-        session["reader"] = reader
+    if user.my_school is None and reader:
+        user.my_school = reader  # what the visitor chose before signing in is kept on the profile
+        db.session.commit()
 
 
 @bp.route("/register", methods=["GET", "POST"])

@@ -2,7 +2,7 @@
 
 from urllib.parse import urlsplit
 
-from flask import Blueprint, jsonify, redirect, render_template, request, session, url_for
+from flask import Blueprint, g, jsonify, redirect, render_template, request, session, url_for
 from sqlalchemy import select
 
 from commons.db import db
@@ -26,8 +26,22 @@ SESSION_KEY = "reader"
 
 
 def current_reader():  # type: ignore[no-untyped-def]
-    """The reader's school context for this request, or None."""
-    return readers.reader_context(db.session, session.get(SESSION_KEY))
+    """The reader's school context for this request, or None (kept for the visit, or on the profile)."""
+    user = g.get("user")
+    stored = user.my_school if user is not None else session.get(SESSION_KEY)
+    return readers.reader_context(db.session, stored)
+
+
+def _keep(stored: dict | None) -> None:  # type: ignore[type-arg]
+    """Keep what "My school" says: on the profile when signed in, else for this visit."""
+    user = g.get("user")
+    if user is not None:
+        user.my_school = stored
+        db.session.commit()
+    elif stored is None:
+        session.pop(SESSION_KEY, None)
+    else:
+        session[SESSION_KEY] = stored
 
 
 @bp.app_context_processor
@@ -66,7 +80,7 @@ def choose_school():  # type: ignore[no-untyped-def]
         return render_template("my_school.html", query="", matches=[], choices=_choices(), errors={
             "urn": "We could not find that school. Search again by name, postcode or URN."
         }, form={}, next=safe_next("")), 400
-    session[SESSION_KEY] = readers.stored_form(schools.context(school))
+    _keep(readers.stored_form(schools.context(school)))
     return redirect(safe_next(url_for("reader.my_school")), code=303)
 
 
@@ -77,13 +91,13 @@ def describe_school():  # type: ignore[no-untyped-def]
     except readers.ContextProblems as problems:
         return render_template("my_school.html", query="", matches=[], choices=_choices(),
                                errors=problems.errors, form=request.form, next=safe_next("")), 400
-    session[SESSION_KEY] = readers.stored_form(context)
+    _keep(readers.stored_form(context))
     return redirect(safe_next(url_for("reader.my_school")), code=303)
 
 
 @bp.post("/my-school/forget")
 def forget_school():  # type: ignore[no-untyped-def]
-    session.pop(SESSION_KEY, None)
+    _keep(None)
     return redirect(safe_next(url_for("reader.my_school")), code=303)
 
 

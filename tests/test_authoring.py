@@ -225,3 +225,14 @@ def test_moderation_queue_and_reader_reports(database_url: str, tmp_path: Path, 
     assert reader.get(f"/case-studies/{slug}").status_code == 410
     with app.app_context():
         db.engine.dispose()
+
+
+def test_my_school_is_kept_on_the_profile_of_a_signed_in_user(app: Flask, world: dict) -> None:
+    visitor = app.test_client()
+    visitor.post("/my-school", data={"csrf_token": csrf_token(visitor), "urn": str(SCHOOL_B)})
+    sign_in(visitor, "reader@example.org")  # chosen before signing in: kept on the profile
+    elsewhere = client_as(app, "reader")  # another browser, signed in as the same reader
+    assert "Corve Dale Primary School" in elsewhere.get("/my-school").get_data(as_text=True).split("Find your school")[0]
+    elsewhere.post("/my-school/forget", data={"csrf_token": csrf_token(elsewhere)})
+    with app.app_context():
+        assert db.session.scalar(select(User).where(User.email == "reader@example.org")).my_school is None

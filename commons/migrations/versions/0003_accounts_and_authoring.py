@@ -42,6 +42,7 @@ def upgrade() -> None:
     sa.Column('name', sa.String(length=120), nullable=False),
     sa.Column('password_hash', sa.String(length=200), nullable=False),
     sa.Column('is_admin', sa.Boolean(), nullable=False),
+    sa.Column('my_school', sa.JSON(), nullable=True),
     sa.Column('password_changed_at', sa.DateTime(timezone=True), nullable=False),
     sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_users')),
