@@ -248,3 +248,72 @@ class Report(Base):
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
 
     case_study: Mapped[CaseStudy] = relationship()
+
+
+class Hub(Base):
+    """An organisation that curates: a Teaching School Hub, trust, research school, local authority."""
+
+    __tablename__ = "hubs"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    slug: Mapped[str] = mapped_column(String(120), unique=True)
+    name: Mapped[str] = mapped_column(String(200))
+    kind: Mapped[str] = mapped_column(String(40))  # HUB_KINDS
+    description: Mapped[str] = mapped_column(Text, default="")
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+    members: Mapped[list["HubMember"]] = relationship(back_populates="hub", order_by="HubMember.id")
+    collections: Mapped[list["Collection"]] = relationship(back_populates="hub", order_by="Collection.id")
+
+
+class HubMember(Base):
+    """A user's role in a hub: owner, manager (both manage members) or curator."""
+
+    __tablename__ = "hub_members"
+    __table_args__ = (UniqueConstraint("hub_id", "user_id"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    hub_id: Mapped[int] = mapped_column(ForeignKey("hubs.id"), index=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    role: Mapped[str] = mapped_column(String(20))
+
+    hub: Mapped[Hub] = relationship(back_populates="members")
+    user: Mapped[User] = relationship()
+
+
+class Collection(Base):
+    """An ordered, annotated set of case studies that a hub curates and publishes."""
+
+    __tablename__ = "collections"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    hub_id: Mapped[int] = mapped_column(ForeignKey("hubs.id"), index=True)
+    slug: Mapped[str] = mapped_column(String(120), unique=True)
+    title: Mapped[str] = mapped_column(String(200))
+    description: Mapped[str] = mapped_column(Text, default="")
+    status: Mapped[str] = mapped_column(String(20), default="draft")  # draft, published
+    featured: Mapped[bool] = mapped_column(Boolean, default=False)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+    hub: Mapped[Hub] = relationship(back_populates="collections")
+    items: Mapped[list["CollectionItem"]] = relationship(
+        back_populates="collection", order_by="CollectionItem.position", cascade="all, delete-orphan"
+    )
+
+
+class CollectionItem(Base):
+    """One case study in a collection, at a position, with the curator's note."""
+
+    __tablename__ = "collection_items"
+    __table_args__ = (UniqueConstraint("collection_id", "case_study_id"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    collection_id: Mapped[int] = mapped_column(ForeignKey("collections.id"), index=True)
+    case_study_id: Mapped[int] = mapped_column(ForeignKey("case_studies.id"))
+    position: Mapped[int] = mapped_column(Integer)
+    note: Mapped[str] = mapped_column(Text, default="")
+    added_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+    collection: Mapped[Collection] = relationship(back_populates="items")
+    case_study: Mapped[CaseStudy] = relationship()

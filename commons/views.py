@@ -5,7 +5,7 @@ from sqlalchemy import func, select
 
 from commons.db import db
 from commons.errors import NotFound
-from commons.models import CaseStudy, School
+from commons.models import CaseStudy, Collection, School
 from commons.search_index import search_index
 from commons.services import permissions
 from commons.services import search as search_service
@@ -39,7 +39,11 @@ def home():  # type: ignore[no-untyped-def]
         select(CaseStudy).where(CaseStudy.status == "published")
         .order_by(CaseStudy.published_on.desc(), CaseStudy.id.desc()).limit(6)
     ).all()
-    return render_template("home.html", counts=counts, recent=recent, examples=EXAMPLE_QUESTIONS)
+    featured = session.scalars(
+        select(Collection).where(Collection.status == "published", Collection.featured.is_(True))
+        .order_by(Collection.updated_at.desc()).limit(4)
+    ).all()
+    return render_template("home.html", counts=counts, recent=recent, examples=EXAMPLE_QUESTIONS, featured=featured)
 
 
 def context_level() -> int:

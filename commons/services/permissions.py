@@ -1,12 +1,13 @@
 """Who may do what to which object: the one place every view and API endpoint asks.
 
 Roles: any visitor reads what is published; a signed-in user is a reader; a **school author**
-has an approved membership of the school; an **admin** may do everything. Drafts are private
+has an approved membership of the school; a hub's **owner / manager / curator** build its
+collections (owners and managers also manage its members); an **admin** may do everything. Drafts are private
 to their school's authors (and admins). Nothing here trusts an id from a form: callers pass
 the object loaded from the database.
 """
 
-from commons.models import CaseStudy, Draft, User
+from commons.models import CaseStudy, Collection, Draft, Hub, User
 
 ACTIONS = ("view", "edit", "publish", "withdraw", "history")
 
@@ -38,3 +39,26 @@ def can_on_draft(user: User | None, action: str, draft: Draft) -> bool:
     if action not in ACTIONS:
         raise ValueError(f"unknown action {action!r}")
     return is_author(user, draft.school_urn)
+
+
+HUB_ROLES = ("owner", "manager", "curator")
+
+
+def hub_role(user: User | None, hub: Hub) -> str | None:
+    if user is None:
+        return None
+    return next((m.role for m in hub.members if m.user_id == user.id), None)
+
+
+def can_manage_hub(user: User | None, hub: Hub) -> bool:
+    """Owners and managers add and remove members; admins may too."""
+    return user is not None and (user.is_admin or hub_role(user, hub) in ("owner", "manager"))
+
+
+def can_curate(user: User | None, hub: Hub) -> bool:
+    """Every member of a hub (owner, manager, curator) builds its collections; admins may too."""
+    return user is not None and (user.is_admin or hub_role(user, hub) is not None)
+
+
+def can_view_collection(user: User | None, collection: Collection) -> bool:
+    return collection.status == "published" or can_curate(user, collection.hub)
