@@ -59,13 +59,14 @@ def create_app(config: Mapping[str, Any] | None = None, *, embedder: Embedder | 
 
     CSRFProtect(app)
 
-    from commons import cli, errors_web, filters, views, views_auth, views_author, views_hubs, views_reader
+    from commons import cli, errors_web, filters, views, views_auth, views_author, views_follows, views_hubs, views_reader
 
     app.register_blueprint(views.bp)
     app.register_blueprint(views_reader.bp)
     app.register_blueprint(views_auth.bp)
     app.register_blueprint(views_author.bp)
     app.register_blueprint(views_hubs.bp)
+    app.register_blueprint(views_follows.bp)
     errors_web.init_app(app)
     filters.init_app(app)
     cli.init_app(app)

@@ -317,3 +317,18 @@ class CollectionItem(Base):
 
     collection: Mapped[Collection] = relationship(back_populates="items")
     case_study: Mapped[CaseStudy] = relationship()
+
+
+class Follow(Base):
+    """Something a signed-in reader follows: a hub, a collection, a school, a topic or a saved search."""
+
+    __tablename__ = "follows"
+    __table_args__ = (UniqueConstraint("user_id", "kind", "target"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    kind: Mapped[str] = mapped_column(String(20))  # hub, collection, school, topic, search
+    target: Mapped[str] = mapped_column(String(1000))  # slug, URN, topic key, or the search's query string
+    label: Mapped[str] = mapped_column(String(300))
+    last_seen_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)

@@ -193,12 +193,3 @@ def set_order(slug: str):  # type: ignore[no-untyped-def]
         return {"error": "bad_order", "message": str(problem)}, 400
     db.session.commit()
     return {"order": [i.id for i in collection.items]}
-
-
-@bp.get("/collections/<slug>/feed.atom")
-def collection_feed(slug: str):  # type: ignore[no-untyped-def]
-    collection = _collection(slug)
-    if collection.status != "published":
-        abort(404)
-    xml = render_template("hubs/feed.xml", collection=collection, items=collections.visible_items(collection))
-    return Response(xml, mimetype="application/atom+xml")

@@ -13,7 +13,6 @@ from sqlalchemy import create_engine, text
 from commons import create_app
 from commons.db import db
 from commons.migrate import upgrade
-from commons.models import Base
 from commons.services.demo import load_demo
 from indexer import SentenceTransformerEmbedder
 from indexer.embedding import Vectors
@@ -53,9 +52,9 @@ def _backends() -> list[str]:
 
 def _reset_postgres(url: str) -> None:
     engine = create_engine(url)
-    with engine.begin() as connection:
-        Base.metadata.drop_all(connection)
-        connection.execute(text("DROP TABLE IF EXISTS alembic_version"))
+    with engine.begin() as connection:  # everything, including tables a newer migration made
+        connection.execute(text("DROP SCHEMA public CASCADE"))
+        connection.execute(text("CREATE SCHEMA public"))
     engine.dispose()
 
 

@@ -1,0 +1,138 @@
+"""Following hubs, collections, schools, topics and saved searches, and what is new in each.
+
+What a follow matches is public, so each also has a public Atom feed; a signed-in reader's
+"Following" page marks what was published (or added to a collection) since their last visit.
+"""
+
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from urllib.parse import parse_qs, urlencode
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from commons.models import CaseStudy, Collection, Follow, Hub, School, User, utcnow
+from commons.search_index import IndexState
+from commons.services.search import QuestionProblem, search
+from commons.services.search_filters import FilterProblem, SearchFilters
+from commons.vocabulary import TOPICS
+
+KINDS = ("hub", "collection", "school", "topic", "search")
+FEED_SIZE = 20
+
+
+class FollowProblem(ValueError):
+    """Something that cannot be followed; the message says why."""
+
+
+@dataclass
+class FeedEntry:
+    case_study: CaseStudy
+    when: datetime  # published, or added to the collection
+    note: str = ""
+
+
+def _aware(moment: datetime) -> datetime:
+    return moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)
+
+
+def describe(session: Session, kind: str, target: str) -> str:
+    """A label for what is followed, checking it exists; raises FollowProblem."""
+    if kind == "hub":
+        hub = session.scalar(select(Hub).where(Hub.slug == target))
+        if hub is not None:
+            return hub.name
+    elif kind == "collection":
+        collection = session.scalar(select(Collection).where(Collection.slug == target))
+        if collection is not None and collection.status == "published":
+            return f"{collection.title} ({collection.hub.name})"
+    elif kind == "school":
+        school = session.get(School, int(target)) if target.isdigit() else None
+        if school is not None:
+            return school.name
+    elif kind == "topic":
+        if target in TOPICS:
+            return TOPICS[target]
+    elif kind == "search":
+        question = parse_qs(target).get("q", [""])[0].strip()
+        if question:
+            return f"Search: “{question[:200]}”"
+    raise FollowProblem("That cannot be followed: it does not exist or is not published.")
+
+
+def follow(session: Session, user: User, kind: str, target: str) -> Follow:
+    if kind not in KINDS:
+        raise FollowProblem(f"You can follow a {', '.join(KINDS[:-1])} or a search.")
+    if kind == "search":
+        target = canonical_search(target)
+    label = describe(session, kind, target)
+    existing = session.scalar(select(Follow).where(Follow.user_id == user.id, Follow.kind == kind, Follow.target == target))
+    if existing is not None:
+        return existing
+    followed = Follow(user_id=user.id, kind=kind, target=target, label=label)
+    session.add(followed)
+    session.flush()
+    return followed
+
+
+def canonical_search(query_string: str) -> str:
+    """The question and filters of a search, in a fixed order, validated."""
+    args = {k: v[0] for k, v in parse_qs(query_string).items() if v}
+    try:
+        filters = SearchFilters.from_args(args)
+    except FilterProblem as problem:
+        raise FollowProblem(str(problem)) from None
+    return urlencode({"q": (args.get("q") or "").strip()[:1000], **filters.to_dict()})
+
+
+def entries(session: Session, index_state: IndexState, kind: str, target: str) -> list[FeedEntry]:
+    """The newest case studies a follow matches, newest first."""
+    published = CaseStudy.status == "published"
+    if kind == "collection":
+        collection = session.scalar(select(Collection).where(Collection.slug == target))
+        if collection is None or collection.status != "published":
+            return []
+        found = [FeedEntry(i.case_study, i.added_at, i.note) for i in collection.items if i.case_study.status == "published"]
+    elif kind == "hub":
+        hub = session.scalar(select(Hub).where(Hub.slug == target))
+        found = [] if hub is None else [
+            FeedEntry(i.case_study, i.added_at, i.note)
+            for c in hub.collections if c.status == "published" for i in c.items if i.case_study.status == "published"
+        ]
+    elif kind == "school":
+        studies = session.scalars(select(CaseStudy).where(published, CaseStudy.school_urn == int(target))) if target.isdigit() else []
+        found = [FeedEntry(c, _published_at(c)) for c in studies]
+    elif kind == "topic":
+        found = [FeedEntry(c, _published_at(c)) for c in session.scalars(select(CaseStudy).where(published))
+                 if target in (c.topics or [])]
+    elif kind == "search":
+        args = {k: v[0] for k, v in parse_qs(target).items()}
+        try:
+            results = search(session, index_state, args.get("q"), limit=FEED_SIZE, snippets=False,
+                             filters=SearchFilters.from_args(args))
+        except (QuestionProblem, FilterProblem):
+            return []
+        found = [FeedEntry(r.case_study, _published_at(r.case_study)) for r in results.results]
+    else:
+        return []
+    unique: dict[int, FeedEntry] = {}
+    for entry in found:
+        if entry.case_study.id not in unique or _aware(entry.when) > _aware(unique[entry.case_study.id].when):
+            unique[entry.case_study.id] = entry
+    return sorted(unique.values(), key=lambda e: _aware(e.when), reverse=True)[:FEED_SIZE]
+
+
+def _published_at(case_study: CaseStudy) -> datetime:
+    """When it became what it is now: the newest revision (its first publication, or its latest edit)."""
+    return case_study.revisions[-1].created_at if case_study.revisions else case_study.created_at
+
+
+def new_since(entries_: list[FeedEntry], followed: Follow) -> set[int]:
+    seen = _aware(followed.last_seen_at)
+    return {e.case_study.id for e in entries_ if _aware(e.when) > seen}
+
+
+def mark_seen(follows: list[Follow]) -> None:
+    now = utcnow()
+    for followed in follows:
+        followed.last_seen_at = now
