@@ -59,7 +59,8 @@ def create_app(config: Mapping[str, Any] | None = None, *, embedder: Embedder | 
 
     CSRFProtect(app)
 
-    from commons import cli, errors_web, filters, views, views_auth, views_author, views_follows, views_hubs, views_reader
+    from commons import cli, errors_web, filters, views
+    from commons import views_auth, views_author, views_follows, views_hubs, views_open, views_reader
 
     app.register_blueprint(views.bp)
     app.register_blueprint(views_reader.bp)
@@ -67,6 +68,7 @@ def create_app(config: Mapping[str, Any] | None = None, *, embedder: Embedder | 
     app.register_blueprint(views_author.bp)
     app.register_blueprint(views_hubs.bp)
     app.register_blueprint(views_follows.bp)
+    app.register_blueprint(views_open.bp)
     errors_web.init_app(app)
     filters.init_app(app)
     cli.init_app(app)

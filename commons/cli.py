@@ -45,7 +45,8 @@ def main() -> None:
 
 def init_app(app: Flask) -> None:
     """Register the commands on the app (``commons ...`` and the test CLI runner)."""
-    for command in (db_upgrade, setup, import_command, search, reindex, schools, users, serve, eval_command):
+    for command in (db_upgrade, setup, import_command, search, reindex, schools, users, export_command, serve,
+                    eval_command):
         app.cli.add_command(command)
 
 
@@ -190,6 +191,19 @@ def schools_import(csv_file: Path) -> None:
         session.rollback()
         _fail(error)
     click.echo(f"Schools: {result.created} added, {result.updated} updated.")
+
+
+@click.command("export")
+@click.argument("folder", type=click.Path(file_okay=False, path_type=Path))
+@with_appcontext
+def export_command(folder: Path) -> None:
+    """Export everything published: JSON Lines, CSV, the case-study files and their schools."""
+    from commons.services.export import export
+
+    count = export(db.session, folder, current_app.config["COMMONS_PUBLIC_URL"])
+    click.echo(f"Exported {count} case studies to {folder} (case-studies.jsonl, case-studies.csv, "
+               "case-studies/*.md, schools.csv). Load them into another Commons with "
+               f"`commons schools import {folder}/schools.csv` then `commons import {folder}/case-studies`.")
 
 
 @click.group()

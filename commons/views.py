@@ -1,6 +1,6 @@
 """HTML pages: home, search results, case studies and schools. Views stay short."""
 
-from flask import Blueprint, g, render_template, request
+from flask import Blueprint, g, render_template, request, url_for
 from sqlalchemy import func, select
 
 from commons.db import db
@@ -10,6 +10,7 @@ from commons.search_index import search_index
 from commons.services import permissions
 from commons.services import search as search_service
 from commons.services.comparability import CONTEXT_LEVELS, DEFAULT_CONTEXT_LEVEL, compare, context_from_fields
+from commons.services.export import json_ld
 from commons.services.impact_chart import impact_svg
 from commons.services.related import from_comparable_schools, more_like_this
 from commons.services.search_filters import CHOICES, FSM_BANDS, SIZE_BANDS, FilterProblem, SearchFilters
@@ -90,7 +91,8 @@ def case_study(slug: str):  # type: ignore[no-untyped-def]
                            sections=SECTIONS, by_section=by_section, related=related, adapt=adapt,
                            comparable=from_comparable_schools(db.session, found), offers=OFFERS,
                            can_edit=permissions.can_on_case_study(user, "edit", found),
-                           chart=impact_svg(found.impact_table or [], f"Impact: {found.title}"))
+                           chart=impact_svg(found.impact_table or [], f"Impact: {found.title}"),
+                           json_ld=json_ld(found, url_for("main.case_study", slug=found.slug, _external=True)))
 
 
 @bp.get("/schools/<int:urn>")

@@ -118,6 +118,7 @@ def source_text(draft: Draft, user: User, slug: str) -> str:
         "summary": fields.get("summary", ""), "topics": fields.get("topics", []),
         "years": fields.get("years", ""), "evidence_strength": fields.get("evidence_strength", ""),
         "authors": [{"name": user.name, "role": _role(user, draft.school_urn)}],
+        "published": (draft.case_study.published_on if draft.case_study else None) or utcnow().date(),
     }
     if fields.get("open_to"):
         front["open_to"] = fields["open_to"]

@@ -1,0 +1,60 @@
+"""Open data on the web: downloads, the feed of new case studies, sitemap.xml and robots.txt."""
+
+from flask import Blueprint, Response, current_app, render_template, stream_with_context, url_for
+from sqlalchemy import select
+
+from commons.db import db
+from commons.models import CaseStudy, Collection, Hub, utcnow
+from commons.services import export
+from commons.services.follows import FeedEntry
+
+bp = Blueprint("open", __name__)
+
+
+def _base() -> str:
+    return current_app.config["COMMONS_PUBLIC_URL"]
+
+
+@bp.get("/open-data")
+def open_data():  # type: ignore[no-untyped-def]
+    return render_template("open_data.html")
+
+
+@bp.get("/open-data/case-studies.jsonl")
+def download_jsonl():  # type: ignore[no-untyped-def]
+    lines = stream_with_context(export.jsonl_lines(db.session, _base()))
+    return Response(lines, mimetype="application/x-ndjson",
+                    headers={"Content-Disposition": "attachment; filename=case-studies.jsonl"})
+
+
+@bp.get("/open-data/case-studies.csv")
+def download_csv():  # type: ignore[no-untyped-def]
+    rows = stream_with_context(export.csv_rows(db.session, _base()))
+    return Response(rows, mimetype="text/csv", headers={"Content-Disposition": "attachment; filename=case-studies.csv"})
+
+
+@bp.get("/feeds/new.atom")
+def new_feed():  # type: ignore[no-untyped-def]
+    newest = db.session.scalars(select(CaseStudy).where(CaseStudy.status == "published")
+                                .order_by(CaseStudy.updated_at.desc()).limit(30)).all()
+    found = [FeedEntry(c, c.updated_at) for c in newest]
+    xml = render_template("follows/feed.xml", title="Newly published case studies", entries=found,
+                          self_url=url_for("open.new_feed", _external=True),
+                          updated=found[0].when if found else utcnow())
+    return Response(xml, mimetype="application/atom+xml")
+
+
+@bp.get("/sitemap.xml")
+def sitemap():  # type: ignore[no-untyped-def]
+    studies = db.session.scalars(select(CaseStudy).where(CaseStudy.status == "published")).all()
+    collections = db.session.scalars(select(Collection).where(Collection.status == "published")).all()
+    hubs = db.session.scalars(select(Hub)).all()
+    xml = render_template("sitemap.xml", studies=studies, collections=collections, hubs=hubs)
+    return Response(xml, mimetype="application/xml")
+
+
+@bp.get("/robots.txt")
+def robots():  # type: ignore[no-untyped-def]
+    lines = ["User-agent: *", "Disallow: /author", "Disallow: /admin", "Disallow: /my-school", "Disallow: /following",
+             "Allow: /", f"Sitemap: {url_for('open.sitemap', _external=True)}"]
+    return Response("\n".join(lines) + "\n", mimetype="text/plain")
