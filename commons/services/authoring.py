@@ -37,8 +37,8 @@ class DraftProblems(ValueError):
 def fields_from_form(form: Any) -> dict[str, Any]:
     """The editor's fields from a submitted form: everything the author typed, kept as typed."""
     fields: dict[str, Any] = {name: (form.get(name) or "")[:MAX_FIELD_CHARS] for name in TEXT_FIELDS}
-    fields["topics"] = [t for t in form.getlist("topics")][:20]
-    fields["open_to"] = [o for o in form.getlist("open_to")][:3]
+    fields["topics"] = form.getlist("topics")[:20]
+    fields["open_to"] = form.getlist("open_to")[:3]
     fields["sections"] = {key: (form.get(f"section-{key}") or "")[:MAX_FIELD_CHARS] for key, _ in SECTIONS}
     rows = []
     for number in range(MAX_IMPACT_ROWS):
