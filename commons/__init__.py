@@ -59,7 +59,7 @@ def create_app(config: Mapping[str, Any] | None = None, *, embedder: Embedder | 
 
     CSRFProtect(app)
 
-    from commons import cli, errors_web, filters, views
+    from commons import api, cli, errors_web, filters, views
     from commons import views_auth, views_author, views_follows, views_hubs, views_open, views_reader
 
     app.register_blueprint(views.bp)
@@ -69,6 +69,7 @@ def create_app(config: Mapping[str, Any] | None = None, *, embedder: Embedder | 
     app.register_blueprint(views_hubs.bp)
     app.register_blueprint(views_follows.bp)
     app.register_blueprint(views_open.bp)
+    app.register_blueprint(api.bp)
     errors_web.init_app(app)
     filters.init_app(app)
     cli.init_app(app)

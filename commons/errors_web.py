@@ -1,6 +1,6 @@
 """Friendly error pages."""
 
-from flask import Flask, render_template
+from flask import Flask, jsonify, render_template, request
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
 
@@ -21,6 +21,8 @@ def init_app(app: Flask) -> None:
     @app.errorhandler(HTTPException)
     def http_error(error: HTTPException):  # type: ignore[no-untyped-def]
         code = error.code or 500
+        if _is_api():
+            return jsonify({"error": error.name.lower().replace(" ", "_"), "message": error.description}), code
         return render_template("error.html", code=code, title=TITLES.get(code, error.name)), code
 
     @app.errorhandler(CSRFError)
@@ -38,4 +40,11 @@ def init_app(app: Flask) -> None:
     @app.errorhandler(Exception)
     def server_error(error: Exception):  # type: ignore[no-untyped-def]
         app.logger.exception("unhandled error", exc_info=error)
+        if _is_api():
+            return jsonify({"error": "server_error", "message": "Something went wrong on our side."}), 500
         return render_template("error.html", code=500, title=TITLES[500]), 500
+
+
+def _is_api() -> bool:
+    """API clients get JSON errors, never an HTML page."""
+    return request.path.startswith("/api/")
