@@ -8,7 +8,7 @@ from flask import Blueprint, abort, current_app, g, jsonify, redirect, render_te
 from sqlalchemy import select
 
 from commons.db import db
-from commons.models import CaseStudy, Draft, Report, Revision, School
+from commons.models import CaseStudy, Draft, Report, School
 from commons.rendering import render_markdown
 from commons.search_index import search_index
 from commons.services import authoring, permissions

@@ -4,7 +4,7 @@ Every view loads the hub or collection first and asks ``permissions``; an unpubl
 of a hub you do not belong to answers 404.
 """
 
-from flask import Blueprint, Response, abort, flash, g, redirect, render_template, request, url_for
+from flask import Blueprint, abort, flash, g, redirect, render_template, request, url_for
 from sqlalchemy import select
 
 from commons.db import db

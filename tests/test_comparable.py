@@ -192,6 +192,8 @@ def test_choosing_my_school_changes_search_and_case_study_pages(demo_app: Flask)
     lines = re.findall(r'class="why-line[^"]*"><span class="visually-hidden">Why this school: </span>(.*?)</p>', ranked)
     assert lines and all(": primary" in line or ": all-through" in line for line in lines)
     assert lines[0].startswith("Comparable: primary")
+    corve = client.get("/schools/990012").get_data(as_text=True)
+    assert "Open to other schools" in corve and "Peer review on peer review" in corve
     peers = client.get("/peers?q=peer review of teaching").get_data(as_text=True)
     assert "How to ask" in peers and "Open to:" in peers
     assert client.post("/my-school", data={"csrf_token": _csrf(found), "urn": "990003", "next": "https://evil.example/"}).headers["Location"] == "/my-school"

@@ -79,7 +79,7 @@ def test_awkward_questions_get_a_helpful_page(web: FlaskClient, question: str, e
     assert expected in response.get_data(as_text=True)
 
 
-@pytest.mark.parametrize("path", ["/", f"/search?q=reading", "/nowhere"])
+@pytest.mark.parametrize("path", ["/", "/search?q=reading", "/nowhere"])
 def test_every_page_carries_security_headers(web: FlaskClient, path: str) -> None:
     headers = web.get(path).headers
     assert "script-src 'self'" in headers["Content-Security-Policy"]
