@@ -114,7 +114,7 @@ def save_draft(draft_id: int):  # type: ignore[no-untyped-def]
 
 def _publish(draft: Draft):  # type: ignore[no-untyped-def]
     try:
-        case_study = authoring.publish(db.session, draft, g.user, search_index.state.embedder)
+        case_study = authoring.publish(db.session, draft, search_index.state.embedder)
     except DraftProblems as problems:
         db.session.rollback()
         return _editor(db.session.get(Draft, draft.id), errors=problems.errors, status=400)

@@ -215,6 +215,8 @@ def test_moderation_queue_and_reader_reports(database_url: str, tmp_path: Path, 
     published = admin.post(f"/admin/drafts/{draft_id}/publish", data={"csrf_token": csrf_token(admin), "confirm_privacy": "yes"})
     assert published.status_code == 303
     slug = published.headers["Location"].split("/case-studies/")[1].split("?")[0]
+    with app.app_context():  # the author is credited, not the admin who approved it
+        assert [a["name"] for a in db.session.scalar(select(CaseStudy).where(CaseStudy.slug == slug)).authors] == ["Test User"]
 
     reader = app.test_client()
     reported = reader.post(f"/case-studies/{slug}/report", data={"csrf_token": csrf_token(reader), "reason": "Names a pupil."})

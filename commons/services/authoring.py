@@ -105,7 +105,15 @@ def slug_for(title: str, school_name: str) -> str:
     return "-".join(words)[:80].strip("-") or "case-study"
 
 
-def source_text(draft: Draft, user: User, slug: str) -> str:
+def authors_for(draft: Draft, writer: User) -> list[dict[str, str]]:
+    """Who is credited: a revision keeps the case study's authors and adds whoever wrote it."""
+    authors = [dict(a) for a in draft.case_study.authors] if draft.case_study else []
+    if all(a.get("name") != writer.name for a in authors):
+        authors.append({"name": writer.name, "role": _role(writer, draft.school_urn)})
+    return authors
+
+
+def source_text(draft: Draft, writer: User, slug: str) -> str:
     """The draft as case-study source text (the format `commons import` reads)."""
     fields = draft.fields
     impact = []
@@ -117,7 +125,7 @@ def source_text(draft: Draft, user: User, slug: str) -> str:
         "title": fields.get("title", ""), "slug": slug, "school_urn": draft.school_urn,
         "summary": fields.get("summary", ""), "topics": fields.get("topics", []),
         "years": fields.get("years", ""), "evidence_strength": fields.get("evidence_strength", ""),
-        "authors": [{"name": user.name, "role": _role(user, draft.school_urn)}],
+        "authors": authors_for(draft, writer),
         "published": (draft.case_study.published_on if draft.case_study else None) or utcnow().date(),
     }
     if fields.get("open_to"):
@@ -132,8 +140,13 @@ def _role(user: User, school_urn: int) -> str:
     return next((m.role_at_school for m in user.memberships if m.school_urn == school_urn), "")
 
 
-def publish(session: Session, draft: Draft, user: User, embedder: Embedder) -> CaseStudy:
-    """Publish a draft as a new case study or a new revision; raises DraftProblems. The draft is spent."""
+def publish(session: Session, draft: Draft, embedder: Embedder) -> CaseStudy:
+    """Publish a draft as a new case study or a new revision; raises DraftProblems. The draft is spent.
+
+    The person credited is whoever last wrote in the draft (not an admin who approves it).
+    """
+    writer = session.get(User, draft.updated_by)
+    assert writer is not None
     existing = draft.case_study
     slug = existing.slug if existing else slug_for(draft.fields.get("title", ""), draft.school.name)
     if existing is None:
@@ -141,7 +154,7 @@ def publish(session: Session, draft: Draft, user: User, embedder: Embedder) -> C
         while session.scalar(select(CaseStudy.id).where(CaseStudy.slug == slug)) is not None:
             slug, number = f"{base[:76]}-{number}", number + 1
     try:
-        parsed = parse(source_text(draft, user, slug), path="editor", default_slug=slug)
+        parsed = parse(source_text(draft, writer, slug), path="editor", default_slug=slug)
     except CaseStudyFormatError as error:
         raise DraftProblems(_editor_errors(error)) from None
     missing = [heading for key, heading in SECTIONS if not parsed.sections.get(key, "").strip()]
