@@ -15,7 +15,7 @@ from commons.services.impact_chart import impact_svg
 from commons.services.related import from_comparable_schools, more_like_this
 from commons.services.search_filters import CHOICES, FSM_BANDS, SIZE_BANDS, FilterProblem, SearchFilters
 from commons.views_reader import current_reader
-from commons.vocabulary import OFFERS, SECTIONS
+from commons.vocabulary import SECTIONS
 
 bp = Blueprint("main", __name__)
 
@@ -61,7 +61,7 @@ def search():  # type: ignore[no-untyped-def]
     question = request.args.get("q", "")
     level = context_level()
     page = {"question": question, "level": level, "filter_choices": CHOICES, "fsm_bands": {k: v[0] for k, v in FSM_BANDS.items()},
-            "size_bands": {k: v[0] for k, v in SIZE_BANDS.items()}, "offers": OFFERS, "filters": SearchFilters(), "results": None, "problem": None}
+            "size_bands": {k: v[0] for k, v in SIZE_BANDS.items()}, "filters": SearchFilters(), "results": None, "problem": None}
     try:
         page["filters"] = filters = SearchFilters.from_args(request.args)
         page["results"] = search_service.search(
@@ -89,7 +89,7 @@ def case_study(slug: str):  # type: ignore[no-untyped-def]
     adapt = compare(reader, then) if reader is not None and reader.urn != found.school_urn else None
     return render_template("case_study.html", case_study=found, school=found.school,
                            sections=SECTIONS, by_section=by_section, related=related, adapt=adapt,
-                           comparable=from_comparable_schools(db.session, found), offers=OFFERS,
+                           comparable=from_comparable_schools(db.session, found),
                            can_edit=permissions.can_on_case_study(user, "edit", found),
                            chart=impact_svg(found.impact_table or [], f"Impact: {found.title}"),
                            json_ld=json_ld(found, url_for("main.case_study", slug=found.slug, _external=True)))

@@ -130,15 +130,15 @@ def collection_page(slug: str):  # type: ignore[no-untyped-def]
 @sign_in_required
 def update_collection(slug: str):  # type: ignore[no-untyped-def]
     collection = _collection(slug, curate=True)
-    title = " ".join(request.form.get("title", collection.title).split())
-    if not title or len(title) > 200:
-        flash("Give the collection a title of up to 200 characters.", "error")
-        return redirect(url_for("hubs.collection_page", slug=slug), code=303)
-    collection.title = title
-    collection.description = request.form.get("description", collection.description)[:5000]
-    collection.status = "published" if request.form.get("status") == "published" else "draft"
-    collection.featured = request.form.get("featured") == "yes" and collection.status == "published"
-    db.session.commit()
+    try:
+        collections.update_collection(
+            collection, request.form.get("title", collection.title), request.form.get("description", collection.description),
+            published=request.form.get("status") == "published", featured=request.form.get("featured") == "yes",
+        )
+        db.session.commit()
+    except CollectionProblem as problem:
+        db.session.rollback()
+        flash(str(problem), "error")
     return redirect(url_for("hubs.collection_page", slug=slug), code=303)
 
 

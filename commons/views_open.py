@@ -22,14 +22,14 @@ def open_data():  # type: ignore[no-untyped-def]
 
 @bp.get("/open-data/case-studies.jsonl")
 def download_jsonl():  # type: ignore[no-untyped-def]
-    lines = stream_with_context(export.jsonl_lines(db.session, _base()))
+    lines = stream_with_context(export.jsonl_lines(export.records(db.session, _base())))
     return Response(lines, mimetype="application/x-ndjson",
                     headers={"Content-Disposition": "attachment; filename=case-studies.jsonl"})
 
 
 @bp.get("/open-data/case-studies.csv")
 def download_csv():  # type: ignore[no-untyped-def]
-    rows = stream_with_context(export.csv_rows(db.session, _base()))
+    rows = stream_with_context(export.csv_rows(export.records(db.session, _base())))
     return Response(rows, mimetype="text/csv", headers={"Content-Disposition": "attachment; filename=case-studies.csv"})
 
 

@@ -26,14 +26,20 @@ SESSION_KEY = "reader"
 
 
 def current_reader():  # type: ignore[no-untyped-def]
-    """The reader's school context for this request, or None (kept for the visit, or on the profile)."""
-    user = g.get("user")
-    stored = user.my_school if user is not None else session.get(SESSION_KEY)
-    return readers.reader_context(db.session, stored)
+    """The reader's school context for this request, or None (kept for the visit, or on the profile).
+
+    Looked up once per request: the views and every template render ask for it.
+    """
+    if "reader" not in g:
+        user = g.get("user")
+        stored = user.my_school if user is not None else session.get(SESSION_KEY)
+        g.reader = readers.reader_context(db.session, stored)
+    return g.reader
 
 
 def _keep(stored: dict | None) -> None:  # type: ignore[type-arg]
     """Keep what "My school" says: on the profile when signed in, else for this visit."""
+    g.pop("reader", None)
     user = g.get("user")
     if user is not None:
         user.my_school = stored

@@ -24,12 +24,8 @@ DEFAULT_B = 0.75
 class _Postings:
     ids: list[int]
     tfs: list[int]
-    arrays: tuple[np.ndarray, np.ndarray] | None = None
-    weights_for: tuple[int, int] = (-1, -1)
-
-    def changed(self) -> None:
-        self.arrays = None
-        self.weights_for = (-1, -1)
+    weights: tuple[np.ndarray, np.ndarray] | None = None  # ids and BM25 weights, for one generation
+    generation: int = -1
 
 
 class LexicalIndex:
@@ -82,7 +78,6 @@ class LexicalIndex:
                         postings = self._postings[term] = _Postings([], [])
                     postings.ids.append(id_)
                     postings.tfs.append(tf)
-                    postings.changed()
             self._generation += 1
 
     def delete(self, ids: Iterable[int]) -> int:
@@ -105,7 +100,7 @@ class LexicalIndex:
             matched = [self._weights(p) for p in map(self._postings.get, terms) if p is not None]
             if not matched:
                 return []
-            size = max(int(ids[-1]) if len(ids) else 0 for ids, _ in matched) + 1
+            size = max(int(ids[-1]) for ids, _ in matched) + 1  # ids ascend; empty postings are dropped
         totals = np.zeros(size, dtype=np.float32)
         for ids, weights in matched:
             totals[ids] += weights  # ids are unique within one term's postings
@@ -127,10 +122,10 @@ class LexicalIndex:
         """The postings' ids (ascending) and their BM25 weights, idf included.
 
         Weights depend on the collection (document count, average length), so they are
-        computed once per change of the collection and term, not once per query.
+        computed once per change of the collection and term, not once per query: every
+        append or delete starts a new generation.
         """
-        stamp = (self._generation, len(postings.ids))
-        if postings.arrays is None or postings.weights_for != stamp:
+        if postings.weights is None or postings.generation != self._generation:
             order = np.argsort(np.asarray(postings.ids, dtype=np.int64), kind="stable")
             ids = np.asarray(postings.ids, dtype=np.int64)[order]
             tfs = np.asarray(postings.tfs, dtype=np.float32)[order]
@@ -139,9 +134,9 @@ class LexicalIndex:
             avg_len = self._total_len / n_docs
             idf = np.log(1.0 + (n_docs - df + 0.5) / (df + 0.5))
             norm = self.k1 * (1.0 - self.b + self.b * lengths / avg_len)
-            postings.arrays = (ids, (idf * tfs * (self.k1 + 1.0) / (tfs + norm)).astype(np.float32))
-            postings.weights_for = stamp
-        return postings.arrays
+            postings.weights = (ids, (idf * tfs * (self.k1 + 1.0) / (tfs + norm)).astype(np.float32))
+            postings.generation = self._generation
+        return postings.weights
 
     def _set_length(self, id_: int, length: int) -> None:
         if id_ >= len(self._length_by_id):
@@ -159,6 +154,5 @@ class LexicalIndex:
             position = postings.ids.index(id_)
             del postings.ids[position]
             del postings.tfs[position]
-            postings.changed()
             if not postings.ids:
                 del self._postings[term]

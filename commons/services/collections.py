@@ -63,15 +63,28 @@ def set_member(session: Session, hub: Hub, user: User, role: str | None) -> None
     session.expire(hub, ["members"])
 
 
-def create_collection(session: Session, hub: Hub, title: str, description: str = "") -> Collection:
-    title = " ".join(title.split())
+def _title(text: str) -> str:
+    title = " ".join(text.split())
     if not title or len(title) > 200:
         raise CollectionProblem("Give the collection a title of up to 200 characters.")
+    return title
+
+
+def create_collection(session: Session, hub: Hub, title: str, description: str = "") -> Collection:
+    title = _title(title)
     collection = Collection(hub_id=hub.id, slug=unique_slug(session, Collection, title), title=title,
                             description=description[:5000])
     session.add(collection)
     session.flush()
     return collection
+
+
+def update_collection(collection: Collection, title: str, description: str, published: bool, featured: bool) -> None:
+    """Change the settings; only a published collection can be featured on the home page."""
+    collection.title = _title(title)
+    collection.description = description[:5000]
+    collection.status = "published" if published else "draft"
+    collection.featured = featured and published
 
 
 def add_item(session: Session, collection: Collection, case_study: CaseStudy, note: str = "") -> CollectionItem:

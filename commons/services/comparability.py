@@ -172,7 +172,6 @@ class Comparison:
     similarity: float
     blocked: str | None
     factors: list[Factor] = field(default_factory=list)
-    theirs: SchoolContext | None = None
     own_school: bool = False  # the reader's own school (then as now)
 
     @property
@@ -303,4 +302,4 @@ def compare(reader: SchoolContext, theirs: SchoolContext) -> Comparison:
     else:
         similarity = min(1.0, 1.0 - math.sqrt(squared / total_weight) + bonus)
     own = reader.urn is not None and reader.urn == theirs.urn
-    return Comparison(similarity=similarity, blocked=blocked, factors=factors, theirs=theirs, own_school=own)
+    return Comparison(similarity=similarity, blocked=blocked, factors=factors, own_school=own)

@@ -7,7 +7,7 @@ empty Commons: `commons schools import DIR/schools.csv`, then `commons import DI
 import csv
 import io
 import json
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -15,19 +15,11 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, joinedload
 
 from commons.models import LICENCE, CaseStudy, School
+from commons.services.schools import COLUMNS
 
 LICENCE_URL = "https://creativecommons.org/licenses/by/4.0/"
 CSV_FIELDS = ["slug", "title", "summary", "school_urn", "school_name", "topics", "start_year", "end_year",
               "evidence_strength", "open_to", "published_on", "revision", "url", "licence", "attribution"]
-SCHOOL_COLUMNS = {  # GIAS column -> School attribute, as `commons schools import` reads them
-    "URN": "urn", "EstablishmentName": "name", "TypeOfEstablishment (name)": "establishment_type",
-    "EstablishmentTypeGroup (name)": "type_group", "PhaseOfEducation (name)": "phase",
-    "StatutoryLowAge": "low_age", "StatutoryHighAge": "high_age", "GOR (name)": "region",
-    "LA (name)": "local_authority", "Town": "town", "Postcode": "postcode", "UrbanRural (name)": "urban_rural",
-    "NumberOfPupils": "pupils", "PercentageFSM": "fsm_pct", "PercentageSEN": "sen_pct", "PercentageEAL": "eal_pct",
-    "SEN1 (name)": "primary_sen_need", "Trusts (name)": "trust", "OfstedRating (name)": "ofsted_rating",
-    "OfstedLastInsp": "ofsted_last_inspection",
-}
 
 
 def attribution(case_study: CaseStudy, url: str) -> str:
@@ -75,22 +67,24 @@ def record(case_study: CaseStudy, base_url: str) -> dict[str, Any]:
     }
 
 
-def jsonl_lines(session: Session, base_url: str) -> Iterator[str]:
+def records(session: Session, base_url: str) -> Iterator[dict[str, Any]]:
     for case_study in published(session):
-        yield json.dumps(record(case_study, base_url), ensure_ascii=False) + "\n"
+        yield record(case_study, base_url)
 
 
-def csv_rows(session: Session, base_url: str) -> Iterator[str]:
+def jsonl_lines(records_: Iterable[dict[str, Any]]) -> Iterator[str]:
+    for item in records_:
+        yield json.dumps(item, ensure_ascii=False) + "\n"
+
+
+def csv_rows(records_: Iterable[dict[str, Any]]) -> Iterator[str]:
+    """The header, then one CSV line per record (a generator, so a download can stream)."""
     buffer = io.StringIO()
-    writer = csv.DictWriter(buffer, fieldnames=CSV_FIELDS)
+    writer = csv.DictWriter(buffer, fieldnames=CSV_FIELDS, extrasaction="ignore")
     writer.writeheader()
-    for case_study in published(session):
-        full = record(case_study, base_url)
-        writer.writerow({
-            **{k: full[k] for k in CSV_FIELDS if k in full}, "school_urn": case_study.school_urn,
-            "school_name": case_study.school.name, "topics": " ".join(case_study.topics),
-            "open_to": " ".join(case_study.open_to or []),
-        })
+    for item in records_:
+        writer.writerow({**item, "school_urn": item["school"]["urn"], "school_name": item["school"]["name"],
+                         "topics": " ".join(item["topics"]), "open_to": " ".join(item["open_to"] or [])})
         yield buffer.getvalue()
         buffer.seek(0)
         buffer.truncate()
@@ -100,34 +94,35 @@ def csv_rows(session: Session, base_url: str) -> Iterator[str]:
 
 def export(session: Session, folder: Path, base_url: str) -> int:
     """Write the whole open-data export into ``folder``; returns how many case studies."""
+    everything = list(records(session, base_url))
     sources = folder / "case-studies"
     sources.mkdir(parents=True, exist_ok=True)
-    count = 0
-    with (folder / "case-studies.jsonl").open("w", encoding="utf-8") as jsonl:
-        for line in jsonl_lines(session, base_url):
-            jsonl.write(line)
-            count += 1
+    with (folder / "case-studies.jsonl").open("w", encoding="utf-8") as handle:
+        handle.writelines(jsonl_lines(everything))
     with (folder / "case-studies.csv").open("w", encoding="utf-8", newline="") as handle:
-        handle.writelines(csv_rows(session, base_url))
-    urns = set()
-    for case_study in published(session):
-        (sources / f"{case_study.slug}.md").write_text(case_study.revisions[-1].source, encoding="utf-8")
-        urns.add(case_study.school_urn)
-    _write_schools(session, folder / "schools.csv", urns)
+        handle.writelines(csv_rows(everything))
+    for item in everything:
+        (sources / f"{item['slug']}.md").write_text(item["source"], encoding="utf-8")
+    _write_schools(session, folder / "schools.csv", {item["school"]["urn"] for item in everything})
     (folder / "LICENCE.txt").write_text(
         "Every case study here is licensed under Creative Commons Attribution 4.0 International "
         f"(CC BY 4.0, {LICENCE_URL}). Credit each one as its `attribution` field says.\n", encoding="utf-8")
-    return count
+    return len(everything)
 
 
 def _write_schools(session: Session, path: Path, urns: set[int]) -> None:
+    """The schools in the GIAS columns that `commons schools import` reads."""
     schools = session.scalars(select(School).where(School.urn.in_(sorted(urns))).order_by(School.urn)) if urns else []
+    attributes = [attribute for attribute, _ in COLUMNS.values()]
     with path.open("w", encoding="utf-8", newline="") as handle:
         writer = csv.writer(handle)
-        writer.writerow(SCHOOL_COLUMNS)
+        writer.writerow(["URN", *COLUMNS])
         for school in schools:
-            row = []
-            for attribute in SCHOOL_COLUMNS.values():
-                value = getattr(school, attribute)
-                row.append(value.strftime("%d-%m-%Y") if hasattr(value, "strftime") else ("" if value is None else value))
-            writer.writerow(row)
+            values = [getattr(school, attribute) for attribute in attributes]
+            writer.writerow([school.urn, *(_cell(v) for v in values)])
+
+
+def _cell(value: Any) -> Any:
+    if value is None:
+        return ""
+    return value.strftime("%d-%m-%Y") if hasattr(value, "strftime") else value

@@ -13,7 +13,13 @@ from sqlalchemy.orm import Session
 
 from commons.errors import ImportProblems
 from commons.models import School, utcnow
-from commons.services.comparability import SchoolContext, context_from_fields, provision_of, setting_of
+from commons.services.comparability import (
+    SchoolContext,
+    context_from_fields,
+    governance_of,
+    provision_of,
+    setting_of,
+)
 
 REQUIRED_COLUMNS = [
     "URN",
@@ -170,10 +176,9 @@ def provision(school: School) -> str:
 
 def governance(school: School) -> str:
     """Who runs the school, in plain words."""
-    kind = (school.establishment_type or "").lower()
     if school.trust:
         return f"Academy in {school.trust}"
-    if "academy" in kind or "free school" in kind:
+    if governance_of(school.establishment_type, None) == "academy":
         return "Academy"
     if school.local_authority:
         return f"Maintained by {school.local_authority}"
