@@ -208,6 +208,8 @@ def test_moderation_queue_and_reader_reports(database_url: str, tmp_path: Path, 
     assert sent.status_code == 200 and "Sent for review" in sent.get_data(as_text=True)
     with app.app_context():
         assert db.session.scalar(select(CaseStudy).where(CaseStudy.title == "Reading dogs on Fridays")) is None
+    resaved = author.post(editor, data={**form, "action": "save", "summary": "A reading dog visited every Friday."})
+    assert resaved.status_code == 303  # editing while waiting keeps it in the queue
     admin = client_as(app, "admin")
     queue = admin.get("/admin").get_data(as_text=True)
     assert "Reading dogs on Fridays" in queue

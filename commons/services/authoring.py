@@ -27,7 +27,7 @@ TEXT_FIELDS = ["title", "summary", "years", "evidence_strength"]
 
 
 class DraftProblems(ValueError):
-    """What stops a draft being published, by editor field ("section:impact", "title", ...)."""
+    """What stops a draft being published, by editor field ("section-impact", "title", ...)."""
 
     def __init__(self, errors: dict[str, str]) -> None:
         self.errors = errors
@@ -81,7 +81,8 @@ def draft_for_edit(session: Session, user: User, case_study: CaseStudy) -> Draft
 
 
 def save(draft: Draft, user: User, fields: dict[str, Any]) -> None:
-    draft.fields = fields
+    """Keep what was typed; a draft sent for review stays in the review queue."""
+    draft.fields = {**fields, "submitted": True} if draft.fields.get("submitted") else fields
     draft.updated_by = user.id
     draft.updated_at = utcnow()
 
