@@ -84,7 +84,8 @@ def spec(server: str) -> dict[str, Any]:
             "/api/v1/search": {"get": {
                 "summary": "Ask a question; case studies with their best passages, ranked and explained",
                 "parameters": [
-                    _query("q", {"type": "string", "minLength": 1, "maxLength": 5000}, "The question.", required=True),
+                    _query("q", {"type": "string", "minLength": 1, "maxLength": 5000, "pattern": "[A-Za-z0-9]"},
+                           "The question, with at least one letter or digit.", required=True),
                     *PAGING,
                     _query("context", {"type": "integer", "minimum": 0, "maximum": len(CONTEXT_LEVELS) - 1},
                            "How much school context counts (0 not at all … 4 strongly); needs school."),
