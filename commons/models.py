@@ -293,6 +293,10 @@ class Collection(Base):
     description: Mapped[str] = mapped_column(Text, default="")
     status: Mapped[str] = mapped_column(String(20), default="draft")  # draft, published
     featured: Mapped[bool] = mapped_column(Boolean, default=False)
+    # A smart collection keeps a saved search (the search page's query string) instead of items:
+    # its case studies are that search's results now, so it updates itself.
+    smart_query: Mapped[str | None] = mapped_column(String(1000))
+    smart_limit: Mapped[int] = mapped_column(Integer, default=10)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
 
@@ -332,3 +336,70 @@ class Follow(Base):
     label: Mapped[str] = mapped_column(String(300))
     last_seen_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class ApiToken(Base):
+    """A personal API token: acts for its user with at most the user's rights, until revoked.
+
+    Only a SHA-256 digest of the secret is stored; the secret is shown once, when made.
+    """
+
+    __tablename__ = "api_tokens"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    name: Mapped[str] = mapped_column(String(100))
+    digest: Mapped[str] = mapped_column(String(64), unique=True)  # sha256 hex of the secret
+    prefix: Mapped[str] = mapped_column(String(16))  # the first characters, to recognise it by
+    scopes: Mapped[list[str]] = mapped_column(JSON, default=list)  # "read", "write", "publish"
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    last_used_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    revoked_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+    user: Mapped[User] = relationship()
+
+
+class AuthorQuestion(Base):
+    """"Ask the author": a signed-in reader's question to the school that published a case study.
+
+    Delivered through the mailer; neither side's address is shown to the other. The school's
+    authors reply (the reply is mailed to the asker) or decline.
+    """
+
+    __tablename__ = "author_questions"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    case_study_id: Mapped[int] = mapped_column(ForeignKey("case_studies.id"), index=True)
+    school_urn: Mapped[int] = mapped_column(ForeignKey("schools.urn"), index=True)
+    sender_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    body: Mapped[str] = mapped_column(Text)
+    status: Mapped[str] = mapped_column(String(20), default="open")  # open, replied, declined
+    reply: Mapped[str] = mapped_column(Text, default="")
+    answered_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow, index=True)
+    answered_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+    case_study: Mapped[CaseStudy] = relationship()
+    sender: Mapped[User] = relationship(foreign_keys=[sender_id])
+
+
+class HubSchool(Base):
+    """A school a hub looks after (a trust's academies, a hub's partner schools).
+
+    An admin confirms the link; then the hub's owners and managers approve claims to write for
+    the school and review its publishes when moderation is on.
+    """
+
+    __tablename__ = "hub_schools"
+    __table_args__ = (UniqueConstraint("hub_id", "school_urn"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    hub_id: Mapped[int] = mapped_column(ForeignKey("hubs.id"), index=True)
+    school_urn: Mapped[int] = mapped_column(ForeignKey("schools.urn"), index=True)
+    status: Mapped[str] = mapped_column(String(20), default="pending")  # pending, approved, rejected
+    requested_by: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    decided_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+    hub: Mapped[Hub] = relationship()
+    school: Mapped[School] = relationship()
