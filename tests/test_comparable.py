@@ -31,6 +31,8 @@ def test_similarity_blocks_phase_and_provision_and_explains_itself() -> None:
     close, far = compare(SMALL_RURAL_PRIMARY, like), compare(SMALL_RURAL_PRIMARY, unlike)
     assert close.similarity > 0.8 > far.similarity
     assert close.line() == "Comparable: primary · 60 pupils (yours 45) · FSM 24% (yours 20%) · rural"
+    twin = SchoolContext(phase="primary", pupils=45, fsm_pct=20.0, setting="rural")
+    assert compare(SMALL_RURAL_PRIMARY, twin).line() == "Comparable: primary · 45 pupils · FSM 20% · rural"
     assert compare(SMALL_RURAL_PRIMARY, secondary).similarity == 0.0
     assert compare(SMALL_RURAL_PRIMARY, secondary).blocked == "secondary, yours is primary"
     assert compare(SMALL_RURAL_PRIMARY, special).blocked == "special, yours is mainstream"

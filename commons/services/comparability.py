@@ -198,7 +198,8 @@ class Comparison:
             if factor.key in ("sen", "eal") and not factor.meaningful_difference:
                 continue  # kept short: SEN and EAL are named when they differ
             shown = factor.theirs
-            if factor.yours is not None and factor.yours != factor.theirs:
+            # "FSM 41%" against a reader's "41%" is the same value: no "(yours 41%)".
+            if factor.yours is not None and factor.yours not in (factor.theirs, *factor.theirs.split()):
                 shown += f" (yours {factor.yours})"
             parts.append(shown)
         return f"{self.band}: " + " · ".join(parts)
