@@ -57,10 +57,11 @@ def create_app(config: Mapping[str, Any] | None = None, *, embedder: Embedder | 
 
     from flask_wtf.csrf import CSRFProtect
 
-    CSRFProtect(app)
+    csrf = CSRFProtect(app)
 
     from commons import api, cli, errors_web, filters, views
     from commons import views_auth, views_author, views_follows, views_hubs, views_open, views_reader
+    from commons import views_questions, views_tokens
 
     app.register_blueprint(views.bp)
     app.register_blueprint(views_reader.bp)
@@ -69,7 +70,10 @@ def create_app(config: Mapping[str, Any] | None = None, *, embedder: Embedder | 
     app.register_blueprint(views_hubs.bp)
     app.register_blueprint(views_follows.bp)
     app.register_blueprint(views_open.bp)
+    app.register_blueprint(views_questions.bp)
+    app.register_blueprint(views_tokens.bp)
     app.register_blueprint(api.bp)
+    csrf.exempt(api.bp)  # the API ignores session cookies: only a bearer token authorises it
     errors_web.init_app(app)
     filters.init_app(app)
     cli.init_app(app)

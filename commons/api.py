@@ -3,6 +3,10 @@
 Every answer is JSON, errors included (``{"error": code, "message": text}``); unknown query
 parameters are refused, not ignored; paging is bounded. The OpenAPI 3 document describing it
 is served at ``/api/v1/openapi.json`` (``commons/api_spec.py``).
+
+A request acts as the user of its personal API token (``Authorization: Bearer ...``) or as an
+anonymous visitor: the API never uses the browser's session cookie, which is why the blueprint
+can be exempt from CSRF checks. The write side is in ``commons/api_drafts.py``.
 """
 
 from collections.abc import Callable
@@ -14,8 +18,9 @@ from sqlalchemy import func, select
 from commons.db import db
 from commons.models import CaseStudy, Collection, Hub, School
 from commons.search_index import search_index
-from commons.services import export, permissions, schools
+from commons.services import api_tokens, export, permissions, schools
 from commons.services import search as search_service
+from commons.services.collections import current_case_studies
 from commons.services.comparability import CONTEXT_LEVELS, DEFAULT_CONTEXT_LEVEL
 from commons.services.search_filters import FilterProblem, SearchFilters
 
@@ -26,15 +31,47 @@ FILTERS = ["phase", "provision", "region", "setting", "fsm_band", "size_band", "
            "year_from", "year_to", "open_to"]
 
 
+MAX_BODY = 1024 * 1024
+BEARER = 'Bearer realm="commons"'
+
+
 class ApiError(Exception):
-    def __init__(self, status: int, code: str, message: str) -> None:
+    """An answer other than success: status, machine code, human message, and any details
+    (``errors`` by field, privacy ``warnings``) or headers."""
+
+    def __init__(self, status: int, code: str, message: str, *, details: dict[str, Any] | None = None,
+                 headers: dict[str, str] | None = None) -> None:
         super().__init__(message)
         self.status, self.code, self.message = status, code, message
+        self.details, self.headers = details or {}, headers or {}
 
 
 @bp.errorhandler(ApiError)
 def api_error(error: ApiError):  # type: ignore[no-untyped-def]
-    return jsonify({"error": error.code, "message": error.message}), error.status
+    return jsonify({"error": error.code, "message": error.message, **error.details}), error.status, error.headers
+
+
+@bp.before_request
+def act_as_token_user() -> None:
+    """Act as the bearer token's user (with the ``read`` scope, for reads) or as nobody.
+
+    A token that is sent is always checked, even where none is needed: a wrong one is a 401.
+    """
+    g.user, g.api_token = None, None
+    request.max_content_length = MAX_BODY
+    header = request.headers.get("Authorization")
+    if header is None:
+        return
+    scheme, _, secret = header.strip().partition(" ")
+    token = api_tokens.authenticate(db.session, secret.strip()) if scheme.lower() == "bearer" else None
+    if token is None:
+        raise ApiError(401, "unauthorised", "That token does not work: it may have been revoked or mistyped. "
+                       "Send 'Authorization: Bearer <token>' with a token made at /account/tokens.",
+                       headers={"WWW-Authenticate": BEARER + ', error="invalid_token"'})
+    if db.session.dirty:
+        db.session.commit()  # when the token was last used
+    g.api_token = token
+    g.user = token.user if "read" in token.scopes else None
 
 
 def _number(name: str, low: int, high: int, default: int | None) -> Callable[[str | None], int | None]:
@@ -181,10 +218,14 @@ def collection(slug: str):  # type: ignore[no-untyped-def]
     found = db.session.scalar(select(Collection).where(Collection.slug == slug))
     if found is None or not permissions.can_view_collection(g.get("user"), found):
         raise ApiError(404, "not_found", f"no published collection {slug!r}")
+    if found.smart_query is not None:  # a smart collection: its search's results now
+        items = [{**_summary(c), "note": "", "position": n}
+                 for n, c in enumerate(current_case_studies(db.session, search_index.state, found), start=1)]
+    else:
+        items = [{**_summary(i.case_study), "note": i.note, "position": i.position}
+                 for i in found.items if i.case_study.status == "published"]
     return jsonify({"slug": found.slug, "title": found.title, "description": found.description,
-                    "hub": found.hub.slug, "status": found.status,
-                    "items": [{**_summary(i.case_study), "note": i.note, "position": i.position}
-                              for i in found.items if i.case_study.status == "published"]})
+                    "hub": found.hub.slug, "status": found.status, "smart_query": found.smart_query, "items": items})
 
 
 @bp.get("/openapi.json")
@@ -192,3 +233,6 @@ def openapi():  # type: ignore[no-untyped-def]
     from commons.api_spec import spec
 
     return jsonify(spec(request.host_url.rstrip("/")))
+
+
+from commons import api_drafts  # noqa: E402,F401  (the write endpoints, on this blueprint)

@@ -46,7 +46,7 @@ def main() -> None:
 def init_app(app: Flask) -> None:
     """Register the commands on the app (``commons ...`` and the test CLI runner)."""
     for command in (db_upgrade, setup, import_command, search, reindex, schools, users, export_command, serve,
-                    eval_command):
+                    eval_command, doctor, backup_command, restore_command):
         app.cli.add_command(command)
 
 
@@ -243,15 +243,119 @@ def users_create_admin(email: str, name: str, password: str) -> None:
 @click.command()
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=5000, show_default=True, type=int)
+@click.option("--workers", type=click.IntRange(1), default=None,
+              help="Serve with gunicorn and this many worker processes (production; about one per core).")
+@click.option("--bind", default=None, help="With --workers: address to listen on, HOST:PORT (default: --host:--port).")
+@click.option("--threads", type=click.IntRange(1), default=4, show_default=True,
+              help="With --workers: request threads per worker.")
+@click.option("--timeout", type=click.IntRange(1), default=120, show_default=True,
+              help="With --workers: seconds before a silent worker is restarted.")
 @with_appcontext
-def serve(host: str, port: int) -> None:
-    """Serve the web app (set up first with `commons setup`)."""
-    from werkzeug.serving import run_simple
+def serve(host: str, port: int, workers: int | None, bind: str | None, threads: int, timeout: int) -> None:
+    """Serve the web app (set up first with `commons setup`).
+
+    Without --workers: one process (fine for a school or a hub). With --workers N: gunicorn,
+    each worker with its own model and index replica, one torch/FAISS thread each unless
+    COMMONS_TORCH_THREADS / COMMONS_FAISS_THREADS are set. The database and the index are
+    checked at start and the index repaired if needed (see `commons doctor`).
+    """
+    from commons.services.doctor import startup_check
 
     upgrade(db.engine)
-    search_index.state.fresh(db.session)
+    try:
+        report = startup_check(current_app._get_current_object(), warm=workers is None)  # type: ignore[attr-defined]
+    except CommonsError as error:
+        _fail(error)
+    for done in report.repaired:
+        click.secho(f"Search index repaired: {done}.", fg="yellow")
+    if workers is not None:
+        from commons.server import run
+
+        address = bind or f"{host}:{port}"
+        click.echo(f"The Commons is open on http://{address}/ with {workers} workers  (Ctrl+C to stop)")
+        db.engine.dispose()  # nothing database-side is shared across the fork
+        run(address, workers, threads, timeout)
+        return
+    from werkzeug.serving import run_simple
+
     click.echo(f"The Commons is open on http://{host}:{port}/  (Ctrl+C to stop)")
     run_simple(host, port, current_app._get_current_object(), threaded=True)  # type: ignore[attr-defined]
+
+
+@click.command()
+@click.option("--repair", is_flag=True, help="Fix the search index: replay the change log or rebuild it.")
+@click.option("--sample", type=click.IntRange(1), default=None,
+              help="Compare only this many random vectors with the stored embeddings (default: all).")
+@with_appcontext
+def doctor(repair: bool, sample: int | None) -> None:
+    """Check the database and that the index holds exactly the published passages."""
+    from commons.services import doctor as doctor_service
+
+    state = search_index.state
+    with db.new_session() as session:
+        report = doctor_service.check(session, state, sample=sample)
+        for note in report.notes:
+            click.echo(f"ok: {note}")
+        if report.database_problems:
+            click.echo("Database: problems found.")
+        else:
+            click.echo(f"Database: ok ({db.engine.dialect.name}).")
+        for line in report.lines():
+            click.secho(f"problem: {line}", fg="red")
+        if repair and report.index_action is not None:
+            report = doctor_service.repair(session, state, report)
+            for done in report.repaired:
+                click.secho(f"repaired: {done}", fg="green")
+            for line in report.lines():
+                click.secho(f"still a problem: {line}", fg="red")
+    if report.database_problems:
+        click.echo("The database is damaged: restore the newest backup with `commons restore PATH`.", err=True)
+        sys.exit(1)
+    if report.index_problems:
+        click.echo("Run `commons doctor --repair` to fix the search index.", err=True)
+        sys.exit(1)
+    click.echo("Search index: ok.")
+
+
+@click.command("backup")
+@click.argument("path", type=click.Path(dir_okay=False, path_type=Path))
+@with_appcontext
+def backup_command(path: Path) -> None:
+    """Write a consistent copy of the database to PATH while the Commons keeps serving."""
+    from commons.services.backup import backup
+
+    try:
+        backup(db.engine, path)
+    except CommonsError as error:
+        _fail(error)
+    click.echo(f"Backed up the {db.engine.dialect.name} database to {path}. "
+               f"Restore it with `commons restore {path}`.")
+
+
+@click.command("restore")
+@click.argument("path", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--yes", is_flag=True, help="Do not ask for confirmation.")
+@with_appcontext
+def restore_command(path: Path, yes: bool) -> None:
+    """Replace the database with the backup at PATH and rebuild the search index (stop servers first)."""
+    from commons.services import doctor as doctor_service
+    from commons.services.backup import restore
+
+    if not yes:
+        click.confirm(f"Replace everything in the {db.engine.dialect.name} database with {path}?", abort=True)
+    try:
+        restore(db.engine, path)
+        upgrade(db.engine)
+        state = search_index.state
+        with db.new_session() as session:
+            index = state.rebuild(session)
+            session.rollback()
+            report = doctor_service.check(session, state)
+    except CommonsError as error:
+        _fail(error)
+    if not report.ok:
+        _fail(CommonsError("after the restore: " + "; ".join(report.lines())))
+    click.echo(f"Restored {path}; search index rebuilt ({len(index):,} passages) and checked.")
 
 
 def default_embedding_cache() -> Path:

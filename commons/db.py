@@ -1,14 +1,27 @@
-"""The database extension: one engine per app, one session per request or CLI command."""
+"""The database extension: one engine per app, one session per request or CLI command.
+
+On SQLite every connection runs in WAL mode with ``synchronous=FULL`` (a committed publish
+survives power loss), foreign keys on and a busy timeout. Transactions are begun by us, not
+by the driver: writing sessions (CLI commands, background sessions, and requests other than
+GET/HEAD/OPTIONS) start with ``BEGIN IMMEDIATE`` so a writer takes the write lock before it
+reads, and concurrent writers queue on the busy timeout instead of failing part-way; reading
+requests start with a plain (deferred) ``BEGIN`` and read one consistent snapshot without
+blocking anyone. PostgreSQL needs none of this.
+"""
 
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
-from flask import Flask, current_app, g
+import click
+from flask import Flask, current_app, g, has_request_context, request
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.orm import Session, sessionmaker
 
 EXTENSION = "commons.db"
+BUSY_TIMEOUT_SECONDS = 30
+BEGIN_OPTION = "commons_sqlite_begin"
+READ_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 
 
 class Database:
@@ -31,7 +44,8 @@ class Database:
     def session(self) -> Session:
         """The session of the current app context, created on first use."""
         if "db_session" not in g:
-            g.db_session = _state().sessionmaker()
+            state = _state()
+            g.db_session = state.read_sessionmaker() if _reading() else state.sessionmaker()
         session: Session = g.db_session
         return session
 
@@ -50,6 +64,7 @@ class _State:
         self.url = url
         self._engine: Engine | None = None
         self._sessionmaker: sessionmaker[Session] | None = None
+        self._read_sessionmaker: sessionmaker[Session] | None = None
 
     @property
     def engine(self) -> Engine:
@@ -63,24 +78,48 @@ class _State:
             self._sessionmaker = sessionmaker(self.engine, expire_on_commit=False)
         return self._sessionmaker
 
+    @property
+    def read_sessionmaker(self) -> "sessionmaker[Session]":
+        """Sessions for reading requests: a deferred BEGIN on SQLite."""
+        if self._read_sessionmaker is None:
+            reader = self.engine.execution_options(**{BEGIN_OPTION: "DEFERRED"})
+            self._read_sessionmaker = sessionmaker(reader, expire_on_commit=False)
+        return self._read_sessionmaker
+
+
+def _reading() -> bool:
+    """True for a GET/HEAD/OPTIONS request outside a CLI command; writers begin IMMEDIATE."""
+    if has_request_context():
+        return request.method in READ_METHODS
+    return click.get_current_context(silent=True) is None
+
 
 def make_engine(url: str) -> Engine:
-    """An engine; SQLite gets foreign keys, WAL, a busy timeout and full fsync."""
+    """An engine; SQLite gets foreign keys, WAL, a busy timeout, full fsync and BEGIN IMMEDIATE."""
     kwargs: dict[str, Any] = {}
     if url.startswith("sqlite"):
-        kwargs["connect_args"] = {"timeout": 30, "check_same_thread": False}
+        kwargs["connect_args"] = {"timeout": BUSY_TIMEOUT_SECONDS, "check_same_thread": False}
     engine = create_engine(url, **kwargs)
     if engine.dialect.name == "sqlite":
         event.listen(engine, "connect", _sqlite_pragmas)
+        event.listen(engine, "begin", _sqlite_begin)
     return engine
 
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
+    # The driver must not open transactions by itself: we emit BEGIN in _sqlite_begin.
+    dbapi_connection.isolation_level = None
     cursor = dbapi_connection.cursor()
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.execute("PRAGMA journal_mode=WAL")
     cursor.execute("PRAGMA synchronous=FULL")
+    cursor.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_SECONDS * 1000}")
     cursor.close()
+
+
+def _sqlite_begin(connection: Any) -> None:
+    mode = connection.get_execution_options().get(BEGIN_OPTION, "IMMEDIATE")
+    connection.exec_driver_sql("BEGIN" if mode == "DEFERRED" else "BEGIN IMMEDIATE")
 
 
 def _state() -> _State:

@@ -6,6 +6,7 @@ seen, so publishes made by any process show up here. A missing or unreadable vec
 is rebuilt from the stored embeddings, without the model.
 """
 
+import logging
 import threading
 from collections import OrderedDict
 from collections.abc import Callable
@@ -21,11 +22,15 @@ from commons.services.index_source import DatabaseChangeSource
 from indexer import Embedder, SentenceTransformerEmbedder, VectorIndex, apply_changes, rebuild
 from indexer.embedding import Vectors
 from indexer.errors import IndexFileError
+from indexer.layout import IVF_THRESHOLD, IndexOptions
 from indexer.lexical import DEFAULT_B, DEFAULT_K1, LexicalIndex
 from indexer.sync import apply_lexical_changes, rebuild_lexical
+from indexer.threads import DEFAULT_FAISS_THREADS, DEFAULT_TORCH_THREADS, set_threads
 from indexer.vector_index import read_manifest
+from indexer.writer_lock import writer_lock
 
 EXTENSION = "commons.search_index"
+log = logging.getLogger(__name__)
 QUERY_CACHE_SIZE = 1024
 
 
@@ -60,8 +65,17 @@ class SearchIndex:
         )
         if settings.mode not in ("hybrid", "dense", "lexical"):
             raise ValueError(f"COMMONS_SEARCH_MODE must be hybrid, dense or lexical, not {settings.mode!r}")
+        nprobe = app.config.get("COMMONS_INDEX_NPROBE")
+        options = IndexOptions(
+            vectors=str(app.config.get("COMMONS_INDEX_VECTORS", "float32")),  # type: ignore[arg-type]
+            kind=str(app.config.get("COMMONS_INDEX_KIND", "auto")),  # type: ignore[arg-type]
+            ivf_threshold=int(app.config.get("COMMONS_INDEX_IVF_THRESHOLD", IVF_THRESHOLD)),
+            nprobe=int(nprobe) if nprobe not in (None, "") else None,
+        )
+        set_threads(int(app.config.get("COMMONS_TORCH_THREADS", DEFAULT_TORCH_THREADS)),
+                    int(app.config.get("COMMONS_FAISS_THREADS", DEFAULT_FAISS_THREADS)))
         app.extensions[EXTENSION] = IndexState(
-            Path(app.config["COMMONS_INDEX_DIR"]), app.config["COMMONS_MODEL"], embedder, settings
+            Path(app.config["COMMONS_INDEX_DIR"]), app.config["COMMONS_MODEL"], embedder, settings, options
         )
 
     @property
@@ -74,11 +88,14 @@ class IndexState:
     """The embedder and the index replicas of one app."""
 
     def __init__(
-        self, directory: Path, model: str, embedder: Embedder | None, settings: SearchSettings
+        self, directory: Path, model: str, embedder: Embedder | None, settings: SearchSettings,
+        options: IndexOptions | None = None,
     ) -> None:
         self.directory = directory
         self.model = model
         self.settings = settings
+        self.options = options or IndexOptions()
+        self._dimension: int | None = None
         self._embedder = embedder
         self._vectors: VectorIndex | None = None
         self._lexical: LexicalIndex | None = None
@@ -115,12 +132,16 @@ class IndexState:
 
     def dimension(self, session: Session) -> int:
         """Vector size: from the manifest, else the stored embeddings, else the model."""
+        if self._dimension is not None:
+            return self._dimension
         manifest = read_manifest(self.directory)
         if manifest is not None and manifest.model == self.model:
+            self._dimension = manifest.dimension
             return manifest.dimension
         blob = session.scalar(select(Passage.embedding).limit(1))
         if blob is not None:
-            return len(blob) // 4
+            self._dimension = len(blob) // 4
+            return self._dimension
         return self.embedder.dimension
 
     def fresh(self, session: Session) -> VectorIndex:
@@ -128,13 +149,22 @@ class IndexState:
         return self.fresh_pair(session)[0]
 
     def fresh_pair(self, session: Session) -> tuple[VectorIndex, LexicalIndex]:
-        """Both replicas, brought up to date with the change log."""
+        """Both replicas, brought up to date with the change log.
+
+        When nothing has changed since the replicas last caught up (one indexed ``max`` on the
+        change log tells), searches go ahead side by side without taking the updating lock.
+        """
+        vectors, lexical = self._vectors, self._lexical
+        if vectors is not None and lexical is not None:
+            newest = DatabaseChangeSource(session, vectors.dimension).last_change()
+            if vectors.last_change >= newest and lexical.last_change >= newest:
+                return vectors, lexical
         with self._lock:
             source = DatabaseChangeSource(session, self.dimension(session))
             if self._vectors is None:
                 self._vectors = self._load_or_rebuild(source)
             if apply_changes(self._vectors, source):
-                self._vectors.save(self.directory)
+                self.persist(self._vectors, strict=False)
             if self._lexical is None:
                 self._lexical = rebuild_lexical(source, self.settings.k1, self.settings.b)
             else:
@@ -145,19 +175,43 @@ class IndexState:
         """Rebuild from the stored embeddings (never the model) and save atomically."""
         with self._lock:
             source = DatabaseChangeSource(session, self.dimension(session))
-            index = rebuild(self.model, source.dimension, source, progress=progress)
-            index.save(self.directory)
+            with writer_lock(self.directory):
+                index = rebuild(self.model, source.dimension, source, progress=progress, options=self.options)
+                index.save(self.directory)
             self._vectors = index
             self._lexical = None
             return index
 
     def _load_or_rebuild(self, source: DatabaseChangeSource) -> VectorIndex:
         try:
-            return VectorIndex.load(self.directory, self.model, source.dimension)
+            return VectorIndex.load(self.directory, self.model, source.dimension, self.options)
         except IndexFileError:
-            index = rebuild(self.model, source.dimension, source)
-            index.save(self.directory)
+            index = rebuild(self.model, source.dimension, source, options=self.options)
+            self.persist(index, strict=False)
             return index
+
+    def persist(self, index: VectorIndex, strict: bool = True) -> bool:
+        """Save ``index`` under the writer lock unless a newer save is already on disk.
+
+        The files on disk are a cache: when ``strict`` is false a failed save is logged and
+        the in-memory replica keeps serving, while the previous save stays readable.
+        """
+        try:
+            with writer_lock(self.directory):
+                try:
+                    current = read_manifest(self.directory)
+                except IndexFileError:
+                    current = None
+                if current is not None and current.model == index.model and current.last_change > index.last_change:
+                    return False
+                index.save(self.directory)
+                return True
+        except OSError as error:
+            if strict:
+                raise
+            log.warning("could not save the search index in %s (%s); still serving from memory, "
+                        "the next change will try again", self.directory, error)
+            return False
 
 
 search_index = SearchIndex()

@@ -11,7 +11,9 @@ from commons.services import permissions
 from commons.services import search as search_service
 from commons.services.comparability import CONTEXT_LEVELS, DEFAULT_CONTEXT_LEVEL, compare, context_from_fields
 from commons.services.export import json_ld
+from commons.services.hub_schools import hubs_for_school
 from commons.services.impact_chart import impact_svg
+from commons.services.offers import school_offers
 from commons.services.related import from_comparable_schools, more_like_this
 from commons.services.search_filters import CHOICES, FSM_BANDS, SIZE_BANDS, FilterProblem, SearchFilters
 from commons.views_reader import current_reader
@@ -101,4 +103,5 @@ def school(urn: int):  # type: ignore[no-untyped-def]
     if found is None:
         raise NotFound(f"There is no school with URN {urn} in the Commons.")
     published = [c for c in found.case_studies if c.status == "published"]
-    return render_template("school.html", school=found, case_studies=published)
+    return render_template("school.html", school=found, case_studies=published, offers=school_offers(published),
+                           hubs=hubs_for_school(db.session, found))

@@ -8,7 +8,7 @@ from sqlalchemy import select
 
 from commons.db import db
 from commons.models import Draft, Membership, OutboxMessage, Report, School, User
-from commons.services import accounts
+from commons.services import accounts, hub_schools, permissions
 from commons.services.accounts import AccountProblems, SignInRefused
 from commons.services.readers import find_schools
 from commons.views_reader import safe_next
@@ -179,18 +179,20 @@ def admin():  # type: ignore[no-untyped-def]
     reports = db.session.scalars(select(Report).where(Report.resolved.is_(False)).order_by(Report.created_at)).all()
     outbox = db.session.scalars(select(OutboxMessage).order_by(OutboxMessage.id.desc()).limit(20)).all()
     review = [d for d in db.session.scalars(select(Draft).order_by(Draft.updated_at)) if d.fields.get("submitted")]
-    return render_template("auth/admin.html", claims=claims, reports=reports, outbox=outbox, review=review)
+    return render_template("auth/admin.html", claims=claims, reports=reports, outbox=outbox, review=review,
+                           links=hub_schools.pending_links(db.session))
 
 
 @bp.post("/admin/claims/<int:claim_id>")
-@admin_required
+@sign_in_required
 def decide_claim(claim_id: int):  # type: ignore[no-untyped-def]
+    """Admins decide any claim; a hub's owners and managers those for the schools the hub looks after."""
     claim = db.session.get(Membership, claim_id) or abort(404)
-    decision = request.form.get("decision")
-    if decision not in ("approved", "rejected"):
+    if not permissions.can_decide_claim(g.user, claim):
+        abort(403)
+    decision = request.form.get("decision", "")
+    if decision not in hub_schools.DECISIONS:
         abort(400)
-    claim.status, claim.decided_by = decision, g.user.id
-    mailer().send(db.session, claim.user.email, f"Your claim to write for {claim.school.name}",
-                  f"An administrator has {decision} your claim to write for {claim.school.name}.")
+    hub_schools.decide_claim(db.session, claim, g.user, decision, mailer())
     db.session.commit()
-    return redirect(url_for("auth.admin"), code=303)
+    return redirect(safe_next(url_for("auth.admin")), code=303)

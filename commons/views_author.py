@@ -4,17 +4,18 @@ Every view loads the object first and asks ``permissions`` before doing anything
 a draft another school owns answers 404, as if it did not exist.
 """
 
-from flask import Blueprint, abort, current_app, g, jsonify, redirect, render_template, request, url_for
+from flask import Blueprint, abort, current_app, flash, g, jsonify, redirect, render_template, request, url_for
 from sqlalchemy import select
 
 from commons.db import db
 from commons.models import CaseStudy, Draft, Report, School
 from commons.rendering import render_markdown
 from commons.search_index import search_index
-from commons.services import authoring, permissions
+from commons.services import authoring, hub_schools, permissions
 from commons.services.authoring import DraftProblems
 from commons.services.publishing import withdraw
-from commons.views_auth import admin_required, sign_in_required
+from commons.views_auth import admin_required, mailer, sign_in_required
+from commons.views_reader import safe_next
 from commons.vocabulary import EVIDENCE_STRENGTHS, OFFERS, SECTIONS, TOPICS
 
 bp = Blueprint("author", __name__)
@@ -122,10 +123,33 @@ def _publish(draft: Draft):  # type: ignore[no-untyped-def]
     return redirect(url_for("main.case_study", slug=case_study.slug, published=1), code=303)
 
 
+def _reviewed(draft_id: int) -> Draft:
+    draft = db.session.get(Draft, draft_id)
+    if draft is None or not permissions.can_review(g.user, draft):
+        abort(404)
+    return draft
+
+
 @bp.post("/admin/drafts/<int:draft_id>/publish")
-@admin_required
+@sign_in_required
 def approve_draft(draft_id: int):  # type: ignore[no-untyped-def]
-    return _publish(_draft(draft_id))
+    """Publish a reviewed draft: admins, and the owners and managers of a hub that looks after the school."""
+    return _publish(_reviewed(draft_id))
+
+
+@bp.post("/admin/drafts/<int:draft_id>/return")
+@sign_in_required
+def return_draft(draft_id: int):  # type: ignore[no-untyped-def]
+    """Send a draft waiting for review back to its authors, with what to change."""
+    draft = _reviewed(draft_id)
+    try:
+        hub_schools.return_draft(db.session, draft, g.user, request.form.get("note", ""), mailer())
+        db.session.commit()
+        flash("Returned to its authors, with your note.", "ok")
+    except hub_schools.HubSchoolProblem as problem:
+        db.session.rollback()
+        flash(str(problem), "error")
+    return redirect(safe_next(url_for("auth.admin")), code=303)
 
 
 @bp.post("/author/preview")

@@ -61,6 +61,9 @@ class SentenceTransformerEmbedder:
                 os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
                 from sentence_transformers import SentenceTransformer
 
+                from indexer.threads import apply_torch_threads
+
+                apply_torch_threads()
                 self._model = SentenceTransformer(self._resolve(), device=self.device)
             return self._model
 

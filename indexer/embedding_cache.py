@@ -37,7 +37,8 @@ class CachingEmbedder:
             for start in range(0, len(keys), 900):
                 batch = list(set(keys[start : start + 900]))
                 marks = ",".join("?" * len(batch))
-                found.update(self._db.execute(f"SELECT key, vector FROM embeddings WHERE key IN ({marks})", batch))
+                query = f"SELECT key, vector FROM embeddings WHERE key IN ({marks})"  # nosec B608 - only ? marks
+                found.update(self._db.execute(query, batch))
         missing = list(dict.fromkeys(k for k in keys if k not in found))
         if missing:
             first_text = {k: t for k, t in zip(keys, texts)}

@@ -1,5 +1,8 @@
 """Fusing ranked lists: a normalised convex combination, and reciprocal-rank fusion."""
 
+import numpy as np
+import numpy.typing as npt
+
 from indexer.vector_index import Hit
 
 
@@ -15,10 +18,33 @@ def min_max(hits: list[Hit]) -> dict[int, float]:
 
 
 def convex(dense: list[Hit], lexical: list[Hit], dense_weight: float) -> list[Hit]:
-    """``w * minmax(dense) + (1 - w) * minmax(lexical)``; an id missing from a list scores 0 there."""
-    d, s = min_max(dense), min_max(lexical)
-    fused = {i: dense_weight * d.get(i, 0.0) + (1.0 - dense_weight) * s.get(i, 0.0) for i in d.keys() | s.keys()}
-    return sorted((Hit(i, v) for i, v in fused.items()), key=lambda h: (-h.score, h.id))
+    """``w * minmax(dense) + (1 - w) * minmax(lexical)``; an id missing from a list scores 0 there.
+
+    Ties are broken by id. Computed on arrays (in double precision, as :func:`min_max` does).
+    """
+    d_ids, d = _min_max_arrays(dense)
+    s_ids, s = _min_max_arrays(lexical)
+    ids = np.union1d(d_ids, s_ids)
+    d_all = np.zeros(len(ids))
+    s_all = np.zeros(len(ids))
+    d_all[np.searchsorted(ids, d_ids)] = d
+    s_all[np.searchsorted(ids, s_ids)] = s
+    fused = dense_weight * d_all + (1.0 - dense_weight) * s_all
+    order = np.lexsort((ids, -fused))
+    return [Hit(i, v) for i, v in zip(ids[order].tolist(), fused[order].tolist())]
+
+
+def _min_max_arrays(hits: list[Hit]) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.float64]]:
+    """Ids (unique) and min-max scores of one list, as :func:`min_max` computes them."""
+    scores = {h.id: h.score for h in hits}
+    ids = np.fromiter(scores.keys(), dtype=np.int64, count=len(scores))
+    values = np.fromiter(scores.values(), dtype=np.float64, count=len(scores))
+    if not len(values):
+        return ids, values
+    low, high = float(values.min()), float(values.max())
+    if high == low:
+        return ids, np.ones(len(values))
+    return ids, (values - low) / (high - low)
 
 
 def reciprocal_rank(lists: list[list[Hit]], k: int = 60) -> list[Hit]:

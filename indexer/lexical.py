@@ -1,31 +1,38 @@
-"""An incremental BM25 index over passages, held in memory.
+"""An incremental BM25 index over passages, held in memory as NumPy arrays.
 
-Postings are kept per term and turned into NumPy arrays for scoring, so a query touches only
-the postings of its own terms. Documents can be added and removed one at a time, which is
-what keeping in step with the change log needs. The same code runs whatever database the
-application uses, because the application hands it plain text.
+Postings are stored term by term in compressed rows: for each term, the rows (documents)
+it occurs in and how often, as ``int32`` and ``uint8`` arrays (``uint16`` once some word
+occurs more than 255 times in one passage), so the index costs a few
+bytes per distinct word of a passage rather than Python objects. Each term's string is
+held once, in the vocabulary. New documents go to a small buffer that is merged in blocks;
+a removed document's row is marked dead and its postings are dropped when dead rows make
+up a quarter of the index. Collection statistics (document count, document frequency,
+average length) always count live documents only, so scores are exactly BM25 over the
+live collection after every change. A query touches only the postings of its own terms.
 """
 
 import threading
-from collections import Counter
+from array import array
+from collections import Counter, OrderedDict
 from collections.abc import Iterable
-from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
+import numpy.typing as npt
 
 from indexer.tokenize import tokenize
 from indexer.vector_index import Hit
 
 DEFAULT_K1 = 1.2
 DEFAULT_B = 0.75
+MAX_TF = np.iinfo(np.uint16).max  # passages are far shorter; a longer run would saturate here
+MIN_MERGE = 200_000  # buffered postings merged once there are this many, or a quarter of the merged ones
+MIN_COMPACT = 1_000  # dead rows are dropped once there are this many and they are a quarter of all rows
+WEIGHT_CACHE_SHARE = 2  # cached term weights: at most this many entries per live document
 
-
-@dataclass
-class _Postings:
-    ids: list[int]
-    tfs: list[int]
-    weights: tuple[np.ndarray, np.ndarray] | None = None  # ids and BM25 weights, for one generation
-    generation: int = -1
+Int32s = npt.NDArray[np.int32]
+Floats = npt.NDArray[np.float32]
+Counts = npt.NDArray[np.unsignedinteger[Any]]
 
 
 class LexicalIndex:
@@ -35,124 +42,278 @@ class LexicalIndex:
         self.k1 = k1
         self.b = b
         self.last_change = 0
-        self._postings: dict[str, _Postings] = {}
-        self._doc_terms: dict[int, Counter[str]] = {}
-        self._doc_len: dict[int, int] = {}
-        self._total_len = 0
-        self._length_by_id = np.zeros(1024, dtype=np.float32)
-        self._generation = 0
         self._lock = threading.RLock()
+        self._reset()
+
+    def _reset(self) -> None:
+        self._terms: dict[str, int] = {}  # term -> term number
+        self._starts = np.zeros(1, dtype=np.int64)  # term t's merged postings: [starts[t], starts[t + 1])
+        self._rows: Int32s = np.zeros(0, dtype=np.int32)
+        self._tfs: Counts = np.zeros(0, dtype=np.uint8)
+        self._buffer: tuple[array[int], array[int], array[int]] = (array("i"), array("i"), array("H"))
+        self._buffer_sorted: tuple[npt.NDArray[np.int64], Int32s, Counts] | None = None
+        self._row_id = np.zeros(1024, dtype=np.int64)  # row -> document id
+        self._row_len: Floats = np.zeros(1024, dtype=np.float32)
+        self._alive = np.zeros(1024, dtype=bool)
+        self._row_of: Int32s = np.full(1024, -1, dtype=np.int32)  # document id -> row, -1 when absent
+        self._n_rows = 0
+        self._live = 0
+        self._total_len = 0
+        self._generation = 0
+        self._weights: OrderedDict[int, tuple[int, Int32s, Floats]] = OrderedDict()
+        self._last_allowed: tuple[object, int, npt.NDArray[np.bool_]] | None = None
+        self._cached_entries = 0
 
     def __len__(self) -> int:
-        return len(self._doc_len)
+        return self._live
 
     def ids(self) -> set[int]:
         with self._lock:
-            return set(self._doc_len)
+            n = self._n_rows
+            return set(self._row_id[:n][self._alive[:n]].tolist())
 
     def index(self, ids: Iterable[int], texts: Iterable[str], last_change: int = 0) -> None:
         """Replace the whole content."""
         with self._lock:
-            self._postings.clear()
-            self._doc_terms.clear()
-            self._doc_len.clear()
-            self._total_len = 0
+            self._reset()
             self.append(ids, texts)
+            self.merge()
             self.last_change = last_change
+
+    def merge(self) -> None:
+        """Merge buffered postings now (after a bulk load: the merged form is the compact one)."""
+        with self._lock:
+            self._merge()
 
     def append(self, ids: Iterable[int], texts: Iterable[str]) -> None:
         """Add documents; an id already present is replaced."""
         with self._lock:
+            terms, rows, tfs = self._buffer
+            vocabulary = self._terms
             for id_, text in zip(ids, texts):
                 id_ = int(id_)
-                if id_ in self._doc_len:
-                    self._remove_one(id_)
-                terms = Counter(tokenize(text))
-                self._doc_terms[id_] = terms
-                self._doc_len[id_] = sum(terms.values())
-                self._set_length(id_, self._doc_len[id_])
-                self._total_len += self._doc_len[id_]
-                for term, tf in terms.items():
-                    postings = self._postings.get(term)
-                    if postings is None:
-                        postings = self._postings[term] = _Postings([], [])
-                    postings.ids.append(id_)
-                    postings.tfs.append(tf)
+                if id_ < 0:
+                    raise ValueError(f"document ids must not be negative, not {id_}")
+                self._remove_one(id_)
+                counts = Counter(tokenize(text))
+                row = self._new_row(id_, sum(counts.values()))
+                for term, tf in counts.items():
+                    number = vocabulary.get(term)
+                    if number is None:
+                        number = vocabulary[term] = len(vocabulary)
+                    terms.append(number)
+                    tfs.append(min(tf, MAX_TF))
+                rows.extend([row] * len(counts))
+            self._buffer_sorted = None
             self._generation += 1
+            if len(terms) >= max(MIN_MERGE, len(self._rows) // 4):
+                self._merge()
 
     def delete(self, ids: Iterable[int]) -> int:
         """Remove documents (absent ids are ignored); returns how many were removed."""
-        removed = 0
         with self._lock:
-            for id_ in ids:
-                if int(id_) in self._doc_len:
-                    self._remove_one(int(id_))
-                    removed += 1
+            removed = sum(self._remove_one(int(id_)) for id_ in ids)
             self._generation += 1
+            dead = self._n_rows - self._live
+            if dead > MIN_COMPACT and dead * 4 > self._n_rows:
+                self._compact()
         return removed
 
     def search(self, query: str, k: int, allowed: Iterable[int] | None = None) -> list[Hit]:
         """The k best-scoring documents for a query, optionally only among ``allowed``."""
         terms = list(dict.fromkeys(tokenize(query)))
         with self._lock:
-            if not terms or not self._doc_len or k <= 0:
+            if not terms or not self._live or k <= 0:
                 return []
-            matched = [self._weights(p) for p in map(self._postings.get, terms) if p is not None]
+            numbers = [self._terms[t] for t in terms if t in self._terms]
+            matched = [w for w in map(self._term_weights, numbers) if len(w[0])]
             if not matched:
                 return []
-            size = max(int(ids[-1]) for ids, _ in matched) + 1  # ids ascend; empty postings are dropped
+            row_id = self._row_id  # rows below n_rows never change in place; a compaction makes new arrays
+            size = max(int(rows[-1]) for rows, _ in matched) + 1  # rows ascend
+            keep = None if allowed is None else self._allowed_rows(allowed)[:size]
         totals = np.zeros(size, dtype=np.float32)
-        for ids, weights in matched:
-            totals[ids] += weights  # ids are unique within one term's postings
-        if allowed is not None:
-            mask = np.zeros(size, dtype=bool)
-            wanted = np.fromiter((int(a) for a in allowed), dtype=np.int64)
-            mask[wanted[(wanted >= 0) & (wanted < size)]] = True
-            totals[~mask] = 0.0
+        for rows, weights in matched:
+            totals[rows] += weights  # rows are unique within one term's postings
+        if keep is not None:
+            np.multiply(totals, keep, out=totals)
         candidates = np.flatnonzero(totals)
         if not len(candidates):
             return []
         k = min(k, len(candidates))
         scores = totals[candidates]
+        ids = row_id[candidates]
         top = np.argpartition(-scores, k - 1)[:k]
-        top = top[np.lexsort((candidates[top], -scores[top]))]
-        return [Hit(int(candidates[i]), float(scores[i])) for i in top]
+        top = top[np.lexsort((ids[top], -scores[top]))]
+        return [Hit(int(i), float(s)) for i, s in zip(ids[top].tolist(), scores[top].tolist())]
 
-    def _weights(self, postings: _Postings) -> tuple[np.ndarray, np.ndarray]:
-        """The postings' ids (ascending) and their BM25 weights, idf included.
+    def _allowed_rows(self, allowed: Iterable[int]) -> npt.NDArray[np.bool_]:
+        """A mask over rows of the allowed documents.
+
+        The application passes the same id array for the same filter until the commons
+        changes, so the mask of the last array is kept for the current generation.
+        """
+        last = self._last_allowed
+        if last is not None and last[0] is allowed and last[1] == self._generation:
+            return last[2]
+        wanted = allowed if isinstance(allowed, np.ndarray) else np.fromiter((int(a) for a in allowed), dtype=np.int64)
+        wanted = wanted[(wanted >= 0) & (wanted < len(self._row_of))]
+        rows = self._row_of[wanted]
+        keep = np.zeros(self._n_rows, dtype=bool)
+        keep[rows[rows >= 0]] = True
+        if isinstance(allowed, np.ndarray):
+            self._last_allowed = (allowed, self._generation, keep)
+        return keep
+
+    def _term_weights(self, term: int) -> tuple[Int32s, Floats]:
+        """One term's live rows (ascending) and their BM25 weights, idf included.
 
         Weights depend on the collection (document count, average length), so they are
-        computed once per change of the collection and term, not once per query: every
-        append or delete starts a new generation.
+        kept for the current generation of the collection only: every append or delete
+        starts a new one. The cache holds a bounded number of entries, least recent out.
         """
-        if postings.weights is None or postings.generation != self._generation:
-            order = np.argsort(np.asarray(postings.ids, dtype=np.int64), kind="stable")
-            ids = np.asarray(postings.ids, dtype=np.int64)[order]
-            tfs = np.asarray(postings.tfs, dtype=np.float32)[order]
-            lengths = self._length_by_id[ids]
-            n_docs, df = len(self._doc_len), len(ids)
-            avg_len = self._total_len / n_docs
-            idf = np.log(1.0 + (n_docs - df + 0.5) / (df + 0.5))
-            norm = self.k1 * (1.0 - self.b + self.b * lengths / avg_len)
-            postings.weights = (ids, (idf * tfs * (self.k1 + 1.0) / (tfs + norm)).astype(np.float32))
-            postings.generation = self._generation
-        return postings.weights
+        cached = self._weights.get(term)
+        if cached is not None and cached[0] == self._generation:
+            self._weights.move_to_end(term)
+            return cached[1], cached[2]
+        rows, tfs = self._postings(term)
+        if self._live < self._n_rows:  # some rows are dead
+            live = self._alive[rows]
+            rows, tfs = rows[live], tfs[live]
+        tf = tfs.astype(np.float32)
+        lengths = self._row_len[rows]
+        n_docs, df = self._live, len(rows)
+        avg_len = self._total_len / n_docs
+        idf = np.log(1.0 + (n_docs - df + 0.5) / (df + 0.5))
+        norm = self.k1 * (1.0 - self.b + self.b * lengths / avg_len)
+        weights = (idf * tf * (self.k1 + 1.0) / (tf + norm)).astype(np.float32)
+        self._remember(term, rows, weights)
+        return rows, weights
 
-    def _set_length(self, id_: int, length: int) -> None:
-        if id_ >= len(self._length_by_id):
-            grown = np.zeros(max(id_ + 1, 2 * len(self._length_by_id)), dtype=np.float32)
-            grown[: len(self._length_by_id)] = self._length_by_id
-            self._length_by_id = grown
-        self._length_by_id[id_] = length
+    def _remember(self, term: int, rows: Int32s, weights: Floats) -> None:
+        old = self._weights.pop(term, None)
+        if old is not None:
+            self._cached_entries -= len(old[1])
+        self._weights[term] = (self._generation, rows, weights)
+        self._cached_entries += len(rows)
+        budget = max(100_000, WEIGHT_CACHE_SHARE * self._live)
+        while self._cached_entries > budget and len(self._weights) > 1:
+            _, (_, dropped, _) = self._weights.popitem(last=False)
+            self._cached_entries -= len(dropped)
 
-    def _remove_one(self, id_: int) -> None:
-        terms = self._doc_terms.pop(id_)
-        self._total_len -= self._doc_len.pop(id_)
-        self._length_by_id[id_] = 0.0
-        for term in terms:
-            postings = self._postings[term]
-            position = postings.ids.index(id_)
-            del postings.ids[position]
-            del postings.tfs[position]
-            if not postings.ids:
-                del self._postings[term]
+    def _postings(self, term: int) -> tuple[Int32s, Counts]:
+        """Merged and buffered postings of a term (dead rows included), rows ascending."""
+        rows: Int32s = np.zeros(0, dtype=np.int32)
+        tfs: Counts = np.zeros(0, dtype=np.uint8)
+        if term + 1 < len(self._starts):
+            start, end = int(self._starts[term]), int(self._starts[term + 1])
+            rows, tfs = self._rows[start:end], self._tfs[start:end]
+        if len(self._buffer[0]):
+            buffered_terms, buffered_rows, buffered_tfs = self._sorted_buffer()
+            start, end = np.searchsorted(buffered_terms, [term, term + 1])
+            if end > start:
+                rows = np.concatenate([rows, buffered_rows[start:end]])
+                tfs = np.concatenate([tfs, buffered_tfs[start:end]])
+        return rows, tfs
+
+    def _sorted_buffer(self) -> tuple[npt.NDArray[np.int64], Int32s, Counts]:
+        if self._buffer_sorted is None:
+            terms, rows, tfs = (np.frombuffer(a, dtype=d) for a, d in zip(self._buffer, (np.int32, np.int32, np.uint16)))
+            order = np.argsort(terms, kind="stable")  # rows ascend within a term: they were added in order
+            self._buffer_sorted = (terms[order].astype(np.int64), rows[order], tfs[order])
+        return self._buffer_sorted
+
+    def _merge(self) -> None:
+        """Move the buffered postings into the merged arrays (one linear pass)."""
+        if not len(self._buffer[0]):
+            return
+        terms, rows, tfs = self._sorted_buffer()
+        n_terms = len(self._terms)
+        old_counts = np.diff(self._starts)
+        old_counts = np.concatenate([old_counts, np.zeros(n_terms - len(old_counts), dtype=np.int64)])
+        new_counts = np.bincount(terms, minlength=n_terms)
+        starts = np.zeros(n_terms + 1, dtype=np.int64)
+        np.cumsum(old_counts + new_counts, out=starts[1:])
+        total = int(starts[-1])
+        merged_rows = np.empty(total, dtype=np.int32)
+        small = self._tfs.dtype == np.uint8 and (not len(tfs) or int(tfs.max()) <= np.iinfo(np.uint8).max)
+        merged_tfs = np.empty(total, dtype=np.uint8 if small else np.uint16)
+        old_terms = np.repeat(np.arange(len(old_counts), dtype=np.int64), old_counts)
+        old_positions = starts[old_terms] + (np.arange(len(self._rows)) - self._starts[old_terms] if len(old_terms) else 0)
+        merged_rows[old_positions] = self._rows
+        merged_tfs[old_positions] = self._tfs
+        buffer_starts = np.zeros(n_terms + 1, dtype=np.int64)
+        np.cumsum(new_counts, out=buffer_starts[1:])
+        new_positions = starts[terms] + old_counts[terms] + (np.arange(len(terms)) - buffer_starts[terms])
+        merged_rows[new_positions] = rows
+        merged_tfs[new_positions] = tfs
+        self._starts, self._rows, self._tfs = starts, merged_rows, merged_tfs
+        self._buffer = (array("i"), array("i"), array("H"))
+        self._buffer_sorted = None
+
+    def _compact(self) -> None:
+        """Drop the postings and rows of removed documents and number the rows again."""
+        self._merge()
+        n = self._n_rows
+        alive = self._alive[:n]
+        renumber = np.cumsum(alive, dtype=np.int64) - 1
+        keep = alive[self._rows]
+        term_of = np.repeat(np.arange(len(self._starts) - 1, dtype=np.int64), np.diff(self._starts))
+        counts = np.bincount(term_of[keep], minlength=len(self._starts) - 1)
+        starts = np.zeros(len(counts) + 1, dtype=np.int64)
+        np.cumsum(counts, out=starts[1:])
+        rows = renumber[self._rows[keep]].astype(np.int32)
+        tfs = self._tfs[keep]
+        live = int(alive.sum())
+        capacity = max(1024, 2 * live)
+        row_id = np.zeros(capacity, dtype=np.int64)
+        row_id[:live] = self._row_id[:n][alive]
+        row_len = np.zeros(capacity, dtype=np.float32)
+        row_len[:live] = self._row_len[:n][alive]
+        alive_now = np.zeros(capacity, dtype=bool)
+        alive_now[:live] = True
+        row_of = np.full(len(self._row_of), -1, dtype=np.int32)
+        row_of[row_id[:live]] = np.arange(live, dtype=np.int32)
+        self._starts, self._rows, self._tfs = starts, rows, tfs
+        self._row_id, self._row_len, self._alive, self._row_of = row_id, row_len, alive_now, row_of
+        self._n_rows = live
+        self._weights.clear()
+        self._cached_entries = 0
+        self._generation += 1
+
+    def _new_row(self, id_: int, length: int) -> int:
+        row = self._n_rows
+        if row >= len(self._row_id):
+            capacity = 2 * len(self._row_id)
+            self._row_id = _grown(self._row_id, capacity, 0)
+            self._row_len = _grown(self._row_len, capacity, 0)
+            self._alive = _grown(self._alive, capacity, False)
+        if id_ >= len(self._row_of):
+            self._row_of = _grown(self._row_of, max(id_ + 1, 2 * len(self._row_of)), -1)
+        self._row_id[row] = id_
+        self._row_len[row] = length
+        self._alive[row] = True
+        self._row_of[id_] = row
+        self._n_rows += 1
+        self._live += 1
+        self._total_len += length
+        return row
+
+    def _remove_one(self, id_: int) -> bool:
+        if not 0 <= id_ < len(self._row_of):
+            return False
+        row = int(self._row_of[id_])
+        if row < 0:
+            return False
+        self._row_of[id_] = -1
+        self._alive[row] = False
+        self._live -= 1
+        self._total_len -= int(self._row_len[row])
+        return True
+
+
+def _grown(values: npt.NDArray[np.generic], size: int, fill: object) -> npt.NDArray[np.generic]:
+    """A copy of ``values`` extended to ``size`` with ``fill`` (a new array: readers keep the old one)."""
+    out = np.full(size, fill, dtype=values.dtype)
+    out[: len(values)] = values
+    return out

@@ -3,6 +3,7 @@
 import math
 import re
 from dataclasses import dataclass
+from functools import lru_cache
 
 from indexer.text import split_sentences
 from indexer.tokenize import STOP_WORDS, tokenize
@@ -30,6 +31,7 @@ class Snippet:
         return "".join(f.text for f in self.fragments)
 
 
+@lru_cache(maxsize=50_000)
 def _stem_of(word: str) -> str | None:
     tokens = tokenize(word)
     return tokens[0] if tokens else None

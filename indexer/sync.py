@@ -13,7 +13,9 @@ from typing import Literal, Protocol
 import numpy as np
 
 from indexer.embedding import Vectors
+from indexer.layout import IndexOptions
 from indexer.lexical import LexicalIndex
+from indexer.memory import release_free_memory
 from indexer.vector_index import VectorIndex
 
 ADD: Literal["add"] = "add"
@@ -90,6 +92,7 @@ def rebuild(
     source: ChangeSource,
     batch_size: int = 2048,
     progress: Callable[[int], None] | None = None,
+    options: IndexOptions | None = None,
 ) -> VectorIndex:
     """A new index holding every live passage's stored vector; the model is not needed."""
     last = source.last_change()
@@ -101,9 +104,12 @@ def rebuild(
         if progress is not None:
             progress(len(batch_ids))
     vectors = np.vstack(chunks) if chunks else np.zeros((0, dimension), dtype=np.float32)
-    index = VectorIndex(model, dimension)
+    index = VectorIndex(model, dimension, options)
+    del chunks
     index.index(ids, vectors, last_change=last)
+    del vectors
     apply_changes(index, source)
+    release_free_memory()
     return index
 
 
@@ -129,4 +135,6 @@ def rebuild_lexical(source: ChangeSource, k1: float, b: float, batch_size: int =
     for batch in source.live_texts(batch_size):
         index.append(batch.keys(), batch.values())
     apply_lexical_changes(index, source)
+    index.merge()
+    release_free_memory()
     return index

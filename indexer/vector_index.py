@@ -1,4 +1,8 @@
-"""The FAISS vector index: exact inner-product search over normalised vectors.
+"""The FAISS vector index: inner-product search over normalised vectors.
+
+Small corpora get an exact ``IDMap2,Flat`` index; large ones an inverted file whose
+``nprobe`` is tuned for recall when it is built; vectors can be stored compactly (see
+:mod:`indexer.layout` for the choice and its thresholds).
 
 The index is a derived cache of vectors stored elsewhere (the application's database). It is
 saved atomically: the vectors go to a new file that is fsynced, then a small JSON manifest
@@ -9,21 +13,27 @@ point, so a crash at any moment leaves either the old index or the new one, neve
 import json
 import os
 import tempfile
-import threading
 import uuid
 from collections.abc import Iterable
 from dataclasses import asdict, dataclass
 from pathlib import Path
+from typing import Any
 
 import faiss
 import numpy as np
+import numpy.typing as npt
 
 from indexer.embedding import Vectors
 from indexer.errors import IndexFileError, IndexMismatchError
+from indexer.layout import ENCODINGS, IndexOptions, Layout, choose_layout, outgrown
+from indexer.recall import calibration_queries, exact_top_k, recall_at_k, tune_nprobe
+from indexer.rwlock import ReadWriteLock
 
 MANIFEST_NAME = "manifest.json"
-INDEX_TYPE = "IDMap2,Flat"
+INDEX_TYPE = "IDMap2,Flat"  # the exact float32 layout
 METRIC = "inner_product"
+CALIBRATION_QUERIES = 200
+TRAINING_POINTS_PER_LIST = 50
 
 
 @dataclass(frozen=True)
@@ -37,6 +47,9 @@ class Manifest:
     vector_count: int
     last_change: int
     index_file: str
+    nprobe: int = 0  # lists an IVF search visits; 0 for an exact index
+    trained_on: int = 0  # vectors a trained layout (IVF, int8) was trained on
+    recall_at_10: float | None = None  # against exact search, on held-out calibration queries, when nprobe was tuned
 
 
 @dataclass(frozen=True)
@@ -47,45 +60,53 @@ class Hit:
     score: float
 
 
-def _ids(ids: Iterable[int]) -> np.ndarray:
+def _ids(ids: Iterable[int]) -> npt.NDArray[np.int64]:
     return np.fromiter((int(i) for i in ids), dtype=np.int64)
 
 
 class VectorIndex:
-    """An ``IDMap2,Flat`` inner-product index with the txtai-style surface.
+    """A FAISS inner-product index with the txtai-style surface.
 
     ``index / append / delete / search / save / load``; ids are the application's passage
     ids. One lock guards the FAISS object, so a search never sees a half-applied change.
     """
 
-    def __init__(self, model: str, dimension: int) -> None:
+    def __init__(self, model: str, dimension: int, options: IndexOptions | None = None) -> None:
         self.model = model
         self.dimension = dimension
+        self.options = options or IndexOptions()
         self.last_change = 0
-        self._faiss = faiss.IndexIDMap2(faiss.IndexFlatIP(dimension))
-        self._lock = threading.RLock()
+        self.layout = choose_layout(0, self.options)
+        self.nprobe = 0
+        self.trained_on = 0
+        self.recall_at_10: float | None = None
+        self._faiss: Any = self._empty(self.layout)
+        self._lock = ReadWriteLock()
 
     def __len__(self) -> int:
         return int(self._faiss.ntotal)
 
+    @property
+    def index_type(self) -> str:
+        return self.layout.index_type
+
     def ids(self) -> set[int]:
         """All ids held by the index."""
-        with self._lock:
-            return set(faiss.vector_to_array(self._faiss.id_map).tolist())
+        with self._lock.reading():
+            return set(self._id_array().tolist())
 
     def vector(self, id_: int) -> Vectors:
-        """The stored vector of one id."""
-        with self._lock:
+        """The stored vector of one id (decoded, for a compact layout)."""
+        with self._lock.reading():
             return np.asarray(self._faiss.reconstruct(int(id_)), dtype=np.float32)
 
     def index(self, ids: Iterable[int], vectors: Vectors, last_change: int = 0) -> None:
-        """Replace the whole content with these vectors."""
-        fresh = faiss.IndexIDMap2(faiss.IndexFlatIP(self.dimension))
+        """Replace the whole content with these vectors, in the layout their number calls for."""
         id_array = _ids(ids)
-        if len(id_array):
-            fresh.add_with_ids(self._check(vectors, len(id_array)), id_array)
-        with self._lock:
-            self._faiss = fresh
+        checked = self._check(vectors, len(id_array))
+        built = self._build(id_array, checked)
+        with self._lock.writing():
+            self._install(*built)
             self.last_change = last_change
 
     def append(self, ids: Iterable[int], vectors: Vectors) -> None:
@@ -94,55 +115,78 @@ class VectorIndex:
         if not len(id_array):
             return
         checked = self._check(vectors, len(id_array))
-        with self._lock:
-            self._faiss.remove_ids(id_array)
-            self._faiss.add_with_ids(checked, id_array)
+        with self._lock.writing():
+            self._remove(id_array)
+            if not self._faiss.is_trained:
+                self._install(*self._build(id_array, checked))
+            else:
+                self._faiss.add_with_ids(checked, id_array)
+            self._relayout_if_outgrown()
 
     def delete(self, ids: Iterable[int]) -> int:
         """Remove ids (absent ids are ignored); returns how many were removed."""
         id_array = _ids(ids)
         if not len(id_array):
             return 0
-        with self._lock:
-            return int(self._faiss.remove_ids(id_array))
+        with self._lock.writing():
+            removed = self._remove(id_array)
+            self._relayout_if_outgrown()
+            return removed
 
     def search(
         self, query: Vectors, k: int, allowed: Iterable[int] | None = None
     ) -> list[Hit]:
         """The k nearest ids to one query vector, optionally only among ``allowed`` ids.
 
-        The filter is applied inside FAISS, before the nearest-neighbour search, so a
-        filtered search still returns k hits whenever k allowed vectors exist.
+        The filter is applied inside FAISS, before the nearest-neighbour search. An exact
+        index then returns k hits whenever k allowed vectors exist; an IVF index visits more
+        lists the narrower the filter, and all of them if it still finds fewer than k.
         """
         vector = self._check(query.reshape(1, -1), 1)
-        params = None
+        selector = None
+        allowed_count = 0
         if allowed is not None:
-            allowed_ids = _ids(allowed)
-            if not len(allowed_ids):
+            allowed_ids = allowed if isinstance(allowed, np.ndarray) else _ids(allowed)
+            allowed_count = len(allowed_ids)
+            if not allowed_count:
                 return []
-            params = faiss.SearchParameters(sel=faiss.IDSelectorBatch(allowed_ids))
-        with self._lock:
-            k = min(k, int(self._faiss.ntotal))
+            selector = _selector(allowed_ids)
+        with self._lock.reading():
+            total = int(self._faiss.ntotal)
+            k = min(k, total)
             if k <= 0:
                 return []
-            scores, ids = self._faiss.search(vector, k, params=params)
+            if not self.layout.is_ivf:
+                params = faiss.SearchParameters(sel=selector) if selector is not None else None
+                scores, ids = self._faiss.search(vector, k, params=params)
+            else:
+                nprobe = self.nprobe
+                if selector is not None:  # keep the expected number of allowed candidates
+                    nprobe = int(min(self.layout.nlist, np.ceil(nprobe * total / allowed_count)))
+                scores, ids = self._ivf_search(vector, k, nprobe, selector)
+                found = int((ids[0] != -1).sum())
+                if found < k and nprobe < self.layout.nlist and found < min(k, allowed_count or total):
+                    scores, ids = self._ivf_search(vector, k, self.layout.nlist, selector)
         return [Hit(int(i), float(s)) for s, i in zip(scores[0], ids[0]) if i != -1]
 
     def manifest(self, index_file: str = "") -> Manifest:
         return Manifest(
             model=self.model,
             dimension=self.dimension,
-            index_type=INDEX_TYPE,
+            index_type=self.index_type,
             metric=METRIC,
             vector_count=len(self),
             last_change=self.last_change,
             index_file=index_file,
+            nprobe=self.nprobe,
+            trained_on=self.trained_on,
+            recall_at_10=self.recall_at_10,
         )
 
     def save(self, directory: Path) -> Manifest:
         """Write the index atomically into ``directory``; returns the new manifest."""
         directory.mkdir(parents=True, exist_ok=True)
-        with self._lock:
+        with self._lock.reading():
             data = faiss.serialize_index(self._faiss)
             manifest_before = self.manifest()
         index_file = f"vectors-{manifest_before.last_change}-{uuid.uuid4().hex[:12]}.faiss"
@@ -155,8 +199,15 @@ class VectorIndex:
         return manifest
 
     @classmethod
-    def load(cls, directory: Path, model: str, dimension: int) -> "VectorIndex":
-        """Load an index saved by :meth:`save`, refusing one built for another model."""
+    def load(
+        cls, directory: Path, model: str, dimension: int, options: IndexOptions | None = None
+    ) -> "VectorIndex":
+        """Load an index saved by :meth:`save`, refusing one built for another model.
+
+        An index whose stored vectors or kind differ from ``options`` is refused with
+        :class:`IndexFileError`, so that the caller rebuilds it from the stored embeddings.
+        """
+        options = options or IndexOptions()
         manifest = read_manifest(directory)
         if manifest is None:
             raise IndexFileError(f"no index in {directory}")
@@ -166,10 +217,21 @@ class VectorIndex:
                 f"({manifest.dimension} dimensions) but {model!r} ({dimension}) is configured; "
                 "run `commons reindex` to rebuild it"
             )
-        if manifest.index_type != INDEX_TYPE or manifest.metric != METRIC:
+        try:
+            layout = Layout.parse(manifest.index_type)
+        except ValueError:
+            layout = None
+        if layout is None or manifest.metric != METRIC:
             raise IndexMismatchError(
                 f"the index in {directory} is {manifest.index_type}/{manifest.metric}; "
                 "run `commons reindex` to rebuild it"
+            )
+        if layout.vectors != options.vectors or (options.kind == "flat" and layout.is_ivf) or (
+            options.kind == "ivf" and not layout.is_ivf
+        ):
+            raise IndexFileError(
+                f"the index in {directory} is {manifest.index_type} but {options.vectors} vectors "
+                f"in a {options.kind} index are configured"
             )
         path = directory / manifest.index_file
         try:
@@ -182,10 +244,97 @@ class VectorIndex:
                 f"{path} holds {loaded.ntotal} vectors but its manifest says "
                 f"{manifest.vector_count}"
             )
-        index = cls(model, dimension)
+        index = cls(model, dimension, options)
+        if layout.is_ivf:
+            loaded.set_direct_map_type(faiss.DirectMap.Hashtable)
         index._faiss = loaded
+        index.layout = layout
+        index.nprobe = manifest.nprobe
+        index.trained_on = manifest.trained_on
+        index.recall_at_10 = manifest.recall_at_10
         index.last_change = manifest.last_change
         return index
+
+    def _empty(self, layout: Layout) -> Any:
+        codec = ENCODINGS[layout.vectors]
+        if layout.is_ivf:
+            ivf = faiss.index_factory(self.dimension, f"IVF{layout.nlist},{codec}", faiss.METRIC_INNER_PRODUCT)
+            ivf.set_direct_map_type(faiss.DirectMap.Hashtable)
+            return ivf
+        return faiss.IndexIDMap2(faiss.index_factory(self.dimension, codec, faiss.METRIC_INNER_PRODUCT))
+
+    def _build(self, ids: npt.NDArray[np.int64], vectors: Vectors) -> tuple[Any, Layout, int, int, float | None]:
+        """A new FAISS index holding these vectors: trained, filled and (IVF) tuned."""
+        layout = choose_layout(len(ids), self.options)
+        index = self._empty(layout)
+        trained_on = 0
+        if layout.needs_training and len(ids):
+            sample = _training_sample(vectors, layout)
+            if layout.is_ivf:
+                index.cp.max_points_per_centroid = TRAINING_POINTS_PER_LIST
+                index.cp.min_points_per_centroid = 1
+            index.train(sample)
+            trained_on = len(ids)
+        if len(ids):
+            index.add_with_ids(vectors, ids)
+        nprobe, recall = 0, None
+        if layout.is_ivf:
+            nprobe, recall = self._tune(index, layout, ids, vectors)
+        return index, layout, trained_on, nprobe, recall
+
+    def _tune(self, index: Any, layout: Layout, ids: npt.NDArray[np.int64], vectors: Vectors) -> tuple[int, float | None]:
+        if self.options.nprobe is not None:
+            return min(self.options.nprobe, layout.nlist), None
+        count = min(CALIBRATION_QUERIES, len(vectors))
+        queries = calibration_queries(vectors, count, seed=0)
+        truth = exact_top_k(vectors, ids, queries, 10)
+
+        def run(q: Vectors, k: int, nprobe: int) -> npt.NDArray[np.int64]:
+            found: npt.NDArray[np.int64] = index.search(q, k, params=faiss.SearchParametersIVF(nprobe=nprobe))[1]
+            return found
+
+        nprobe, _ = tune_nprobe(run, queries, truth, layout.nlist, self.options.target_recall)
+        held_out = calibration_queries(vectors, count, seed=1)  # recorded recall: queries the tuning did not see
+        return nprobe, recall_at_k(run(held_out, 10, nprobe), exact_top_k(vectors, ids, held_out, 10))
+
+    def _install(self, index: Any, layout: Layout, trained_on: int, nprobe: int, recall: float | None) -> None:
+        self._faiss = index
+        self.layout = layout
+        self.trained_on = trained_on
+        self.nprobe = nprobe
+        self.recall_at_10 = recall
+
+    def _ivf_search(self, vector: Vectors, k: int, nprobe: int, selector: Any) -> tuple[Any, Any]:
+        params = faiss.SearchParametersIVF(nprobe=max(1, nprobe))
+        if selector is not None:
+            params.sel = selector
+        return self._faiss.search(vector, k, params=params)  # type: ignore[no-any-return]
+
+    def _remove(self, ids: npt.NDArray[np.int64]) -> int:
+        if self.layout.is_ivf:  # the hashtable direct map removes by explicit id list
+            return int(self._faiss.remove_ids(faiss.IDSelectorArray(ids)))
+        return int(self._faiss.remove_ids(ids))
+
+    def _id_array(self) -> npt.NDArray[np.int64]:
+        if not self.layout.is_ivf:
+            return np.asarray(faiss.vector_to_array(self._faiss.id_map), dtype=np.int64)
+        lists = self._faiss.invlists
+        parts = [
+            faiss.rev_swig_ptr(lists.get_ids(i), lists.list_size(i)).copy()
+            for i in range(lists.nlist)
+            if lists.list_size(i)
+        ]
+        return np.concatenate(parts).astype(np.int64) if parts else np.zeros(0, dtype=np.int64)
+
+    def _relayout_if_outgrown(self) -> None:
+        count = len(self)
+        if not outgrown(self.layout, self.trained_on, count, self.options):
+            return
+        ids = self._id_array()
+        vectors = np.vstack([self._faiss.reconstruct(int(i)) for i in ids]) if len(ids) else (
+            np.zeros((0, self.dimension), dtype=np.float32)
+        )
+        self._install(*self._build(ids, np.ascontiguousarray(vectors, dtype=np.float32)))
 
     def _check(self, vectors: Vectors, rows: int) -> Vectors:
         array = np.ascontiguousarray(vectors, dtype=np.float32)
@@ -194,6 +343,31 @@ class VectorIndex:
                 f"expected {rows} vectors of dimension {self.dimension}, got shape {array.shape}"
             )
         return array
+
+
+def _selector(ids: npt.NDArray[np.int64]) -> Any:
+    """A FAISS filter letting only ``ids`` through, as a bitmap (one bit per possible id).
+
+    Building (and freeing) a bitmap is a few vectorised operations, where FAISS's hashed
+    ``IDSelectorBatch`` inserts every id one by one: at tens of thousands of allowed ids that
+    costs more than the search itself.
+    """
+    ids = np.asarray(ids, dtype=np.int64)
+    ids = ids[ids >= 0]
+    mask = np.zeros(int(ids.max()) + 1 if len(ids) else 1, dtype=bool)
+    mask[ids] = True
+    return faiss.IDSelectorBitmap(np.packbits(mask, bitorder="little"))
+
+
+def _training_sample(vectors: Vectors, layout: Layout) -> Vectors:
+    """Enough vectors to train the layout; a tiny set is mirrored so int8 ranges are symmetric."""
+    limit = max(TRAINING_POINTS_PER_LIST * layout.nlist, 10_000)
+    if len(vectors) > limit:
+        rng = np.random.default_rng(0)
+        vectors = vectors[np.sort(rng.choice(len(vectors), limit, replace=False))]
+    if not layout.is_ivf and len(vectors) < 1_000:
+        vectors = np.vstack([vectors, -vectors])
+    return np.ascontiguousarray(vectors, dtype=np.float32)
 
 
 def read_manifest(directory: Path) -> Manifest | None:

@@ -1,11 +1,25 @@
-"""Hubs and their collections: ordered, annotated sets of published case studies."""
+"""Hubs and their collections: ordered, annotated sets of published case studies.
+
+A **smart collection** keeps a saved search instead of items (``Collection.smart_query``: the
+search page's question and filters, in the same canonical form a saved-search follow keeps).
+Its case studies are that search's current top ``smart_limit`` results, through the one search
+path, so it updates itself as case studies are published or withdrawn. The ranking is by
+relevance alone, with no reader's school in the blend: the page, its feed, its follow and the
+API must show the same list to everyone.
+"""
 
 import re
+from dataclasses import dataclass
+from urllib.parse import parse_qs, urlencode
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from commons.models import CaseStudy, Collection, CollectionItem, Hub, HubMember, User, utcnow
+from commons.search_index import IndexState
+from commons.services.search import QuestionProblem, SearchResults, clean_question, search
+from commons.services.search_filters import FSM_BANDS, SIZE_BANDS, FilterProblem, SearchFilters
+from commons.vocabulary import OFFERS, TOPICS
 
 HUB_KINDS = {
     "teaching-school-hub": "Teaching School Hub",
@@ -16,6 +30,8 @@ HUB_KINDS = {
 }
 MAX_NOTE = 2000
 MAX_ITEMS = 200
+MAX_SMART_LIMIT = 50
+MAX_SMART_QUERY = 1000
 
 
 class CollectionProblem(ValueError):
@@ -88,6 +104,7 @@ def update_collection(collection: Collection, title: str, description: str, publ
 
 
 def add_item(session: Session, collection: Collection, case_study: CaseStudy, note: str = "") -> CollectionItem:
+    _not_smart(collection)
     if case_study.status != "published":
         raise CollectionProblem("Only published case studies can go in a collection.")
     existing = next((i for i in collection.items if i.case_study_id == case_study.id), None)
@@ -107,6 +124,7 @@ def add_item(session: Session, collection: Collection, case_study: CaseStudy, no
 
 def reorder(session: Session, collection: Collection, item_ids: list[int]) -> None:
     """Put the items in this order; every item must be named exactly once."""
+    _not_smart(collection)
     current = {i.id: i for i in collection.items}
     if sorted(item_ids) != sorted(current):
         raise CollectionProblem("The new order must list every case study in the collection once.")
@@ -145,3 +163,104 @@ def visible_items(collection: Collection) -> list[CollectionItem]:
 
 def _touch(collection: Collection) -> None:
     collection.updated_at = utcnow()
+
+
+def _not_smart(collection: Collection) -> None:
+    if collection.smart_query is not None:
+        raise CollectionProblem("This collection updates itself from its search: change its question or "
+                                "filters instead of adding or moving case studies by hand.")
+
+
+def smart_query(query_string: str) -> str:
+    """The question and filters of a search, validated, in the canonical order saved searches use."""
+    args = {k: v[0] for k, v in parse_qs(query_string).items() if v}
+    try:
+        question, _ = clean_question(args.get("q"))
+        filters = SearchFilters.from_args(args)
+    except (QuestionProblem, FilterProblem) as problem:
+        raise CollectionProblem(str(problem)) from None
+    canonical = urlencode({"q": question, **filters.to_dict()})
+    if len(canonical) > MAX_SMART_QUERY:
+        raise CollectionProblem("That question is too long to keep: shorten it to a sentence or two.")
+    return canonical
+
+
+def _smart_limit(limit: int | str | None) -> int:
+    try:
+        value = int(limit) if limit not in (None, "") else 10
+    except (TypeError, ValueError):
+        raise CollectionProblem(f"Say how many case studies to show, from 1 to {MAX_SMART_LIMIT}.") from None
+    if not 1 <= value <= MAX_SMART_LIMIT:
+        raise CollectionProblem(f"Say how many case studies to show, from 1 to {MAX_SMART_LIMIT}.")
+    return value
+
+
+def create_smart_collection(session: Session, hub: Hub, title: str, query_string: str,
+                            limit: int | str | None = 10, description: str = "") -> Collection:
+    """A draft collection that shows a search's current results instead of hand-picked items."""
+    query, size = smart_query(query_string), _smart_limit(limit)
+    collection = create_collection(session, hub, title, description)
+    collection.smart_query, collection.smart_limit = query, size
+    session.flush()
+    return collection
+
+
+def update_smart_search(collection: Collection, query_string: str, limit: int | str | None) -> None:
+    """Change a smart collection's question, filters or size; a hand-picked one cannot become smart."""
+    if collection.smart_query is None:
+        raise CollectionProblem("Only a smart collection has a question and filters.")
+    collection.smart_query, collection.smart_limit = smart_query(query_string), _smart_limit(limit)
+    _touch(collection)
+
+
+def smart_results(session: Session, index_state: IndexState, collection: Collection,
+                  snippets: bool = False) -> SearchResults:
+    """A smart collection's case studies now: its search, ranked by relevance alone."""
+    assert collection.smart_query is not None
+    args = {k: v[0] for k, v in parse_qs(collection.smart_query).items() if v}
+    try:
+        return search(session, index_state, args.get("q"), limit=collection.smart_limit, snippets=snippets,
+                      filters=SearchFilters.from_args(args))
+    except (QuestionProblem, FilterProblem) as problem:  # a vocabulary changed since it was saved
+        return SearchResults(args.get("q", ""), [], [str(problem)])
+
+
+def current_case_studies(session: Session, index_state: IndexState, collection: Collection) -> list[CaseStudy]:
+    """What a reader sees in any collection, in order: its published items, or its search's results."""
+    if collection.smart_query is not None:
+        return [r.case_study for r in smart_results(session, index_state, collection).results]
+    return [i.case_study for i in visible_items(collection)]
+
+
+@dataclass
+class SmartSearch:
+    """A smart collection's search in words, for "This collection updates itself: ..."."""
+
+    question: str
+    filters: list[tuple[str, str]]  # (what, value), e.g. ("Topic", "Attendance")
+    values: dict[str, str]  # the raw filter values, to fill the settings form
+
+    @classmethod
+    def of(cls, collection: Collection) -> "SmartSearch":
+        args = {k: v[0] for k, v in parse_qs(collection.smart_query or "").items() if v}
+        question = args.pop("q", "")
+        return cls(question, [(FILTER_NAMES.get(k, k), _value_label(k, v)) for k, v in args.items()], args)
+
+
+FILTER_NAMES = {
+    "phase": "Phase", "provision": "Kind of school", "region": "Region", "setting": "Urban or rural",
+    "fsm_band": "Free school meals", "size_band": "Size", "topic": "Topic", "evidence_strength": "Evidence",
+    "year_from": "Work running in or after", "year_to": "Work running in or before", "open_to": "Open to",
+}
+
+
+def _value_label(name: str, value: str) -> str:
+    if name == "fsm_band" and value in FSM_BANDS:
+        return FSM_BANDS[value][0]
+    if name == "size_band" and value in SIZE_BANDS:
+        return SIZE_BANDS[value][0]
+    if name == "topic":
+        return TOPICS.get(value, value)
+    if name == "open_to":
+        return "visits, peer review or support" if value == "any" else OFFERS.get(value, value)
+    return value

@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 
 from commons.models import CaseStudy, Collection, Follow, Hub, School, User, utcnow
 from commons.search_index import IndexState
+from commons.services.collections import current_case_studies
 from commons.services.search import QuestionProblem, search
 from commons.services.search_filters import FilterProblem, SearchFilters
 from commons.vocabulary import TOPICS
@@ -92,12 +93,12 @@ def entries(session: Session, index_state: IndexState, kind: str, target: str) -
         collection = session.scalar(select(Collection).where(Collection.slug == target))
         if collection is None or collection.status != "published":
             return []
-        found = [FeedEntry(i.case_study, i.added_at, i.note) for i in collection.items if i.case_study.status == "published"]
+        found = _collection_entries(session, index_state, collection)
     elif kind == "hub":
         hub = session.scalar(select(Hub).where(Hub.slug == target))
         found = [] if hub is None else [
-            FeedEntry(i.case_study, i.added_at, i.note)
-            for c in hub.collections if c.status == "published" for i in c.items if i.case_study.status == "published"
+            entry for c in hub.collections if c.status == "published"
+            for entry in _collection_entries(session, index_state, c)
         ]
     elif kind == "school":
         studies = session.scalars(select(CaseStudy).where(published, CaseStudy.school_urn == int(target))) if target.isdigit() else []
@@ -120,6 +121,14 @@ def entries(session: Session, index_state: IndexState, kind: str, target: str) -
         if entry.case_study.id not in unique or _aware(entry.when) > _aware(unique[entry.case_study.id].when):
             unique[entry.case_study.id] = entry
     return sorted(unique.values(), key=lambda e: _aware(e.when), reverse=True)[:FEED_SIZE]
+
+
+def _collection_entries(session: Session, index_state: IndexState, collection: Collection) -> list[FeedEntry]:
+    """A hand-picked collection's items, when each was added; a smart collection's current results,
+    when each was published (so a new case study entering its search is new to its followers)."""
+    if collection.smart_query is not None:
+        return [FeedEntry(c, _published_at(c)) for c in current_case_studies(session, index_state, collection)]
+    return [FeedEntry(i.case_study, i.added_at, i.note) for i in collection.items if i.case_study.status == "published"]
 
 
 def _published_at(case_study: CaseStudy) -> datetime:

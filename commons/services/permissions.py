@@ -2,12 +2,16 @@
 
 Roles: any visitor reads what is published; a signed-in user is a reader; a **school author**
 has an approved membership of the school; a hub's **owner / manager / curator** build its
-collections (owners and managers also manage its members); an **admin** may do everything. Drafts are private
+collections (owners and managers also manage its members, and, for the schools an admin has
+linked to the hub, decide claims to write and review publishes); an **admin** may do everything. Drafts are private
 to their school's authors (and admins). Nothing here trusts an id from a form: callers pass
 the object loaded from the database.
 """
 
-from commons.models import CaseStudy, Collection, Draft, Hub, User
+from sqlalchemy import select
+from sqlalchemy.orm import object_session
+
+from commons.models import CaseStudy, Collection, Draft, Hub, HubMember, HubSchool, Membership, User
 
 ACTIONS = ("view", "edit", "publish", "withdraw", "history")
 
@@ -62,3 +66,45 @@ def can_curate(user: User | None, hub: Hub) -> bool:
 
 def can_view_collection(user: User | None, collection: Collection) -> bool:
     return collection.status == "published" or can_curate(user, collection.hub)
+
+
+def can_link_schools(user: User | None, hub: Hub) -> bool:
+    """Owners and managers ask for schools to be linked to their hub; an admin decides."""
+    return can_manage_hub(user, hub)
+
+
+def can_decide_school_link(user: User | None) -> bool:
+    """Only an admin confirms that a hub looks after a school (else anyone could make a hub and
+    make themselves a school's author)."""
+    return user is not None and user.is_admin
+
+
+def led_schools(user: User | None) -> set[int]:
+    """The schools linked (and confirmed by an admin) to a hub this user owns or manages."""
+    session = object_session(user) if user is not None else None
+    if user is None or session is None:
+        return set()
+    return set(session.scalars(
+        select(HubSchool.school_urn).join(HubMember, HubMember.hub_id == HubSchool.hub_id)
+        .where(HubMember.user_id == user.id, HubMember.role.in_(("owner", "manager")), HubSchool.status == "approved")
+    ))
+
+
+def can_decide_claim(user: User | None, membership: Membership) -> bool:
+    """Admins, and the owners and managers of a hub that looks after the school; never one's own claim."""
+    if user is None:
+        return False
+    if user.is_admin:
+        return True
+    return membership.user_id != user.id and membership.school_urn in led_schools(user)
+
+
+def can_review(user: User | None, draft: Draft) -> bool:
+    """Approve or return a draft waiting for review: admins (any draft), and the owners and managers
+    of a hub that looks after the school (a submitted draft someone else wrote last)."""
+    if user is None:
+        return False
+    if user.is_admin:
+        return True
+    return (bool(draft.fields.get("submitted")) and draft.updated_by != user.id
+            and draft.school_urn in led_schools(user))

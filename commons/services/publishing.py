@@ -2,12 +2,18 @@
 
 Everything a publish writes (case study, revision, passages, change-log entries) goes into
 the caller's transaction, so a publish is all there or not there at all.
+
+Change-log writers are serialised: a change's number must never become visible after a
+higher one, or a replica that has read up to the higher number would skip it for ever. On
+PostgreSQL numbers come from a sequence at insert time while transactions may commit in any
+order, so every transaction that writes changes first takes a transaction-scoped advisory
+lock (released at commit or rollback). SQLite allows one writer at a time anyway.
 """
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
-from sqlalchemy import delete, func, select
+from sqlalchemy import delete, func, select, text
 from sqlalchemy.orm import Session
 
 from commons.case_study_format import ParsedCaseStudy
@@ -18,6 +24,13 @@ from commons.vocabulary import SECTIONS
 from indexer import Chunk, Embedder, Section, chunk_document
 
 ProgressCallback = Callable[[int], None]
+CHANGE_LOG_LOCK = 0x436F6D6D6F6E73  # "Commons": the advisory lock key of change-log writers
+
+
+def lock_change_log(session: Session) -> None:
+    """Hold the change-log writer lock until this transaction ends (PostgreSQL only)."""
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": CHANGE_LOG_LOCK})
 
 
 @dataclass
@@ -124,6 +137,7 @@ def publish_all(
             row += 1
         session.add_all(passages)
         session.flush()
+        lock_change_log(session)
         session.add_all(
             Change(op="add", passage_id=p.id, case_study_id=case_study.id) for p in passages
         )
@@ -163,6 +177,7 @@ def _remove_passages(session: Session, case_study_id: int) -> None:
     old_ids = list(session.scalars(select(Passage.id).where(Passage.case_study_id == case_study_id)))
     if not old_ids:
         return
+    lock_change_log(session)
     session.add_all(Change(op="remove", passage_id=pid, case_study_id=case_study_id) for pid in old_ids)
     session.execute(delete(Passage).where(Passage.id.in_(old_ids)))
 

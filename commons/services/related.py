@@ -9,6 +9,7 @@ from sqlalchemy.orm import Session, joinedload
 
 from commons.models import CaseStudy, Passage
 from commons.search_index import IndexState
+from commons.services.catalogue import catalogue
 from commons.services.comparability import Comparison, compare, context_from_fields
 
 POOL = 200
@@ -67,18 +68,29 @@ def from_comparable_schools(session: Session, case_study: CaseStudy, limit: int 
     """
     mine = context_from_fields(case_study.school_snapshot or {}, case_study.school_urn)
     topics = set(case_study.topics or [])
-    others = session.scalars(
-        select(CaseStudy).where(CaseStudy.status == "published", CaseStudy.school_urn != case_study.school_urn)
-        .options(joinedload(CaseStudy.school))
-    )
-    found = []
-    for other in others:
-        shared = [t for t in other.topics or [] if t in topics]
+    scored = []
+    for other in catalogue(session).studies.values():  # read once per change, not per page view
+        if other.school_urn == case_study.school_urn:
+            continue
+        shared = [t for t in other.topics if t in topics]
         if not shared:
             continue
-        comparison = compare(mine, context_from_fields(other.school_snapshot or {}, other.school_urn))
+        comparison = compare(mine, other.context)
         if comparison.blocked or comparison.similarity < 0.5:
             continue
-        found.append(ComparableStudy(other, comparison, shared))
+        scored.append((other.id, comparison, shared))
+    scored.sort(key=lambda s: (-s[1].similarity, -len(s[2])))
+    # titles break ties: load the tied tail too, then order fully
+    cut = scored[:limit]
+    if len(scored) > limit:
+        last = (scored[limit - 1][1].similarity, len(scored[limit - 1][2]))
+        cut = [s for s in scored if (s[1].similarity, len(s[2])) >= last]
+    loaded = {
+        c.id: c
+        for c in session.scalars(
+            select(CaseStudy).where(CaseStudy.id.in_([s[0] for s in cut])).options(joinedload(CaseStudy.school))
+        )
+    } if cut else {}
+    found = [ComparableStudy(loaded[i], comparison, shared) for i, comparison, shared in cut if i in loaded]
     found.sort(key=lambda s: (-s.comparison.similarity, -len(s.shared_topics), s.case_study.title))
     return found[:limit]

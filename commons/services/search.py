@@ -10,12 +10,16 @@ comparability, as much as the reader asked for.
 """
 
 import re
+import threading
 import unicodedata
 from collections import OrderedDict
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
+import numpy as np
+import numpy.typing as npt
 from sqlalchemy import select
-from sqlalchemy.orm import Session, joinedload
+from sqlalchemy.orm import Session, defer, joinedload
 
 from commons.models import CaseStudy, Passage
 from commons.search_index import IndexState
@@ -25,9 +29,9 @@ from commons.services.comparability import (
     Comparison,
     SchoolContext,
     compare,
-    context_from_fields,
 )
-from commons.services.search_filters import SearchFilters, allowed_case_studies, allowed_passages
+from commons.services.catalogue import Catalogue, catalogue
+from commons.services.search_filters import SearchFilters, allowed_passage_ids
 from indexer.fusion import convex
 from indexer.snippets import Snippet, make_snippet
 from indexer.tokenize import tokenize
@@ -120,10 +124,11 @@ def search(
         raise ValueError(f"context_level must be 0 to {len(CONTEXT_LEVELS) - 1}, not {context_level}")
     pool = pool or max(settings.pool, limit * 5)
     vectors, lexical = index_state.fresh_pair(session)
-    allowed: set[int] | None = None
+    known = catalogue(session)
+    allowed: npt.NDArray[np.int64] | None = None
     if filters is not None and filters.active():
-        allowed = allowed_passages(session, allowed_case_studies(session, filters))
-        if not allowed:
+        allowed = allowed_passage_ids(session, filters, known)
+        if not len(allowed):
             notices.append("No published case study matches these filters. Remove a filter to see more.")
             return SearchResults(question, [], notices)
     if not tokenize(question):
@@ -135,8 +140,8 @@ def search(
                        "meaning alone. Adding a subject or a problem will sharpen the results.")
     hits = _retrieve(index_state, vectors, lexical, question, mode, pool, allowed)
     weight = CONTEXT_LEVELS[context_level][1] if reader is not None else 0.0
-    candidates = _group(session, hits, limit * 5 if weight else limit, passages_per_result)
-    comparisons = _compare(session, reader, candidates) if reader is not None else {}
+    candidates = _group(known, hits, limit * 5 if weight else limit, passages_per_result)
+    comparisons = _compare(known, reader, candidates) if reader is not None else {}
     if weight:
         candidates = _blend(candidates, comparisons, weight)[:limit]
     results = _hydrate(session, candidates, comparisons)
@@ -147,13 +152,32 @@ def search(
     return SearchResults(question, results, notices)
 
 
+_HELPERS: list[ThreadPoolExecutor] = []
+_HELPERS_LOCK = threading.Lock()
+
+
+def _helpers() -> ThreadPoolExecutor:
+    """Threads for the lexical search, made on first use (numpy releases the GIL as it scores)."""
+    if not _HELPERS:
+        with _HELPERS_LOCK:
+            if not _HELPERS:
+                _HELPERS.append(ThreadPoolExecutor(max_workers=4, thread_name_prefix="lexical-search"))
+    return _HELPERS[0]
+
+
 def _retrieve(index_state: IndexState, vectors, lexical, question: str, mode: str, pool: int,  # type: ignore[no-untyped-def]
-              allowed: set[int] | None) -> list[Hit]:
+              allowed: npt.NDArray[np.int64] | None) -> list[Hit]:
     dense_hits: list[Hit] = []
     lexical_hits: list[Hit] = []
-    if mode in ("dense", "hybrid"):
+    if mode == "hybrid":  # the lexical search needs no vector: it runs while the question is encoded
+        pending = _helpers().submit(lexical.search, question, pool, allowed)
+        try:
+            dense_hits = vectors.search(index_state.encode_query(question), pool, allowed)
+        finally:
+            lexical_hits = pending.result()
+    elif mode == "dense":
         dense_hits = vectors.search(index_state.encode_query(question), pool, allowed)
-    if mode in ("lexical", "hybrid"):
+    else:
         lexical_hits = lexical.search(question, pool, allowed)
     if mode == "dense":
         return dense_hits
@@ -170,22 +194,13 @@ class _Candidate:
     score: float  # what the order follows
 
 
-def _group(session: Session, hits: list[Hit], limit: int, passages_per_result: int) -> list[_Candidate]:
+def _group(known: Catalogue, hits: list[Hit], limit: int, passages_per_result: int) -> list[_Candidate]:
     """The first ``limit`` case studies in the order of their best passage, with their best passages.
 
-    Grouping needs only each passage's case study, so that is all that is read for the pool.
+    Grouping needs only each passage's case study, which the catalogue holds for live passages.
     """
-    owner: dict[int, int] = {}
-    ids = [h.id for h in hits]
-    for start in range(0, len(ids), 5000):  # by primary key; a join here makes SQLite scan
-        rows = session.execute(
-            select(Passage.id, Passage.case_study_id).where(Passage.id.in_(ids[start : start + 5000]))
-        )
-        owner.update((passage_id, case_study_id) for passage_id, case_study_id in rows)
-    owners = sorted(set(owner.values()))
-    published = set(session.scalars(
-        select(CaseStudy.id).where(CaseStudy.id.in_(owners), CaseStudy.status == "published")
-    )) if owners else set()
+    owner = known.owners([h.id for h in hits])
+    published = known.studies
     chosen: OrderedDict[int, _Candidate] = OrderedDict()
     for hit in hits:
         case_study_id = owner.get(hit.id)
@@ -201,15 +216,9 @@ def _group(session: Session, hits: list[Hit], limit: int, passages_per_result: i
     return list(chosen.values())
 
 
-def _compare(session: Session, reader: SchoolContext, candidates: list[_Candidate]) -> dict[int, Comparison]:
+def _compare(known: Catalogue, reader: SchoolContext, candidates: list[_Candidate]) -> dict[int, Comparison]:
     """Each candidate's school, as it was when the work was done, against the reader's."""
-    ids = [c.case_study_id for c in candidates]
-    if not ids:
-        return {}
-    rows = session.execute(
-        select(CaseStudy.id, CaseStudy.school_urn, CaseStudy.school_snapshot).where(CaseStudy.id.in_(ids))
-    )
-    return {id_: compare(reader, context_from_fields(snapshot or {}, urn)) for id_, urn, snapshot in rows}
+    return {c.case_study_id: compare(reader, known.studies[c.case_study_id].context) for c in candidates}
 
 
 def _blend(candidates: list[_Candidate], comparisons: dict[int, Comparison], weight: float) -> list[_Candidate]:
@@ -229,7 +238,7 @@ def _hydrate(session: Session, candidates: list[_Candidate], comparisons: dict[i
         for p in session.scalars(
             select(Passage)
             .where(Passage.id.in_(wanted))
-            .options(joinedload(Passage.case_study).joinedload(CaseStudy.school))
+            .options(defer(Passage.embedding), joinedload(Passage.case_study).joinedload(CaseStudy.school))
         )
     } if wanted else {}
     results = []

@@ -4,11 +4,18 @@ A filter narrows the case studies by the context of the school *when the work wa
 (the case study's snapshot), by topic, evidence strength and years. It becomes the set of
 passage ids both retrievers may return, so a filtered search still finds k results
 whenever k exist.
+
+The published case studies are read once per change of the commons (see
+:mod:`commons.services.catalogue`), and the passages a set of filters lets through are kept
+for the most recent filter combinations, so a filtered search does not read every case study.
 """
+
 
 from dataclasses import asdict, dataclass, fields
 from typing import Any
 
+import numpy as np
+import numpy.typing as npt
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -20,6 +27,7 @@ from commons.services.comparability import (
     SETTINGS,
     context_from_fields,
 )
+from commons.services.catalogue import Catalogue, catalogue
 from commons.vocabulary import EVIDENCE_STRENGTHS, OFFERS, TOPICS
 
 # band key -> (label, lowest included, highest excluded)
@@ -85,9 +93,9 @@ class SearchFilters:
             values[f.name] = raw
         return cls(**values)
 
-    def matches(self, case_study: CaseStudy) -> bool:
-        context = context_from_fields(case_study.school_snapshot or {})
-        snapshot = case_study.school_snapshot or {}
+    def matches(self, case_study: Any) -> bool:
+        """Whether a case study (or a catalogue entry, which has the same fields) passes."""
+        context = getattr(case_study, "context", None) or context_from_fields(case_study.school_snapshot or {})
         if self.phase and context.phase != self.phase:
             return False
         if self.provision and context.provision != self.provision:
@@ -96,9 +104,9 @@ class SearchFilters:
             return False
         if self.setting and context.setting != self.setting:
             return False
-        if self.fsm_band and not _in_band(snapshot.get("fsm_pct"), FSM_BANDS[self.fsm_band]):
+        if self.fsm_band and not _in_band(context.fsm_pct, FSM_BANDS[self.fsm_band]):
             return False
-        if self.size_band and not _in_band(snapshot.get("pupils"), SIZE_BANDS[self.size_band]):
+        if self.size_band and not _in_band(context.pupils, SIZE_BANDS[self.size_band]):
             return False
         if self.topic and self.topic not in (case_study.topics or []):
             return False
@@ -133,15 +141,29 @@ def _in_band(value: float | None, band: tuple[str, float, float]) -> bool:
 
 def allowed_case_studies(session: Session, filters: SearchFilters) -> set[int]:
     """Ids of the published case studies the filters let through."""
-    published = session.scalars(select(CaseStudy).where(CaseStudy.status == "published"))
-    return {c.id for c in published if filters.matches(c)}
+    return {s.id for s in catalogue(session).studies.values() if filters.matches(s)}
+
+
+RECENT_FILTERS = 64
+
+
+def allowed_passage_ids(session: Session, filters: SearchFilters, known: Catalogue | None = None) -> npt.NDArray[np.int64]:
+    """The live passages of the case studies the filters let through, as a sorted id array.
+
+    Kept for the :data:`RECENT_FILTERS` most recent filter combinations until the next
+    change of the commons. ``known`` is the catalogue when the caller already has it.
+    """
+    known = known or catalogue(session)
+    found = known.filtered.get(filters)
+    if found is not None:
+        return found
+    ids = np.sort(known.passages_of({s.id for s in known.studies.values() if filters.matches(s)}))
+    if len(known.filtered) >= RECENT_FILTERS:
+        known.filtered.pop(next(iter(known.filtered)), None)
+    known.filtered[filters] = ids
+    return ids
 
 
 def allowed_passages(session: Session, case_study_ids: set[int]) -> set[int]:
-    ids = sorted(case_study_ids)
-    allowed: set[int] = set()
-    for start in range(0, len(ids), 5000):
-        allowed.update(session.scalars(
-            select(Passage.id).where(Passage.case_study_id.in_(ids[start : start + 5000]))
-        ))
-    return allowed
+    """The live passages of these case studies."""
+    return set(catalogue(session).passages_of(case_study_ids).tolist())

@@ -1,0 +1,271 @@
+"""Search latency and serving memory against corpus size, as ratios to the model's own encoding.
+
+    .venv/bin/python bench/scale_latency.py [--sizes 10000 100000 1000000] [--whole-path-max 100000]
+        [--vectors float32|float16|int8] [--repeats 3] [--out bench/results]
+
+The corpora are SYNTHETIC VARIATIONS of the demo commons (see bench/synthetic.py), made once
+under bench/.cache/. For each size, in one run, it times per question:
+
+* encode: the model's own ``encode`` of one question (the reference every ratio divides by);
+* index: the vector index search alone (the pool the search path asks for);
+* whole path: the search service with an uncached question: encoding, hybrid retrieval, a
+  filter, the comparability blend for a reader's school, grouping and hydration;
+* http: GET /search with a filter, through a real HTTP server in this process.
+
+Sizes above ``--whole-path-max`` are measured for the index alone (no database is built).
+It also measures recall@10 of the index against exact search for the questions, and, in a
+fresh child process per size, the resident memory of the serving process (model loaded,
+then index and lexical replicas) per passage against the raw float32 vector bytes.
+Prints tables (median and p95 in ms, ratios to the encoding median) and writes a PNG.
+"""
+
+import argparse
+import gc
+import json
+import os
+import statistics
+import subprocess
+import sys
+import threading
+import time
+import urllib.parse
+import urllib.request
+from pathlib import Path
+
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+import numpy as np  # noqa: E402
+
+import synthetic  # noqa: E402
+
+ROOT = Path(__file__).resolve().parent
+
+
+def p95(values: list[float]) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(0.95 * len(ordered)))]
+
+
+def rss() -> int:
+    import psutil
+
+    return int(psutil.Process().memory_info().rss)
+
+
+def timed(fn, runs: int) -> list[float]:  # type: ignore[no-untyped-def]
+    out = []
+    for _ in range(runs):
+        start = time.perf_counter()
+        fn()
+        out.append(time.perf_counter() - start)
+    return out
+
+
+def build_index(n: int, vectors_option: str):  # type: ignore[no-untyped-def]
+    """The vector index of n synthetic vectors (saved under bench/.cache/, built once)."""
+    from indexer import VectorIndex
+    from indexer.layout import IndexOptions
+
+    options = IndexOptions(vectors=vectors_option)  # type: ignore[arg-type]
+    folder = synthetic.CACHE / f"index-{n}-{vectors_option}"
+    try:
+        return VectorIndex.load(folder, "all-MiniLM-L6-v2", synthetic.DIM, options)
+    except Exception:
+        pass
+    synthetic.check_fits(f"an index of {n:,} vectors", 3 * n * synthetic.DIM * 4)
+    vecs = np.ascontiguousarray(synthetic.vectors(n))
+    index = VectorIndex("all-MiniLM-L6-v2", synthetic.DIM, options)
+    index.index(range(1, n + 1), vecs)
+    index.save(folder)
+    return index
+
+
+def memory_child(n: int, vectors_option: str, whole: bool) -> dict[str, float]:
+    """Run in a fresh process: RSS with the model loaded, then with the replicas loaded."""
+    from indexer import SentenceTransformerEmbedder
+    from indexer.threads import set_threads
+
+    set_threads()
+    model = SentenceTransformerEmbedder()
+    model.encode(["warm up"])
+    gc.collect()
+    before = rss()
+    if whole:
+        from commons import create_app
+        from commons.db import db
+        from commons.search_index import search_index
+
+        folder = synthetic.database(n)
+        app = create_app(_config(folder, vectors_option), embedder=model)
+        with app.app_context():
+            vectors, lexical = search_index.state.fresh_pair(db.session)
+            gc.collect()
+            after_vectors = rss()  # the lexical replica is built in the same call; split below
+            index_bytes = _index_bytes(vectors)
+            count = len(vectors)
+    else:
+        index = build_index(n, vectors_option)
+        gc.collect()
+        after_vectors = rss()
+        index_bytes = _index_bytes(index)
+        count = len(index)
+    return {"n": count, "model_rss": before, "serving_rss": after_vectors, "index_file_bytes": index_bytes}
+
+
+def _index_bytes(index) -> int:  # type: ignore[no-untyped-def]
+    import faiss
+
+    return int(faiss.serialize_index(index._faiss).nbytes)
+
+
+def _config(folder: Path, vectors_option: str) -> dict[str, object]:
+    return {"COMMONS_DATABASE_URL": f"sqlite:///{folder}/commons.db", "COMMONS_INSTANCE_PATH": str(folder),
+            "COMMONS_SECRET_KEY": "benchmark", "COMMONS_INDEX_DIR": str(folder / f"index-{vectors_option}"),
+            "COMMONS_INDEX_VECTORS": vectors_option}
+
+
+def measure_size(n: int, whole: bool, args: argparse.Namespace, model) -> dict[str, object]:  # type: ignore[no-untyped-def]
+    from indexer.recall import exact_top_k, recall_at_k
+
+    questions = synthetic.QUESTIONS
+    qvecs = model.encode(questions)
+    row: dict[str, object] = {"n": n, "timings": {}}
+    timings: dict[str, list[float]] = {"encode": [], "index": []}
+    if whole:
+        from commons import create_app
+        from commons.db import db
+        from commons.search_index import search_index
+        from commons.services.comparability import context_from_fields
+        from commons.services.search import search
+        from commons.services.search_filters import SearchFilters
+
+        folder = synthetic.database(n)
+        app = create_app(_config(folder, args.vectors), embedder=model)
+        timings.update({"whole path": [], "http": []})
+        with app.app_context():
+            state = search_index.state
+            start = time.perf_counter()
+            vectors, _ = state.fresh_pair(db.session)
+            row["replicas_ready_s"] = time.perf_counter() - start
+            reader = context_from_fields(synthetic.base().studies[0]["school_snapshot"], 990001)  # type: ignore[arg-type]
+            filters = SearchFilters(phase="primary")
+            search(db.session, state, questions[0], reader=reader, filters=filters)
+            server = _serve(app)
+            url = f"http://127.0.0.1:{server.server_port}/search?"
+            urllib.request.urlopen(url + urllib.parse.urlencode({"q": questions[0]})).read()
+            for _ in range(args.repeats):
+                for i, q in enumerate(questions):
+                    timings["encode"] += timed(lambda: model.encode([q]), 1)
+                    timings["index"] += timed(lambda: vectors.search(qvecs[i], state.settings.pool), 1)
+                    state._queries.clear()
+                    timings["whole path"] += timed(lambda: search(db.session, state, q, reader=reader, filters=filters), 1)
+                    db.session.rollback()
+                    state._queries.clear()
+                    link = url + urllib.parse.urlencode({"q": q, "phase": "primary"})
+                    timings["http"] += timed(lambda: urllib.request.urlopen(link).read(), 1)
+            server.shutdown()
+            db.session.close()
+            db.engine.dispose()
+    else:
+        vectors = build_index(n, args.vectors)
+        for _ in range(args.repeats):
+            for i, q in enumerate(questions):
+                timings["encode"] += timed(lambda: model.encode([q]), 1)
+                timings["index"] += timed(lambda: vectors.search(qvecs[i], 200), 1)
+    if vectors.layout.is_ivf or args.vectors != "float32":
+        truth = exact_top_k(np.asarray(synthetic.vectors(n)), np.arange(1, n + 1, dtype=np.int64), qvecs, 10)
+        found = np.array([[h.id for h in vectors.search(v, 10)] for v in qvecs])
+        row["recall@10"] = recall_at_k(found, truth)
+    row["index_type"] = vectors.index_type
+    row["nprobe"] = vectors.nprobe
+    row["timings"] = timings
+    return row
+
+
+def _serve(app):  # type: ignore[no-untyped-def]
+    import logging
+
+    from werkzeug.serving import make_server
+
+    logging.getLogger("werkzeug").setLevel(logging.WARNING)
+
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    return server
+
+
+def plot(rows: list[dict[str, object]], out: Path) -> Path:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, ax = plt.subplots(figsize=(7, 4.5))
+    for step in ("encode", "index", "whole path", "http"):
+        points = [(r["n"], statistics.median(r["timings"][step]) * 1000) for r in rows if step in r["timings"]]  # type: ignore[index]
+        if points:
+            ax.plot(*zip(*points), marker="o", label=f"{step} (median)")
+    ax.set_xscale("log")
+    ax.set_xlabel("passages (synthetic variations of the demo commons)")
+    ax.set_ylabel("ms per question")
+    ax.set_title("Search latency against corpus size")
+    ax.legend()
+    ax.grid(True, which="both", alpha=0.3)
+    path = out / "scale_latency.png"
+    fig.tight_layout()
+    fig.savefig(path, dpi=120)
+    return path
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--sizes", type=int, nargs="+", default=[10_000, 100_000, 1_000_000])
+    parser.add_argument("--whole-path-max", type=int, default=100_000)
+    parser.add_argument("--vectors", default="float32", choices=["float32", "float16", "int8"])
+    parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--out", type=Path, default=ROOT / "results")
+    parser.add_argument("--memory-child", type=int, help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.memory_child:
+        print(json.dumps(memory_child(args.memory_child, args.vectors, args.memory_child <= args.whole_path_max)))
+        return
+    for n in args.sizes:  # refuse before doing anything
+        per_passage = synthetic.DIM * 4 * (3 if n > args.whole_path_max else 8)
+        synthetic.check_fits(f"--sizes {n}", n * per_passage)
+    from indexer import SentenceTransformerEmbedder
+    from indexer.threads import set_threads
+
+    set_threads()
+    print("The corpora are synthetic variations of the demo commons (bench/synthetic.py).")
+    model = SentenceTransformerEmbedder()
+    model.encode(["warm up"])
+    rows = []
+    for n in args.sizes:
+        whole = n <= args.whole_path_max
+        print(f"\n== {n:,} passages ({'whole path and http' if whole else 'index only'}) ==", flush=True)
+        row = measure_size(n, whole, args, model)
+        rows.append(row)
+        timings: dict[str, list[float]] = row["timings"]  # type: ignore[assignment]
+        enc = statistics.median(timings["encode"])
+        print(f"index {row['index_type']} nprobe={row['nprobe']}" + (f" recall@10={row['recall@10']:.3f}" if "recall@10" in row else ""))
+        print(f"{'step':<12}{'median ms':>10}{'p95 ms':>10}{'median/enc':>12}{'p95/enc':>10}")
+        for step, values in timings.items():
+            med, tail = statistics.median(values), p95(values)
+            print(f"{step:<12}{med * 1000:>10.2f}{tail * 1000:>10.2f}{med / enc:>12.3f}{tail / enc:>10.3f}")
+    print("\n== serving memory (fresh process per size) ==")
+    print(f"{'passages':>10}{'model MiB':>11}{'serving MiB':>13}{'B/passage':>11}{'raw B/p':>9}{'ratio':>7}{'index B/p':>11}")
+    for n in args.sizes:
+        child = subprocess.run([sys.executable, __file__, "--memory-child", str(n), "--vectors", args.vectors,
+                                "--whole-path-max", str(args.whole_path_max)], capture_output=True, text=True, check=True)
+        m = json.loads(child.stdout.strip().splitlines()[-1])
+        per = (m["serving_rss"] - m["model_rss"]) / m["n"]
+        raw = synthetic.DIM * 4
+        print(f"{m['n']:>10,}{m['model_rss'] / 2**20:>11.0f}{m['serving_rss'] / 2**20:>13.0f}{per:>11.0f}{raw:>9}"
+              f"{per / raw:>7.2f}{m['index_file_bytes'] / m['n']:>11.0f}")
+    args.out.mkdir(parents=True, exist_ok=True)
+    print(f"\nplot: {plot(rows, args.out)}")
+
+
+if __name__ == "__main__":
+    main()

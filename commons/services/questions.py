@@ -1,0 +1,255 @@
+""""Ask the author": a signed-in reader's question to the school that published a case study.
+
+A question goes by mail (through the Mailer, so it waits in the outbox when no mail server is
+configured) to every approved author of the school; an author replies or declines on the
+Commons, and the answer is mailed to the asker. Neither side's email address is ever put in
+front of the other: mail names the asker (and their school, if they set "my school") and the
+school, and links back to the Commons.
+
+Limits, counted in the database so every worker shares them:
+
+- a question is 20 to 2,000 characters (after trimming);
+- at most ``MAX_PER_WINDOW`` (5) questions per sender in any 24 hours;
+- one open question per sender per case study (ask again once it is answered or declined).
+"""
+
+from collections.abc import Callable
+from datetime import datetime, timedelta, timezone
+
+from sqlalchemy import case, func, select
+from sqlalchemy.orm import Session
+
+from commons.models import AuthorQuestion, CaseStudy, Membership, User, utcnow
+from commons.services import permissions, readers
+from commons.services.accounts import Mailer
+
+MIN_BODY = 20
+MAX_BODY = 2000
+MAX_REPLY = 5000
+MAX_REASON = 500
+WINDOW = timedelta(hours=24)
+MAX_PER_WINDOW = 5
+
+
+class QuestionProblem(ValueError):
+    """Something the person must fix or wait for; the message says what, and is safe to show."""
+
+    status = 400
+
+
+class RateLimited(QuestionProblem):
+    status = 429
+
+
+class AlreadyAnswered(QuestionProblem):
+    status = 409
+
+
+def _aware(moment: datetime) -> datetime:
+    """The moment in UTC, whether the database gave it back with a zone or not."""
+    return moment if moment.tzinfo is not None else moment.replace(tzinfo=timezone.utc)
+
+
+def _wait(delta: timedelta) -> str:
+    minutes = max(1, int(delta.total_seconds() // 60) + 1)
+    if minutes < 60:
+        return f"{minutes} minute{'s' if minutes != 1 else ''}"
+    hours = (minutes + 59) // 60
+    return f"{hours} hour{'s' if hours != 1 else ''}"
+
+
+def authors_of(session: Session, school_urn: int) -> list[User]:
+    """The school's approved authors: the people a question to the school reaches."""
+    return list(session.scalars(
+        select(User).join(Membership, Membership.user_id == User.id)
+        .where(Membership.school_urn == school_urn, Membership.status == "approved")
+        .order_by(User.id)
+    ))
+
+
+def has_authors(session: Session, school_urn: int) -> bool:
+    return session.scalar(select(Membership.id).where(
+        Membership.school_urn == school_urn, Membership.status == "approved").limit(1)) is not None
+
+
+def open_question(session: Session, sender: User, case_study: CaseStudy) -> AuthorQuestion | None:
+    return session.scalar(select(AuthorQuestion).where(
+        AuthorQuestion.sender_id == sender.id, AuthorQuestion.case_study_id == case_study.id,
+        AuthorQuestion.status == "open"))
+
+
+def refusal(session: Session, sender: User, case_study: CaseStudy) -> QuestionProblem | None:
+    """Why ``sender`` may not ask about ``case_study`` now, or None when they may."""
+    school = case_study.school.name
+    if case_study.status != "published":
+        return QuestionProblem("You can only ask about a published case study.")
+    if case_study.school_urn in permissions.authored_schools(sender):
+        return QuestionProblem(f"You write for {school}: questions readers send about its case studies "
+                               "arrive in your Questions inbox.")
+    if not has_authors(session, case_study.school_urn):
+        return QuestionProblem(f"Nobody from {school} writes on the Commons yet, so there is no one to read a "
+                               "question. You could contact the school directly.")
+    waiting = open_question(session, sender, case_study)
+    if waiting is not None:
+        return RateLimited(f"You asked {school} about this case study on {waiting.created_at:%d %B %Y} and they "
+                           "have not answered yet. You can ask again once they reply or decline; your question "
+                           "is on “Your questions”.")
+    since = utcnow() - WINDOW
+    recent = list(session.scalars(
+        select(AuthorQuestion.created_at).where(AuthorQuestion.sender_id == sender.id,
+                                                AuthorQuestion.created_at >= since)
+        .order_by(AuthorQuestion.created_at)))
+    if len(recent) >= MAX_PER_WINDOW:
+        free_at = _aware(recent[len(recent) - MAX_PER_WINDOW]) + WINDOW
+        return RateLimited(f"You have asked {MAX_PER_WINDOW} questions in the last 24 hours, the most we allow, "
+                           f"so that schools are not swamped. You can ask again in about {_wait(free_at - utcnow())}.")
+    return None
+
+
+def clean_body(body: str) -> str:
+    text = body.replace("\r\n", "\n").strip()
+    if not text:
+        raise QuestionProblem("Write your question.")
+    if len(text) < MIN_BODY:
+        raise QuestionProblem(f"Write a little more: at least {MIN_BODY} characters, so the school knows what "
+                              f"you are asking (you wrote {len(text)}).")
+    if len(text) > MAX_BODY:
+        raise QuestionProblem(f"Keep it to {MAX_BODY:,} characters (you wrote {len(text):,}); the school can "
+                              "tell you more in its reply.")
+    return text
+
+
+def asker_label(session: Session, sender: User) -> str:
+    """How the school sees the asker: their name, and their school if they set "my school"."""
+    name = sender.name.strip()
+    if not name or "@" in name:
+        name = "A reader"  # never let a name carry an email address to the other side
+    school = readers.reader_context(session, sender.my_school)
+    if school is not None and school.name:
+        return f"{name}, {school.name}"
+    return name
+
+
+def ask(session: Session, mailer: Mailer, sender: User, case_study: CaseStudy, body: str,
+        answer_link: Callable[[AuthorQuestion], str]) -> AuthorQuestion:
+    """Record a question and mail it to every approved author of the school.
+
+    Raises QuestionProblem (bad text, not published, nobody to read it) or RateLimited.
+    """
+    text = clean_body(body)
+    # Hold the sender's row while counting, so two requests at once cannot both slip under a limit
+    # (PostgreSQL; SQLite writes one at a time anyway).
+    session.execute(select(User.id).where(User.id == sender.id).with_for_update())
+    problem = refusal(session, sender, case_study)
+    if problem is not None:
+        raise problem
+    question = AuthorQuestion(case_study_id=case_study.id, school_urn=case_study.school_urn,
+                              sender_id=sender.id, body=text, status="open", reply="")
+    session.add(question)
+    session.flush()
+    who = asker_label(session, sender)
+    link = answer_link(question)
+    for author in authors_of(session, case_study.school_urn):
+        mailer.send(session, author.email, f"A question about “{_short(case_study.title)}”",
+                    f"{who} asked {case_study.school.name} a question about its case study "
+                    f"“{case_study.title}” on the School Improvement Commons:\n\n{text}\n\n"
+                    f"Reply or decline on the Commons: {link}\n\n"
+                    "Your reply is emailed to them from the Commons. Neither of you sees the other's email "
+                    "address, so replying to this email will not reach them.")
+    return question
+
+
+def can_answer(user: User | None, question: AuthorQuestion) -> bool:
+    """The school's approved authors and admins see and answer its questions; nobody else."""
+    return permissions.is_author(user, question.school_urn)
+
+
+def _answerable(user: User, question: AuthorQuestion) -> None:
+    if not can_answer(user, question):
+        raise PermissionError("not an author of this school")
+    if question.status != "open":
+        verb = "replied to" if question.status == "replied" else "declined"
+        when = f" on {question.answered_at:%d %B %Y}" if question.answered_at else ""
+        raise AlreadyAnswered(f"This question was already {verb}{when}, so nothing more was sent.")
+
+
+def _signature(session: Session, author: User, question: AuthorQuestion) -> str:
+    role = session.scalar(select(Membership.role_at_school).where(
+        Membership.user_id == author.id, Membership.school_urn == question.school_urn,
+        Membership.status == "approved"))
+    school = question.case_study.school.name
+    name = author.name.strip() if author.name.strip() and "@" not in author.name else "An author"
+    if role:
+        return f"{name} ({role}, {school})"
+    return f"{name}, for {school}"
+
+
+def reply(session: Session, mailer: Mailer, author: User, question: AuthorQuestion, text: str,
+          link: str) -> None:
+    """Answer an open question; the reply is mailed to the asker and shown on their page."""
+    _answerable(author, question)
+    answer = text.replace("\r\n", "\n").strip()
+    if not answer:
+        raise QuestionProblem("Write your reply.")
+    if len(answer) > MAX_REPLY:
+        raise QuestionProblem(f"Keep the reply to {MAX_REPLY:,} characters (you wrote {len(answer):,}).")
+    question.status, question.reply = "replied", answer
+    question.answered_by, question.answered_at = author.id, utcnow()
+    title, school = question.case_study.title, question.case_study.school.name
+    mailer.send(session, question.sender.email, f"{_short(school)} replied to your question",
+                f"{_signature(session, author, question)} replied to your question about “{title}”:\n\n"
+                f"{answer}\n\nYou asked:\n\n{question.body}\n\n"
+                f"See it on the Commons: {link}\n\n"
+                "To keep everyone's address private, replying to this email will not reach the school.")
+    session.flush()
+
+
+def decline(session: Session, mailer: Mailer, author: User, question: AuthorQuestion, reason: str,
+            link: str) -> None:
+    """Decline an open question, with an optional short reason; the asker is told politely."""
+    _answerable(author, question)
+    why = reason.replace("\r\n", "\n").strip()
+    if len(why) > MAX_REASON:
+        raise QuestionProblem(f"Keep the reason to {MAX_REASON} characters (you wrote {len(why)}).")
+    question.status, question.reply = "declined", why
+    question.answered_by, question.answered_at = author.id, utcnow()
+    title, school = question.case_study.title, question.case_study.school.name
+    because = f"They said:\n\n{why}\n\n" if why else ""
+    mailer.send(session, question.sender.email, f"About your question to {_short(school)}",
+                f"Thank you for your question about “{title}”. {school} is not able to answer it on the "
+                f"Commons this time.\n\n{because}You asked:\n\n{question.body}\n\n"
+                f"Your questions: {link}\n\n"
+                "You are welcome to ask about their other case studies, or to look for schools like yours "
+                "that did similar work.")
+    session.flush()
+
+
+def inbox(session: Session, user: User) -> list[AuthorQuestion]:
+    """The questions to the user's schools (all of them for an admin): open first, oldest first;
+    then answered ones, most recent first."""
+    query = select(AuthorQuestion)
+    if not user.is_admin:
+        query = query.where(AuthorQuestion.school_urn.in_(permissions.authored_schools(user)))
+    questions = list(session.scalars(query.order_by(
+        case((AuthorQuestion.status == "open", 0), else_=1), AuthorQuestion.created_at)))
+    waiting = [q for q in questions if q.status == "open"]
+    done = sorted((q for q in questions if q.status != "open"),
+                  key=lambda q: _aware(q.answered_at or q.created_at), reverse=True)
+    return waiting + done
+
+
+def open_count(session: Session, user: User) -> int:
+    query = select(func.count()).select_from(AuthorQuestion).where(AuthorQuestion.status == "open")
+    if not user.is_admin:
+        query = query.where(AuthorQuestion.school_urn.in_(permissions.authored_schools(user)))
+    return int(session.scalar(query) or 0)
+
+
+def asked_by(session: Session, user: User) -> list[AuthorQuestion]:
+    """The user's own questions, newest first."""
+    return list(session.scalars(select(AuthorQuestion).where(AuthorQuestion.sender_id == user.id)
+                                .order_by(AuthorQuestion.created_at.desc(), AuthorQuestion.id.desc())))
+
+
+def _short(text: str, limit: int = 80) -> str:
+    return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"

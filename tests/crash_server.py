@@ -1,0 +1,79 @@
+"""A Commons server with a small stand-in embedder, for tests that restart it many times.
+
+It starts as `commons serve` does (migrations, the start-up check that repairs the index,
+then werkzeug), but never loads the real model, so a restart takes a second rather than
+several: the crash tests are about storage, not search quality.
+
+    python -m tests.crash_server PORT   (settings from COMMONS_* variables)
+    python -m tests.crash_server fork   (reads ports on stdin; forks a server for each and
+                                         prints its process id: imports are paid once)
+
+A forked server is a process (and process group) of its own: killing it with SIGKILL is a
+real crash of the server, while the parent that forked it stays untouched.
+"""
+
+import hashlib
+import os
+import signal
+import sys
+
+from flask import Flask
+
+import numpy as np
+from werkzeug.serving import run_simple
+
+from commons import create_app
+from commons.db import db
+from commons.migrate import upgrade
+from commons.services.doctor import startup_check
+from indexer.embedding import Vectors
+
+DIMENSION = 384
+
+
+class HashingEmbedder:
+    """Deterministic bag-of-words vectors: the same text always gives the same vector."""
+
+    name = "all-MiniLM-L6-v2"
+    dimension = DIMENSION
+
+    def encode(self, texts: list[str], batch_size: int = 32, progress: bool = False) -> Vectors:
+        out = np.zeros((len(texts), DIMENSION), dtype=np.float32)
+        for row, text in enumerate(texts):
+            for word in text.lower().split():
+                out[row, int.from_bytes(hashlib.sha256(word.encode()).digest()[:4], "big") % DIMENSION] += 1.0
+            out[row] /= max(float(np.linalg.norm(out[row])), 1e-9)
+        return out
+
+
+def serve(app: Flask, port: int) -> None:
+    with app.app_context():
+        upgrade(db.engine)
+    startup_check(app)
+    run_simple("127.0.0.1", port, app, threaded=True)
+
+
+def fork_servers() -> None:
+    signal.signal(signal.SIGCHLD, signal.SIG_IGN)  # children are reaped by the kernel
+    app = create_app(embedder=HashingEmbedder())
+    for line in sys.stdin:
+        pid = os.fork()
+        if pid == 0:
+            os.setsid()
+            os.dup2(os.open(os.devnull, os.O_RDONLY), 0)
+            os.dup2(2, 1)
+            signal.signal(signal.SIGCHLD, signal.SIG_DFL)
+            serve(app, int(line))
+            os._exit(0)
+        print(pid, flush=True)
+
+
+def main() -> None:
+    if sys.argv[1] == "fork":
+        fork_servers()
+    else:
+        serve(create_app(embedder=HashingEmbedder()), int(sys.argv[1]))
+
+
+if __name__ == "__main__":
+    main()
