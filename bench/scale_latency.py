@@ -96,12 +96,21 @@ def memory_child(n: int, vectors_option: str, whole: bool) -> dict[str, float]:
         from commons.db import db
         from commons.search_index import search_index
 
+        import sqlalchemy
+
+        from commons.services.catalogue import catalogue
+
         folder = synthetic.database(n)
         app = create_app(_config(folder, vectors_option), embedder=model)
         with app.app_context():
-            vectors, lexical = search_index.state.fresh_pair(db.session)
+            db.session.execute(sqlalchemy.text("select 1"))
             gc.collect()
-            after_vectors = rss()  # the lexical replica is built in the same call; split below
+            before = rss()  # the application loaded too: what follows grows with the commons
+            vectors, lexical = search_index.state.fresh_pair(db.session)
+            catalogue(db.session)  # what the search path keeps about every published case study
+            db.session.rollback()
+            gc.collect()
+            after_vectors = rss()
             index_bytes = _index_bytes(vectors)
             count = len(vectors)
     else:
@@ -254,15 +263,27 @@ def main() -> None:
             med, tail = statistics.median(values), p95(values)
             print(f"{step:<12}{med * 1000:>10.2f}{tail * 1000:>10.2f}{med / enc:>12.3f}{tail / enc:>10.3f}")
     print("\n== serving memory (fresh process per size) ==")
-    print(f"{'passages':>10}{'model MiB':>11}{'serving MiB':>13}{'B/passage':>11}{'raw B/p':>9}{'ratio':>7}{'index B/p':>11}")
+    print("fixed: the model (and, for whole-path sizes, the application) loaded; per passage: what the")
+    print("replicas (vector index; lexical index and case-study facts for whole-path sizes) add, over raw")
+    print(f"float32 vector bytes ({synthetic.DIM * 4} B per passage)")
+    print(f"{'passages':>10}{'what':>8}{'fixed MiB':>11}{'serving MiB':>13}{'B/passage':>11}{'ratio':>7}{'index B/p':>11}")
+    raw = synthetic.DIM * 4
+    whole_points = []
     for n in args.sizes:
         child = subprocess.run([sys.executable, __file__, "--memory-child", str(n), "--vectors", args.vectors,
                                 "--whole-path-max", str(args.whole_path_max)], capture_output=True, text=True, check=True)
         m = json.loads(child.stdout.strip().splitlines()[-1])
         per = (m["serving_rss"] - m["model_rss"]) / m["n"]
-        raw = synthetic.DIM * 4
-        print(f"{m['n']:>10,}{m['model_rss'] / 2**20:>11.0f}{m['serving_rss'] / 2**20:>13.0f}{per:>11.0f}{raw:>9}"
+        what = "whole" if n <= args.whole_path_max else "index"
+        if what == "whole":
+            whole_points.append((m["n"], m["serving_rss"]))
+        print(f"{m['n']:>10,}{what:>8}{m['model_rss'] / 2**20:>11.0f}{m['serving_rss'] / 2**20:>13.0f}{per:>11.0f}"
               f"{per / raw:>7.2f}{m['index_file_bytes'] / m['n']:>11.0f}")
+    if len(whole_points) >= 2:
+        (n0, r0), (n1, r1) = whole_points[0], whole_points[-1]
+        slope = (r1 - r0) / (n1 - n0)
+        print(f"whole serving process, {n0:,} to {n1:,} passages: {slope:.0f} B per added passage = "
+              f"{slope / raw:.2f}x raw vector bytes; fixed overhead (intercept) {(r0 - slope * n0) / 2**20:.0f} MiB")
     args.out.mkdir(parents=True, exist_ok=True)
     print(f"\nplot: {plot(rows, args.out)}")
 

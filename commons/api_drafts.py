@@ -284,7 +284,7 @@ def publish_draft(draft_id: int):  # type: ignore[no-untyped-def]
                        "with {\"confirm_privacy\": true} if you are sure it identifies nobody.", details={"warnings": [
                            {"field": w.field, "kind": w.kind, "excerpt": w.excerpt, "message": w.message}
                            for w in warnings]})
-    if _moderated() and not user.is_admin:
+    if authoring.moderation_on(current_app.config) and not user.is_admin:
         found.fields = {**found.fields, "submitted": True}
         db.session.commit()
         return jsonify({"status": "submitted", "message": "Sent for review: it is published once a reviewer "
@@ -299,10 +299,6 @@ def publish_draft(draft_id: int):  # type: ignore[no-untyped-def]
     return jsonify({"status": "published", "slug": case_study.slug, "revision": case_study.revisions[-1].number,
                     "url": url_for("main.case_study", slug=case_study.slug, _external=True),
                     "api_url": url_for("api.case_study", slug=case_study.slug, _external=True)})
-
-
-def _moderated() -> bool:
-    return str(current_app.config.get("COMMONS_MODERATION", "")).lower() in ("1", "true", "yes", "on")
 
 
 def _field_name(editor_name: str) -> str:

@@ -55,12 +55,8 @@ def _editor(draft: Draft, errors: dict[str, str] | None = None, warnings=None, s
     return render_template(
         "author/editor.html", draft=draft, fields=draft.fields, errors=errors or {}, warnings=warnings or [],
         sections=SECTIONS, guidance=GUIDANCE, topics=TOPICS, offers=OFFERS, strengths=EVIDENCE_STRENGTHS,
-        moderated=_moderated(),
+        moderated=authoring.moderation_on(current_app.config),
     ), status
-
-
-def _moderated() -> bool:
-    return str(current_app.config.get("COMMONS_MODERATION", "")).lower() in ("1", "true", "yes", "on")
 
 
 @bp.get("/author")
@@ -103,7 +99,7 @@ def save_draft(draft_id: int):  # type: ignore[no-untyped-def]
     warnings = authoring.privacy_warnings(draft.fields)
     if warnings and request.form.get("confirm_privacy") != "yes":
         return _editor(draft, warnings=warnings, status=400)
-    if _moderated() and not g.user.is_admin:
+    if authoring.moderation_on(current_app.config) and not g.user.is_admin:
         draft.fields = {**draft.fields, "submitted": True}
         db.session.commit()
         return render_template("auth/message.html", title="Sent for review",

@@ -14,7 +14,7 @@ from sqlalchemy import select
 from commons.db import db
 from commons.models import CaseStudy, Collection, CollectionItem, Draft, Hub, HubMember, HubSchool, School, User
 from commons.search_index import search_index
-from commons.services import collections, hub_schools, permissions
+from commons.services import authoring, collections, hub_schools, permissions
 from commons.services.accounts import normalise_email
 from commons.services.collections import HUB_KINDS, CollectionProblem, SmartSearch
 from commons.services.readers import find_schools
@@ -327,7 +327,7 @@ def _led_hub(slug: str) -> Hub:
 def claims_and_reviews(slug: str):  # type: ignore[no-untyped-def]
     """For a hub's owners and managers: claims to write for its schools, and their drafts waiting for review."""
     hub = _led_hub(slug)
-    moderated = str(current_app.config.get("COMMONS_MODERATION", "")).lower() in ("1", "true", "yes", "on")
+    moderated = authoring.moderation_on(current_app.config)
     return render_template("hubs/claims.html", hub=hub, schools=hub_schools.links(db.session, hub),
                            claims=hub_schools.pending_claims(db.session, hub),
                            review=hub_schools.review_queue(db.session, hub) if moderated else [], moderated=moderated,

@@ -120,7 +120,10 @@ class LexicalIndex:
         return removed
 
     def search(self, query: str, k: int, allowed: Iterable[int] | None = None) -> list[Hit]:
-        """The k best-scoring documents for a query, optionally only among ``allowed``."""
+        """The k best-scoring documents for a query, optionally only among ``allowed``.
+
+        As for :meth:`VectorIndex.search`, an ``allowed`` array must not be changed in place.
+        """
         terms = list(dict.fromkeys(tokenize(query)))
         with self._lock:
             if not terms or not self._live or k <= 0:

@@ -82,6 +82,7 @@ class VectorIndex:
         self.recall_at_10: float | None = None
         self._faiss: Any = self._empty(self.layout)
         self._lock = ReadWriteLock()
+        self._last_selector: tuple[object, Any] | None = None
 
     def __len__(self) -> int:
         return int(self._faiss.ntotal)
@@ -141,6 +142,8 @@ class VectorIndex:
         The filter is applied inside FAISS, before the nearest-neighbour search. An exact
         index then returns k hits whenever k allowed vectors exist; an IVF index visits more
         lists the narrower the filter, and all of them if it still finds fewer than k.
+        The filter made from an ``allowed`` array is kept for the next search with the same
+        array object, so such an array must not be changed in place.
         """
         vector = self._check(query.reshape(1, -1), 1)
         selector = None
@@ -150,7 +153,13 @@ class VectorIndex:
             allowed_count = len(allowed_ids)
             if not allowed_count:
                 return []
-            selector = _selector(allowed_ids)
+            last = self._last_selector
+            if last is not None and last[0] is allowed:
+                selector = last[1]
+            else:
+                selector = _selector(allowed_ids)
+                if isinstance(allowed, np.ndarray):  # the same filter's array comes again until the commons changes
+                    self._last_selector = (allowed, selector)
         with self._lock.reading():
             total = int(self._faiss.ntotal)
             k = min(k, total)

@@ -10,6 +10,8 @@ import pytest
 from flask import Flask
 from werkzeug.serving import make_server
 
+from tests.accounts import PASSWORD
+
 CHROMIUM_FLAGS = [
     "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
     "--disable-background-networking", "--disable-component-update", "--disable-sync",
@@ -71,6 +73,15 @@ class LiveServer:
     def __exit__(self, *exc: object) -> None:
         self.server.shutdown()
         self.thread.join(timeout=5)
+
+
+def sign_in(page: Any, base: str, email: str) -> None:
+    """Sign in through the real form; the author dashboard is where it lands."""
+    page.goto(base + "/sign-in")
+    page.get_by_label("Email address").fill(email)
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_role("button", name="Sign in").click()
+    page.wait_for_url("**/author")
 
 
 def serious_accessibility_violations(page: Any) -> list[str]:

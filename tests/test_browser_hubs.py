@@ -12,8 +12,8 @@ from flask import Flask
 from commons.db import db
 from commons.models import User
 from commons.services import collections
-from tests.accounts import PASSWORD, make_user
-from tests.browser import LiveServer, serious_accessibility_violations
+from tests.accounts import make_user
+from tests.browser import LiveServer, serious_accessibility_violations, sign_in
 from tests.conftest import make_app
 
 pytestmark = pytest.mark.browser
@@ -29,14 +29,6 @@ def hub_demo(demo_copy: Path, embedder: object) -> Iterator[LiveServer]:
         db.session.commit()
     with LiveServer(app) as server:
         yield server
-
-
-def sign_in(page: Any, base: str, email: str) -> None:
-    page.goto(base + "/sign-in")
-    page.get_by_label("Email address").fill(email)
-    page.get_by_label("Password").fill(PASSWORD)
-    page.get_by_role("button", name="Sign in").click()
-    page.wait_for_url("**/author")
 
 
 def test_curate_publish_follow_and_read_the_feed(hub_demo: LiveServer, browser: Any) -> None:

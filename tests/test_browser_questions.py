@@ -10,7 +10,7 @@ from flask import Flask
 
 from tests import samples
 from tests.accounts import PASSWORD, make_user
-from tests.browser import LiveServer, serious_accessibility_violations
+from tests.browser import LiveServer, serious_accessibility_violations, sign_in
 
 pytestmark = pytest.mark.browser
 
@@ -25,14 +25,6 @@ def served(app: Flask, runner: Any, tmp_path: Path) -> Iterator[LiveServer]:
     make_user(app, HEAD, school=990003, name="Ann Example")
     with LiveServer(app) as server:
         yield server
-
-
-def sign_in(page: Any, base: str, email: str) -> None:
-    page.goto(base + "/sign-in")
-    page.get_by_label("Email address").fill(email)
-    page.get_by_label("Password").fill(PASSWORD)
-    page.get_by_role("button", name="Sign in").click()
-    page.wait_for_url("**/author")
 
 
 def test_a_teacher_asks_and_the_head_replies(served: LiveServer, page: Any) -> None:

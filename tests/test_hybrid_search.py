@@ -70,6 +70,47 @@ def test_bm25_scores_match_the_formula_after_changes() -> None:
     assert [h.score for h in hits] == pytest.approx([s for s, _ in expected], rel=1e-5)
 
 
+def test_bm25_buffered_merged_and_compacted_postings_score_as_a_fresh_index(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Appends merged in blocks and removals compacted away leave exactly the scores of a fresh build."""
+    import random
+
+    import indexer.lexical as lexical
+
+    monkeypatch.setattr(lexical, "MIN_MERGE", 40)
+    monkeypatch.setattr(lexical, "MIN_COMPACT", 10)
+    words = "reading fluency maths attendance pupils library phonics oracy writing behaviour".split()
+    rng = random.Random(4)
+    index = LexicalIndex()
+    live: dict[int, str] = {}
+    for step in range(1500):
+        if rng.random() < 0.6 or len(live) < 5:
+            doc = rng.randrange(1, 200)
+            live[doc] = " ".join(rng.choice(words) for _ in range(rng.randrange(0, 25)))
+            index.append([doc], [live[doc]])
+        else:
+            doc = rng.choice(sorted(live))
+            del live[doc]
+            index.delete([doc])
+        if step % 100 == 99:
+            fresh = LexicalIndex()
+            fresh.index(list(live), list(live.values()))
+            for question in ("reading fluency", "maths pupils", "library behaviour oracy"):
+                assert index.search(question, 500) == fresh.search(question, 500)
+                allowed = rng.sample(sorted(live), 10)
+                assert index.search(question, 500, allowed=allowed) == fresh.search(question, 500, allowed=allowed)
+    assert index.ids() == set(live) and len(index) == len(live)
+
+
+def test_bm25_counts_a_word_repeated_hundreds_of_times_exactly() -> None:
+    import math
+
+    index = LexicalIndex(k1=1.2, b=0.75)
+    index.index([1, 2], ["reading " * 300 + "maths", "reading maths"])
+    idf, average = math.log(1 + 0.5 / 2.5), (301 + 2) / 2
+    expected = idf * 300 * 2.2 / (300 + 1.2 * (0.25 + 0.75 * 301 / average))
+    assert index.search("reading", 2)[0] == Hit(1, pytest.approx(expected, rel=1e-5))
+
+
 def test_fusions_reward_agreement() -> None:
     dense = [Hit(1, 0.9), Hit(2, 0.8), Hit(3, 0.1)]
     lexical = [Hit(2, 12.0), Hit(4, 11.0), Hit(1, 1.0)]

@@ -7,6 +7,7 @@ with the same service, so the editor and the importer can never disagree.
 
 import difflib
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -24,6 +25,11 @@ from indexer import Embedder
 
 MAX_FIELD_CHARS = 20_000
 TEXT_FIELDS = ["title", "summary", "years", "evidence_strength"]
+
+
+def moderation_on(config: Mapping[str, Any]) -> bool:
+    """``COMMONS_MODERATION``: authors' publishes wait in a review queue."""
+    return str(config.get("COMMONS_MODERATION", "")).lower() in ("1", "true", "yes", "on")
 
 
 class DraftProblems(ValueError):
