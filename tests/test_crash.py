@@ -105,7 +105,7 @@ def crash_rounds(database_url: str, instance: Path, rounds: int, seed: int) -> i
 
 
 def test_kill_9_while_publishing_loses_nothing_acknowledged(database_url: str, tmp_path: Path) -> None:
-    rounds = 20 if database_url.startswith("sqlite") else 6
+    rounds = 20
     seed = int(os.environ.get("COMMONS_CRASH_SEED", random.randrange(1 << 30)))
     print(f"crash test: {rounds} rounds, COMMONS_CRASH_SEED={seed}")
     published = crash_rounds(database_url, tmp_path / "instance", rounds, seed)
