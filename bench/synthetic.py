@@ -109,7 +109,7 @@ def base() -> Base:
     from sqlalchemy import select
 
     embedder = CachingEmbedder(SentenceTransformerEmbedder(), default_embedding_cache())
-    with evaluation.temporary_commons(embedder) as _app:
+    with evaluation.temporary_commons(embedder):
         load_demo(db.session, embedder)
         rows = db.session.execute(select(Passage, CaseStudy).join(CaseStudy).order_by(Passage.id)).all()
         texts = [p.text for p, _ in rows]

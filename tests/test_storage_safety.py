@@ -19,7 +19,7 @@ from commons.services.index_source import DatabaseChangeSource
 from commons.services.publishing import publish_all
 from indexer import VectorIndex, apply_changes
 from indexer import vector_index
-from indexer.vector_index import MANIFEST_NAME, read_manifest
+from indexer.vector_index import read_manifest
 
 from tests import samples
 from tests.conftest import RefusingEmbedder, make_app

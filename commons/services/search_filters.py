@@ -16,10 +16,8 @@ from typing import Any
 
 import numpy as np
 import numpy.typing as npt
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from commons.models import CaseStudy, Passage
 from commons.services.comparability import (
     PHASE_CHOICES,
     PROVISIONS,
