@@ -24,6 +24,7 @@ from commons.services import evaluation  # noqa: E402
 from indexer import SentenceTransformerEmbedder  # noqa: E402
 from indexer.embedding import Vectors  # noqa: E402
 from indexer.threads import set_threads  # noqa: E402
+from timing import p95  # noqa: E402
 
 BATCH = 64  # what evaluation.load_into publishes with
 
@@ -43,11 +44,6 @@ class Recording:
     def encode(self, texts: list[str], batch_size: int = 32, progress: bool = False) -> Vectors:
         self.calls.append(list(texts))
         return self.inner.encode(texts, batch_size=batch_size, progress=progress)
-
-
-def p95(values: list[float]) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(0.95 * len(ordered)))]
 
 
 def main() -> None:

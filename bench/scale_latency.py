@@ -38,13 +38,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 import numpy as np  # noqa: E402
 
 import synthetic  # noqa: E402
+from timing import p95  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent
-
-
-def p95(values: list[float]) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(0.95 * len(ordered)))]
 
 
 def rss() -> int:

@@ -23,11 +23,7 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import synthetic  # noqa: E402
-
-
-def p95(values: list[float]) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(0.95 * len(ordered)))]
+from timing import p95  # noqa: E402
 
 
 def worker(torch_threads: int, faiss_threads: int, size: int, repeats: int, start: "mp.synchronize.Barrier", out: "mp.Queue[list[float]]") -> None:

@@ -28,11 +28,7 @@ from commons.services import evaluation  # noqa: E402
 from commons.services.search import search  # noqa: E402
 from indexer import SentenceTransformerEmbedder, default_model_path  # noqa: E402
 from indexer.threads import set_threads  # noqa: E402
-
-
-def p95(values: list[float]) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(0.95 * len(ordered)))]
+from timing import p95  # noqa: E402
 
 
 def ms(values: list[float]) -> str:

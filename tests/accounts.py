@@ -41,3 +41,11 @@ def csrf_token(client: FlaskClient) -> str:
 def sign_in(client: FlaskClient, email: str, password: str = PASSWORD) -> None:
     response = client.post("/sign-in", data={"csrf_token": csrf_token(client), "email": email, "password": password})
     assert response.status_code == 303, response.get_data(as_text=True)[:500]
+
+
+def client_for(app: Flask, role: str) -> FlaskClient:
+    """A test client signed in as ``{role}@example.org``, or not signed in for "anonymous"."""
+    client = app.test_client()
+    if role != "anonymous":
+        sign_in(client, f"{role}@example.org")
+    return client

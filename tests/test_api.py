@@ -94,6 +94,7 @@ def test_every_write_operation_conforms_with_a_valid_token(app: Flask, writable:
     success its ``ignored_auth`` check repeats the request without the token and with a wrong one,
     expecting a refusal. A well-formed draft may still be unpublishable, so 422 is accepted too."""
     schema, _, secured = _operations(app)
+    assert len(secured) == 6  # every write operation is exercised, none silently skipped
     schema.config.checks.positive_data_acceptance.expected_statuses = ["2xx", "401", "403", "404", "409", "422"]
     headers = {"Authorization": f"Bearer {writable['tokens']['all']}"}
     for operation in secured:

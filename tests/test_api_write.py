@@ -251,16 +251,8 @@ def test_the_privacy_check_refuses_until_confirmed(app: Flask, world: dict[str, 
     assert client.get(f"/api/v1/case-studies/{confirmed.get_json()['slug']}").status_code == 200
 
 
-def test_with_moderation_a_publish_is_sent_for_review(database_url: str, tmp_path: Path, embedder: object) -> None:
-    from commons.services.demo import SCHOOLS_CSV
-    from commons.services.schools import import_schools
-    from tests.conftest import make_app
-
-    app = make_app(database_url, tmp_path / "moderated", embedder)
+def test_with_moderation_a_publish_is_sent_for_review(app: Flask) -> None:
     app.config["COMMONS_MODERATION"] = "1"
-    with app.app_context():
-        import_schools(db.session, SCHOOLS_CSV, fictional=True)
-        db.session.commit()
     client = app.test_client()
     author = bearer(token_for(app, make_user(app, "author@example.org", school=SCHOOL_A)))
     admin = bearer(token_for(app, make_user(app, "admin@example.org", admin=True)))
@@ -274,8 +266,6 @@ def test_with_moderation_a_publish_is_sent_for_review(database_url: str, tmp_pat
     approved = client.post(f"/api/v1/drafts/{draft['id']}/publish", headers=admin)
     assert approved.status_code == 200
     assert client.get(f"/api/v1/case-studies/{approved.get_json()['slug']}").status_code == 200
-    with app.app_context():
-        db.engine.dispose()
 
 
 @pytest.mark.parametrize("body, content_type, status, code", [

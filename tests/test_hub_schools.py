@@ -5,7 +5,6 @@ from pathlib import Path
 
 import pytest
 from flask import Flask
-from flask.testing import FlaskClient
 from sqlalchemy import select
 
 from commons.db import db
@@ -13,7 +12,7 @@ from commons.models import CaseStudy, Draft, HubSchool, Membership, OutboxMessag
 from commons.services import collections, hub_schools
 
 from tests import samples
-from tests.accounts import csrf_token, make_user, sign_in
+from tests.accounts import client_for, csrf_token, make_user, sign_in
 
 LINKED, PENDING, UNLINKED = 990003, 990012, 990014  # linked to hub A: confirmed, waiting; not linked
 ROLES = ["anonymous", "reader", "curator-a", "manager-a", "owner-a", "manager-b", "admin"]
@@ -39,13 +38,6 @@ def world(app: Flask) -> dict[str, object]:
         db.session.commit()
         claims = {urn: db.session.scalar(select(Membership.id).where(Membership.user_id == uid)) for urn, uid in claimants.items()}
         return {"hub_a": hub_a.slug, "hub_b": hub_b.slug, "users": ids, "claims": claims}
-
-
-def client_for(app: Flask, role: str) -> FlaskClient:
-    client = app.test_client()
-    if role != "anonymous":
-        sign_in(client, f"{role}@example.org")
-    return client
 
 
 def _status(app: Flask, claim_id: int) -> str:

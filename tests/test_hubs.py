@@ -12,7 +12,7 @@ from commons.models import CaseStudy, Collection, Hub, User
 from commons.services import collections
 
 from tests import samples
-from tests.accounts import csrf_token, make_user, sign_in
+from tests.accounts import client_for, csrf_token, make_user
 
 ATOM = "{http://www.w3.org/2005/Atom}"
 ROLES = ["anonymous", "reader", "curator-a", "curator-b", "manager-a", "admin"]
@@ -36,13 +36,6 @@ def hubs(app: Flask, runner, tmp_path: Path) -> dict[str, object]:
             collections.add_item(db.session, collection, db.session.scalar(select(CaseStudy).where(CaseStudy.slug == slug)))
         db.session.commit()
         return {"collection": collection.slug, "hub_a": hub_a.slug, "hub_b": hub_b.slug}
-
-
-def client_for(app: Flask, role: str):  # type: ignore[no-untyped-def]
-    client = app.test_client()
-    if role != "anonymous":
-        sign_in(client, f"{role}@example.org")
-    return client
 
 
 def test_a_hub_keeps_one_owner(app: Flask, hubs: dict) -> None:

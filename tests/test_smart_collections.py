@@ -16,7 +16,7 @@ from commons.search_index import search_index
 from commons.services import collections
 
 from tests import samples
-from tests.accounts import csrf_token, make_user, sign_in
+from tests.accounts import client_for, csrf_token, make_user
 
 ATOM = "{http://www.w3.org/2005/Atom}"
 ROLES = ["anonymous", "reader", "curator-a", "curator-b", "manager-a", "admin"]
@@ -55,13 +55,6 @@ def world(app: Flask, runner, tmp_path: Path) -> dict[str, str]:
                                                     "q=boys+reading+for+pleasure&topic=reading")
         db.session.commit()
         return {"hub_a": hub_a.slug, "hub_b": hub_b.slug, "smart": smart.slug}
-
-
-def client_for(app: Flask, role: str):  # type: ignore[no-untyped-def]
-    client = app.test_client()
-    if role != "anonymous":
-        sign_in(client, f"{role}@example.org")
-    return client
 
 
 def _collection(slug: str) -> Collection:
