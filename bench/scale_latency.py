@@ -6,9 +6,11 @@
 The corpora are SYNTHETIC VARIATIONS of the demo commons (see bench/synthetic.py), made once
 under bench/.cache/. For each size, in one run, it times per question:
 
-* encode: the model's own ``encode`` of one question (the reference every ratio divides by);
+* encode: the model's own ``encode`` of one question, sentence-transformers on torch (the
+  reference every ratio divides by);
+* encode onnx: the same model on ONNX Runtime, as the Commons runs it (indexer/onnx_model.py);
 * index: the vector index search alone (the pool the search path asks for);
-* whole path: the search service with an uncached question: encoding, hybrid retrieval, a
+* whole path: the search service with an uncached question: encoding (ONNX), hybrid retrieval, a
   filter, the comparability blend for a reader's school, grouping and hydration;
 * http: GET /search with a filter, through a real HTTP server in this process.
 
@@ -130,13 +132,13 @@ def _config(folder: Path, vectors_option: str) -> dict[str, object]:
             "COMMONS_INDEX_VECTORS": vectors_option}
 
 
-def measure_size(n: int, whole: bool, args: argparse.Namespace, model) -> dict[str, object]:  # type: ignore[no-untyped-def]
+def measure_size(n: int, whole: bool, args: argparse.Namespace, reference, model) -> dict[str, object]:  # type: ignore[no-untyped-def]
     from indexer.recall import exact_top_k, recall_at_k
 
     questions = synthetic.QUESTIONS
     qvecs = model.encode(questions)
     row: dict[str, object] = {"n": n, "timings": {}}
-    timings: dict[str, list[float]] = {"encode": [], "index": []}
+    timings: dict[str, list[float]] = {"encode": [], "encode onnx": [], "index": []}
     if whole:
         from commons import create_app
         from commons.db import db
@@ -161,7 +163,8 @@ def measure_size(n: int, whole: bool, args: argparse.Namespace, model) -> dict[s
             urllib.request.urlopen(url + urllib.parse.urlencode({"q": questions[0]})).read()
             for _ in range(args.repeats):
                 for i, q in enumerate(questions):
-                    timings["encode"] += timed(lambda: model.encode([q]), 1)
+                    timings["encode"] += timed(lambda: reference.encode([q]), 1)
+                    timings["encode onnx"] += timed(lambda: model.encode([q]), 1)
                     timings["index"] += timed(lambda: vectors.search(qvecs[i], state.settings.pool), 1)
                     state._queries.clear()
                     timings["whole path"] += timed(lambda: search(db.session, state, q, reader=reader, filters=filters), 1)
@@ -176,7 +179,8 @@ def measure_size(n: int, whole: bool, args: argparse.Namespace, model) -> dict[s
         vectors = build_index(n, args.vectors)
         for _ in range(args.repeats):
             for i, q in enumerate(questions):
-                timings["encode"] += timed(lambda: model.encode([q]), 1)
+                timings["encode"] += timed(lambda: reference.encode([q]), 1)
+                timings["encode onnx"] += timed(lambda: model.encode([q]), 1)
                 timings["index"] += timed(lambda: vectors.search(qvecs[i], 200), 1)
     if vectors.layout.is_ivf or args.vectors != "float32":
         truth = exact_top_k(np.asarray(synthetic.vectors(n)), np.arange(1, n + 1, dtype=np.int64), qvecs, 10)
@@ -207,7 +211,7 @@ def plot(rows: list[dict[str, object]], out: Path) -> Path:
     import matplotlib.pyplot as plt
 
     fig, ax = plt.subplots(figsize=(7, 4.5))
-    for step in ("encode", "index", "whole path", "http"):
+    for step in ("encode", "encode onnx", "index", "whole path", "http"):
         points = [(r["n"], statistics.median(r["timings"][step]) * 1000) for r in rows if step in r["timings"]]  # type: ignore[index]
         if points:
             ax.plot(*zip(*points), marker="o", label=f"{step} (median)")
@@ -243,21 +247,25 @@ def main() -> None:
 
     set_threads()
     print("The corpora are synthetic variations of the demo commons (bench/synthetic.py).")
-    model = SentenceTransformerEmbedder()
-    model.encode(["warm up"])
+    reference = SentenceTransformerEmbedder(runtime="torch")  # sentence-transformers' own encode
+    model = SentenceTransformerEmbedder()  # as the Commons runs it: ONNX Runtime
+    for embedder in (reference, model):
+        embedder.encode(["warm up"])
+    print(f"the Commons encodes with {model.active_runtime}; ratios divide by sentence-transformers' own encode")
     rows = []
     for n in args.sizes:
         whole = n <= args.whole_path_max
         print(f"\n== {n:,} passages ({'whole path and http' if whole else 'index only'}) ==", flush=True)
-        row = measure_size(n, whole, args, model)
+        row = measure_size(n, whole, args, reference, model)
         rows.append(row)
         timings: dict[str, list[float]] = row["timings"]  # type: ignore[assignment]
         enc = statistics.median(timings["encode"])
         print(f"index {row['index_type']} nprobe={row['nprobe']}" + (f" recall@10={row['recall@10']:.3f}" if "recall@10" in row else ""))
-        print(f"{'step':<12}{'median ms':>10}{'p95 ms':>10}{'median/enc':>12}{'p95/enc':>10}")
+        onnx = statistics.median(timings["encode onnx"])
+        print(f"{'step':<12}{'median ms':>10}{'p95 ms':>10}{'median/enc':>12}{'p95/enc':>10}{'median/onnx':>13}")
         for step, values in timings.items():
             med, tail = statistics.median(values), p95(values)
-            print(f"{step:<12}{med * 1000:>10.2f}{tail * 1000:>10.2f}{med / enc:>12.3f}{tail / enc:>10.3f}")
+            print(f"{step:<12}{med * 1000:>10.2f}{tail * 1000:>10.2f}{med / enc:>12.3f}{tail / enc:>10.3f}{med / onnx:>13.3f}")
     print("\n== serving memory (fresh process per size) ==")
     print("fixed: the model (and, for whole-path sizes, the application) loaded; per passage: what the")
     print("replicas (vector index; lexical index and case-study facts for whole-path sizes) add, over raw")

@@ -1,13 +1,13 @@
-"""Thread settings measured: torch threads for the query encoding, FAISS/OpenMP threads for the index.
+"""Thread settings measured: model threads for the query encoding (ONNX Runtime), FAISS/OpenMP threads for the index.
 
     .venv/bin/python bench/threads.py [--workers 1 2] [--size 100000] [--repeats 3]
 
-For each combination of torch threads and FAISS threads (1 up to the number of cores), and
+For each combination of model threads and FAISS threads (1 up to the number of cores), and
 each number of worker processes answering at once, every worker encodes a question and
 searches an exact index of ``--size`` synthetic vectors (bench/synthetic.py), over and over.
 Prints per-question latency (median, p95) and the machine's throughput (questions per
 second over all workers), each as a ratio to the one-thread/one-thread setting of the same
-run. The defaults ``COMMONS_TORCH_THREADS`` and ``COMMONS_FAISS_THREADS`` come from this.
+run. The defaults ``COMMONS_MODEL_THREADS`` and ``COMMONS_FAISS_THREADS`` come from this.
 """
 
 import argparse
@@ -26,14 +26,14 @@ import synthetic  # noqa: E402
 from timing import p95  # noqa: E402
 
 
-def worker(torch_threads: int, faiss_threads: int, size: int, repeats: int, start: "mp.synchronize.Barrier", out: "mp.Queue[list[float]]") -> None:
+def worker(model_threads: int, faiss_threads: int, size: int, repeats: int, start: "mp.synchronize.Barrier", out: "mp.Queue[list[float]]") -> None:
     import numpy as np
 
     from indexer import SentenceTransformerEmbedder, VectorIndex
     from indexer.layout import IndexOptions
     from indexer.threads import set_threads
 
-    set_threads(torch_threads, faiss_threads)
+    set_threads(model_threads, faiss_threads)
     model = SentenceTransformerEmbedder()
     model.encode(["warm up"])
     index = VectorIndex("m", synthetic.DIM, IndexOptions(kind="flat"))
@@ -58,13 +58,13 @@ def main() -> None:
     synthetic.vectors(args.size)
     ctx = mp.get_context("spawn")
     print(f"{cores} cores; exact index of {args.size:,} synthetic vectors; encode + search of one question")
-    print(f"{'workers':>7}{'torch':>6}{'faiss':>6}{'p50 ms':>9}{'p95 ms':>9}{'q/s':>8}{'p50/ref':>9}{'q/s/ref':>9}")
+    print(f"{'workers':>7}{'model':>6}{'faiss':>6}{'p50 ms':>9}{'p95 ms':>9}{'q/s':>8}{'p50/ref':>9}{'q/s/ref':>9}")
     for workers in args.workers:
         reference: tuple[float, float] | None = None
-        for torch_threads, faiss_threads in itertools.product(range(1, cores + 1), repeat=2):
+        for model_threads, faiss_threads in itertools.product(range(1, cores + 1), repeat=2):
             barrier = ctx.Barrier(workers + 1)
             queue: "mp.Queue[list[float]]" = ctx.Queue()
-            procs = [ctx.Process(target=worker, args=(torch_threads, faiss_threads, args.size, args.repeats, barrier, queue))
+            procs = [ctx.Process(target=worker, args=(model_threads, faiss_threads, args.size, args.repeats, barrier, queue))
                      for _ in range(workers)]
             for proc in procs:
                 proc.start()
@@ -76,7 +76,7 @@ def main() -> None:
                 proc.join()
             median, rate = statistics.median(timings), len(timings) / wall
             reference = reference or (median, rate)
-            print(f"{workers:>7}{torch_threads:>6}{faiss_threads:>6}{median * 1000:>9.2f}{p95(timings) * 1000:>9.2f}"
+            print(f"{workers:>7}{model_threads:>6}{faiss_threads:>6}{median * 1000:>9.2f}{p95(timings) * 1000:>9.2f}"
                   f"{rate:>8.1f}{median / reference[0]:>9.3f}{rate / reference[1]:>9.3f}")
 
 

@@ -256,7 +256,7 @@ def serve(host: str, port: int, workers: int | None, bind: str | None, threads: 
 
     Without --workers: one process (fine for a school or a hub). With --workers N: gunicorn,
     each worker with its own model and index replica, one torch/FAISS thread each unless
-    COMMONS_TORCH_THREADS / COMMONS_FAISS_THREADS are set. The database and the index are
+    COMMONS_MODEL_THREADS / COMMONS_FAISS_THREADS are set. The database and the index are
     checked at start and the index repaired if needed (see `commons doctor`).
     """
     from commons.services.doctor import startup_check

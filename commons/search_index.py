@@ -20,12 +20,12 @@ from sqlalchemy.orm import Session
 from commons.models import Passage
 from commons.services.index_source import DatabaseChangeSource
 from indexer import Embedder, SentenceTransformerEmbedder, VectorIndex, apply_changes, rebuild
-from indexer.embedding import Vectors
+from indexer.embedding import RUNTIMES, Vectors
 from indexer.errors import IndexFileError
 from indexer.layout import IVF_THRESHOLD, IndexOptions
 from indexer.lexical import DEFAULT_B, DEFAULT_K1, LexicalIndex
 from indexer.sync import apply_lexical_changes, rebuild_lexical
-from indexer.threads import DEFAULT_FAISS_THREADS, DEFAULT_TORCH_THREADS, set_threads
+from indexer.threads import DEFAULT_FAISS_THREADS, DEFAULT_MODEL_THREADS, set_threads
 from indexer.vector_index import read_manifest
 from indexer.writer_lock import writer_lock
 
@@ -55,6 +55,9 @@ class SearchIndex:
     def init_app(self, app: Flask, embedder: Embedder | None = None) -> None:
         app.config.setdefault("COMMONS_INDEX_DIR", str(Path(app.instance_path) / "index"))
         app.config.setdefault("COMMONS_MODEL", "all-MiniLM-L6-v2")
+        app.config.setdefault("COMMONS_MODEL_RUNTIME", "onnx")
+        if app.config["COMMONS_MODEL_RUNTIME"] not in RUNTIMES:
+            raise ValueError(f"COMMONS_MODEL_RUNTIME must be onnx or torch, not {app.config['COMMONS_MODEL_RUNTIME']!r}")
         defaults = SearchSettings()
         settings = SearchSettings(
             mode=str(app.config.get("COMMONS_SEARCH_MODE", defaults.mode)),
@@ -72,10 +75,11 @@ class SearchIndex:
             ivf_threshold=int(app.config.get("COMMONS_INDEX_IVF_THRESHOLD", IVF_THRESHOLD)),
             nprobe=int(nprobe) if nprobe not in (None, "") else None,
         )
-        set_threads(int(app.config.get("COMMONS_TORCH_THREADS", DEFAULT_TORCH_THREADS)),
+        set_threads(int(app.config.get("COMMONS_MODEL_THREADS", DEFAULT_MODEL_THREADS)),
                     int(app.config.get("COMMONS_FAISS_THREADS", DEFAULT_FAISS_THREADS)))
         app.extensions[EXTENSION] = IndexState(
-            Path(app.config["COMMONS_INDEX_DIR"]), app.config["COMMONS_MODEL"], embedder, settings, options
+            Path(app.config["COMMONS_INDEX_DIR"]), app.config["COMMONS_MODEL"], embedder, settings, options,
+            runtime=app.config["COMMONS_MODEL_RUNTIME"],
         )
 
     @property
@@ -89,10 +93,11 @@ class IndexState:
 
     def __init__(
         self, directory: Path, model: str, embedder: Embedder | None, settings: SearchSettings,
-        options: IndexOptions | None = None,
+        options: IndexOptions | None = None, runtime: str = "onnx",
     ) -> None:
         self.directory = directory
         self.model = model
+        self.runtime = runtime
         self.settings = settings
         self.options = options or IndexOptions()
         self._dimension: int | None = None
@@ -106,7 +111,7 @@ class IndexState:
     @property
     def embedder(self) -> Embedder:
         if self._embedder is None:
-            self._embedder = SentenceTransformerEmbedder(self.model)
+            self._embedder = SentenceTransformerEmbedder(self.model, runtime=self.runtime)
         return self._embedder
 
     def encode_query(self, question: str) -> Vectors:

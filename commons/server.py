@@ -6,7 +6,7 @@ torch state is shared across a fork. Every worker keeps its replica fresh from t
 log before each search, so a publish made by any worker or machine is searchable in all.
 
 Threads: the workers run several request threads each, and the model and FAISS use one
-thread per worker unless ``COMMONS_TORCH_THREADS`` / ``COMMONS_FAISS_THREADS`` say
+thread per worker unless ``COMMONS_MODEL_THREADS`` / ``COMMONS_FAISS_THREADS`` say
 otherwise: with as many workers as cores, more threads per worker only contend.
 """
 
@@ -17,7 +17,7 @@ from flask import Flask
 from gunicorn.app.base import BaseApplication
 
 THREAD_DEFAULTS = {
-    "COMMONS_TORCH_THREADS": "1",
+    "COMMONS_MODEL_THREADS": "1",
     "COMMONS_FAISS_THREADS": "1",
     "OMP_NUM_THREADS": "1",
     "MKL_NUM_THREADS": "1",
