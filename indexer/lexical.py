@@ -28,7 +28,7 @@ DEFAULT_B = 0.75
 MAX_TF = np.iinfo(np.uint16).max  # passages are far shorter; a longer run would saturate here
 MIN_MERGE = 200_000  # buffered postings merged once there are this many, or a quarter of the merged ones
 MIN_COMPACT = 1_000  # dead rows are dropped once there are this many and they are a quarter of all rows
-WEIGHT_CACHE_SHARE = 2  # cached term weights: at most this many entries per live document
+WEIGHT_CACHE_SHARE = 4  # cached term weights: at most this many entries per live document
 
 Int32s = npt.NDArray[np.int32]
 Floats = npt.NDArray[np.float32]
@@ -61,6 +61,7 @@ class LexicalIndex:
         self._total_len = 0
         self._generation = 0
         self._weights: OrderedDict[int, tuple[int, Int32s, Floats]] = OrderedDict()
+        self._norms: tuple[int, Floats] = (-1, np.zeros(0, dtype=np.float32))
         self._last_allowed: tuple[object, int, npt.NDArray[np.bool_]] | None = None
         self._cached_entries = 0
 
@@ -140,7 +141,7 @@ class LexicalIndex:
             totals[rows] += weights  # rows are unique within one term's postings
         if keep is not None:
             np.multiply(totals, keep, out=totals)
-        candidates = np.flatnonzero(totals)
+        candidates = _candidate_rows(totals, k)
         if not len(candidates):
             return []
         k = min(k, len(candidates))
@@ -184,14 +185,18 @@ class LexicalIndex:
             live = self._alive[rows]
             rows, tfs = rows[live], tfs[live]
         tf = tfs.astype(np.float32)
-        lengths = self._row_len[rows]
         n_docs, df = self._live, len(rows)
-        avg_len = self._total_len / n_docs
         idf = np.log(1.0 + (n_docs - df + 0.5) / (df + 0.5))
-        norm = self.k1 * (1.0 - self.b + self.b * lengths / avg_len)
-        weights = (idf * tf * (self.k1 + 1.0) / (tf + norm)).astype(np.float32)
+        weights = (idf * tf * (self.k1 + 1.0) / (tf + self._length_norms()[rows])).astype(np.float32)
         self._remember(term, rows, weights)
         return rows, weights
+
+    def _length_norms(self) -> Floats:
+        """Every row's ``k1 * (1 - b + b * length / average length)``, for the current generation."""
+        if self._norms[0] != self._generation:
+            lengths = self._row_len[: self._n_rows]
+            self._norms = (self._generation, self.k1 * (1.0 - self.b + self.b * lengths / (self._total_len / self._live)))
+        return self._norms[1]
 
     def _remember(self, term: int, rows: Int32s, weights: Floats) -> None:
         old = self._weights.pop(term, None)
@@ -313,6 +318,30 @@ class LexicalIndex:
         self._live -= 1
         self._total_len -= int(self._row_len[row])
         return True
+
+
+SAMPLE_STRIDE = 16
+
+
+def _candidate_rows(totals: Floats, k: int) -> npt.NDArray[np.intp]:
+    """Rows that surely hold the k best scores: every row with a score, or fewer when many do.
+
+    In a large collection a common word gives hundreds of thousands of rows a score. A
+    threshold is then taken from the scores of every 16th row (one that about 4k rows, then
+    16k, should reach), and if at least k rows reach it, they are the candidates: the k best
+    all score at least that much, so nothing is lost. Otherwise every row with a score is.
+    """
+    sample = totals[::SAMPLE_STRIDE]
+    sample = sample[sample > 0]
+    for share in (4, 16):
+        wanted = share * k // SAMPLE_STRIDE + 1
+        if len(sample) <= 2 * wanted:
+            break
+        threshold = np.partition(sample, len(sample) - wanted)[len(sample) - wanted]
+        rows = np.flatnonzero(totals >= threshold)
+        if len(rows) >= k:
+            return rows
+    return np.flatnonzero(totals)
 
 
 def _grown(values: npt.NDArray[np.generic], size: int, fill: object) -> npt.NDArray[np.generic]:

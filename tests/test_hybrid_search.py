@@ -101,6 +101,48 @@ def test_bm25_buffered_merged_and_compacted_postings_score_as_a_fresh_index(monk
     assert index.ids() == set(live) and len(index) == len(live)
 
 
+def test_bm25_top_k_of_a_large_collection_is_the_head_of_the_full_ranking(monkeypatch: pytest.MonkeyPatch) -> None:
+    """When thousands of passages match, only those over a sampled threshold are ranked; none of the best is lost."""
+    import random
+
+    import indexer.lexical as lexical
+
+    words = "reading fluency maths attendance pupils library phonics oracy writing behaviour".split()
+    rng = random.Random(7)
+    docs = {i: " ".join(rng.choice(words) for _ in range(rng.randrange(3, 30))) for i in range(1, 20_001)}
+    index = LexicalIndex()
+    index.index(list(docs), list(docs.values()))
+    narrowed: list[tuple[int, int]] = []
+    original = lexical._candidate_rows
+
+    def spy(totals, k):  # type: ignore[no-untyped-def]
+        rows = original(totals, k)
+        narrowed.append((len(rows), int((totals > 0).sum())))
+        return rows
+
+    monkeypatch.setattr(lexical, "_candidate_rows", spy)
+    allowed = sorted(rng.sample(sorted(docs), 8_000))
+    for question in ("reading fluency", "maths pupils attendance", "library"):
+        for k in (10, 200):
+            for only in (None, allowed):
+                full = index.search(question, len(docs), allowed=only)
+                top = index.search(question, k, allowed=only)
+                assert [h.score for h in top] == [h.score for h in full[:k]]
+                boundary = full[k - 1].score  # above it the ids must agree too; at it, any of the tied
+                assert [h for h in top if h.score > boundary] == [h for h in full[:k] if h.score > boundary]
+                assert {h.id for h in top} <= {h.id for h in full if h.score >= boundary}
+    assert any(kept < scored for kept, scored in narrowed)  # the threshold was used, not only the full ranking
+
+    # The sampled rows (every 16th) score higher than all others, so a threshold from them reaches too few.
+    skewed = LexicalIndex()
+    texts = ["phonics " * 3 + "maths " * ((i // 16) % 40) if i % 16 == 0 else "phonics phonics " + "maths " * 45
+             for i in range(20_000)]
+    skewed.index(range(1, 20_001), texts)
+    full = skewed.search("phonics", 20_000)
+    top = skewed.search("phonics", 300)
+    assert [h.score for h in top] == [h.score for h in full[:300]] and len(top) == 300
+
+
 def test_bm25_counts_a_word_repeated_hundreds_of_times_exactly() -> None:
     import math
 

@@ -103,11 +103,14 @@ def _read(session: Session, position: int) -> Catalogue:
         .where(CaseStudy.status == LIVE)
         .execution_options(yield_per=READ_BATCH)
     )
+    lists: dict[tuple[str, ...], tuple[str, ...]] = {}  # one copy of each list of topics or offers
     for row in rows:
         snapshot = {k: _shared(v) for k, v in (row.school_snapshot or {}).items()}
+        topics = tuple(map(_shared, row.topics or []))
+        open_to = tuple(map(_shared, row.open_to or []))
         studies[row.id] = PublishedStudy(
-            row.id, row.school_urn, tuple(map(_shared, row.topics or [])), _shared(row.evidence_strength),
-            row.start_year, row.end_year, tuple(map(_shared, row.open_to or [])),
+            row.id, row.school_urn, lists.setdefault(topics, topics), _shared(row.evidence_strength),
+            row.start_year, row.end_year, lists.setdefault(open_to, open_to),
             context_from_fields(snapshot, row.school_urn),
         )
     result = session.execute(

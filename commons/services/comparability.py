@@ -72,9 +72,12 @@ REGIONS = [
 ]
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class SchoolContext:
-    """What comparability looks at, from a school, a case study's snapshot or a form."""
+    """What comparability looks at, from a school, a case study's snapshot or a form.
+
+    One is held for every published case study (``services/catalogue.py``), hence the slots.
+    """
 
     phase: str | None  # one of PHASE_CHOICES, or None when not known
     provision: str = "mainstream"
