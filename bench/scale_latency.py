@@ -12,7 +12,8 @@ under bench/.cache/. For each size, in one run, it times per question:
 * index: the vector index search alone (the pool the search path asks for);
 * whole path: the search service with an uncached question: encoding (ONNX), hybrid retrieval, a
   filter, the comparability blend for a reader's school, grouping and hydration;
-* http: GET /search with a filter, through a real HTTP server in this process.
+* http: GET /search with a filter and an uncached question, through a real HTTP server in
+  this process.
 
 Sizes above ``--whole-path-max`` are measured for the index alone (no database is built).
 It also measures recall@10 of the index against exact search for the questions, and, in a
