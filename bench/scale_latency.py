@@ -81,7 +81,11 @@ def build_index(n: int, vectors_option: str):  # type: ignore[no-untyped-def]
 
 
 def memory_child(n: int, vectors_option: str, whole: bool) -> dict[str, float]:
-    """Run in a fresh process: RSS with the model loaded, then with the replicas loaded."""
+    """Run in a fresh process: RSS with the model loaded, then with the replicas loaded.
+
+    For whole-path sizes the replicas are measured after the benchmark's questions have been
+    searched once, so what searching keeps (cached term weights, filters) is counted.
+    """
     from indexer import SentenceTransformerEmbedder
     from indexer.threads import set_threads
 
@@ -108,6 +112,14 @@ def memory_child(n: int, vectors_option: str, whole: bool) -> dict[str, float]:
             vectors, lexical = search_index.state.fresh_pair(db.session)
             catalogue(db.session)  # what the search path keeps about every published case study
             db.session.rollback()
+            from commons.services.comparability import context_from_fields
+            from commons.services.search import search
+            from commons.services.search_filters import SearchFilters
+
+            reader = context_from_fields(synthetic.base().studies[0]["school_snapshot"], 990001)  # type: ignore[arg-type]
+            for question in synthetic.QUESTIONS:  # what searching keeps: term weights, length norms, filters
+                search(db.session, search_index.state, question, reader=reader, filters=SearchFilters(phase="primary"))
+                db.session.rollback()
             gc.collect()
             after_vectors = rss()
             index_bytes = _index_bytes(vectors)

@@ -93,7 +93,6 @@ class SentenceTransformerEmbedder:
             return self._onnx
         with self._lock:
             if not self._onnx_tried:
-                self._onnx_tried = True
                 from indexer import onnx_model
                 from indexer.threads import model_threads
 
@@ -101,6 +100,7 @@ class SentenceTransformerEmbedder:
                     self._onnx = onnx_model.load(Path(self._resolve()), threads=model_threads())
                 except Exception as error:  # any failure to export or load leaves the model on torch
                     log.warning("the model %s runs on torch, not ONNX Runtime: %s", self.name, error)
+                self._onnx_tried = True  # only now: a thread that sees it set also sees the model
             return self._onnx
 
     @property
