@@ -1,4 +1,4 @@
-"""Thread settings measured: model threads for the query encoding (ONNX Runtime), FAISS/OpenMP threads for the index.
+"""Thread settings measured: model threads (ONNX Runtime) for the query, FAISS/OpenMP threads for the index.
 
     .venv/bin/python bench/threads.py [--workers 1 2] [--size 100000] [--repeats 3]
 
