@@ -112,13 +112,11 @@ def memory_child(n: int, vectors_option: str, whole: bool) -> dict[str, float]:
             vectors, lexical = search_index.state.fresh_pair(db.session)
             catalogue(db.session)  # what the search path keeps about every published case study
             db.session.rollback()
-            from commons.services.comparability import context_from_fields
             from commons.services.search import search
-            from commons.services.search_filters import SearchFilters
 
-            reader = context_from_fields(synthetic.base().studies[0]["school_snapshot"], 990001)  # type: ignore[arg-type]
+            reader, filters = _reader_and_filters()
             for question in synthetic.QUESTIONS:  # what searching keeps: term weights, length norms, filters
-                search(db.session, search_index.state, question, reader=reader, filters=SearchFilters(phase="primary"))
+                search(db.session, search_index.state, question, reader=reader, filters=filters)
                 db.session.rollback()
             gc.collect()
             after_vectors = rss()
@@ -131,6 +129,15 @@ def memory_child(n: int, vectors_option: str, whole: bool) -> dict[str, float]:
         index_bytes = _index_bytes(index)
         count = len(index)
     return {"n": count, "model_rss": before, "serving_rss": after_vectors, "index_file_bytes": index_bytes}
+
+
+def _reader_and_filters():  # type: ignore[no-untyped-def]
+    """The reader's school and the filter every whole-path search uses (a demo school, primary)."""
+    from commons.services.comparability import context_from_fields
+    from commons.services.search_filters import SearchFilters
+
+    reader = context_from_fields(synthetic.base().studies[0]["school_snapshot"], 990001)  # type: ignore[arg-type]
+    return reader, SearchFilters(phase="primary")
 
 
 def _index_bytes(index) -> int:  # type: ignore[no-untyped-def]
@@ -156,9 +163,7 @@ def measure_size(n: int, whole: bool, args: argparse.Namespace, reference, model
         from commons import create_app
         from commons.db import db
         from commons.search_index import search_index
-        from commons.services.comparability import context_from_fields
         from commons.services.search import search
-        from commons.services.search_filters import SearchFilters
 
         folder = synthetic.database(n)
         app = create_app(_config(folder, args.vectors), embedder=model)
@@ -168,8 +173,7 @@ def measure_size(n: int, whole: bool, args: argparse.Namespace, reference, model
             start = time.perf_counter()
             vectors, _ = state.fresh_pair(db.session)
             row["replicas_ready_s"] = time.perf_counter() - start
-            reader = context_from_fields(synthetic.base().studies[0]["school_snapshot"], 990001)  # type: ignore[arg-type]
-            filters = SearchFilters(phase="primary")
+            reader, filters = _reader_and_filters()
             search(db.session, state, questions[0], reader=reader, filters=filters)
             server = _serve(app)
             url = f"http://127.0.0.1:{server.server_port}/search?"
