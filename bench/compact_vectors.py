@@ -17,15 +17,15 @@ from pathlib import Path
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
-import faiss  # noqa: E402
+import faiss
 
-from commons.cli import default_embedding_cache  # noqa: E402
-from commons.db import db  # noqa: E402
-from commons.search_index import search_index  # noqa: E402
-from commons.services import evaluation  # noqa: E402
-from indexer import SentenceTransformerEmbedder  # noqa: E402
-from indexer.embedding_cache import CachingEmbedder  # noqa: E402
-from indexer.threads import set_threads  # noqa: E402
+from commons.db import db
+from commons.ops import evaluation
+from commons.ops.evaluation import default_embedding_cache
+from commons.search.extension import search_index
+from indexer import SentenceTransformerEmbedder
+from indexer.embedding_cache import CachingEmbedder
+from indexer.threads import set_threads
 
 ENCODINGS = ("float32", "float16", "int8")
 

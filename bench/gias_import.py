@@ -19,7 +19,7 @@ from pathlib import Path
 
 from commons import create_app
 from commons.db import db
-from commons.migrate import upgrade
+from commons.ops.migrate import upgrade
 from commons.services.schools import import_schools
 
 COLUMNS = ["URN", "LA (code)", "LA (name)", "EstablishmentNumber", "EstablishmentName", "TypeOfEstablishment (name)",

@@ -18,14 +18,15 @@ from pathlib import Path
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
-from commons.cli import default_embedding_cache  # noqa: E402
-from commons.db import db  # noqa: E402
-from commons.search_index import search_index  # noqa: E402
-from commons.services import evaluation  # noqa: E402
-from commons.services.search import search  # noqa: E402
-from indexer import SentenceTransformerEmbedder  # noqa: E402
-from indexer.embedding_cache import CachingEmbedder  # noqa: E402
-from timing import p95  # noqa: E402
+from timing import p95
+
+from commons.db import db
+from commons.ops import evaluation
+from commons.ops.evaluation import default_embedding_cache
+from commons.search.engine import search
+from commons.search.extension import search_index
+from indexer import SentenceTransformerEmbedder
+from indexer.embedding_cache import CachingEmbedder
 
 
 def main() -> None:

@@ -18,13 +18,14 @@ from pathlib import Path
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
-from commons.db import db  # noqa: E402
-from commons.search_index import search_index  # noqa: E402
-from commons.services import evaluation  # noqa: E402
-from indexer import SentenceTransformerEmbedder  # noqa: E402
-from indexer.embedding import Vectors  # noqa: E402
-from indexer.threads import set_threads  # noqa: E402
-from timing import p95  # noqa: E402
+from timing import p95
+
+from commons.db import db
+from commons.ops import evaluation
+from commons.search.extension import search_index
+from indexer import SentenceTransformerEmbedder
+from indexer.embedding import Vectors
+from indexer.threads import set_threads
 
 BATCH = 64  # what evaluation.load_into publishes with
 

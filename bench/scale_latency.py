@@ -38,10 +38,9 @@ from pathlib import Path
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-import numpy as np  # noqa: E402
-
-import synthetic  # noqa: E402
-from timing import p95  # noqa: E402
+import numpy as np
+import synthetic
+from timing import p95
 
 ROOT = Path(__file__).resolve().parent
 
@@ -95,13 +94,12 @@ def memory_child(n: int, vectors_option: str, whole: bool) -> dict[str, float]:
     gc.collect()
     before = rss()
     if whole:
-        from commons import create_app
-        from commons.db import db
-        from commons.search_index import search_index
-
         import sqlalchemy
 
-        from commons.services.catalogue import catalogue
+        from commons import create_app
+        from commons.db import db
+        from commons.search.catalogue import catalogue
+        from commons.search.extension import search_index
 
         folder = synthetic.database(n)
         app = create_app(_config(folder, vectors_option), embedder=model)
@@ -112,7 +110,7 @@ def memory_child(n: int, vectors_option: str, whole: bool) -> dict[str, float]:
             vectors, lexical = search_index.state.fresh_pair(db.session)
             catalogue(db.session)  # what the search path keeps about every published case study
             db.session.rollback()
-            from commons.services.search import search
+            from commons.search.engine import search
 
             reader, filters = _reader_and_filters()
             for question in synthetic.QUESTIONS:  # what searching keeps: term weights, length norms, filters
@@ -133,8 +131,8 @@ def memory_child(n: int, vectors_option: str, whole: bool) -> dict[str, float]:
 
 def _reader_and_filters():  # type: ignore[no-untyped-def]
     """The reader's school and the filter every whole-path search uses (a demo school, primary)."""
-    from commons.services.comparability import context_from_fields
-    from commons.services.search_filters import SearchFilters
+    from commons.domain.comparability import context_from_fields
+    from commons.search.filters import SearchFilters
 
     reader = context_from_fields(synthetic.base().studies[0]["school_snapshot"], 990001)  # type: ignore[arg-type]
     return reader, SearchFilters(phase="primary")
@@ -162,8 +160,8 @@ def measure_size(n: int, whole: bool, args: argparse.Namespace, reference, model
     if whole:
         from commons import create_app
         from commons.db import db
-        from commons.search_index import search_index
-        from commons.services.search import search
+        from commons.search.engine import search
+        from commons.search.extension import search_index
 
         folder = synthetic.database(n)
         app = create_app(_config(folder, args.vectors), embedder=model)

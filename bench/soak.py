@@ -18,8 +18,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from tests.conftest import _reset_postgres  # noqa: E402
-from tests.test_crash import crash_rounds  # noqa: E402
+from tests.conftest import _reset_postgres
+from tests.test_crash import crash_rounds
 
 
 def main() -> None:

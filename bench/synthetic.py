@@ -99,14 +99,15 @@ def base() -> Base:
     if path.exists() and meta.exists():
         data = json.loads(meta.read_text())
         return Base(data["texts"], data["headings"], np.load(path)["vectors"], data["studies"])
-    from commons.cli import default_embedding_cache
+    from sqlalchemy import select
+
     from commons.db import db
     from commons.models import CaseStudy, Passage
-    from commons.services import evaluation
+    from commons.ops import evaluation
+    from commons.ops.evaluation import default_embedding_cache
     from commons.services.demo import load_demo
     from indexer import SentenceTransformerEmbedder
     from indexer.embedding_cache import CachingEmbedder
-    from sqlalchemy import select
 
     embedder = CachingEmbedder(SentenceTransformerEmbedder(), default_embedding_cache())
     with evaluation.temporary_commons(embedder):
@@ -182,8 +183,8 @@ def database(n: int) -> Path:
 
     from commons import create_app
     from commons.db import db
-    from commons.migrate import upgrade
     from commons.models import CaseStudy, Change, Passage, Revision
+    from commons.ops.migrate import upgrade
     from commons.services.demo import SCHOOLS_CSV
     from commons.services.schools import import_schools
 

@@ -22,8 +22,8 @@ from pathlib import Path
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-import synthetic  # noqa: E402
-from timing import p95  # noqa: E402
+import synthetic
+from timing import p95
 
 
 def worker(model_threads: int, faiss_threads: int, size: int, repeats: int, start: "mp.synchronize.Barrier", out: "mp.Queue[list[float]]") -> None:
@@ -63,7 +63,7 @@ def main() -> None:
         reference: tuple[float, float] | None = None
         for model_threads, faiss_threads in itertools.product(range(1, cores + 1), repeat=2):
             barrier = ctx.Barrier(workers + 1)
-            queue: "mp.Queue[list[float]]" = ctx.Queue()
+            queue: mp.Queue[list[float]] = ctx.Queue()
             procs = [ctx.Process(target=worker, args=(model_threads, faiss_threads, args.size, args.repeats, barrier, queue))
                      for _ in range(workers)]
             for proc in procs:

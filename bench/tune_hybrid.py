@@ -15,11 +15,12 @@ from pathlib import Path
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
-from commons.cli import default_embedding_cache  # noqa: E402
-from commons.search_index import SearchSettings, search_index  # noqa: E402
-from commons.services import evaluation  # noqa: E402
-from indexer import SentenceTransformerEmbedder  # noqa: E402
-from indexer.embedding_cache import CachingEmbedder  # noqa: E402
+from commons.ops import evaluation
+from commons.ops.evaluation import default_embedding_cache
+from commons.search.extension import search_index
+from commons.search.state import SearchSettings
+from indexer import SentenceTransformerEmbedder
+from indexer.embedding_cache import CachingEmbedder
 
 
 def main() -> None:

@@ -24,13 +24,14 @@ from pathlib import Path
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
-from commons.db import db  # noqa: E402
-from commons.search_index import search_index  # noqa: E402
-from commons.services import evaluation  # noqa: E402
-from commons.services.search import search  # noqa: E402
-from indexer import SentenceTransformerEmbedder, default_model_path  # noqa: E402
-from indexer.threads import set_threads  # noqa: E402
-from timing import p95  # noqa: E402
+from timing import p95
+
+from commons.db import db
+from commons.ops import evaluation
+from commons.search.engine import search
+from commons.search.extension import search_index
+from indexer import SentenceTransformerEmbedder, default_model_path
+from indexer.threads import set_threads
 
 
 def ms(values: list[float]) -> str:

@@ -12,7 +12,7 @@ from sqlalchemy import create_engine, text
 
 from commons import create_app
 from commons.db import db
-from commons.migrate import upgrade
+from commons.ops.migrate import upgrade
 from commons.services.demo import load_demo
 from indexer import SentenceTransformerEmbedder
 from indexer.embedding import Vectors
@@ -115,7 +115,7 @@ def demo_dir(tmp_path_factory: pytest.TempPathFactory, embedder: SentenceTransfo
     app = make_app(f"sqlite:///{instance / 'commons.db'}", instance, embedder)
     with app.app_context():
         load_demo(db.session, embedder)
-        from commons.search_index import search_index
+        from commons.search.extension import search_index
 
         search_index.state.fresh(db.session)
         db.engine.dispose()

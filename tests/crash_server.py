@@ -17,15 +17,14 @@ import os
 import signal
 import sys
 
-from flask import Flask
-
 import numpy as np
+from flask import Flask
 from werkzeug.serving import run_simple
 
 from commons import create_app
 from commons.db import db
-from commons.migrate import upgrade
-from commons.services.doctor import startup_check
+from commons.ops.doctor import startup_check
+from commons.ops.migrate import upgrade
 from indexer.embedding import Vectors
 
 DIMENSION = 384

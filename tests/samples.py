@@ -2,7 +2,7 @@
 
 from pathlib import Path
 
-from commons.vocabulary import SECTIONS
+from commons.domain.vocabulary import SECTIONS
 
 BODY = {
     "context": "We are a village primary of 38 pupils in two mixed-age classes.",

@@ -13,7 +13,6 @@ from sqlalchemy import select
 from commons.db import db
 from commons.models import ApiToken, Draft, User
 from commons.services import api_tokens
-
 from tests import samples
 from tests.accounts import make_user
 

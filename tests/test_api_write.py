@@ -12,7 +12,6 @@ from sqlalchemy import select
 from commons.db import db
 from commons.models import ApiToken, CaseStudy, Draft, Membership, User, utcnow
 from commons.services import api_tokens
-
 from tests import samples
 from tests.accounts import csrf_token, make_user, sign_in
 

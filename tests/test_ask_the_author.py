@@ -14,7 +14,6 @@ from commons.db import db
 from commons.models import AuthorQuestion, CaseStudy, OutboxMessage, User, utcnow
 from commons.services import questions
 from commons.services.publishing import withdraw
-
 from tests import samples
 from tests.accounts import csrf_token, make_user, sign_in
 from tests.conftest import make_app

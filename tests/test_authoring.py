@@ -9,11 +9,10 @@ from sqlalchemy import select
 
 from commons.db import db
 from commons.models import CaseStudy, Draft, LoginAttempt, OutboxMessage, User
-from commons.search_index import search_index
+from commons.search.engine import search
+from commons.search.extension import search_index
 from commons.services.accounts import SIGN_IN_FAILED, TOO_MANY
 from commons.services.publishing import withdraw
-from commons.services.search import search
-
 from tests import samples
 from tests.accounts import PASSWORD, csrf_token, make_user, sign_in
 

@@ -8,9 +8,8 @@ from sqlalchemy import select
 
 from commons.db import db
 from commons.models import CaseStudy
-from commons.search_index import search_index
-from commons.services.index_source import DatabaseChangeSource
-
+from commons.search.extension import search_index
+from commons.search.source import DatabaseChangeSource
 from tests import samples
 
 

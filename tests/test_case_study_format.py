@@ -1,7 +1,6 @@
 import pytest
 
-from commons.case_study_format import CaseStudyFormatError, parse
-
+from commons.domain.case_study_format import CaseStudyFormatError, parse
 from tests.samples import source
 
 

@@ -9,13 +9,12 @@ from flask.testing import FlaskClient
 from sqlalchemy import func, select
 
 from commons.db import db
+from commons.domain.comparability import SchoolContext, compare
 from commons.models import CaseStudy, School
-from commons.search_index import search_index
+from commons.search.engine import search
+from commons.search.extension import search_index
+from commons.search.filters import SearchFilters
 from commons.services import schools
-from commons.services.comparability import SchoolContext, compare
-from commons.services.search import search
-from commons.services.search_filters import SearchFilters
-
 from tests import samples
 
 SMALL_RURAL_PRIMARY = SchoolContext(phase="primary", pupils=45, fsm_pct=20.0, sen_pct=18.0, eal_pct=2.0,

@@ -16,13 +16,12 @@ from sqlalchemy import select
 
 from commons.db import db
 from commons.models import CaseStudy
-from commons.search_index import search_index
+from commons.ops.doctor import check
+from commons.search.extension import search_index
+from commons.search.source import DatabaseChangeSource
 from commons.services.demo import SCHOOLS_CSV
-from commons.services.doctor import check
-from commons.services.index_source import DatabaseChangeSource
 from commons.services.schools import import_schools
 from indexer import VectorIndex
-
 from tests.accounts import make_user
 from tests.conftest import RefusingEmbedder, make_app
 from tests.crash_server import HashingEmbedder

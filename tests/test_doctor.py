@@ -11,13 +11,12 @@ from sqlalchemy import select
 
 from commons.db import db
 from commons.models import CaseStudy
-from commons.search_index import search_index
-from commons.services.doctor import startup_check
-from commons.services.index_source import DatabaseChangeSource
+from commons.ops.doctor import startup_check
+from commons.search.extension import search_index
+from commons.search.source import DatabaseChangeSource
 from commons.services.publishing import withdraw
 from indexer import VectorIndex
 from indexer.vector_index import MANIFEST_NAME
-
 from tests import samples
 
 

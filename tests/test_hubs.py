@@ -10,7 +10,6 @@ from sqlalchemy import select
 from commons.db import db
 from commons.models import CaseStudy, Collection, Hub, User
 from commons.services import collections
-
 from tests import samples
 from tests.accounts import client_for, csrf_token, make_user
 

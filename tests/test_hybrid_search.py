@@ -8,8 +8,8 @@ from sqlalchemy import select
 
 from commons.db import db
 from commons.models import CaseStudy
-from commons.search_index import search_index
-from commons.services.search import QuestionProblem, search
+from commons.search.engine import QuestionProblem, search
+from commons.search.extension import search_index
 from indexer.fusion import convex, reciprocal_rank
 from indexer.lexical import LexicalIndex
 from indexer.snippets import make_snippet
@@ -78,7 +78,7 @@ def test_bm25_buffered_merged_and_compacted_postings_score_as_a_fresh_index(monk
 
     monkeypatch.setattr(lexical, "MIN_MERGE", 40)
     monkeypatch.setattr(lexical, "MIN_COMPACT", 10)
-    words = "reading fluency maths attendance pupils library phonics oracy writing behaviour".split()
+    words = ["reading", "fluency", "maths", "attendance", "pupils", "library", "phonics", "oracy", "writing", "behaviour"]
     rng = random.Random(4)
     index = LexicalIndex()
     live: dict[int, str] = {}
@@ -107,7 +107,7 @@ def test_bm25_top_k_of_a_large_collection_is_the_head_of_the_full_ranking(monkey
 
     import indexer.lexical as lexical
 
-    words = "reading fluency maths attendance pupils library phonics oracy writing behaviour".split()
+    words = ["reading", "fluency", "maths", "attendance", "pupils", "library", "phonics", "oracy", "writing", "behaviour"]
     rng = random.Random(7)
     docs = {i: " ".join(rng.choice(words) for _ in range(rng.randrange(3, 30))) for i in range(1, 20_001)}
     index = LexicalIndex()

@@ -5,7 +5,7 @@ import xml.etree.ElementTree as ET
 import pytest
 from markupsafe import Markup
 
-from commons.services.impact_chart import BAR_MAX_WIDTH, impact_svg, parse_value
+from commons.web.impact_chart import BAR_MAX_WIDTH, impact_svg, parse_value
 
 SVG = "{http://www.w3.org/2000/svg}"
 ABSENCE = {

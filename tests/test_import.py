@@ -8,8 +8,7 @@ from sqlalchemy import func, select
 
 from commons.db import db
 from commons.models import CaseStudy, Change, Passage, Revision
-from commons.search_index import search_index
-
+from commons.search.extension import search_index
 from tests import samples
 
 

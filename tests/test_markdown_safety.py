@@ -2,7 +2,7 @@
 
 Every XSS payload in PAYLOADS is placed in every Markdown context in CONTEXTS, rendered, and
 the HTML is parsed with the standard library's HTMLParser. The test proves that the output
-holds only tags from the allow-list in commons.rendering, no event-handler, style, srcdoc,
+holds only tags from the allow-list in commons.domain.rendering, no event-handler, style, srcdoc,
 src or formaction attribute, no href with a scheme other than http, https or mailto, no
 comment or declaration, and no unescaped "<script"; and that inside a fenced code block a
 payload is shown as text. A few positive tests show that ordinary Markdown still renders.
@@ -13,7 +13,7 @@ from html.parser import HTMLParser
 
 import pytest
 
-from commons.rendering import ALLOWED_TAGS, render_markdown
+from commons.domain.rendering import ALLOWED_TAGS, render_markdown
 
 Attributes = list[tuple[str, str | None]]
 

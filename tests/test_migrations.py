@@ -4,8 +4,8 @@ from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 from sqlalchemy import create_engine
 
-from commons.migrate import is_current, upgrade
 from commons.models import Base
+from commons.ops.migrate import is_current, upgrade
 
 
 def test_migrations_match_the_models(database_url: str) -> None:

@@ -12,8 +12,7 @@ import numpy as np
 import pytest
 
 from commons import create_app
-from indexer import SentenceTransformerEmbedder, default_model_path
-from indexer import onnx_model
+from indexer import SentenceTransformerEmbedder, default_model_path, onnx_model
 from indexer.onnx_model import OnnxUnsupported, cached_file
 
 DEMO = Path(__file__).resolve().parents[1] / "commons" / "demo"

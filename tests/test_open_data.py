@@ -11,7 +11,6 @@ from sqlalchemy import select
 from commons.db import db
 from commons.models import CaseStudy
 from commons.services.publishing import withdraw
-
 from tests import samples
 from tests.conftest import make_app
 

@@ -4,7 +4,7 @@ from pathlib import Path
 
 import pytest
 
-from commons.services.privacy import MESSAGES, PrivacyWarning, check
+from commons.domain.privacy import MESSAGES, PrivacyWarning, check
 
 DEMO_CASE_STUDIES = Path(__file__).parent.parent / "commons" / "demo" / "case_studies"
 

@@ -5,8 +5,8 @@ from pathlib import Path
 
 import numpy as np
 
-from commons import search_index as search_index_module
-from commons.search_index import IndexState, SearchSettings
+from commons.search import state as search_state_module
+from commons.search.state import IndexState, SearchSettings
 from indexer.rwlock import ReadWriteLock
 
 
@@ -23,7 +23,7 @@ class CountingEmbedder:
 
 
 def test_a_repeated_question_is_encoded_once_and_old_ones_are_evicted(tmp_path: Path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
-    monkeypatch.setattr(search_index_module, "QUERY_CACHE_SIZE", 2)
+    monkeypatch.setattr(search_state_module, "QUERY_CACHE_SIZE", 2)
     embedder = CountingEmbedder()
     state = IndexState(tmp_path, "counting", embedder, SearchSettings())
     first = state.encode_query("reading for pleasure")
@@ -53,8 +53,7 @@ def test_readers_share_the_lock_and_a_writer_waits_for_them() -> None:
         t.start()
     for t in threads:
         t.join()
-    with lock.writing():
-        with lock.writing():  # re-entrant for its holder
-            with lock.reading():
-                order.append("write")
+    with lock.writing(), lock.writing():  # re-entrant for its holder
+        with lock.reading():
+            order.append("write")
     assert order == ["read", "read", "write"]

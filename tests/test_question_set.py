@@ -8,8 +8,8 @@ import yaml
 from flask import Flask
 
 from commons.db import db
-from commons.search_index import search_index
-from commons.services.search import search
+from commons.search.engine import search
+from commons.search.extension import search_index
 
 QUESTIONS = Path(__file__).parent / "data" / "questions"
 HIT_AT_5_TARGET = 0.90

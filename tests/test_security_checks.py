@@ -12,7 +12,6 @@ from flask.testing import FlaskCliRunner
 from commons.db import db
 from commons.models import Collection, Hub
 from commons.services.publishing import withdraw
-
 from tests import samples
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -12,9 +12,8 @@ from sqlalchemy import select
 
 from commons.db import db
 from commons.models import Collection, User
-from commons.search_index import search_index
+from commons.search.extension import search_index
 from commons.services import collections
-
 from tests import samples
 from tests.accounts import client_for, csrf_token, make_user
 

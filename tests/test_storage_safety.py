@@ -11,16 +11,14 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskCliRunner
 
-from commons.case_study_format import parse
 from commons.db import db
+from commons.domain.case_study_format import parse
 from commons.models import Change
-from commons.search_index import search_index
-from commons.services.index_source import DatabaseChangeSource
+from commons.search.extension import search_index
+from commons.search.source import DatabaseChangeSource
 from commons.services.publishing import publish_all
-from indexer import VectorIndex, apply_changes
-from indexer import vector_index
+from indexer import VectorIndex, apply_changes, vector_index
 from indexer.vector_index import read_manifest
-
 from tests import samples
 from tests.conftest import RefusingEmbedder, make_app
 from tests.crash_server import HashingEmbedder

@@ -9,7 +9,6 @@ import pytest
 from commons.db import db
 from commons.services.demo import SCHOOLS_CSV
 from commons.services.schools import import_schools
-
 from tests.accounts import make_user
 from tests.conftest import _reset_postgres, make_app
 from tests.servers import WebAuthor, commons_serve, search_slugs

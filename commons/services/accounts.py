@@ -7,7 +7,7 @@ are counted per account and per address in the database, so every worker sees th
 import re
 import smtplib
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from email.message import EmailMessage
 from typing import Any
 
@@ -122,7 +122,7 @@ def _verify(user: User, password: str) -> bool:
 def password_stamp(moment: datetime) -> int:
     """Microseconds since the epoch, whether the database gave the moment back with a zone or not."""
     if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=timezone.utc)
+        moment = moment.replace(tzinfo=UTC)
     return round(moment.timestamp() * 1_000_000)
 
 

@@ -10,7 +10,7 @@ import hashlib
 import hmac
 import secrets
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
@@ -99,7 +99,7 @@ def authenticate(session: Session, secret: str, now: datetime | None = None) -> 
     now = now or utcnow()
     last = token.last_used_at
     if last is not None and last.tzinfo is None:
-        last = last.replace(tzinfo=timezone.utc)  # SQLite hands back naive UTC datetimes
+        last = last.replace(tzinfo=UTC)  # SQLite hands back naive UTC datetimes
     if last is None or now - last >= TOUCH_EVERY:
         token.last_used_at = now
     return token

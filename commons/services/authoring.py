@@ -16,11 +16,11 @@ from markupsafe import Markup, escape
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from commons.case_study_format import IMPACT_KEYS, MAX_IMPACT_ROWS, CaseStudyFormatError, parse
+from commons.domain import privacy
+from commons.domain.case_study_format import IMPACT_KEYS, MAX_IMPACT_ROWS, CaseStudyFormatError, parse
+from commons.domain.vocabulary import SECTIONS
 from commons.models import CaseStudy, Draft, Revision, User, utcnow
-from commons.services import privacy
 from commons.services.publishing import publish_all
-from commons.vocabulary import SECTIONS
 from indexer import Embedder
 
 MAX_FIELD_CHARS = 20_000

@@ -15,11 +15,11 @@ from urllib.parse import parse_qs, urlencode
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from commons.domain.vocabulary import OFFERS, TOPICS
 from commons.models import CaseStudy, Collection, CollectionItem, Hub, HubMember, User, utcnow
-from commons.search_index import IndexState
-from commons.services.search import QuestionProblem, SearchResults, clean_question, search
-from commons.services.search_filters import FSM_BANDS, SIZE_BANDS, FilterProblem, SearchFilters
-from commons.vocabulary import OFFERS, TOPICS
+from commons.search.engine import QuestionProblem, SearchResults, clean_question, search
+from commons.search.filters import FSM_BANDS, SIZE_BANDS, FilterProblem, SearchFilters
+from commons.search.state import IndexState
 
 HUB_KINDS = {
     "teaching-school-hub": "Teaching School Hub",

@@ -5,18 +5,18 @@ What a follow matches is public, so each also has a public Atom feed; a signed-i
 """
 
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from urllib.parse import parse_qs, urlencode
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from commons.domain.vocabulary import TOPICS
 from commons.models import CaseStudy, Collection, Follow, Hub, School, User, utcnow
-from commons.search_index import IndexState
+from commons.search.engine import QuestionProblem, search
+from commons.search.filters import FilterProblem, SearchFilters
+from commons.search.state import IndexState
 from commons.services.collections import current_case_studies
-from commons.services.search import QuestionProblem, search
-from commons.services.search_filters import FilterProblem, SearchFilters
-from commons.vocabulary import TOPICS
 
 KINDS = ("hub", "collection", "school", "topic", "search")
 FEED_SIZE = 20
@@ -34,7 +34,7 @@ class FeedEntry:
 
 
 def _aware(moment: datetime) -> datetime:
-    return moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
 def describe(session: Session, kind: str, target: str) -> str:

@@ -5,8 +5,8 @@ from pathlib import Path
 
 from sqlalchemy.orm import Session
 
-from commons.case_study_format import CaseStudyFormatError, ParsedCaseStudy, parse_file
-from commons.errors import ImportProblems
+from commons.domain.case_study_format import CaseStudyFormatError, ParsedCaseStudy, parse_file
+from commons.domain.errors import ImportProblems
 from commons.services.publishing import ProgressCallback, PublishResult, publish_all
 from indexer import Embedder
 

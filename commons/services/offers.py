@@ -6,8 +6,8 @@ school's offers are those, gathered by kind, each with the topics and case studi
 
 from dataclasses import dataclass, field
 
+from commons.domain.vocabulary import OFFERS, TOPICS
 from commons.models import CaseStudy
-from commons.vocabulary import OFFERS, TOPICS
 
 
 @dataclass

@@ -16,11 +16,11 @@ from dataclasses import dataclass
 from sqlalchemy import delete, func, select, text
 from sqlalchemy.orm import Session
 
-from commons.case_study_format import ParsedCaseStudy
-from commons.errors import ImportProblems
+from commons.domain.case_study_format import ParsedCaseStudy
+from commons.domain.errors import ImportProblems
+from commons.domain.vocabulary import SECTIONS
 from commons.models import CaseStudy, Change, Passage, Revision, School, utcnow
 from commons.services.schools import snapshot
-from commons.vocabulary import SECTIONS
 from indexer import Chunk, Embedder, Section, chunk_document
 
 ProgressCallback = Callable[[int], None]

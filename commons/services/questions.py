@@ -14,7 +14,7 @@ Limits, counted in the database so every worker shares them:
 """
 
 from collections.abc import Callable
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import case, func, select
 from sqlalchemy.orm import Session
@@ -47,7 +47,7 @@ class AlreadyAnswered(QuestionProblem):
 
 def _aware(moment: datetime) -> datetime:
     """The moment in UTC, whether the database gave it back with a zone or not."""
-    return moment if moment.tzinfo is not None else moment.replace(tzinfo=timezone.utc)
+    return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
 
 
 def _wait(delta: timedelta) -> str:

@@ -10,9 +10,9 @@ from typing import Any
 from sqlalchemy import String, cast, func, or_, select
 from sqlalchemy.orm import Session
 
+from commons.domain.comparability import PHASE_CHOICES, PROVISIONS, REGIONS, SETTINGS, SchoolContext
 from commons.models import School
 from commons.services import schools
-from commons.services.comparability import PHASE_CHOICES, PROVISIONS, REGIONS, SETTINGS, SchoolContext
 
 POSTCODE = re.compile(r"^[A-Za-z]{1,2}\d[A-Za-z\d]?\s*\d?[A-Za-z]{0,2}$")
 MAX_PUPILS = 10_000

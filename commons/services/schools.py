@@ -11,15 +11,15 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from commons.errors import ImportProblems
-from commons.models import School, utcnow
-from commons.services.comparability import (
+from commons.domain.comparability import (
     SchoolContext,
     context_from_fields,
     governance_of,
     provision_of,
     setting_of,
 )
+from commons.domain.errors import ImportProblems
+from commons.models import School, utcnow
 
 REQUIRED_COLUMNS = [
     "URN",
@@ -217,3 +217,32 @@ SNAPSHOT_FIELDS = ["name", "phase", "establishment_type", "region", "urban_rural
 def snapshot(school: School) -> dict[str, Any]:
     """The school's context as it stands now, kept with a case study for the record."""
     return {"taken_on": date.today().isoformat(), **{name: getattr(school, name) for name in SNAPSHOT_FIELDS}}
+
+
+def context_line(school: School) -> str:
+    """A one-line context summary: "primary · 212 pupils · FSM 41% · rural · North West"."""
+    parts = [phase_label(school)]
+    if school.pupils is not None:
+        parts.append(f"{school.pupils:,} pupils")
+    if school.fsm_pct is not None:
+        parts.append(f"FSM {school.fsm_pct:.0f}%")
+    where = setting(school)
+    if where:
+        parts.append(where)
+    if school.region:
+        parts.append(school.region)
+    return " · ".join(parts)
+
+
+def reader_line(context: SchoolContext) -> str:
+    """The reader's school in one line: "primary · 180 pupils · FSM 38% · rural · North East"."""
+    parts = [context.phase or "phase not given"]
+    if context.provision != "mainstream":
+        parts.insert(0, context.provision)
+    if context.pupils is not None:
+        parts.append(f"{context.pupils:,} pupils")
+    for label, value in (("FSM", context.fsm_pct), ("SEN", context.sen_pct), ("EAL", context.eal_pct)):
+        if value is not None:
+            parts.append(f"{label} {value:.0f}%")
+    parts.extend(p for p in (context.setting, context.region) if p)
+    return " · ".join(parts)

@@ -1,0 +1,308 @@
+"""JSON API v1 (write side): drafts, opening a published case study for revision, publishing.
+
+Every endpoint needs a personal API token with the right scope and acts as the token's user,
+asking ``permissions`` and calling ``authoring`` exactly as the web editor does: a token can
+never do more than its user can do now. A draft of a school the user does not write for
+answers 404, as if it did not exist. Bodies are JSON objects; unknown fields and wrong types
+are refused (400), content that cannot be accepted is listed field by field (422).
+"""
+
+import json
+from typing import Any
+
+from flask import current_app, g, jsonify, request, url_for
+from sqlalchemy import func, select
+from werkzeug.exceptions import RequestEntityTooLarge
+
+from commons.api.common import BEARER, ApiError, bp, number, paging, params
+from commons.db import db
+from commons.domain.case_study_format import IMPACT_KEYS, MAX_IMPACT_ROWS, MAX_SECTION_CHARS, MAX_SUMMARY, MAX_TITLE
+from commons.domain.vocabulary import EVIDENCE_STRENGTHS, OFFERS, SECTION_HEADINGS, TOPICS
+from commons.models import CaseStudy, Draft, School, User
+from commons.search.extension import search_index
+from commons.services import authoring, permissions
+from commons.services.authoring import DraftProblems
+
+TEXT_LIMITS = {"title": MAX_TITLE, "summary": MAX_SUMMARY, "years": 20, "evidence_strength": 40}
+CHOICES = {"topics": (TOPICS, len(TOPICS)), "open_to": (OFFERS, len(OFFERS))}
+FIELDS = [*TEXT_LIMITS, "topics", "open_to", "sections", "impact"]
+MAX_IMPACT_CHARS = 120
+MAX_PUPILS = 1_000_000
+MAX_ID = 2**31 - 1
+MAX_BODY_TEXT = "1 MB"
+EMPTY: dict[str, Any] = {"title": "", "summary": "", "years": "", "evidence_strength": "", "topics": [],
+                         "open_to": [], "sections": {}, "impact": []}
+
+
+def _user(scope: str) -> User:
+    """The token's user, when the token has ``scope``; else 401 or 403."""
+    token = g.get("api_token")
+    if token is None:
+        raise ApiError(401, "unauthorised", "This needs a personal API token: send 'Authorization: Bearer <token>' "
+                       "with a token made at /account/tokens.", headers={"WWW-Authenticate": BEARER})
+    if scope not in token.scopes:
+        raise ApiError(403, "insufficient_scope", f"This token may not {scope}; make a token with the {scope!r} scope.",
+                       headers={"WWW-Authenticate": f'{BEARER}, error="insufficient_scope", scope="{scope}"'})
+    user: User = token.user
+    return user
+
+
+def _body(allowed: list[str]) -> dict[str, Any]:
+    """The request's JSON object (empty when there is no body), with only ``allowed`` fields."""
+    try:
+        raw = request.get_data(cache=True)
+    except RequestEntityTooLarge:
+        raise ApiError(413, "too_large", f"The body is larger than {MAX_BODY_TEXT}.") from None
+    if not raw.strip():
+        return {}
+    if request.mimetype != "application/json":
+        raise ApiError(415, "unsupported_media_type", "Send the body as JSON, with 'Content-Type: application/json'.")
+    try:
+        body = json.loads(raw, parse_constant=_no_constant)
+        json.dumps(body, ensure_ascii=False).encode("utf-8")
+    except (ValueError, UnicodeError) as problem:
+        raise ApiError(400, "malformed_json", f"The body is not valid JSON in UTF-8 ({problem}).") from None
+    if not isinstance(body, dict):
+        raise ApiError(400, "wrong_type", "The body must be a JSON object.")
+    unknown = sorted(set(body) - set(allowed))
+    if unknown:
+        raise ApiError(400, "unknown_field", f"Unknown field(s): {', '.join(unknown)}; "
+                       f"this takes {', '.join(allowed) or 'no fields'}.", details={"errors": {
+                           name: "is not a known field" for name in unknown}})
+    return body
+
+
+def _no_constant(name: str) -> None:
+    raise ValueError(f"{name} is not a JSON number")
+
+
+def _fields(body: dict[str, Any]) -> dict[str, Any]:
+    """The draft fields in ``body``, checked: 400 for wrong types, 422 for content that cannot be kept."""
+    wrong: dict[str, str] = {}
+    invalid: dict[str, str] = {}
+    fields: dict[str, Any] = {}
+    for name, limit in TEXT_LIMITS.items():
+        if name in body:
+            value = body[name]
+            if not isinstance(value, str):
+                wrong[name] = "must be a string"
+                continue
+            fields[name] = value.replace("\x00", "")
+            if len(fields[name]) > limit:
+                invalid[name] = f"is {len(fields[name])} characters; keep it under {limit}"
+    if fields.get("evidence_strength") and fields["evidence_strength"] not in EVIDENCE_STRENGTHS:
+        invalid["evidence_strength"] = f"must be one of: {', '.join(EVIDENCE_STRENGTHS)}"
+    for name, (choices, most) in CHOICES.items():
+        if name in body:
+            value = body[name]
+            if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+                wrong[name] = "must be a list of strings"
+                continue
+            fields[name] = list(dict.fromkeys(value))
+            unknown = [v for v in fields[name] if v not in choices]
+            if unknown:
+                invalid[name] = f"{', '.join(map(repr, unknown))} not known; choose from {', '.join(choices)}"
+            elif len(fields[name]) > most:
+                invalid[name] = f"at most {most}"
+    if "sections" in body:
+        _sections(body["sections"], fields, wrong, invalid)
+    if "impact" in body:
+        _impact(body["impact"], fields, wrong, invalid)
+    if wrong:
+        raise ApiError(400, "wrong_type", "Some fields have the wrong type.", details={"errors": wrong})
+    if invalid:
+        raise ApiError(422, "invalid", "Some fields cannot be accepted as they are.", details={"errors": invalid})
+    return fields
+
+
+def _sections(value: Any, fields: dict[str, Any], wrong: dict[str, str], invalid: dict[str, str]) -> None:
+    if not isinstance(value, dict):
+        wrong["sections"] = f"must be an object whose keys are section keys ({', '.join(SECTION_HEADINGS)})"
+        return
+    for key, text in value.items():
+        if key not in SECTION_HEADINGS:
+            raise ApiError(400, "unknown_field", f"Unknown section {key!r}; the sections are {', '.join(SECTION_HEADINGS)}.",
+                           details={"errors": {f"sections.{key}": "is not a known section"}})
+        if not isinstance(text, str):
+            wrong[f"sections.{key}"] = "must be a string (Markdown)"
+        elif len(text) > MAX_SECTION_CHARS:
+            invalid[f"sections.{key}"] = f"is {len(text)} characters; keep it under {MAX_SECTION_CHARS}"
+    fields["sections"] = {k: v.replace("\x00", "") for k, v in value.items() if isinstance(v, str)}
+
+
+def _impact(value: Any, fields: dict[str, Any], wrong: dict[str, str], invalid: dict[str, str]) -> None:
+    if not isinstance(value, list) or not all(isinstance(row, dict) for row in value):
+        wrong["impact"] = f"must be a list of objects with {', '.join(IMPACT_KEYS)}"
+        return
+    if len(value) > MAX_IMPACT_ROWS:
+        invalid["impact"] = f"has {len(value)} rows; at most {MAX_IMPACT_ROWS}"
+    rows = []
+    for position, row in enumerate(value):
+        unknown = sorted(set(row) - set(IMPACT_KEYS))
+        if unknown:
+            raise ApiError(400, "unknown_field", f"Unknown impact field(s) {', '.join(unknown)}; "
+                           f"a row has {', '.join(IMPACT_KEYS)}.",
+                           details={"errors": {f"impact[{position}].{k}": "is not a known field" for k in unknown}})
+        clean = {}
+        for key in IMPACT_KEYS:
+            cell = row.get(key, "")
+            where = f"impact[{position}].{key}"
+            if key == "pupils" and isinstance(cell, int) and not isinstance(cell, bool):
+                if not 0 <= cell <= MAX_PUPILS:
+                    invalid[where] = f"must be a number of pupils from 0 to {MAX_PUPILS}"
+                cell = str(cell)
+            elif not isinstance(cell, str):
+                wrong[where] = "must be a string" + (" or a whole number" if key == "pupils" else "")
+                continue
+            if len(cell) > MAX_IMPACT_CHARS:
+                invalid[where] = f"is {len(cell)} characters; keep it under {MAX_IMPACT_CHARS}"
+            clean[key] = cell.replace("\x00", "").strip()
+        if any(clean.values()):
+            rows.append(clean)
+    fields["impact"] = rows
+
+
+def _draft(draft_id: int, user: User, action: str = "edit") -> Draft:
+    draft = db.session.get(Draft, draft_id) if 1 <= draft_id <= MAX_ID else None
+    if draft is None or not permissions.can_on_draft(user, action, draft):
+        raise ApiError(404, "not_found", f"No draft {draft_id} that you can write to.")  # never says it exists
+    return draft
+
+
+def _draft_json(draft: Draft) -> dict[str, Any]:
+    stored = draft.fields
+    fields = {name: stored.get(name, EMPTY[name]) for name in FIELDS}
+    fields["sections"] = {key: (stored.get("sections") or {}).get(key, "") for key in SECTION_HEADINGS}
+    case_study = draft.case_study
+    return {
+        "id": draft.id, "school": {"urn": draft.school_urn, "name": draft.school.name},
+        "case_study": None if case_study is None else {
+            "slug": case_study.slug, "url": url_for("main.case_study", slug=case_study.slug, _external=True),
+            "api_url": url_for("api.case_study", slug=case_study.slug, _external=True)},
+        "submitted": bool(stored.get("submitted")), "fields": fields,
+        "created_at": draft.created_at.isoformat(), "updated_at": draft.updated_at.isoformat(),
+        "url": url_for("author.edit_draft", draft_id=draft.id, _external=True),
+        "api_url": url_for("api.draft", draft_id=draft.id, _external=True),
+    }
+
+
+def _save(draft: Draft, user: User, changes: dict[str, Any]) -> None:
+    """Change only the fields given; a section not given keeps its text."""
+    current = {**EMPTY, **{k: v for k, v in draft.fields.items() if k != "submitted"}}
+    if "sections" in changes:
+        changes = {**changes, "sections": {**current.get("sections", {}), **changes["sections"]}}
+    authoring.save(draft, user, {**current, **changes})
+
+
+@bp.get("/drafts")
+def drafts():  # type: ignore[no-untyped-def]
+    user = _user("read")
+    args = params(["limit", "offset", "school"])
+    limit, offset = paging(args)
+    urn = number("school", 1, 99_999_999, None)(args.get("school"))
+    query = select(Draft)
+    if not user.is_admin:
+        query = query.where(Draft.school_urn.in_(sorted(permissions.authored_schools(user)) or [-1]))
+    if urn is not None:
+        query = query.where(Draft.school_urn == urn)
+    total = db.session.scalar(select(func.count()).select_from(query.subquery()))
+    page = db.session.scalars(query.order_by(Draft.updated_at.desc(), Draft.id.desc()).offset(offset).limit(limit))
+    return jsonify({"total": total, "limit": limit, "offset": offset, "items": [_draft_json(d) for d in page]})
+
+
+@bp.get("/drafts/<int:draft_id>")
+def draft(draft_id: int):  # type: ignore[no-untyped-def]
+    user = _user("read")
+    params([])
+    return jsonify(_draft_json(_draft(draft_id, user, "view")))
+
+
+@bp.post("/drafts")
+def create_draft():  # type: ignore[no-untyped-def]
+    user = _user("write")
+    params([])
+    body = _body(["school_urn", *FIELDS])
+    urn = body.get("school_urn")
+    if "school_urn" not in body:
+        raise ApiError(422, "invalid", "Say which school the case study is about.",
+                       details={"errors": {"school_urn": "is required: the school's URN"}})
+    if not isinstance(urn, int) or isinstance(urn, bool):
+        raise ApiError(400, "wrong_type", "school_urn must be a whole number.",
+                       details={"errors": {"school_urn": "must be a whole number (the school's URN)"}})
+    fields = _fields(body)
+    if not 1 <= urn <= MAX_ID or db.session.get(School, urn) is None or not permissions.is_author(user, urn):
+        raise ApiError(403, "not_your_school", f"You do not write for a school with URN {urn}; "
+                       "claim it under 'Write for another school' first.")
+    created = authoring.new_draft(db.session, user, urn)
+    _save(created, user, fields)
+    db.session.commit()
+    return jsonify(_draft_json(created)), 201, {"Location": url_for("api.draft", draft_id=created.id, _external=True)}
+
+
+@bp.patch("/drafts/<int:draft_id>")
+def update_draft(draft_id: int):  # type: ignore[no-untyped-def]
+    user = _user("write")
+    params([])
+    found = _draft(draft_id, user)
+    _save(found, user, _fields(_body(FIELDS)))
+    db.session.commit()
+    return jsonify(_draft_json(found))
+
+
+@bp.post("/case-studies/<slug>/draft")
+def open_draft(slug: str):  # type: ignore[no-untyped-def]
+    """The working copy of a published case study, as the web's "Edit" opens it."""
+    user = _user("write")
+    params([])
+    _body([])
+    found = db.session.scalar(select(CaseStudy).where(CaseStudy.slug == slug))
+    if found is None or not permissions.can_on_case_study(user, "view", found):
+        raise ApiError(404, "not_found", f"No case study {slug!r}.")
+    if not permissions.can_on_case_study(user, "edit", found):
+        raise ApiError(403, "not_your_school", f"You do not write for {found.school.name}, so cannot revise {slug!r}.")
+    if found.status != "published":
+        raise ApiError(409, "not_published", f"{slug!r} is {found.status}; only a published case study can be revised.")
+    existing = db.session.scalar(select(Draft.id).where(Draft.case_study_id == found.id))
+    opened = authoring.draft_for_edit(db.session, user, found)
+    db.session.commit()
+    return jsonify(_draft_json(opened)), 200 if existing else 201
+
+
+@bp.post("/drafts/<int:draft_id>/publish")
+def publish_draft(draft_id: int):  # type: ignore[no-untyped-def]
+    """Publish as the web editor does: privacy check, then moderation, then the same validation."""
+    user = _user("publish")
+    params([])
+    confirm = _body(["confirm_privacy"]).get("confirm_privacy", False)
+    if not isinstance(confirm, bool):
+        raise ApiError(400, "wrong_type", "confirm_privacy must be true or false.",
+                       details={"errors": {"confirm_privacy": "must be true or false"}})
+    found = _draft(draft_id, user, "publish")
+    warnings = authoring.privacy_warnings(found.fields)
+    if warnings and not confirm:
+        raise ApiError(422, "privacy_check", "This may contain pupil data. Fix what is listed, or publish anyway "
+                       "with {\"confirm_privacy\": true} if you are sure it identifies nobody.", details={"warnings": [
+                           {"field": w.field, "kind": w.kind, "excerpt": w.excerpt, "message": w.message}
+                           for w in warnings]})
+    if authoring.moderation_on(current_app.config) and not user.is_admin:
+        found.fields = {**found.fields, "submitted": True}
+        db.session.commit()
+        return jsonify({"status": "submitted", "message": "Sent for review: it is published once a reviewer "
+                        "approves it. You can keep changing the draft meanwhile.", "draft": _draft_json(found)}), 202
+    try:
+        case_study = authoring.publish(db.session, found, search_index.state.embedder)
+    except DraftProblems as problems:
+        db.session.rollback()
+        raise ApiError(422, "cannot_publish", "The draft cannot be published yet.",
+                       details={"errors": {_field_name(k): v for k, v in problems.errors.items()}}) from None
+    db.session.commit()
+    return jsonify({"status": "published", "slug": case_study.slug, "revision": case_study.revisions[-1].number,
+                    "url": url_for("main.case_study", slug=case_study.slug, _external=True),
+                    "api_url": url_for("api.case_study", slug=case_study.slug, _external=True)})
+
+
+def _field_name(editor_name: str) -> str:
+    """The editor's field names ("section-impact", "impact_table") as the API's ("sections.impact", "impact")."""
+    if editor_name.startswith("section-"):
+        return "sections." + editor_name.removeprefix("section-")
+    return {"impact_table": "impact"}.get(editor_name, editor_name)

@@ -1,0 +1,158 @@
+"""JSON API v1 (read side): search, case studies, revisions, schools, hubs and collections.
+
+Every answer is JSON, errors included (``{"error": code, "message": text}``); unknown query
+parameters are refused, not ignored; paging is bounded. The OpenAPI 3 document describing it
+is served at ``/api/v1/openapi.json`` (``commons/api/spec.py``).
+
+A request acts as the user of its personal API token (``Authorization: Bearer ...``) or as an
+anonymous visitor: the API never uses the browser's session cookie, which is why the blueprint
+can be exempt from CSRF checks. The write side is in ``commons/api/drafts.py``.
+"""
+
+from typing import Any
+
+from flask import current_app, g, jsonify, request, url_for
+from sqlalchemy import func, select
+
+from commons.api.common import FILTERS, ApiError, bp, number, paging, params
+from commons.db import db
+from commons.domain.comparability import CONTEXT_LEVELS, DEFAULT_CONTEXT_LEVEL
+from commons.models import CaseStudy, Collection, Hub, School
+from commons.search import engine as search_service
+from commons.search.extension import search_index
+from commons.search.filters import FilterProblem, SearchFilters
+from commons.services import export, permissions, schools
+from commons.services.collections import current_case_studies
+
+
+def _summary(case_study: CaseStudy) -> dict[str, Any]:
+    return {"slug": case_study.slug, "title": case_study.title, "summary": case_study.summary,
+            "school": {"urn": case_study.school_urn, "name": case_study.school.name},
+            "topics": case_study.topics, "url": url_for("main.case_study", slug=case_study.slug, _external=True),
+            "api_url": url_for("api.case_study", slug=case_study.slug, _external=True)}
+
+
+@bp.get("/search")
+def search():  # type: ignore[no-untyped-def]
+    args = params(["q", "limit", "offset", "context", "school", *FILTERS])
+    limit, offset = paging(args)
+    level = number("context", 0, len(CONTEXT_LEVELS) - 1, DEFAULT_CONTEXT_LEVEL)(args.get("context"))
+    urn = number("school", 1, 99_999_999, None)(args.get("school"))
+    reader = None
+    if urn is not None:
+        school = db.session.get(School, urn)
+        if school is None:
+            raise ApiError(404, "unknown_school", f"no school with URN {urn}")
+        reader = schools.context(school)
+    try:
+        filters = SearchFilters.from_args({k: args.get(k) for k in FILTERS})
+        results = search_service.search(db.session, search_index.state, args.get("q"), limit=offset + limit,
+                                        reader=reader, context_level=level or 0, filters=filters)
+    except (search_service.QuestionProblem, FilterProblem) as problem:
+        raise ApiError(400, "bad_question" if isinstance(problem, search_service.QuestionProblem) else "bad_filter",
+                       str(problem)) from None
+    page = results.results[offset:offset + limit]
+    return jsonify({
+        "question": results.question, "notices": results.notices, "limit": limit, "offset": offset,
+        "results": [{
+            **_summary(r.case_study), "score": r.score, "relevance": r.relevance,
+            "why": r.comparison.to_dict() if r.comparison else None,
+            "passages": [{"id": h.passage.id, "section": h.passage.section, "heading": h.passage.heading,
+                          "text": h.passage.text,
+                          "url": url_for("main.case_study", slug=r.case_study.slug, _anchor=f"p-{h.passage.id}",
+                                         _external=True)} for h in r.passages],
+        } for r in page],
+    })
+
+
+@bp.get("/case-studies")
+def case_studies():  # type: ignore[no-untyped-def]
+    limit, offset = paging(params(["limit", "offset"]))
+    published = select(CaseStudy).where(CaseStudy.status == "published")
+    total = db.session.scalar(select(func.count()).select_from(published.subquery()))
+    page = db.session.scalars(published.order_by(CaseStudy.id).offset(offset).limit(limit)).all()
+    return jsonify({"total": total, "limit": limit, "offset": offset, "items": [_summary(c) for c in page]})
+
+
+def _case_study(slug: str, action: str = "view") -> CaseStudy:
+    found = db.session.scalar(select(CaseStudy).where(CaseStudy.slug == slug))
+    if found is None or not permissions.can_on_case_study(g.get("user"), action, found):
+        raise ApiError(404, "not_found", f"no published case study {slug!r}")
+    if found.status == "withdrawn" and action == "view":
+        raise ApiError(410, "withdrawn", f"{slug!r} was withdrawn by its school")
+    return found
+
+
+@bp.get("/case-studies/<slug>")
+def case_study(slug: str):  # type: ignore[no-untyped-def]
+    params([])
+    found = _case_study(slug)
+    return jsonify(export.record(found, current_app.config["COMMONS_PUBLIC_URL"]))
+
+
+@bp.get("/case-studies/<slug>/revisions")
+def revisions(slug: str):  # type: ignore[no-untyped-def]
+    params([])
+    found = _case_study(slug, "history")
+    return jsonify({"slug": found.slug, "revisions": [
+        {"number": r.number, "title": r.title, "published_at": r.created_at.isoformat()} for r in found.revisions
+    ]})
+
+
+@bp.get("/schools/<int:urn>")
+def school(urn: int):  # type: ignore[no-untyped-def]
+    params([])
+    found = db.session.get(School, urn)
+    if found is None:
+        raise ApiError(404, "not_found", f"no school with URN {urn}")
+    context = schools.context(found)
+    return jsonify({
+        "urn": found.urn, "name": found.name, "establishment_type": found.establishment_type, "phase": context.phase,
+        "provision": context.provision, "pupils": found.pupils, "fsm_pct": found.fsm_pct, "sen_pct": found.sen_pct,
+        "eal_pct": found.eal_pct, "region": found.region, "setting": context.setting, "governance": context.governance,
+        "case_studies": [_summary(c) for c in found.case_studies if c.status == "published"],
+    })
+
+
+@bp.get("/hubs")
+def hubs():  # type: ignore[no-untyped-def]
+    params([])
+    return jsonify({"items": [_hub(h) for h in db.session.scalars(select(Hub).order_by(Hub.name))]})
+
+
+def _hub(hub: Hub) -> dict[str, Any]:
+    return {"slug": hub.slug, "name": hub.name, "kind": hub.kind, "description": hub.description,
+            "collections": [c.slug for c in hub.collections if c.status == "published"]}
+
+
+@bp.get("/hubs/<slug>")
+def hub(slug: str):  # type: ignore[no-untyped-def]
+    params([])
+    found = db.session.scalar(select(Hub).where(Hub.slug == slug))
+    if found is None:
+        raise ApiError(404, "not_found", f"no hub {slug!r}")
+    return jsonify(_hub(found))
+
+
+@bp.get("/collections/<slug>")
+def collection(slug: str):  # type: ignore[no-untyped-def]
+    params([])
+    found = db.session.scalar(select(Collection).where(Collection.slug == slug))
+    if found is None or not permissions.can_view_collection(g.get("user"), found):
+        raise ApiError(404, "not_found", f"no published collection {slug!r}")
+    if found.smart_query is not None:  # a smart collection: its search's results now
+        items = [{**_summary(c), "note": "", "position": n}
+                 for n, c in enumerate(current_case_studies(db.session, search_index.state, found), start=1)]
+    else:
+        items = [{**_summary(i.case_study), "note": i.note, "position": i.position}
+                 for i in found.items if i.case_study.status == "published"]
+    return jsonify({"slug": found.slug, "title": found.title, "description": found.description,
+                    "hub": found.hub.slug, "status": found.status, "smart_query": found.smart_query, "items": items})
+
+
+@bp.get("/openapi.json")
+def openapi():  # type: ignore[no-untyped-def]
+    from commons.api.spec import spec
+
+    return jsonify(spec(request.host_url.rstrip("/")))
+

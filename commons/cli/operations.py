@@ -1,0 +1,178 @@
+"""Commands for running the Commons: serve, doctor, backup, restore, eval."""
+
+import sys
+from pathlib import Path
+
+import click
+from flask import current_app
+from flask.cli import ScriptInfo, with_appcontext
+from tqdm import tqdm
+
+from commons.cli.common import fail
+from commons.db import db
+from commons.domain.errors import CommonsError
+from commons.ops.migrate import upgrade
+from commons.search.extension import search_index
+
+
+@click.command()
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=5000, show_default=True, type=int)
+@click.option("--workers", type=click.IntRange(1), default=None,
+              help="Serve with gunicorn and this many worker processes (production; about one per core).")
+@click.option("--bind", default=None, help="With --workers: address to listen on, HOST:PORT (default: --host:--port).")
+@click.option("--threads", type=click.IntRange(1), default=4, show_default=True,
+              help="With --workers: request threads per worker.")
+@click.option("--timeout", type=click.IntRange(1), default=120, show_default=True,
+              help="With --workers: seconds before a silent worker is restarted.")
+@with_appcontext
+def serve(host: str, port: int, workers: int | None, bind: str | None, threads: int, timeout: int) -> None:
+    """Serve the web app (set up first with `commons setup`).
+
+    Without --workers: one process (fine for a school or a hub). With --workers N: gunicorn,
+    each worker with its own model and index replica, one torch/FAISS thread each unless
+    COMMONS_MODEL_THREADS / COMMONS_FAISS_THREADS are set. The database and the index are
+    checked at start and the index repaired if needed (see `commons doctor`).
+    """
+    from commons.ops.doctor import startup_check
+
+    upgrade(db.engine)
+    try:
+        report = startup_check(current_app._get_current_object(), warm=workers is None)  # type: ignore[attr-defined]
+    except CommonsError as error:
+        fail(error)
+    for done in report.repaired:
+        click.secho(f"Search index repaired: {done}.", fg="yellow")
+    if workers is not None:
+        from commons.ops.server import run
+
+        address = bind or f"{host}:{port}"
+        click.echo(f"The Commons is open on http://{address}/ with {workers} workers  (Ctrl+C to stop)")
+        db.engine.dispose()  # nothing database-side is shared across the fork
+        factory = click.get_current_context().ensure_object(ScriptInfo).create_app
+        if factory is None:
+            fail(CommonsError("--workers needs the app factory: run it as `commons serve`"))
+        run(address, workers, threads, timeout, factory)
+        return
+    from werkzeug.serving import run_simple
+
+    click.echo(f"The Commons is open on http://{host}:{port}/  (Ctrl+C to stop)")
+    run_simple(host, port, current_app._get_current_object(), threaded=True)  # type: ignore[attr-defined]
+
+
+@click.command()
+@click.option("--repair", is_flag=True, help="Fix the search index: replay the change log or rebuild it.")
+@click.option("--sample", type=click.IntRange(1), default=None,
+              help="Compare only this many random vectors with the stored embeddings (default: all).")
+@with_appcontext
+def doctor(repair: bool, sample: int | None) -> None:
+    """Check the database and that the index holds exactly the published passages."""
+    from commons.ops import doctor as doctor_service
+
+    state = search_index.state
+    with db.new_session() as session:
+        report = doctor_service.check(session, state, sample=sample)
+        for note in report.notes:
+            click.echo(f"ok: {note}")
+        if report.database_problems:
+            click.echo("Database: problems found.")
+        else:
+            click.echo(f"Database: ok ({db.engine.dialect.name}).")
+        for line in report.lines():
+            click.secho(f"problem: {line}", fg="red")
+        if repair and report.index_action is not None:
+            report = doctor_service.repair(session, state, report)
+            for done in report.repaired:
+                click.secho(f"repaired: {done}", fg="green")
+            for line in report.lines():
+                click.secho(f"still a problem: {line}", fg="red")
+    if report.database_problems:
+        click.echo("The database is damaged: restore the newest backup with `commons restore PATH`.", err=True)
+        sys.exit(1)
+    if report.index_problems:
+        click.echo("Run `commons doctor --repair` to fix the search index.", err=True)
+        sys.exit(1)
+    click.echo("Search index: ok.")
+
+
+@click.command("backup")
+@click.argument("path", type=click.Path(dir_okay=False, path_type=Path))
+@with_appcontext
+def backup_command(path: Path) -> None:
+    """Write a consistent copy of the database to PATH while the Commons keeps serving."""
+    from commons.ops.backup import backup
+
+    try:
+        backup(db.engine, path)
+    except CommonsError as error:
+        fail(error)
+    click.echo(f"Backed up the {db.engine.dialect.name} database to {path}. "
+               f"Restore it with `commons restore {path}`.")
+
+
+@click.command("restore")
+@click.argument("path", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--yes", is_flag=True, help="Do not ask for confirmation.")
+@with_appcontext
+def restore_command(path: Path, yes: bool) -> None:
+    """Replace the database with the backup at PATH and rebuild the search index (stop servers first)."""
+    from commons.ops import doctor as doctor_service
+    from commons.ops.backup import restore
+
+    if not yes:
+        click.confirm(f"Replace everything in the {db.engine.dialect.name} database with {path}?", abort=True)
+    try:
+        restore(db.engine, path)
+        upgrade(db.engine)
+        state = search_index.state
+        with db.new_session() as session:
+            index = state.rebuild(session)
+            session.rollback()
+            report = doctor_service.check(session, state)
+    except CommonsError as error:
+        fail(error)
+    if not report.ok:
+        fail(CommonsError("after the restore: " + "; ".join(report.lines())))
+    click.echo(f"Restored {path}; search index rebuilt ({len(index):,} passages) and checked.")
+
+
+@click.command("eval")
+@click.argument("directory", type=click.Path(exists=True, file_okay=False, path_type=Path))
+@click.option("--mode", "modes", multiple=True, type=click.Choice(["lexical", "dense", "hybrid"]),
+              help="Retrieval mode(s) to evaluate (default: all three, hybrid last).")
+@click.option("--split", default="test", show_default=True, help="Which qrels file to use (qrels/SPLIT.tsv).")
+@click.option("--max-queries", type=int, default=None, help="Evaluate only the first N judged queries.")
+@click.option("--cache", "cache_path", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="Embedding cache file (default: ~/.cache/school-improvement-commons/embeddings.sqlite).")
+@click.option("--dense-weight", type=float, default=None, help="Override the hybrid dense weight.")
+@click.option("--k1", type=float, default=None, help="Override BM25 k1.")
+@click.option("--b", type=float, default=None, help="Override BM25 b.")
+@with_appcontext
+def eval_command(directory: Path, modes: tuple[str, ...], split: str, max_queries: int | None,
+                 cache_path: Path | None, dense_weight: float | None, k1: float | None, b: float | None) -> None:
+    """Measure search quality on a BEIR-layout collection: nDCG@10, Recall@100, MRR@10."""
+    from commons.ops import evaluation
+    from indexer.embedding_cache import CachingEmbedder
+
+    try:
+        collection = evaluation.read_collection(directory, split)
+    except CommonsError as error:
+        fail(error)
+    embedder = CachingEmbedder(search_index.state.embedder, cache_path or evaluation.default_embedding_cache())
+    settings: dict[str, object] = {
+        key: current_app.config[key] for key in current_app.config
+        if key.startswith("COMMONS_SEARCH_")
+    }
+    for key, value in (("DENSE_WEIGHT", dense_weight), ("BM25_K1", k1), ("BM25_B", b)):
+        if value is not None:
+            settings[f"COMMONS_SEARCH_{key}"] = value
+    ordered = [m for m in ("lexical", "dense", "hybrid") if m in (modes or ("lexical", "dense", "hybrid"))]
+    click.echo(f"{directory.name}: {len(collection.corpus):,} documents, "
+               f"{min(len(collection.qrels), max_queries or len(collection.qrels)):,} judged queries ({split})", err=True)
+    with evaluation.temporary_commons(embedder, settings) as app:
+        with tqdm(total=len(collection.corpus), desc="Indexing", unit=" doc", leave=False) as bar:
+            slugs = evaluation.load_into(app, collection, embedder, progress=bar.update)
+        for mode in ordered:
+            run = evaluation.run_queries(app, collection, slugs, mode, max_queries)
+            click.echo(evaluation.format_line(mode, evaluation.score(collection, run)))
+    embedder.close()

@@ -1,0 +1,1 @@
+"""Operations: health checks and repair, backup and restore, evaluation, the server, schema migrations."""

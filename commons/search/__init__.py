@@ -1,0 +1,1 @@
+"""The search path: reading the question, retrieval, answerability, ranking."""

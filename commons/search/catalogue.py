@@ -1,0 +1,136 @@
+"""What the search path needs to know about every published case study, cached per change.
+
+Filters, grouping passages by case study and "more from comparable schools" all need a
+few facts about *every* published case study (its school's context then, its topics, its
+passages). Reading them from the database for each search costs time in proportion to the
+commons. Every publish and withdrawal writes the change log, so the newest change number
+says whether anything could have changed: the facts are read once per change number and
+shared by every search until the next change.
+"""
+
+import sys
+import threading
+from dataclasses import dataclass, field
+from typing import Any
+from weakref import WeakKeyDictionary
+
+import numpy as np
+import numpy.typing as npt
+from sqlalchemy import select
+from sqlalchemy.engine import Connection, Engine
+from sqlalchemy.orm import Session
+
+from commons.domain.comparability import SchoolContext, context_from_fields
+from commons.models import CaseStudy, Passage
+from commons.search.source import LIVE, DatabaseChangeSource
+
+
+@dataclass(frozen=True, slots=True)
+class PublishedStudy:
+    """The facts about one published case study that filters and comparisons read.
+
+    Held for every published case study, so kept small: slots, tuples, repeated strings
+    shared, and the snapshot only as the context it gives.
+    """
+
+    id: int
+    school_urn: int
+    topics: tuple[str, ...]
+    evidence_strength: str
+    start_year: int
+    end_year: int
+    open_to: tuple[str, ...]
+    context: SchoolContext  # the school's context when the work was done
+
+
+@dataclass(frozen=True)
+class Catalogue:
+    """Published case studies and their passages as of one change number."""
+
+    position: int
+    studies: dict[int, PublishedStudy]
+    owner: npt.NDArray[np.int32]  # passage id -> case study id, -1 when not live
+    study_ids: npt.NDArray[np.int64]  # published case studies with passages, ascending
+    starts: npt.NDArray[np.int64]  # study_ids[i]'s passages are passage_ids[starts[i]:starts[i + 1]]
+    passage_ids: npt.NDArray[np.int64]
+    filtered: dict[Any, npt.NDArray[np.int64]] = field(default_factory=dict, compare=False)  # see search_filters
+
+    def owners(self, passage_ids: list[int]) -> dict[int, int]:
+        """Each live passage's case study (passages that are not live are left out)."""
+        ids = np.asarray(passage_ids, dtype=np.int64)
+        inside = ids[(ids >= 0) & (ids < len(self.owner))]
+        found = self.owner[inside]
+        return {p: c for p, c in zip(inside.tolist(), found.tolist()) if c >= 0}
+
+    def passages_of(self, case_study_ids: set[int]) -> npt.NDArray[np.int64]:
+        """The live passages of these case studies, case study by case study."""
+        wanted = np.fromiter(case_study_ids, dtype=np.int64, count=len(case_study_ids))
+        wanted = np.intersect1d(wanted, self.study_ids)
+        if not len(wanted):
+            return np.zeros(0, dtype=np.int64)
+        at = np.searchsorted(self.study_ids, wanted)
+        lengths = self.starts[at + 1] - self.starts[at]
+        offsets = np.repeat(self.starts[at] - np.cumsum(lengths) + lengths, lengths)
+        return self.passage_ids[offsets + np.arange(int(lengths.sum()))]
+
+
+READ_BATCH = 5_000  # rows read at a time, so reading a large commons does not hold every row at once
+_CACHE: "WeakKeyDictionary[Engine | Connection, Catalogue]" = WeakKeyDictionary()
+_LOCK = threading.Lock()
+
+
+def catalogue(session: Session) -> Catalogue:
+    """The catalogue as of the newest change the session can see (read again only after a change)."""
+    bind = session.get_bind()
+    position = DatabaseChangeSource(session, 0).last_change()
+    cached = _CACHE.get(bind)
+    if cached is not None and cached.position == position:
+        return cached
+    with _LOCK:
+        cached = _CACHE.get(bind)
+        if cached is not None and cached.position == position:
+            return cached
+        built = _read(session, position)
+        _CACHE[bind] = built
+        return built
+
+
+def _read(session: Session, position: int) -> Catalogue:
+    studies: dict[int, PublishedStudy] = {}
+    rows = session.execute(
+        select(CaseStudy.id, CaseStudy.school_urn, CaseStudy.topics, CaseStudy.school_snapshot,
+               CaseStudy.evidence_strength, CaseStudy.start_year, CaseStudy.end_year, CaseStudy.open_to)
+        .where(CaseStudy.status == LIVE)
+        .execution_options(yield_per=READ_BATCH)
+    )
+    lists: dict[tuple[str, ...], tuple[str, ...]] = {}  # one copy of each list of topics or offers
+    for row in rows:
+        snapshot = {k: _shared(v) for k, v in (row.school_snapshot or {}).items()}
+        topics = tuple(map(_shared, row.topics or []))
+        open_to = tuple(map(_shared, row.open_to or []))
+        studies[row.id] = PublishedStudy(
+            row.id, row.school_urn, lists.setdefault(topics, topics), _shared(row.evidence_strength),
+            row.start_year, row.end_year, lists.setdefault(open_to, open_to),
+            context_from_fields(snapshot, row.school_urn),
+        )
+    result = session.execute(
+        select(Passage.id, Passage.case_study_id)
+        .join(CaseStudy, CaseStudy.id == Passage.case_study_id)
+        .where(CaseStudy.status == LIVE)
+        .execution_options(yield_per=READ_BATCH)
+    )
+    parts = [np.array(part, dtype=np.int64).reshape(-1, 2) for part in result.partitions()]
+    pairs = np.concatenate(parts) if parts else np.zeros((0, 2), dtype=np.int64)
+    del parts
+    owner = np.full(int(pairs[:, 0].max()) + 1 if len(pairs) else 0, -1, dtype=np.int32)
+    owner[pairs[:, 0]] = pairs[:, 1]
+    ordered = pairs[np.lexsort((pairs[:, 0], pairs[:, 1]))]
+    study_col = ordered[:, 1]
+    first = np.flatnonzero(np.r_[True, study_col[1:] != study_col[:-1]]) if len(ordered) else np.zeros(0, dtype=np.int64)
+    return Catalogue(position, studies, owner, study_col[first].copy(), np.r_[first, len(ordered)].astype(np.int64),
+                     ordered[:, 0].copy())
+
+
+def _shared(value: Any) -> Any:
+    """One copy of each repeated string (phases, regions, topics...) however many studies use it."""
+    return sys.intern(value) if isinstance(value, str) else value

@@ -1,0 +1,169 @@
+"""Accounts in the browser: register, sign in and out, reset a password, claim a school; admin."""
+
+from typing import Any
+
+from flask import Blueprint, abort, current_app, g, redirect, render_template, request, session, url_for
+from sqlalchemy import select
+
+from commons.db import db
+from commons.models import Draft, Membership, OutboxMessage, Report, School, User
+from commons.services import accounts, hub_schools, permissions
+from commons.services.accounts import AccountProblems, SignInRefused
+from commons.services.readers import find_schools
+from commons.web.helpers import admin_required, mailer, safe_next, sign_in_required
+
+bp = Blueprint("auth", __name__)
+SENT = ("If that address can be used for an account, we have sent it an email with what to do next. "
+        "Check your inbox (and spam folder).")
+
+
+@bp.before_app_request
+def load_user() -> None:
+    g.user = None
+    user_id = session.get("user_id")
+    if user_id is None:
+        return
+    user = db.session.get(User, user_id)
+    if user is None or accounts.password_stamp(user.password_changed_at) != session.get("since"):
+        session.clear()  # the account has gone, or its password changed since this sign-in
+        return
+    g.user = user
+
+
+@bp.app_context_processor
+def inject_user() -> dict[str, Any]:
+    return {"user": g.get("user")}
+
+
+def _start_session(user: User) -> None:
+    reader = session.get("reader")
+    session.clear()  # a fresh session (and CSRF token) at every sign-in
+    session["user_id"] = user.id
+    session["since"] = accounts.password_stamp(user.password_changed_at)
+    if user.my_school is None and reader:
+        user.my_school = reader  # what the visitor chose before signing in is kept on the profile
+        db.session.commit()
+
+
+@bp.route("/register", methods=["GET", "POST"])
+def register():  # type: ignore[no-untyped-def]
+    if request.method == "GET":
+        return render_template("auth/register.html", errors={}, form={})
+    try:
+        user = accounts.register(db.session, request.form.get("email", ""), request.form.get("name", ""),
+                                 request.form.get("password", ""))
+    except AccountProblems as problems:
+        return render_template("auth/register.html", errors=problems.errors, form=request.form), 400
+    email = accounts.normalise_email(request.form.get("email"))
+    if user is None:
+        mailer().send(db.session, email, "Someone tried to register with your address",
+                      "Someone (perhaps you) tried to create a School Improvement Commons account with this "
+                      "address, which already has one. If it was you, sign in or reset your password: "
+                      f"{url_for('auth.forgot', _external=True)}")
+    else:
+        mailer().send(db.session, email, "Welcome to the School Improvement Commons",
+                      f"Your account is ready. Sign in at {url_for('auth.sign_in', _external=True)}")
+    db.session.commit()
+    return render_template("auth/message.html", title="Check your email", message=SENT)
+
+
+@bp.route("/sign-in", methods=["GET", "POST"])
+def sign_in():  # type: ignore[no-untyped-def]
+    if request.method == "GET":
+        return render_template("auth/sign_in.html", error=None, email="", next=safe_next(""))
+    email = request.form.get("email", "")
+    try:
+        user = accounts.authenticate(db.session, email, request.form.get("password", ""),
+                                     request.remote_addr or "unknown")
+    except SignInRefused as refused:
+        db.session.commit()  # keep the record of the failed attempt
+        return render_template("auth/sign_in.html", error=str(refused), email=email, next=safe_next("")), 400
+    db.session.commit()
+    _start_session(user)
+    return redirect(safe_next(url_for("author.dashboard")), code=303)
+
+
+@bp.post("/sign-out")
+def sign_out():  # type: ignore[no-untyped-def]
+    session.clear()
+    return redirect(url_for("main.home"), code=303)
+
+
+@bp.route("/forgot-password", methods=["GET", "POST"])
+def forgot():  # type: ignore[no-untyped-def]
+    if request.method == "GET":
+        return render_template("auth/forgot.html")
+    email = accounts.normalise_email(request.form.get("email"))
+    user = db.session.scalar(select(User).where(User.email == email))
+    if user is not None:
+        token = accounts.reset_token(current_app.config["SECRET_KEY"], user)
+        mailer().send(db.session, user.email, "Reset your School Improvement Commons password",
+                      "Use this link within an hour to choose a new password: "
+                      f"{url_for('auth.reset', token=token, _external=True)}\n"
+                      "If you did not ask for this, ignore this email.")
+        db.session.commit()
+    return render_template("auth/message.html", title="Check your email", message=SENT)
+
+
+@bp.route("/reset-password/<token>", methods=["GET", "POST"])
+def reset(token: str):  # type: ignore[no-untyped-def]
+    user = accounts.user_for_reset(db.session, current_app.config["SECRET_KEY"], token)
+    if user is None:
+        return render_template("auth/message.html", title="That link has expired",
+                               message="Reset links work for an hour, once. Ask for a new one.",
+                               link=(url_for("auth.forgot"), "Ask for a new link")), 400
+    if request.method == "GET":
+        return render_template("auth/reset.html", errors={})
+    try:
+        accounts.set_password(db.session, user, request.form.get("password", ""))
+    except AccountProblems as problems:
+        return render_template("auth/reset.html", errors=problems.errors), 400
+    db.session.commit()
+    _start_session(user)
+    return redirect(url_for("author.dashboard"), code=303)
+
+
+@bp.route("/account/schools", methods=["GET", "POST"])
+@sign_in_required
+def claim_school():  # type: ignore[no-untyped-def]
+    query = request.values.get("school", "").strip()
+    if request.method == "POST":
+        school = db.session.get(School, request.form.get("urn", type=int) or 0)
+        if school is None:
+            abort(400)
+        exists = db.session.scalar(select(Membership).where(
+            Membership.user_id == g.user.id, Membership.school_urn == school.urn))
+        if exists is None:
+            db.session.add(Membership(user_id=g.user.id, school_urn=school.urn,
+                                      role_at_school=request.form.get("role", "")[:120]))
+            db.session.commit()
+        return redirect(url_for("auth.claim_school"), code=303)
+    matches = find_schools(db.session, query) if query else []
+    return render_template("auth/claim.html", query=query, matches=matches)
+
+
+@bp.get("/admin")
+@admin_required
+def admin():  # type: ignore[no-untyped-def]
+    claims = db.session.scalars(select(Membership).where(Membership.status == "pending")
+                                .order_by(Membership.created_at)).all()
+    reports = db.session.scalars(select(Report).where(Report.resolved.is_(False)).order_by(Report.created_at)).all()
+    outbox = db.session.scalars(select(OutboxMessage).order_by(OutboxMessage.id.desc()).limit(20)).all()
+    review = [d for d in db.session.scalars(select(Draft).order_by(Draft.updated_at)) if d.fields.get("submitted")]
+    return render_template("auth/admin.html", claims=claims, reports=reports, outbox=outbox, review=review,
+                           links=hub_schools.pending_links(db.session))
+
+
+@bp.post("/admin/claims/<int:claim_id>")
+@sign_in_required
+def decide_claim(claim_id: int):  # type: ignore[no-untyped-def]
+    """Admins decide any claim; a hub's owners and managers those for the schools the hub looks after."""
+    claim = db.session.get(Membership, claim_id) or abort(404)
+    if not permissions.can_decide_claim(g.user, claim):
+        abort(403)
+    decision = request.form.get("decision", "")
+    if decision not in hub_schools.DECISIONS:
+        abort(400)
+    hub_schools.decide_claim(db.session, claim, g.user, decision, mailer())
+    db.session.commit()
+    return redirect(safe_next(url_for("auth.admin")), code=303)

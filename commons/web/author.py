@@ -1,0 +1,221 @@
+"""Authoring in the browser: drafts, preview, publish, revise, history, withdraw, report.
+
+Every view loads the object first and asks ``permissions`` before doing anything with it;
+a draft another school owns answers 404, as if it did not exist.
+"""
+
+from flask import Blueprint, abort, current_app, flash, g, jsonify, redirect, render_template, request, url_for
+from sqlalchemy import select
+
+from commons.db import db
+from commons.domain.rendering import render_markdown
+from commons.domain.vocabulary import EVIDENCE_STRENGTHS, OFFERS, SECTIONS, TOPICS
+from commons.models import CaseStudy, Draft, Report, School
+from commons.search.extension import search_index
+from commons.services import authoring, hub_schools, permissions
+from commons.services.authoring import DraftProblems
+from commons.services.publishing import withdraw
+from commons.web.helpers import admin_required, mailer, safe_next, sign_in_required
+
+bp = Blueprint("author", __name__)
+GUIDANCE = {
+    "context": "Your school in your own words: phase, size, community, and what was true before. "
+               "The school's published data is shown beside it automatically.",
+    "challenge": "The problem, with the figures that showed it (the baseline).",
+    "what-we-did": "The steps, in order, and who did what. A list is fine.",
+    "active-ingredients": "The few things that made it work, which anyone adapting this must keep "
+                          "“tight”. For example: “a same-day phone call from an adult the family already "
+                          "knows”, not “a phone call”.",
+    "expertise": "The staff knowledge and skill it depended on, so a reader knows what they would need. "
+                 "For example: “a family support worker with ten years' experience of rural poverty”.",
+    "impact": "What changed, with numbers, and how you know. Say how strong the evidence is.",
+    "cost-and-time": "Money, staff time and how long it took.",
+    "do-differently": "What you would change if you started again.",
+}
+
+
+def _case_study(slug: str, action: str) -> CaseStudy:
+    found = db.session.scalar(select(CaseStudy).where(CaseStudy.slug == slug))
+    if found is None or not permissions.can_on_case_study(g.get("user"), "view", found):
+        abort(404)
+    if not permissions.can_on_case_study(g.get("user"), action, found):
+        abort(403)
+    return found
+
+
+def _draft(draft_id: int) -> Draft:
+    draft = db.session.get(Draft, draft_id)
+    if draft is None or not permissions.can_on_draft(g.user, "edit", draft):
+        abort(404)  # another school's draft does not exist, as far as you can tell
+    return draft
+
+
+def _editor(draft: Draft, errors: dict[str, str] | None = None, warnings=None, status: int = 200):  # type: ignore[no-untyped-def]
+    return render_template(
+        "author/editor.html", draft=draft, fields=draft.fields, errors=errors or {}, warnings=warnings or [],
+        sections=SECTIONS, guidance=GUIDANCE, topics=TOPICS, offers=OFFERS, strengths=EVIDENCE_STRENGTHS,
+        moderated=authoring.moderation_on(current_app.config),
+    ), status
+
+
+@bp.get("/author")
+@sign_in_required
+def dashboard():  # type: ignore[no-untyped-def]
+    urns = sorted(permissions.authored_schools(g.user))
+    schools = db.session.scalars(select(School).where(School.urn.in_(urns))).all() if urns else []
+    drafts = db.session.scalars(select(Draft).where(Draft.school_urn.in_(urns)).order_by(Draft.updated_at.desc())).all() if urns else []
+    studies = db.session.scalars(select(CaseStudy).where(CaseStudy.school_urn.in_(urns))
+                                 .order_by(CaseStudy.updated_at.desc())).all() if urns else []
+    pending = [m for m in g.user.memberships if m.status == "pending"]
+    return render_template("author/dashboard.html", schools=schools, drafts=drafts, studies=studies, pending=pending)
+
+
+@bp.post("/author/drafts")
+@sign_in_required
+def create_draft():  # type: ignore[no-untyped-def]
+    urn = request.form.get("school_urn", type=int) or 0
+    if db.session.get(School, urn) is None or not permissions.is_author(g.user, urn):
+        abort(403)
+    draft = authoring.new_draft(db.session, g.user, urn)
+    db.session.commit()
+    return redirect(url_for("author.edit_draft", draft_id=draft.id), code=303)
+
+
+@bp.get("/author/drafts/<int:draft_id>")
+@sign_in_required
+def edit_draft(draft_id: int):  # type: ignore[no-untyped-def]
+    return _editor(_draft(draft_id))
+
+
+@bp.post("/author/drafts/<int:draft_id>")
+@sign_in_required
+def save_draft(draft_id: int):  # type: ignore[no-untyped-def]
+    draft = _draft(draft_id)
+    authoring.save(draft, g.user, authoring.fields_from_form(request.form))
+    db.session.commit()  # what the author typed is kept, whatever happens next
+    if request.form.get("action") != "publish":
+        return redirect(url_for("author.edit_draft", draft_id=draft.id, saved=1), code=303)
+    warnings = authoring.privacy_warnings(draft.fields)
+    if warnings and request.form.get("confirm_privacy") != "yes":
+        return _editor(draft, warnings=warnings, status=400)
+    if authoring.moderation_on(current_app.config) and not g.user.is_admin:
+        draft.fields = {**draft.fields, "submitted": True}
+        db.session.commit()
+        return render_template("auth/message.html", title="Sent for review",
+                               message="An administrator will review your case study before it is published. "
+                                       "You can keep editing the draft meanwhile.",
+                               link=(url_for("author.dashboard"), "Back to your case studies"))
+    return _publish(draft)
+
+
+def _publish(draft: Draft):  # type: ignore[no-untyped-def]
+    try:
+        case_study = authoring.publish(db.session, draft, search_index.state.embedder)
+    except DraftProblems as problems:
+        db.session.rollback()
+        return _editor(db.session.get(Draft, draft.id), errors=problems.errors, status=400)
+    db.session.commit()
+    return redirect(url_for("main.case_study", slug=case_study.slug, published=1), code=303)
+
+
+def _reviewed(draft_id: int) -> Draft:
+    draft = db.session.get(Draft, draft_id)
+    if draft is None or not permissions.can_review(g.user, draft):
+        abort(404)
+    return draft
+
+
+@bp.post("/admin/drafts/<int:draft_id>/publish")
+@sign_in_required
+def approve_draft(draft_id: int):  # type: ignore[no-untyped-def]
+    """Publish a reviewed draft: admins, and the owners and managers of a hub that looks after the school."""
+    return _publish(_reviewed(draft_id))
+
+
+@bp.post("/admin/drafts/<int:draft_id>/return")
+@sign_in_required
+def return_draft(draft_id: int):  # type: ignore[no-untyped-def]
+    """Send a draft waiting for review back to its authors, with what to change."""
+    draft = _reviewed(draft_id)
+    try:
+        hub_schools.return_draft(db.session, draft, g.user, request.form.get("note", ""), mailer())
+        db.session.commit()
+        flash("Returned to its authors, with your note.", "ok")
+    except hub_schools.HubSchoolProblem as problem:
+        db.session.rollback()
+        flash(str(problem), "error")
+    return redirect(safe_next(url_for("auth.admin")), code=303)
+
+
+@bp.post("/author/preview")
+@sign_in_required
+def preview():  # type: ignore[no-untyped-def]
+    """Markdown to the same sanitised HTML the published page shows, for the live preview."""
+    text = (request.form.get("markdown") or "")[: authoring.MAX_FIELD_CHARS]
+    return jsonify({"html": str(render_markdown(text))})
+
+
+@bp.post("/case-studies/<slug>/edit")
+@sign_in_required
+def edit_case_study(slug: str):  # type: ignore[no-untyped-def]
+    case_study = _case_study(slug, "edit")
+    if case_study.status != "published":
+        abort(409)
+    draft = authoring.draft_for_edit(db.session, g.user, case_study)
+    db.session.commit()
+    return redirect(url_for("author.edit_draft", draft_id=draft.id), code=303)
+
+
+@bp.post("/case-studies/<slug>/withdraw")
+@sign_in_required
+def withdraw_case_study(slug: str):  # type: ignore[no-untyped-def]
+    case_study = _case_study(slug, "withdraw")
+    if case_study.status == "published":
+        withdraw(db.session, case_study)
+        db.session.commit()
+    return redirect(url_for("main.case_study", slug=slug), code=303)
+
+
+@bp.get("/case-studies/<slug>/history")
+def history(slug: str):  # type: ignore[no-untyped-def]
+    case_study = _case_study(slug, "history")
+    return render_template("author/history.html", case_study=case_study, revisions=case_study.revisions)
+
+
+@bp.get("/case-studies/<slug>/diff")
+def revision_diff(slug: str):  # type: ignore[no-untyped-def]
+    case_study = _case_study(slug, "history")
+    by_number = {r.number: r for r in case_study.revisions}
+    old = by_number.get(request.args.get("from", type=int) or 0)
+    new = by_number.get(request.args.get("to", type=int) or 0)
+    if old is None or new is None:
+        abort(404)
+    return render_template("author/diff.html", case_study=case_study, old=old, new=new,
+                           sections=authoring.diff(old, new))
+
+
+@bp.post("/case-studies/<slug>/report")
+def report(slug: str):  # type: ignore[no-untyped-def]
+    case_study = _case_study(slug, "view")
+    reason = (request.form.get("reason") or "").strip()[:2000]
+    if not reason:
+        return render_template("auth/message.html", title="Tell us what is wrong",
+                               message="Go back and say what the problem is, so an administrator can act on it."), 400
+    db.session.add(Report(case_study_id=case_study.id, reason=reason,
+                          reporter_id=g.user.id if g.get("user") else None))
+    db.session.commit()
+    return render_template("auth/message.html", title="Thank you",
+                           message="An administrator will look at your report.",
+                           link=(url_for("main.case_study", slug=slug), "Back to the case study"))
+
+
+@bp.post("/admin/case-studies/<slug>/unpublish")
+@admin_required
+def unpublish(slug: str):  # type: ignore[no-untyped-def]
+    case_study = _case_study(slug, "withdraw")
+    if case_study.status == "published":
+        withdraw(db.session, case_study)
+    for open_report in db.session.scalars(select(Report).where(Report.case_study_id == case_study.id)):
+        open_report.resolved = True
+    db.session.commit()
+    return redirect(url_for("auth.admin"), code=303)

@@ -1,0 +1,60 @@
+"""Template filters and globals, and the security headers every response carries."""
+
+from flask import Flask, Response
+
+from commons.domain.rendering import render_markdown
+from commons.domain.vocabulary import EVIDENCE_STRENGTHS, OFFERS, SECTION_HEADINGS, TOPICS
+from commons.services import schools
+from commons.services.schools import context_line, reader_line
+
+CONTENT_SECURITY_POLICY = (
+    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+    "object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'"
+)
+
+
+def percent(value: float | None) -> str:
+    return "not published" if value is None else f"{value:.0f}%"
+
+
+def pupils(value: int | None) -> str:
+    return "not published" if value is None else f"{value:,}"
+
+
+def topic_label(topic: str) -> str:
+    return TOPICS.get(topic, topic)
+
+
+def offer_label(offer: str) -> str:
+    return OFFERS.get(offer, offer)
+
+
+def years(start: int, end: int) -> str:
+    return str(start) if start == end else f"{start}–{end}"
+
+
+def security_headers(response: Response) -> Response:
+    response.headers.setdefault("Content-Security-Policy", CONTENT_SECURITY_POLICY)
+    response.headers.setdefault("X-Content-Type-Options", "nosniff")
+    response.headers.setdefault("X-Frame-Options", "DENY")
+    response.headers.setdefault("Referrer-Policy", "strict-origin-when-cross-origin")
+    response.headers.setdefault("Permissions-Policy", "camera=(), microphone=(), geolocation=()")
+    return response
+
+
+def init_app(app: Flask) -> None:
+    app.jinja_env.filters.update(
+        markdown=render_markdown, percent=percent, pupils=pupils, context_line=context_line,
+        reader_line=reader_line, offer_label=offer_label, topic_label=topic_label,
+    )
+    app.jinja_env.globals.update(
+        TOPICS=TOPICS,
+        EVIDENCE_STRENGTHS=EVIDENCE_STRENGTHS,
+        SECTION_HEADINGS=SECTION_HEADINGS,
+        years=years,
+        provision=schools.provision,
+        governance=schools.governance,
+        setting=schools.setting,
+        phase_label=schools.phase_label,
+    )
+    app.after_request(security_headers)

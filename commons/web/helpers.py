@@ -1,0 +1,73 @@
+"""What every web blueprint shares: the signed-in checks, the reader's school, safe redirects, the mailer."""
+
+from collections.abc import Callable
+from functools import wraps
+from typing import ParamSpec
+from urllib.parse import urlsplit
+
+from flask import abort, current_app, g, redirect, request, session, url_for
+from flask.typing import ResponseReturnValue
+
+from commons.db import db
+from commons.domain.comparability import SchoolContext
+from commons.services import accounts, readers
+
+P = ParamSpec("P")
+READER_SESSION_KEY = "reader"
+
+
+def sign_in_required(view: Callable[P, ResponseReturnValue]) -> Callable[P, ResponseReturnValue]:
+    """Send a visitor who is not signed in to the sign-in page, then back here."""
+
+    @wraps(view)
+    def wrapped(*args: P.args, **kwargs: P.kwargs) -> ResponseReturnValue:
+        if g.get("user") is None:
+            return redirect(url_for("auth.sign_in", next=request.full_path.rstrip("?")), code=303)
+        return view(*args, **kwargs)
+
+    return wrapped
+
+
+def admin_required(view: Callable[P, ResponseReturnValue]) -> Callable[P, ResponseReturnValue]:
+    """Signed in, and an administrator of the Commons; 403 otherwise."""
+
+    @wraps(view)
+    @sign_in_required
+    def wrapped(*args: P.args, **kwargs: P.kwargs) -> ResponseReturnValue:
+        if not g.user.is_admin:
+            abort(403)
+        return view(*args, **kwargs)
+
+    return wrapped
+
+
+def current_reader() -> SchoolContext | None:
+    """The reader's school context for this request, or None (kept for the visit, or on the profile).
+
+    Looked up once per request: the views and every template render ask for it.
+    """
+    if "reader" not in g:
+        user = g.get("user")
+        stored = user.my_school if user is not None else session.get(READER_SESSION_KEY)
+        g.reader = readers.reader_context(db.session, stored)
+    reader: SchoolContext | None = g.reader
+    return reader
+
+
+def safe_next(default: str) -> str:
+    """The ``next`` parameter when it is a path on this site, else ``default`` (no open redirect)."""
+    target = request.values.get("next") or ""
+    parts = urlsplit(target)
+    if target.startswith("/") and not target.startswith("//") and not parts.scheme and not parts.netloc:
+        return target
+    return default
+
+
+def mailer() -> accounts.Mailer:
+    """The mailer configured by the ``COMMONS_SMTP_*`` settings (the outbox alone when no host is set)."""
+    config = current_app.config
+    return accounts.Mailer(
+        host=config.get("COMMONS_SMTP_HOST") or None, port=int(config.get("COMMONS_SMTP_PORT", 587)),
+        username=config.get("COMMONS_SMTP_USER"), password=config.get("COMMONS_SMTP_PASSWORD"),
+        sender=config.get("COMMONS_MAIL_FROM", "commons@localhost"),
+    )

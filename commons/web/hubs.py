@@ -1,0 +1,345 @@
+"""Hubs and collections in the browser: hub pages, curating, reordering, publishing, Atom feeds;
+smart collections; the schools a hub looks after, and its leads' claims and reviews page.
+
+Every view loads the hub or collection first and asks ``permissions``; an unpublished collection
+of a hub you do not belong to answers 404.
+"""
+
+from dataclasses import fields
+from urllib.parse import urlencode
+
+from flask import Blueprint, abort, current_app, flash, g, redirect, render_template, request, url_for
+from sqlalchemy import select
+
+from commons.db import db
+from commons.domain.vocabulary import OFFERS, SECTIONS
+from commons.models import CaseStudy, Collection, CollectionItem, Draft, Hub, HubMember, HubSchool, School, User
+from commons.search.extension import search_index
+from commons.search.filters import CHOICES, FSM_BANDS, SIZE_BANDS, SearchFilters
+from commons.services import authoring, collections, hub_schools, permissions
+from commons.services.accounts import normalise_email
+from commons.services.collections import HUB_KINDS, CollectionProblem, SmartSearch
+from commons.services.readers import find_schools
+from commons.web.helpers import admin_required, safe_next, sign_in_required
+
+bp = Blueprint("hubs", __name__)
+
+
+def _hub(slug: str) -> Hub:
+    return db.session.scalar(select(Hub).where(Hub.slug == slug)) or abort(404)
+
+
+def _collection(slug: str, curate: bool = False) -> Collection:
+    found = db.session.scalar(select(Collection).where(Collection.slug == slug))
+    if found is None or not permissions.can_view_collection(g.get("user"), found):
+        abort(404)
+    if curate and not permissions.can_curate(g.get("user"), found.hub):
+        abort(403)
+    return found
+
+
+def _item(collection: Collection, item_id: int) -> CollectionItem:
+    return next((i for i in collection.items if i.id == item_id), None) or abort(404)
+
+
+def curated_collections(user: User | None) -> list[Collection]:
+    """The hand-picked collections this user may add to (for "Add to collection" buttons)."""
+    if user is None:
+        return []
+    statement = select(Collection).where(Collection.smart_query.is_(None)).order_by(Collection.title)
+    if not user.is_admin:
+        statement = statement.where(Collection.hub_id.in_(select(HubMember.hub_id).where(HubMember.user_id == user.id)))
+    return list(db.session.scalars(statement))
+
+
+def curated_hubs(user: User | None) -> list[Hub]:
+    """The hubs this user may start a collection for (for "Save as a smart collection")."""
+    if user is None:
+        return []
+    hubs = db.session.scalars(select(Hub).order_by(Hub.name))
+    return [hub for hub in hubs if permissions.can_curate(user, hub)]
+
+
+@bp.app_context_processor
+def inject_collections() -> dict[str, object]:
+    return {"curated_collections": lambda: curated_collections(g.get("user")),
+            "curated_hubs": lambda: curated_hubs(g.get("user"))}
+
+
+def _smart_query_from_form() -> str:
+    """The search a smart collection keeps: a whole query string (from the search page) or form fields."""
+    if request.form.get("smart_query") is not None:
+        return request.form["smart_query"]
+    names = ["q", *(f.name for f in fields(SearchFilters))]
+    return urlencode([(name, request.form[name]) for name in names if request.form.get(name)])
+
+
+def _smart_form() -> dict[str, object]:
+    """What the smart-collection form needs to offer every filter."""
+    return {"filter_choices": CHOICES, "fsm_bands": {k: v[0] for k, v in FSM_BANDS.items()},
+            "size_bands": {k: v[0] for k, v in SIZE_BANDS.items()}, "offers": OFFERS,
+            "max_smart_limit": collections.MAX_SMART_LIMIT}
+
+
+@bp.get("/hubs")
+def hub_list():  # type: ignore[no-untyped-def]
+    hubs = db.session.scalars(select(Hub).order_by(Hub.name)).all()
+    return render_template("hubs/list.html", hubs=hubs, kinds=HUB_KINDS)
+
+
+@bp.post("/hubs")
+@admin_required
+def create_hub():  # type: ignore[no-untyped-def]
+    owner = db.session.scalar(select(User).where(User.email == normalise_email(request.form.get("owner_email"))))
+    try:
+        if owner is None:
+            raise CollectionProblem("The owner needs an account first: ask them to register, then try again.")
+        hub = collections.create_hub(db.session, request.form.get("name", ""), request.form.get("kind", ""),
+                                     owner, request.form.get("description", ""))
+    except CollectionProblem as problem:
+        db.session.rollback()
+        flash(str(problem), "error")
+        return redirect(url_for("hubs.hub_list"), code=303)
+    db.session.commit()
+    return redirect(url_for("hubs.hub_page", slug=hub.slug), code=303)
+
+
+@bp.get("/hubs/<slug>")
+def hub_page(slug: str):  # type: ignore[no-untyped-def]
+    hub = _hub(slug)
+    user = g.get("user")
+    shown = [c for c in hub.collections if permissions.can_view_collection(user, c)]
+    can_link = permissions.can_link_schools(user, hub)
+    query = request.args.get("school", "").strip() if can_link else ""
+    return render_template(
+        "hubs/hub.html", hub=hub, collections=shown, kinds=HUB_KINDS,
+        can_curate=permissions.can_curate(user, hub), can_manage=permissions.can_manage_hub(user, hub),
+        schools=hub_schools.links(db.session, hub),
+        other_links=hub_schools.links(db.session, hub, ("pending", "rejected")) if can_link else [],
+        can_link=can_link, school_query=query, school_matches=find_schools(db.session, query) if query else [],
+        **_smart_form(),
+    )
+
+
+@bp.post("/hubs/<slug>/members")
+@sign_in_required
+def set_member(slug: str):  # type: ignore[no-untyped-def]
+    hub = _hub(slug)
+    if not permissions.can_manage_hub(g.user, hub):
+        abort(403)
+    member = db.session.scalar(select(User).where(User.email == normalise_email(request.form.get("email"))))
+    role = request.form.get("role") or None
+    try:
+        if member is None:
+            raise CollectionProblem("No account has that address: ask them to register first.")
+        collections.set_member(db.session, hub, member, None if role == "remove" else role)
+        db.session.commit()
+    except CollectionProblem as problem:
+        db.session.rollback()
+        flash(str(problem), "error")
+    return redirect(url_for("hubs.hub_page", slug=slug), code=303)
+
+
+@bp.post("/hubs/<slug>/collections")
+@sign_in_required
+def create_collection(slug: str):  # type: ignore[no-untyped-def]
+    hub = _hub(slug)
+    if not permissions.can_curate(g.user, hub):
+        abort(403)
+    try:
+        collection = collections.create_collection(db.session, hub, request.form.get("title", ""),
+                                                   request.form.get("description", ""))
+    except CollectionProblem as problem:
+        db.session.rollback()
+        flash(str(problem), "error")
+        return redirect(url_for("hubs.hub_page", slug=slug), code=303)
+    db.session.commit()
+    return redirect(url_for("hubs.collection_page", slug=collection.slug), code=303)
+
+
+@bp.post("/smart-collections")
+@sign_in_required
+def create_smart_collection():  # type: ignore[no-untyped-def]
+    """"Save as a smart collection" from the search page, or "Start a smart collection" on a hub page."""
+    hub = _hub(request.form.get("hub", ""))
+    if not permissions.can_curate(g.user, hub):
+        abort(403)
+    try:
+        collection = collections.create_smart_collection(
+            db.session, hub, request.form.get("title", ""), _smart_query_from_form(),
+            request.form.get("limit"), request.form.get("description", ""))
+    except CollectionProblem as problem:
+        db.session.rollback()
+        flash(str(problem), "error")
+        return redirect(safe_next(url_for("hubs.hub_page", slug=hub.slug)), code=303)
+    db.session.commit()
+    return redirect(url_for("hubs.collection_page", slug=collection.slug), code=303)
+
+
+@bp.get("/collections/<slug>")
+def collection_page(slug: str):  # type: ignore[no-untyped-def]
+    collection = _collection(slug)
+    can_curate = permissions.can_curate(g.get("user"), collection.hub)
+    if collection.smart_query is not None:
+        return render_template(
+            "hubs/collection.html", collection=collection, items=[], can_curate=can_curate,
+            smart=SmartSearch.of(collection), **_smart_form(),
+            results=collections.smart_results(db.session, search_index.state, collection, snippets=True))
+    items = collection.items if can_curate else collections.visible_items(collection)
+    return render_template("hubs/collection.html", collection=collection, items=items, can_curate=can_curate)
+
+
+@bp.post("/collections/<slug>")
+@sign_in_required
+def update_collection(slug: str):  # type: ignore[no-untyped-def]
+    collection = _collection(slug, curate=True)
+    try:
+        collections.update_collection(
+            collection, request.form.get("title", collection.title), request.form.get("description", collection.description),
+            published=request.form.get("status") == "published", featured=request.form.get("featured") == "yes",
+        )
+        if collection.smart_query is not None and request.form.get("q") is not None:
+            collections.update_smart_search(collection, _smart_query_from_form(), request.form.get("limit"))
+        db.session.commit()
+    except CollectionProblem as problem:
+        db.session.rollback()
+        flash(str(problem), "error")
+    return redirect(url_for("hubs.collection_page", slug=slug), code=303)
+
+
+@bp.post("/collection-items")
+@sign_in_required
+def add_item():  # type: ignore[no-untyped-def]
+    """"Add to collection" from a case study or a search result: the collection is chosen in the form."""
+    slug = request.form.get("collection", "")
+    collection = _collection(slug, curate=True)
+    case_study = db.session.scalar(select(CaseStudy).where(CaseStudy.slug == request.form.get("case_study", "")))
+    try:
+        if case_study is None:
+            raise CollectionProblem("There is no such case study.")
+        collections.add_item(db.session, collection, case_study, request.form.get("note", ""))
+        db.session.commit()
+        flash(f"Added “{case_study.title}” to {collection.title}.", "ok")
+    except CollectionProblem as problem:
+        db.session.rollback()
+        flash(str(problem), "error")
+    return redirect(safe_next(url_for("hubs.collection_page", slug=slug)), code=303)
+
+
+@bp.post("/collections/<slug>/items/<int:item_id>")
+@sign_in_required
+def change_item(slug: str, item_id: int):  # type: ignore[no-untyped-def]
+    collection = _collection(slug, curate=True)
+    item = _item(collection, item_id)  # a smart collection has no items: 404
+    action = request.form.get("action")
+    if action == "up":
+        collections.move(db.session, collection, item, -1)
+    elif action == "down":
+        collections.move(db.session, collection, item, +1)
+    elif action == "remove":
+        collections.remove_item(db.session, collection, item)
+    elif action == "note":
+        collections.set_note(collection, item, request.form.get("note", ""))
+    else:
+        abort(400)
+    db.session.commit()
+    return redirect(url_for("hubs.collection_page", slug=slug, _anchor=f"item-{item_id}"), code=303)
+
+
+@bp.post("/collections/<slug>/order")
+@sign_in_required
+def set_order(slug: str):  # type: ignore[no-untyped-def]
+    """The drag-to-reorder script sends the whole new order at once."""
+    collection = _collection(slug, curate=True)
+    try:
+        collections.reorder(db.session, collection, [int(i) for i in request.form.getlist("item")])
+    except (CollectionProblem, ValueError) as problem:
+        db.session.rollback()
+        return {"error": "bad_order", "message": str(problem)}, 400
+    db.session.commit()
+    return {"order": [i.id for i in collection.items]}
+
+
+# --- The schools a hub looks after; claims and reviews for its owners and managers -------------
+
+
+def _link(hub: Hub, link_id: int) -> HubSchool:
+    link = db.session.get(HubSchool, link_id)
+    if link is None or link.hub_id != hub.id:
+        abort(404)
+    return link
+
+
+@bp.post("/hubs/<slug>/schools")
+@sign_in_required
+def request_school(slug: str):  # type: ignore[no-untyped-def]
+    """An owner or manager asks an admin to confirm that the hub looks after a school."""
+    hub = _hub(slug)
+    if not permissions.can_link_schools(g.user, hub):
+        abort(403)
+    school = db.session.get(School, request.form.get("urn", type=int) or 0)
+    if school is None:
+        flash("There is no school with that URN in the Commons.", "error")
+        return redirect(url_for("hubs.hub_page", slug=slug, _anchor="schools-h"), code=303)
+    link = hub_schools.request_link(db.session, hub, school, g.user)
+    db.session.commit()
+    if link.status == "pending":
+        flash(f"Asked an administrator to confirm that {hub.name} looks after {school.name}.", "ok")
+    return redirect(url_for("hubs.hub_page", slug=slug, _anchor="schools-h"), code=303)
+
+
+@bp.post("/hubs/<slug>/schools/<int:link_id>/remove")
+@sign_in_required
+def remove_school(slug: str, link_id: int):  # type: ignore[no-untyped-def]
+    hub = _hub(slug)
+    if not permissions.can_link_schools(g.user, hub):
+        abort(403)
+    hub_schools.remove_link(db.session, _link(hub, link_id))
+    db.session.commit()
+    return redirect(url_for("hubs.hub_page", slug=slug, _anchor="schools-h"), code=303)
+
+
+@bp.post("/hub-schools/<int:link_id>")
+@admin_required
+def decide_link(link_id: int):  # type: ignore[no-untyped-def]
+    """An admin confirms or rejects that a hub looks after a school (on the admin page)."""
+    link = db.session.get(HubSchool, link_id) or abort(404)
+    if not permissions.can_decide_school_link(g.user):
+        abort(403)
+    try:
+        hub_schools.decide_link(link, g.user, request.form.get("decision", ""))
+    except hub_schools.HubSchoolProblem:
+        abort(400)
+    db.session.commit()
+    return redirect(safe_next(url_for("auth.admin")), code=303)
+
+
+def _led_hub(slug: str) -> Hub:
+    hub = _hub(slug)
+    if not permissions.can_manage_hub(g.user, hub):
+        abort(403)
+    return hub
+
+
+@bp.get("/hubs/<slug>/claims")
+@sign_in_required
+def claims_and_reviews(slug: str):  # type: ignore[no-untyped-def]
+    """For a hub's owners and managers: claims to write for its schools, and their drafts waiting for review."""
+    hub = _led_hub(slug)
+    moderated = authoring.moderation_on(current_app.config)
+    return render_template("hubs/claims.html", hub=hub, schools=hub_schools.links(db.session, hub),
+                           claims=hub_schools.pending_claims(db.session, hub),
+                           review=hub_schools.review_queue(db.session, hub) if moderated else [], moderated=moderated,
+                           can_decide=lambda claim: permissions.can_decide_claim(g.user, claim),
+                           can_review=lambda draft: permissions.can_review(g.user, draft))
+
+
+@bp.get("/hubs/<slug>/reviews/<int:draft_id>")
+@sign_in_required
+def review_draft(slug: str, draft_id: int):  # type: ignore[no-untyped-def]
+    """A draft waiting for review, to read before approving or returning it."""
+    hub = _led_hub(slug)
+    draft = db.session.get(Draft, draft_id)
+    if draft is None or not permissions.can_review(g.user, draft):
+        abort(404)
+    return render_template("hubs/review.html", hub=hub, draft=draft, fields=draft.fields, sections=SECTIONS)

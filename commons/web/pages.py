@@ -1,0 +1,107 @@
+"""HTML pages: home, search results, case studies and schools. Views stay short."""
+
+from flask import Blueprint, g, render_template, request, url_for
+from sqlalchemy import func, select
+
+from commons.db import db
+from commons.domain.comparability import CONTEXT_LEVELS, DEFAULT_CONTEXT_LEVEL, compare, context_from_fields
+from commons.domain.errors import NotFound
+from commons.domain.vocabulary import SECTIONS
+from commons.models import CaseStudy, Collection, School
+from commons.search import engine as search_service
+from commons.search.extension import search_index
+from commons.search.filters import CHOICES, FSM_BANDS, SIZE_BANDS, FilterProblem, SearchFilters
+from commons.search.related import from_comparable_schools, more_like_this
+from commons.services import permissions
+from commons.services.export import json_ld
+from commons.services.hub_schools import hubs_for_school
+from commons.services.offers import school_offers
+from commons.web.helpers import current_reader
+from commons.web.impact_chart import impact_svg
+
+bp = Blueprint("main", __name__)
+
+EXAMPLE_QUESTIONS = [
+    "how did a small rural primary improve attendance of disadvantaged pupils?",
+    "getting reluctant boys to read for pleasure",
+    "supporting pupils new to English in secondary school",
+    "reducing teacher marking workload without losing feedback quality",
+]
+
+
+@bp.get("/")
+def home():  # type: ignore[no-untyped-def]
+    session = db.session
+    counts = {
+        "case_studies": session.scalar(select(func.count()).where(CaseStudy.status == "published")),
+        "schools": session.scalar(
+            select(func.count(func.distinct(CaseStudy.school_urn))).where(CaseStudy.status == "published")
+        ),
+    }
+    recent = session.scalars(
+        select(CaseStudy).where(CaseStudy.status == "published")
+        .order_by(CaseStudy.published_on.desc(), CaseStudy.id.desc()).limit(6)
+    ).all()
+    featured = session.scalars(
+        select(Collection).where(Collection.status == "published", Collection.featured.is_(True))
+        .order_by(Collection.updated_at.desc()).limit(4)
+    ).all()
+    return render_template("home.html", counts=counts, recent=recent, examples=EXAMPLE_QUESTIONS, featured=featured)
+
+
+def context_level() -> int:
+    """The "how much should school context count?" control; the default when absent or odd."""
+    try:
+        level = int(request.args.get("context", DEFAULT_CONTEXT_LEVEL))
+    except ValueError:
+        return DEFAULT_CONTEXT_LEVEL
+    return level if 0 <= level < len(CONTEXT_LEVELS) else DEFAULT_CONTEXT_LEVEL
+
+
+@bp.get("/search")
+def search():  # type: ignore[no-untyped-def]
+    question = request.args.get("q", "")
+    level = context_level()
+    page = {"question": question, "level": level, "filter_choices": CHOICES, "fsm_bands": {k: v[0] for k, v in FSM_BANDS.items()},
+            "size_bands": {k: v[0] for k, v in SIZE_BANDS.items()}, "filters": SearchFilters(), "results": None, "problem": None}
+    try:
+        page["filters"] = filters = SearchFilters.from_args(request.args)
+        page["results"] = search_service.search(
+            db.session, search_index.state, question, reader=current_reader(), context_level=level, filters=filters
+        )
+    except (search_service.QuestionProblem, FilterProblem) as problem:
+        page["problem"] = str(problem)
+    return render_template("search.html", **page)
+
+
+@bp.get("/case-studies/<slug>")
+def case_study(slug: str):  # type: ignore[no-untyped-def]
+    found = db.session.scalar(select(CaseStudy).where(CaseStudy.slug == slug))
+    user = g.get("user")
+    if found is None or not permissions.can_on_case_study(user, "view", found):
+        raise NotFound(f"There is no published case study called “{slug}”.")
+    if found.status == "withdrawn":
+        return render_template("tombstone.html", case_study=found, school=found.school), 410
+    by_section: dict[str, list] = {key: [] for key, _ in SECTIONS}  # type: ignore[type-arg]
+    for passage in found.passages:
+        by_section.setdefault(passage.section, []).append(passage)
+    related = more_like_this(db.session, search_index.state, found)
+    reader = current_reader()
+    then = context_from_fields(found.school_snapshot or {}, found.school_urn)
+    adapt = compare(reader, then) if reader is not None and reader.urn != found.school_urn else None
+    return render_template("case_study.html", case_study=found, school=found.school,
+                           sections=SECTIONS, by_section=by_section, related=related, adapt=adapt,
+                           comparable=from_comparable_schools(db.session, found),
+                           can_edit=permissions.can_on_case_study(user, "edit", found),
+                           chart=impact_svg(found.impact_table or [], f"Impact: {found.title}"),
+                           json_ld=json_ld(found, url_for("main.case_study", slug=found.slug, _external=True)))
+
+
+@bp.get("/schools/<int:urn>")
+def school(urn: int):  # type: ignore[no-untyped-def]
+    found = db.session.get(School, urn)
+    if found is None:
+        raise NotFound(f"There is no school with URN {urn} in the Commons.")
+    published = [c for c in found.case_studies if c.status == "published"]
+    return render_template("school.html", school=found, case_studies=published, offers=school_offers(published),
+                           hubs=hubs_for_school(db.session, found))

@@ -1,0 +1,134 @@
+""""Ask the author": the box on a case study, the school's Questions inbox, the asker's own list."""
+
+from typing import Any
+
+from flask import Blueprint, abort, flash, g, redirect, render_template, request, url_for
+from sqlalchemy import select
+
+from commons.db import db
+from commons.models import AuthorQuestion, CaseStudy, User
+from commons.services import permissions
+from commons.services import questions as service
+from commons.services.questions import MAX_BODY, MAX_REASON, MAX_REPLY, MIN_BODY, QuestionProblem
+from commons.web.helpers import mailer, sign_in_required
+
+bp = Blueprint("questions", __name__)
+
+
+@bp.app_context_processor
+def inject_questions() -> dict[str, Any]:
+    return {"ask_box": _ask_box, "questions_inbox": _inbox_link,
+            "asker_label": lambda sender: service.asker_label(db.session, sender),
+            "QUESTION_LIMITS": {"min": MIN_BODY, "max": MAX_BODY, "reply": MAX_REPLY, "reason": MAX_REASON}}
+
+
+def _ask_box(case_study: CaseStudy) -> dict[str, Any]:
+    """What the case-study page shows in its "Ask the school" box, for the person looking."""
+    user = g.get("user")
+    if case_study.status != "published":
+        return {"state": "closed"}
+    if not service.has_authors(db.session, case_study.school_urn):
+        return {"state": "no-authors"}
+    if user is None:
+        return {"state": "signed-out"}
+    if case_study.school_urn in permissions.authored_schools(user):
+        return {"state": "own"}
+    problem = service.refusal(db.session, user, case_study)
+    if problem is None:
+        return {"state": "open", "asker": service.asker_label(db.session, user)}
+    return {"state": "refused", "message": str(problem)}
+
+
+def _inbox_link() -> int | None:
+    """The number of open questions for the nav link, or None when the user answers for no school."""
+    user = g.get("user")
+    if user is None or not (user.is_admin or permissions.authored_schools(user)):
+        return None
+    if "open_questions" not in g:
+        g.open_questions = service.open_count(db.session, user)
+    return int(g.open_questions)
+
+
+def _published(slug: str) -> CaseStudy:
+    found = db.session.scalar(select(CaseStudy).where(CaseStudy.slug == slug))
+    if found is None or found.status != "published":
+        abort(404)
+    return found
+
+
+def _question(question_id: int) -> AuthorQuestion:
+    question = db.session.get(AuthorQuestion, question_id)
+    if question is None or not service.can_answer(g.user, question):
+        abort(404)
+    return question
+
+
+@bp.route("/case-studies/<slug>/ask", methods=["GET", "POST"])
+@sign_in_required
+def ask(slug: str):  # type: ignore[no-untyped-def]
+    case_study = _published(slug)
+    if request.method == "GET":
+        return render_template("questions/ask.html", case_study=case_study, box=_ask_box(case_study),
+                               body="", error=None)
+    body = request.form.get("body", "")
+    try:
+        service.ask(db.session, mailer(), g.user, case_study, body,
+                    lambda q: url_for("questions.question", question_id=q.id, _external=True))
+    except QuestionProblem as problem:
+        db.session.rollback()
+        return render_template("questions/ask.html", case_study=case_study, box=_ask_box(case_study),
+                               body=body, error=str(problem)), problem.status
+    db.session.commit()
+    flash(f"Your question has gone to {case_study.school.name}. We will email you when they answer; "
+          "until then it waits here.", "ok")
+    return redirect(url_for("questions.mine"), code=303)
+
+
+@bp.get("/questions")
+@sign_in_required
+def inbox():  # type: ignore[no-untyped-def]
+    if _inbox_link() is None:
+        return render_template("questions/inbox.html", questions=None, users={})
+    found = service.inbox(db.session, g.user)
+    return render_template("questions/inbox.html", questions=found, users=_answerers(found))
+
+
+@bp.get("/questions/asked")
+@sign_in_required
+def mine():  # type: ignore[no-untyped-def]
+    found = service.asked_by(db.session, g.user)
+    return render_template("questions/mine.html", questions=found, users=_answerers(found))
+
+
+@bp.get("/questions/<int:question_id>")
+@sign_in_required
+def question(question_id: int):  # type: ignore[no-untyped-def]
+    found = _question(question_id)
+    return render_template("questions/question.html", question=found, users=_answerers([found]),
+                           errors={}, form={})
+
+
+@bp.post("/questions/<int:question_id>/<any(reply, decline):action>")
+@sign_in_required
+def answer(question_id: int, action: str):  # type: ignore[no-untyped-def]
+    found = _question(question_id)
+    link = url_for("questions.mine", _external=True)
+    try:
+        if action == "reply":
+            service.reply(db.session, mailer(), g.user, found, request.form.get("reply", ""), link)
+        else:
+            service.decline(db.session, mailer(), g.user, found, request.form.get("reason", ""), link)
+    except QuestionProblem as problem:
+        db.session.rollback()
+        found = _question(question_id)
+        return render_template("questions/question.html", question=found, users=_answerers([found]),
+                               errors={action: str(problem)}, form=request.form), problem.status
+    db.session.commit()
+    done = "Your reply has been sent" if action == "reply" else "The question has been declined and the asker told"
+    flash(f"{done}. Their email address and yours stay private.", "ok")
+    return redirect(url_for("questions.inbox"), code=303)
+
+
+def _answerers(found: list[AuthorQuestion]) -> dict[int, User]:
+    ids = {q.answered_by for q in found if q.answered_by is not None}
+    return {u.id: u for u in db.session.scalars(select(User).where(User.id.in_(ids)))} if ids else {}

@@ -1,0 +1,45 @@
+"""Personal API tokens in the browser: make one (its secret shown once), see them, revoke one."""
+
+from flask import Blueprint, abort, g, redirect, render_template, request, url_for
+
+from commons.db import db
+from commons.services import api_tokens
+from commons.services.api_tokens import TokenProblems
+from commons.web.helpers import sign_in_required
+
+bp = Blueprint("tokens", __name__)
+
+
+def _page(errors: dict[str, str] | None = None, form: dict[str, object] | None = None, new: object = None,
+          status: int = 200):  # type: ignore[no-untyped-def]
+    response = render_template("tokens/tokens.html", tokens=api_tokens.tokens_of(db.session, g.user),
+                               scopes=api_tokens.SCOPES, errors=errors or {}, form=form or {"scopes": ["read"]},
+                               new=new)
+    return response, status, {"Cache-Control": "no-store"}
+
+
+@bp.get("/account/tokens")
+@sign_in_required
+def tokens():  # type: ignore[no-untyped-def]
+    return _page()
+
+
+@bp.post("/account/tokens")
+@sign_in_required
+def create_token():  # type: ignore[no-untyped-def]
+    form = {"name": request.form.get("name", ""), "scopes": request.form.getlist("scopes")}
+    try:
+        new = api_tokens.create(db.session, g.user, str(form["name"]), list(form["scopes"]))
+    except TokenProblems as problems:
+        return _page(errors=problems.errors, form=form, status=400)
+    db.session.commit()
+    return _page(new=new)  # shown once, here, and never again: not through a redirect
+
+
+@bp.post("/account/tokens/<int:token_id>/revoke")
+@sign_in_required
+def revoke_token(token_id: int):  # type: ignore[no-untyped-def]
+    if not api_tokens.revoke(db.session, g.user, token_id):
+        abort(404)
+    db.session.commit()
+    return redirect(url_for("tokens.tokens", revoked=1), code=303)

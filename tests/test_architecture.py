@@ -1,0 +1,87 @@
+"""The layers hold: the import contracts in pyproject.toml, and no import cycle between any two modules.
+
+``lint-imports`` checks the same contracts from the command line (``.ci/run`` runs it too).
+"""
+
+import sys
+
+import grimp
+import pytest
+from importlinter import configuration
+from importlinter.application.use_cases import lint_imports
+
+PACKAGES = ("commons", "indexer")
+
+
+def test_the_import_contracts_are_kept() -> None:
+    configuration.configure()
+    assert lint_imports() is True, "run `lint-imports` to see which contract is broken and by which import"
+
+
+def strongly_connected(graph: grimp.ImportGraph) -> list[list[str]]:
+    """Tarjan's algorithm over the direct imports (iterative: the graph is a few hundred modules)."""
+    index: dict[str, int] = {}
+    low: dict[str, int] = {}
+    stack: list[str] = []
+    on_stack: set[str] = set()
+    groups: list[list[str]] = []
+    counter = 0
+    for root in sorted(graph.modules):
+        if root in index:
+            continue
+        work = [(root, iter(sorted(graph.find_modules_directly_imported_by(root))))]
+        index[root] = low[root] = counter
+        counter += 1
+        stack.append(root)
+        on_stack.add(root)
+        while work:
+            node, children = work[-1]
+            child = next(children, None)
+            if child is not None:
+                if child not in graph.modules:
+                    continue
+                if child not in index:
+                    index[child] = low[child] = counter
+                    counter += 1
+                    stack.append(child)
+                    on_stack.add(child)
+                    work.append((child, iter(sorted(graph.find_modules_directly_imported_by(child)))))
+                elif child in on_stack:
+                    low[node] = min(low[node], index[child])
+                continue
+            work.pop()
+            if work:
+                parent = work[-1][0]
+                low[parent] = min(low[parent], low[node])
+            if low[node] == index[node]:
+                group = []
+                while True:
+                    member = stack.pop()
+                    on_stack.discard(member)
+                    group.append(member)
+                    if member == node:
+                        break
+                if len(group) > 1:
+                    groups.append(sorted(group))
+    return groups
+
+
+def test_no_module_imports_another_that_imports_it_back() -> None:
+    graph = grimp.build_graph(*PACKAGES, cache_dir=None)
+    assert strongly_connected(graph) == []
+
+
+@pytest.mark.parametrize("package", PACKAGES)
+def test_the_cycle_check_finds_a_cycle(tmp_path: pytest.TempPathFactory, package: str) -> None:
+    """The check above is not vacuous: two modules that import each other are found."""
+    root = tmp_path / f"cyclic_{package}"  # type: ignore[operator]
+    root.mkdir()
+    (root / "__init__.py").write_text("")
+    (root / "a.py").write_text(f"from cyclic_{package} import b\n")
+    (root / "b.py").write_text(f"def f() -> None:\n    from cyclic_{package} import a\n")
+    sys.path.insert(0, str(tmp_path))
+    try:
+        graph = grimp.build_graph(f"cyclic_{package}", cache_dir=None)
+    finally:
+        sys.path.remove(str(tmp_path))
+    assert strongly_connected(graph) == [[f"cyclic_{package}.a", f"cyclic_{package}.b"]]
