@@ -11,6 +11,7 @@ import json
 from typing import Any
 
 from flask import current_app, g, jsonify, request, url_for
+from flask.typing import ResponseReturnValue
 from sqlalchemy import func, select
 from werkzeug.exceptions import RequestEntityTooLarge
 
@@ -121,7 +122,8 @@ def _sections(value: Any, fields: dict[str, Any], wrong: dict[str, str], invalid
         return
     for key, text in value.items():
         if key not in SECTION_HEADINGS:
-            raise ApiError(400, "unknown_field", f"Unknown section {key!r}; the sections are {', '.join(SECTION_HEADINGS)}.",
+            raise ApiError(400, "unknown_field",
+                           f"Unknown section {key!r}; the sections are {', '.join(SECTION_HEADINGS)}.",
                            details={"errors": {f"sections.{key}": "is not a known section"}})
         if not isinstance(text, str):
             wrong[f"sections.{key}"] = "must be a string (Markdown)"
@@ -195,7 +197,7 @@ def _save(draft: Draft, user: User, changes: dict[str, Any]) -> None:
 
 
 @bp.get("/drafts")
-def drafts():  # type: ignore[no-untyped-def]
+def drafts() -> ResponseReturnValue:
     user = _user("read")
     args = params(["limit", "offset", "school"])
     limit, offset = paging(args)
@@ -211,14 +213,14 @@ def drafts():  # type: ignore[no-untyped-def]
 
 
 @bp.get("/drafts/<int:draft_id>")
-def draft(draft_id: int):  # type: ignore[no-untyped-def]
+def draft(draft_id: int) -> ResponseReturnValue:
     user = _user("read")
     params([])
     return jsonify(_draft_json(_draft(draft_id, user, "view")))
 
 
 @bp.post("/drafts")
-def create_draft():  # type: ignore[no-untyped-def]
+def create_draft() -> ResponseReturnValue:
     user = _user("write")
     params([])
     body = _body(["school_urn", *FIELDS])
@@ -240,7 +242,7 @@ def create_draft():  # type: ignore[no-untyped-def]
 
 
 @bp.patch("/drafts/<int:draft_id>")
-def update_draft(draft_id: int):  # type: ignore[no-untyped-def]
+def update_draft(draft_id: int) -> ResponseReturnValue:
     user = _user("write")
     params([])
     found = _draft(draft_id, user)
@@ -250,7 +252,7 @@ def update_draft(draft_id: int):  # type: ignore[no-untyped-def]
 
 
 @bp.post("/case-studies/<slug>/draft")
-def open_draft(slug: str):  # type: ignore[no-untyped-def]
+def open_draft(slug: str) -> ResponseReturnValue:
     """The working copy of a published case study, as the web's "Edit" opens it."""
     user = _user("write")
     params([])
@@ -269,7 +271,7 @@ def open_draft(slug: str):  # type: ignore[no-untyped-def]
 
 
 @bp.post("/drafts/<int:draft_id>/publish")
-def publish_draft(draft_id: int):  # type: ignore[no-untyped-def]
+def publish_draft(draft_id: int) -> ResponseReturnValue:
     """Publish as the web editor does: privacy check, then moderation, then the same validation."""
     user = _user("publish")
     params([])

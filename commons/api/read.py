@@ -12,6 +12,7 @@ can be exempt from CSRF checks. The write side is in ``commons/api/drafts.py``.
 from typing import Any
 
 from flask import current_app, g, jsonify, request, url_for
+from flask.typing import ResponseReturnValue
 from sqlalchemy import func, select
 
 from commons.api.common import FILTERS, ApiError, bp, number, paging, params
@@ -33,7 +34,7 @@ def _summary(case_study: CaseStudy) -> dict[str, Any]:
 
 
 @bp.get("/search")
-def search():  # type: ignore[no-untyped-def]
+def search() -> ResponseReturnValue:
     args = params(["q", "limit", "offset", "context", "school", *FILTERS])
     limit, offset = paging(args)
     level = number("context", 0, len(CONTEXT_LEVELS) - 1, DEFAULT_CONTEXT_LEVEL)(args.get("context"))
@@ -66,7 +67,7 @@ def search():  # type: ignore[no-untyped-def]
 
 
 @bp.get("/case-studies")
-def case_studies():  # type: ignore[no-untyped-def]
+def case_studies() -> ResponseReturnValue:
     limit, offset = paging(params(["limit", "offset"]))
     published = select(CaseStudy).where(CaseStudy.status == "published")
     total = db.session.scalar(select(func.count()).select_from(published.subquery()))
@@ -84,14 +85,14 @@ def _case_study(slug: str, action: str = "view") -> CaseStudy:
 
 
 @bp.get("/case-studies/<slug>")
-def case_study(slug: str):  # type: ignore[no-untyped-def]
+def case_study(slug: str) -> ResponseReturnValue:
     params([])
     found = _case_study(slug)
     return jsonify(export.record(found, current_app.config["COMMONS_PUBLIC_URL"]))
 
 
 @bp.get("/case-studies/<slug>/revisions")
-def revisions(slug: str):  # type: ignore[no-untyped-def]
+def revisions(slug: str) -> ResponseReturnValue:
     params([])
     found = _case_study(slug, "history")
     return jsonify({"slug": found.slug, "revisions": [
@@ -100,7 +101,7 @@ def revisions(slug: str):  # type: ignore[no-untyped-def]
 
 
 @bp.get("/schools/<int:urn>")
-def school(urn: int):  # type: ignore[no-untyped-def]
+def school(urn: int) -> ResponseReturnValue:
     params([])
     found = db.session.get(School, urn)
     if found is None:
@@ -115,7 +116,7 @@ def school(urn: int):  # type: ignore[no-untyped-def]
 
 
 @bp.get("/hubs")
-def hubs():  # type: ignore[no-untyped-def]
+def hubs() -> ResponseReturnValue:
     params([])
     return jsonify({"items": [_hub(h) for h in db.session.scalars(select(Hub).order_by(Hub.name))]})
 
@@ -126,7 +127,7 @@ def _hub(hub: Hub) -> dict[str, Any]:
 
 
 @bp.get("/hubs/<slug>")
-def hub(slug: str):  # type: ignore[no-untyped-def]
+def hub(slug: str) -> ResponseReturnValue:
     params([])
     found = db.session.scalar(select(Hub).where(Hub.slug == slug))
     if found is None:
@@ -135,7 +136,7 @@ def hub(slug: str):  # type: ignore[no-untyped-def]
 
 
 @bp.get("/collections/<slug>")
-def collection(slug: str):  # type: ignore[no-untyped-def]
+def collection(slug: str) -> ResponseReturnValue:
     params([])
     found = db.session.scalar(select(Collection).where(Collection.slug == slug))
     if found is None or not permissions.can_view_collection(g.get("user"), found):
@@ -151,7 +152,7 @@ def collection(slug: str):  # type: ignore[no-untyped-def]
 
 
 @bp.get("/openapi.json")
-def openapi():  # type: ignore[no-untyped-def]
+def openapi() -> ResponseReturnValue:
     from commons.api.spec import spec
 
     return jsonify(spec(request.host_url.rstrip("/")))

@@ -47,9 +47,10 @@ SCHEMAS: dict[str, Any] = {
     "Error": {"type": "object", "required": ["error", "message"], "properties": {
         "error": {"type": "string"}, "message": {"type": "string"},
         "errors": {"type": "object", "additionalProperties": {"type": "string"}},
-        "warnings": {"type": "array", "items": {"type": "object", "required": ["field", "kind", "message"], "properties": {
-            "field": {"type": "string"}, "kind": {"type": "string"}, "excerpt": {"type": "string"},
-            "message": {"type": "string"}}}}}},
+        "warnings": {"type": "array", "items": {
+            "type": "object", "required": ["field", "kind", "message"], "properties": {
+                "field": {"type": "string"}, "kind": {"type": "string"}, "excerpt": {"type": "string"},
+                "message": {"type": "string"}}}}}},
     "CaseStudySummary": {"type": "object", "required": ["slug", "title", "school", "url"], "properties": {
         "slug": {"type": "string"}, "title": {"type": "string"}, "summary": {"type": "string"},
         "school": {"type": "object", "properties": {"urn": {"type": "integer"}, "name": {"type": "string"}}},
@@ -64,7 +65,8 @@ SCHEMAS: dict[str, Any] = {
         "limit": {"type": "integer"}, "offset": {"type": "integer"},
         "results": {"type": "array", "items": {"allOf": [{"$ref": "#/components/schemas/CaseStudySummary"}, {
             "type": "object", "properties": {
-                "score": {"type": "number"}, "relevance": {"type": "number"}, "why": {"$ref": "#/components/schemas/Why"},
+                "score": {"type": "number"}, "relevance": {"type": "number"},
+                "why": {"$ref": "#/components/schemas/Why"},
                 "passages": {"type": "array", "items": {"type": "object", "properties": {
                     "id": {"type": "integer"}, "section": {"type": "string"}, "heading": {"type": "string"},
                     "text": {"type": "string"}, "url": {"type": "string"}}}}}}]}}}},
@@ -72,7 +74,8 @@ SCHEMAS: dict[str, Any] = {
         "slug": {"type": "string"}, "title": {"type": "string"}, "summary": {"type": "string"},
         "school": {"type": "object"}, "topics": {"type": "array", "items": {"type": "string"}},
         "start_year": {"type": "integer"}, "end_year": {"type": "integer"}, "evidence_strength": {"type": "string"},
-        "authors": {"type": "array", "items": {"type": "object"}}, "open_to": {"type": "array", "items": {"type": "string"}},
+        "authors": {"type": "array", "items": {"type": "object"}},
+        "open_to": {"type": "array", "items": {"type": "string"}},
         "impact_table": {"type": "array", "items": {"type": "object"}},
         "published_on": {"type": "string", "nullable": True}, "revision": {"type": "integer"},
         "sections": {"type": "object", "additionalProperties": {"type": "string"}}, "source": {"type": "string"},
@@ -134,7 +137,8 @@ SECURITY_SCHEMES = {"bearerAuth": {
 
 
 def _body(schema: str, required: bool = True) -> dict[str, Any]:
-    return {"required": required, "content": {"application/json": {"schema": {"$ref": f"#/components/schemas/{schema}"}}}}
+    reference = {"$ref": f"#/components/schemas/{schema}"}
+    return {"required": required, "content": {"application/json": {"schema": reference}}}
 
 
 def _write(summary: str, scope: str, responses: dict[str, Any], *codes: int, **more: Any) -> dict[str, Any]:
@@ -195,8 +199,8 @@ def spec(server: str) -> dict[str, Any]:
 def _read_side(server: str) -> dict[str, Any]:
     filters = [_query(name, {"type": "string", "enum": choices}, f"Filter: {name.replace('_', ' ')}.")
                for name, choices in CHOICES.items()]
-    filters += [_query(name, {"type": "integer", "minimum": 1990, "maximum": 2100}, f"Filter: {name.replace('_', ' ')}.")
-                for name in ("year_from", "year_to")]
+    filters += [_query(name, {"type": "integer", "minimum": 1990, "maximum": 2100},
+                       f"Filter: {name.replace('_', ' ')}.") for name in ("year_from", "year_to")]
     return {
         "openapi": "3.0.3",
         "info": {"title": "School Improvement Commons API", "version": "1",
@@ -213,7 +217,8 @@ def _read_side(server: str) -> dict[str, Any]:
                     *PAGING,
                     _query("context", {"type": "integer", "minimum": 0, "maximum": len(CONTEXT_LEVELS) - 1},
                            "How much school context counts (0 not at all … 4 strongly); needs school."),
-                    _query("school", {"type": "integer", "minimum": 1, "maximum": 99999999}, "The reader's school URN."),
+                    _query("school", {"type": "integer", "minimum": 1, "maximum": 99999999},
+                           "The reader's school URN."),
                     *filters,
                 ],
                 "responses": {"200": _json({"$ref": "#/components/schemas/SearchResults"}, "Results"),
@@ -232,7 +237,8 @@ def _read_side(server: str) -> dict[str, Any]:
             "/api/v1/case-studies/{slug}/revisions": {"get": {
                 "summary": "Every published revision", "parameters": [_path("slug", SLUG)],
                 "responses": {"200": _json({"type": "object", "properties": {
-                    "slug": {"type": "string"}, "revisions": {"type": "array", "items": {"type": "object", "properties": {
+                    "slug": {"type": "string"},
+                    "revisions": {"type": "array", "items": {"type": "object", "properties": {
                         "number": {"type": "integer"}, "title": {"type": "string"},
                         "published_at": {"type": "string"}}}}}}, "Revisions"), **_errors(400, 404)}}},
             "/api/v1/schools/{urn}": {"get": {

@@ -3,6 +3,7 @@
 from typing import Any
 
 from flask import Blueprint, abort, current_app, g, redirect, render_template, request, session, url_for
+from flask.typing import ResponseReturnValue
 from sqlalchemy import select
 
 from commons.db import db
@@ -46,7 +47,7 @@ def _start_session(user: User) -> None:
 
 
 @bp.route("/register", methods=["GET", "POST"])
-def register():  # type: ignore[no-untyped-def]
+def register() -> ResponseReturnValue:
     if request.method == "GET":
         return render_template("auth/register.html", errors={}, form={})
     try:
@@ -68,7 +69,7 @@ def register():  # type: ignore[no-untyped-def]
 
 
 @bp.route("/sign-in", methods=["GET", "POST"])
-def sign_in():  # type: ignore[no-untyped-def]
+def sign_in() -> ResponseReturnValue:
     if request.method == "GET":
         return render_template("auth/sign_in.html", error=None, email="", next=safe_next(""))
     email = request.form.get("email", "")
@@ -84,13 +85,13 @@ def sign_in():  # type: ignore[no-untyped-def]
 
 
 @bp.post("/sign-out")
-def sign_out():  # type: ignore[no-untyped-def]
+def sign_out() -> ResponseReturnValue:
     session.clear()
     return redirect(url_for("main.home"), code=303)
 
 
 @bp.route("/forgot-password", methods=["GET", "POST"])
-def forgot():  # type: ignore[no-untyped-def]
+def forgot() -> ResponseReturnValue:
     if request.method == "GET":
         return render_template("auth/forgot.html")
     email = accounts.normalise_email(request.form.get("email"))
@@ -106,7 +107,7 @@ def forgot():  # type: ignore[no-untyped-def]
 
 
 @bp.route("/reset-password/<token>", methods=["GET", "POST"])
-def reset(token: str):  # type: ignore[no-untyped-def]
+def reset(token: str) -> ResponseReturnValue:
     user = accounts.user_for_reset(db.session, current_app.config["SECRET_KEY"], token)
     if user is None:
         return render_template("auth/message.html", title="That link has expired",
@@ -125,7 +126,7 @@ def reset(token: str):  # type: ignore[no-untyped-def]
 
 @bp.route("/account/schools", methods=["GET", "POST"])
 @sign_in_required
-def claim_school():  # type: ignore[no-untyped-def]
+def claim_school() -> ResponseReturnValue:
     query = request.values.get("school", "").strip()
     if request.method == "POST":
         school = db.session.get(School, request.form.get("urn", type=int) or 0)
@@ -144,7 +145,7 @@ def claim_school():  # type: ignore[no-untyped-def]
 
 @bp.get("/admin")
 @admin_required
-def admin():  # type: ignore[no-untyped-def]
+def admin() -> ResponseReturnValue:
     claims = db.session.scalars(select(Membership).where(Membership.status == "pending")
                                 .order_by(Membership.created_at)).all()
     reports = db.session.scalars(select(Report).where(Report.resolved.is_(False)).order_by(Report.created_at)).all()
@@ -156,7 +157,7 @@ def admin():  # type: ignore[no-untyped-def]
 
 @bp.post("/admin/claims/<int:claim_id>")
 @sign_in_required
-def decide_claim(claim_id: int):  # type: ignore[no-untyped-def]
+def decide_claim(claim_id: int) -> ResponseReturnValue:
     """Admins decide any claim; a hub's owners and managers those for the schools the hub looks after."""
     claim = db.session.get(Membership, claim_id) or abort(404)
     if not permissions.can_decide_claim(g.user, claim):

@@ -5,9 +5,11 @@ a draft another school owns answers 404, as if it did not exist.
 """
 
 from flask import Blueprint, abort, current_app, flash, g, jsonify, redirect, render_template, request, url_for
+from flask.typing import ResponseReturnValue
 from sqlalchemy import select
 
 from commons.db import db
+from commons.domain.privacy import PrivacyWarning
 from commons.domain.rendering import render_markdown
 from commons.domain.vocabulary import EVIDENCE_STRENGTHS, OFFERS, SECTIONS, TOPICS
 from commons.models import CaseStudy, Draft, Report, School
@@ -50,7 +52,8 @@ def _draft(draft_id: int) -> Draft:
     return draft
 
 
-def _editor(draft: Draft, errors: dict[str, str] | None = None, warnings=None, status: int = 200):  # type: ignore[no-untyped-def]
+def _editor(draft: Draft, errors: dict[str, str] | None = None, warnings: list[PrivacyWarning] | None = None,
+            status: int = 200) -> tuple[str, int]:
     return render_template(
         "author/editor.html", draft=draft, fields=draft.fields, errors=errors or {}, warnings=warnings or [],
         sections=SECTIONS, guidance=GUIDANCE, topics=TOPICS, offers=OFFERS, strengths=EVIDENCE_STRENGTHS,
@@ -60,10 +63,11 @@ def _editor(draft: Draft, errors: dict[str, str] | None = None, warnings=None, s
 
 @bp.get("/author")
 @sign_in_required
-def dashboard():  # type: ignore[no-untyped-def]
+def dashboard() -> ResponseReturnValue:
     urns = sorted(permissions.authored_schools(g.user))
     schools = db.session.scalars(select(School).where(School.urn.in_(urns))).all() if urns else []
-    drafts = db.session.scalars(select(Draft).where(Draft.school_urn.in_(urns)).order_by(Draft.updated_at.desc())).all() if urns else []
+    drafts = db.session.scalars(select(Draft).where(Draft.school_urn.in_(urns))
+                                .order_by(Draft.updated_at.desc())).all() if urns else []
     studies = db.session.scalars(select(CaseStudy).where(CaseStudy.school_urn.in_(urns))
                                  .order_by(CaseStudy.updated_at.desc())).all() if urns else []
     pending = [m for m in g.user.memberships if m.status == "pending"]
@@ -72,7 +76,7 @@ def dashboard():  # type: ignore[no-untyped-def]
 
 @bp.post("/author/drafts")
 @sign_in_required
-def create_draft():  # type: ignore[no-untyped-def]
+def create_draft() -> ResponseReturnValue:
     urn = request.form.get("school_urn", type=int) or 0
     if db.session.get(School, urn) is None or not permissions.is_author(g.user, urn):
         abort(403)
@@ -83,13 +87,13 @@ def create_draft():  # type: ignore[no-untyped-def]
 
 @bp.get("/author/drafts/<int:draft_id>")
 @sign_in_required
-def edit_draft(draft_id: int):  # type: ignore[no-untyped-def]
+def edit_draft(draft_id: int) -> ResponseReturnValue:
     return _editor(_draft(draft_id))
 
 
 @bp.post("/author/drafts/<int:draft_id>")
 @sign_in_required
-def save_draft(draft_id: int):  # type: ignore[no-untyped-def]
+def save_draft(draft_id: int) -> ResponseReturnValue:
     draft = _draft(draft_id)
     authoring.save(draft, g.user, authoring.fields_from_form(request.form))
     db.session.commit()  # what the author typed is kept, whatever happens next
@@ -108,12 +112,12 @@ def save_draft(draft_id: int):  # type: ignore[no-untyped-def]
     return _publish(draft)
 
 
-def _publish(draft: Draft):  # type: ignore[no-untyped-def]
+def _publish(draft: Draft) -> ResponseReturnValue:
     try:
         case_study = authoring.publish(db.session, draft, search_index.state.embedder)
     except DraftProblems as problems:
         db.session.rollback()
-        return _editor(db.session.get(Draft, draft.id), errors=problems.errors, status=400)
+        return _editor(db.session.get(Draft, draft.id) or abort(404), errors=problems.errors, status=400)
     db.session.commit()
     return redirect(url_for("main.case_study", slug=case_study.slug, published=1), code=303)
 
@@ -127,14 +131,14 @@ def _reviewed(draft_id: int) -> Draft:
 
 @bp.post("/admin/drafts/<int:draft_id>/publish")
 @sign_in_required
-def approve_draft(draft_id: int):  # type: ignore[no-untyped-def]
+def approve_draft(draft_id: int) -> ResponseReturnValue:
     """Publish a reviewed draft: admins, and the owners and managers of a hub that looks after the school."""
     return _publish(_reviewed(draft_id))
 
 
 @bp.post("/admin/drafts/<int:draft_id>/return")
 @sign_in_required
-def return_draft(draft_id: int):  # type: ignore[no-untyped-def]
+def return_draft(draft_id: int) -> ResponseReturnValue:
     """Send a draft waiting for review back to its authors, with what to change."""
     draft = _reviewed(draft_id)
     try:
@@ -149,7 +153,7 @@ def return_draft(draft_id: int):  # type: ignore[no-untyped-def]
 
 @bp.post("/author/preview")
 @sign_in_required
-def preview():  # type: ignore[no-untyped-def]
+def preview() -> ResponseReturnValue:
     """Markdown to the same sanitised HTML the published page shows, for the live preview."""
     text = (request.form.get("markdown") or "")[: authoring.MAX_FIELD_CHARS]
     return jsonify({"html": str(render_markdown(text))})
@@ -157,7 +161,7 @@ def preview():  # type: ignore[no-untyped-def]
 
 @bp.post("/case-studies/<slug>/edit")
 @sign_in_required
-def edit_case_study(slug: str):  # type: ignore[no-untyped-def]
+def edit_case_study(slug: str) -> ResponseReturnValue:
     case_study = _case_study(slug, "edit")
     if case_study.status != "published":
         abort(409)
@@ -168,7 +172,7 @@ def edit_case_study(slug: str):  # type: ignore[no-untyped-def]
 
 @bp.post("/case-studies/<slug>/withdraw")
 @sign_in_required
-def withdraw_case_study(slug: str):  # type: ignore[no-untyped-def]
+def withdraw_case_study(slug: str) -> ResponseReturnValue:
     case_study = _case_study(slug, "withdraw")
     if case_study.status == "published":
         withdraw(db.session, case_study)
@@ -177,13 +181,13 @@ def withdraw_case_study(slug: str):  # type: ignore[no-untyped-def]
 
 
 @bp.get("/case-studies/<slug>/history")
-def history(slug: str):  # type: ignore[no-untyped-def]
+def history(slug: str) -> ResponseReturnValue:
     case_study = _case_study(slug, "history")
     return render_template("author/history.html", case_study=case_study, revisions=case_study.revisions)
 
 
 @bp.get("/case-studies/<slug>/diff")
-def revision_diff(slug: str):  # type: ignore[no-untyped-def]
+def revision_diff(slug: str) -> ResponseReturnValue:
     case_study = _case_study(slug, "history")
     by_number = {r.number: r for r in case_study.revisions}
     old = by_number.get(request.args.get("from", type=int) or 0)
@@ -195,7 +199,7 @@ def revision_diff(slug: str):  # type: ignore[no-untyped-def]
 
 
 @bp.post("/case-studies/<slug>/report")
-def report(slug: str):  # type: ignore[no-untyped-def]
+def report(slug: str) -> ResponseReturnValue:
     case_study = _case_study(slug, "view")
     reason = (request.form.get("reason") or "").strip()[:2000]
     if not reason:
@@ -211,7 +215,7 @@ def report(slug: str):  # type: ignore[no-untyped-def]
 
 @bp.post("/admin/case-studies/<slug>/unpublish")
 @admin_required
-def unpublish(slug: str):  # type: ignore[no-untyped-def]
+def unpublish(slug: str) -> ResponseReturnValue:
     case_study = _case_study(slug, "withdraw")
     if case_study.status == "published":
         withdraw(db.session, case_study)

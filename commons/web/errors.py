@@ -1,6 +1,7 @@
 """Friendly error pages."""
 
 from flask import Flask, jsonify, render_template, request
+from flask.typing import ResponseReturnValue
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
 
@@ -19,14 +20,14 @@ TITLES = {
 
 def init_app(app: Flask) -> None:
     @app.errorhandler(HTTPException)
-    def http_error(error: HTTPException):  # type: ignore[no-untyped-def]
+    def http_error(error: HTTPException) -> ResponseReturnValue:
         code = error.code or 500
         if _is_api():
             return jsonify({"error": error.name.lower().replace(" ", "_"), "message": error.description}), code
         return render_template("error.html", code=code, title=TITLES.get(code, error.name)), code
 
     @app.errorhandler(CSRFError)
-    def csrf_error(error: CSRFError):  # type: ignore[no-untyped-def]
+    def csrf_error(error: CSRFError) -> ResponseReturnValue:
         return render_template(
             "error.html", code=400, title="That form had expired",
             detail="For your security, forms stop working after a while, or when sent from another site. "
@@ -34,11 +35,11 @@ def init_app(app: Flask) -> None:
         ), 400
 
     @app.errorhandler(NotFound)
-    def not_found(error: NotFound):  # type: ignore[no-untyped-def]
+    def not_found(error: NotFound) -> ResponseReturnValue:
         return render_template("error.html", code=404, title=TITLES[404], detail=str(error)), 404
 
     @app.errorhandler(Exception)
-    def server_error(error: Exception):  # type: ignore[no-untyped-def]
+    def server_error(error: Exception) -> ResponseReturnValue:
         app.logger.exception("unhandled error", exc_info=error)
         if _is_api():
             return jsonify({"error": "server_error", "message": "Something went wrong on our side."}), 500

@@ -3,6 +3,7 @@
 from urllib.parse import urlencode
 
 from flask import Blueprint, Response, abort, flash, g, redirect, render_template, request, url_for
+from flask.typing import ResponseReturnValue
 from sqlalchemy import select
 
 from commons.db import db
@@ -18,7 +19,7 @@ bp = Blueprint("follows", __name__)
 
 @bp.post("/follow")
 @sign_in_required
-def follow():  # type: ignore[no-untyped-def]
+def follow() -> ResponseReturnValue:
     try:
         followed = follows.follow(db.session, g.user, request.form.get("kind", ""), request.form.get("target", ""))
         db.session.commit()
@@ -31,7 +32,7 @@ def follow():  # type: ignore[no-untyped-def]
 
 @bp.post("/unfollow/<int:follow_id>")
 @sign_in_required
-def unfollow(follow_id: int):  # type: ignore[no-untyped-def]
+def unfollow(follow_id: int) -> ResponseReturnValue:
     followed = db.session.get(Follow, follow_id)
     if followed is None or followed.user_id != g.user.id:
         abort(404)
@@ -42,7 +43,7 @@ def unfollow(follow_id: int):  # type: ignore[no-untyped-def]
 
 @bp.get("/following")
 @sign_in_required
-def following():  # type: ignore[no-untyped-def]
+def following() -> ResponseReturnValue:
     mine = db.session.scalars(select(Follow).where(Follow.user_id == g.user.id).order_by(Follow.created_at)).all()
     state = search_index.state
     shown = []
@@ -62,14 +63,14 @@ def feed_url(kind: str, target: str) -> str:
 
 
 @bp.get("/feeds/<kind>/<target>.atom")
-def feed(kind: str, target: str):  # type: ignore[no-untyped-def]
+def feed(kind: str, target: str) -> ResponseReturnValue:
     if kind not in follows.KINDS or kind == "search":
         abort(404)
     return _atom(kind, target)
 
 
 @bp.get("/feeds/search.atom")
-def search_feed():  # type: ignore[no-untyped-def]
+def search_feed() -> ResponseReturnValue:
     try:
         target = follows.canonical_search(urlencode(list(request.args.items())))
     except FollowProblem:

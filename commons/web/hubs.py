@@ -9,6 +9,7 @@ from dataclasses import fields
 from urllib.parse import urlencode
 
 from flask import Blueprint, abort, current_app, flash, g, redirect, render_template, request, url_for
+from flask.typing import ResponseReturnValue
 from sqlalchemy import select
 
 from commons.db import db
@@ -82,14 +83,14 @@ def _smart_form() -> dict[str, object]:
 
 
 @bp.get("/hubs")
-def hub_list():  # type: ignore[no-untyped-def]
+def hub_list() -> ResponseReturnValue:
     hubs = db.session.scalars(select(Hub).order_by(Hub.name)).all()
     return render_template("hubs/list.html", hubs=hubs, kinds=HUB_KINDS)
 
 
 @bp.post("/hubs")
 @admin_required
-def create_hub():  # type: ignore[no-untyped-def]
+def create_hub() -> ResponseReturnValue:
     owner = db.session.scalar(select(User).where(User.email == normalise_email(request.form.get("owner_email"))))
     try:
         if owner is None:
@@ -105,7 +106,7 @@ def create_hub():  # type: ignore[no-untyped-def]
 
 
 @bp.get("/hubs/<slug>")
-def hub_page(slug: str):  # type: ignore[no-untyped-def]
+def hub_page(slug: str) -> ResponseReturnValue:
     hub = _hub(slug)
     user = g.get("user")
     shown = [c for c in hub.collections if permissions.can_view_collection(user, c)]
@@ -123,7 +124,7 @@ def hub_page(slug: str):  # type: ignore[no-untyped-def]
 
 @bp.post("/hubs/<slug>/members")
 @sign_in_required
-def set_member(slug: str):  # type: ignore[no-untyped-def]
+def set_member(slug: str) -> ResponseReturnValue:
     hub = _hub(slug)
     if not permissions.can_manage_hub(g.user, hub):
         abort(403)
@@ -142,7 +143,7 @@ def set_member(slug: str):  # type: ignore[no-untyped-def]
 
 @bp.post("/hubs/<slug>/collections")
 @sign_in_required
-def create_collection(slug: str):  # type: ignore[no-untyped-def]
+def create_collection(slug: str) -> ResponseReturnValue:
     hub = _hub(slug)
     if not permissions.can_curate(g.user, hub):
         abort(403)
@@ -159,7 +160,7 @@ def create_collection(slug: str):  # type: ignore[no-untyped-def]
 
 @bp.post("/smart-collections")
 @sign_in_required
-def create_smart_collection():  # type: ignore[no-untyped-def]
+def create_smart_collection() -> ResponseReturnValue:
     """"Save as a smart collection" from the search page, or "Start a smart collection" on a hub page."""
     hub = _hub(request.form.get("hub", ""))
     if not permissions.can_curate(g.user, hub):
@@ -177,7 +178,7 @@ def create_smart_collection():  # type: ignore[no-untyped-def]
 
 
 @bp.get("/collections/<slug>")
-def collection_page(slug: str):  # type: ignore[no-untyped-def]
+def collection_page(slug: str) -> ResponseReturnValue:
     collection = _collection(slug)
     can_curate = permissions.can_curate(g.get("user"), collection.hub)
     if collection.smart_query is not None:
@@ -191,11 +192,13 @@ def collection_page(slug: str):  # type: ignore[no-untyped-def]
 
 @bp.post("/collections/<slug>")
 @sign_in_required
-def update_collection(slug: str):  # type: ignore[no-untyped-def]
+def update_collection(slug: str) -> ResponseReturnValue:
     collection = _collection(slug, curate=True)
     try:
+        title = request.form.get("title", collection.title)
+        description = request.form.get("description", collection.description)
         collections.update_collection(
-            collection, request.form.get("title", collection.title), request.form.get("description", collection.description),
+            collection, title, description,
             published=request.form.get("status") == "published", featured=request.form.get("featured") == "yes",
         )
         if collection.smart_query is not None and request.form.get("q") is not None:
@@ -209,7 +212,7 @@ def update_collection(slug: str):  # type: ignore[no-untyped-def]
 
 @bp.post("/collection-items")
 @sign_in_required
-def add_item():  # type: ignore[no-untyped-def]
+def add_item() -> ResponseReturnValue:
     """"Add to collection" from a case study or a search result: the collection is chosen in the form."""
     slug = request.form.get("collection", "")
     collection = _collection(slug, curate=True)
@@ -228,7 +231,7 @@ def add_item():  # type: ignore[no-untyped-def]
 
 @bp.post("/collections/<slug>/items/<int:item_id>")
 @sign_in_required
-def change_item(slug: str, item_id: int):  # type: ignore[no-untyped-def]
+def change_item(slug: str, item_id: int) -> ResponseReturnValue:
     collection = _collection(slug, curate=True)
     item = _item(collection, item_id)  # a smart collection has no items: 404
     action = request.form.get("action")
@@ -248,7 +251,7 @@ def change_item(slug: str, item_id: int):  # type: ignore[no-untyped-def]
 
 @bp.post("/collections/<slug>/order")
 @sign_in_required
-def set_order(slug: str):  # type: ignore[no-untyped-def]
+def set_order(slug: str) -> ResponseReturnValue:
     """The drag-to-reorder script sends the whole new order at once."""
     collection = _collection(slug, curate=True)
     try:
@@ -272,7 +275,7 @@ def _link(hub: Hub, link_id: int) -> HubSchool:
 
 @bp.post("/hubs/<slug>/schools")
 @sign_in_required
-def request_school(slug: str):  # type: ignore[no-untyped-def]
+def request_school(slug: str) -> ResponseReturnValue:
     """An owner or manager asks an admin to confirm that the hub looks after a school."""
     hub = _hub(slug)
     if not permissions.can_link_schools(g.user, hub):
@@ -290,7 +293,7 @@ def request_school(slug: str):  # type: ignore[no-untyped-def]
 
 @bp.post("/hubs/<slug>/schools/<int:link_id>/remove")
 @sign_in_required
-def remove_school(slug: str, link_id: int):  # type: ignore[no-untyped-def]
+def remove_school(slug: str, link_id: int) -> ResponseReturnValue:
     hub = _hub(slug)
     if not permissions.can_link_schools(g.user, hub):
         abort(403)
@@ -301,7 +304,7 @@ def remove_school(slug: str, link_id: int):  # type: ignore[no-untyped-def]
 
 @bp.post("/hub-schools/<int:link_id>")
 @admin_required
-def decide_link(link_id: int):  # type: ignore[no-untyped-def]
+def decide_link(link_id: int) -> ResponseReturnValue:
     """An admin confirms or rejects that a hub looks after a school (on the admin page)."""
     link = db.session.get(HubSchool, link_id) or abort(404)
     if not permissions.can_decide_school_link(g.user):
@@ -323,7 +326,7 @@ def _led_hub(slug: str) -> Hub:
 
 @bp.get("/hubs/<slug>/claims")
 @sign_in_required
-def claims_and_reviews(slug: str):  # type: ignore[no-untyped-def]
+def claims_and_reviews(slug: str) -> ResponseReturnValue:
     """For a hub's owners and managers: claims to write for its schools, and their drafts waiting for review."""
     hub = _led_hub(slug)
     moderated = authoring.moderation_on(current_app.config)
@@ -336,7 +339,7 @@ def claims_and_reviews(slug: str):  # type: ignore[no-untyped-def]
 
 @bp.get("/hubs/<slug>/reviews/<int:draft_id>")
 @sign_in_required
-def review_draft(slug: str, draft_id: int):  # type: ignore[no-untyped-def]
+def review_draft(slug: str, draft_id: int) -> ResponseReturnValue:
     """A draft waiting for review, to read before approving or returning it."""
     hub = _led_hub(slug)
     draft = db.session.get(Draft, draft_id)

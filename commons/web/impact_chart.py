@@ -23,6 +23,7 @@ units (``88%`` and ``94``) are left out of the chart.
 
 import hashlib
 import re
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 from markupsafe import Markup, escape
@@ -67,7 +68,7 @@ class ChartRow:
     scale: float  # the value that a full-length bar stands for
 
 
-def impact_svg(rows: list[dict], title: str) -> Markup:
+def impact_svg(rows: Sequence[Mapping[str, object]], title: str) -> Markup:
     """The impact table ``rows`` as an accessible SVG chart titled ``title``.
 
     Each row has measure, before, after, period and pupils. Returns ``Markup("")`` when no
@@ -90,7 +91,7 @@ def impact_svg(rows: list[dict], title: str) -> Markup:
     return Markup("\n".join(parts))  # nosec B704 - numbers and escaped text only
 
 
-def chart_row(row: dict) -> ChartRow | None:
+def chart_row(row: Mapping[str, object]) -> ChartRow | None:
     """``row`` ready to draw, or None when its before and after are not comparable numbers."""
     before, after = str(row.get("before") or "").strip(), str(row.get("after") or "").strip()
     parsed_before, parsed_after = parse_value(before), parse_value(after)

@@ -1,6 +1,7 @@
 """Open data on the web: downloads, the feed of new case studies, sitemap.xml and robots.txt."""
 
 from flask import Blueprint, Response, current_app, render_template, stream_with_context, url_for
+from flask.typing import ResponseReturnValue
 from sqlalchemy import select
 
 from commons.db import db
@@ -12,29 +13,30 @@ bp = Blueprint("open", __name__)
 
 
 def _base() -> str:
-    return current_app.config["COMMONS_PUBLIC_URL"]
+    base: str = current_app.config["COMMONS_PUBLIC_URL"]
+    return base
 
 
 @bp.get("/open-data")
-def open_data():  # type: ignore[no-untyped-def]
+def open_data() -> ResponseReturnValue:
     return render_template("open_data.html")
 
 
 @bp.get("/open-data/case-studies.jsonl")
-def download_jsonl():  # type: ignore[no-untyped-def]
+def download_jsonl() -> ResponseReturnValue:
     lines = stream_with_context(export.jsonl_lines(export.records(db.session, _base())))
     return Response(lines, mimetype="application/x-ndjson",
                     headers={"Content-Disposition": "attachment; filename=case-studies.jsonl"})
 
 
 @bp.get("/open-data/case-studies.csv")
-def download_csv():  # type: ignore[no-untyped-def]
+def download_csv() -> ResponseReturnValue:
     rows = stream_with_context(export.csv_rows(export.records(db.session, _base())))
     return Response(rows, mimetype="text/csv", headers={"Content-Disposition": "attachment; filename=case-studies.csv"})
 
 
 @bp.get("/feeds/new.atom")
-def new_feed():  # type: ignore[no-untyped-def]
+def new_feed() -> ResponseReturnValue:
     newest = db.session.scalars(select(CaseStudy).where(CaseStudy.status == "published")
                                 .order_by(CaseStudy.updated_at.desc()).limit(30)).all()
     found = [FeedEntry(c, c.updated_at) for c in newest]
@@ -45,7 +47,7 @@ def new_feed():  # type: ignore[no-untyped-def]
 
 
 @bp.get("/sitemap.xml")
-def sitemap():  # type: ignore[no-untyped-def]
+def sitemap() -> ResponseReturnValue:
     studies = db.session.scalars(select(CaseStudy).where(CaseStudy.status == "published")).all()
     collections = db.session.scalars(select(Collection).where(Collection.status == "published")).all()
     hubs = db.session.scalars(select(Hub)).all()
@@ -54,7 +56,7 @@ def sitemap():  # type: ignore[no-untyped-def]
 
 
 @bp.get("/robots.txt")
-def robots():  # type: ignore[no-untyped-def]
+def robots() -> ResponseReturnValue:
     lines = ["User-agent: *", "Disallow: /author", "Disallow: /admin", "Disallow: /my-school", "Disallow: /following",
              "Allow: /", f"Sitemap: {url_for('open.sitemap', _external=True)}"]
     return Response("\n".join(lines) + "\n", mimetype="text/plain")

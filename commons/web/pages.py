@@ -1,13 +1,14 @@
 """HTML pages: home, search results, case studies and schools. Views stay short."""
 
 from flask import Blueprint, g, render_template, request, url_for
+from flask.typing import ResponseReturnValue
 from sqlalchemy import func, select
 
 from commons.db import db
 from commons.domain.comparability import CONTEXT_LEVELS, DEFAULT_CONTEXT_LEVEL, compare, context_from_fields
 from commons.domain.errors import NotFound
 from commons.domain.vocabulary import SECTIONS
-from commons.models import CaseStudy, Collection, School
+from commons.models import CaseStudy, Collection, Passage, School
 from commons.search import engine as search_service
 from commons.search.extension import search_index
 from commons.search.filters import CHOICES, FSM_BANDS, SIZE_BANDS, FilterProblem, SearchFilters
@@ -30,7 +31,7 @@ EXAMPLE_QUESTIONS = [
 
 
 @bp.get("/")
-def home():  # type: ignore[no-untyped-def]
+def home() -> ResponseReturnValue:
     session = db.session
     counts = {
         "case_studies": session.scalar(select(func.count()).where(CaseStudy.status == "published")),
@@ -59,11 +60,13 @@ def context_level() -> int:
 
 
 @bp.get("/search")
-def search():  # type: ignore[no-untyped-def]
+def search() -> ResponseReturnValue:
     question = request.args.get("q", "")
     level = context_level()
-    page = {"question": question, "level": level, "filter_choices": CHOICES, "fsm_bands": {k: v[0] for k, v in FSM_BANDS.items()},
-            "size_bands": {k: v[0] for k, v in SIZE_BANDS.items()}, "filters": SearchFilters(), "results": None, "problem": None}
+    page = {"question": question, "level": level, "filter_choices": CHOICES,
+            "fsm_bands": {k: v[0] for k, v in FSM_BANDS.items()},
+            "size_bands": {k: v[0] for k, v in SIZE_BANDS.items()},
+            "filters": SearchFilters(), "results": None, "problem": None}
     try:
         page["filters"] = filters = SearchFilters.from_args(request.args)
         page["results"] = search_service.search(
@@ -75,14 +78,14 @@ def search():  # type: ignore[no-untyped-def]
 
 
 @bp.get("/case-studies/<slug>")
-def case_study(slug: str):  # type: ignore[no-untyped-def]
+def case_study(slug: str) -> ResponseReturnValue:
     found = db.session.scalar(select(CaseStudy).where(CaseStudy.slug == slug))
     user = g.get("user")
     if found is None or not permissions.can_on_case_study(user, "view", found):
         raise NotFound(f"There is no published case study called “{slug}”.")
     if found.status == "withdrawn":
         return render_template("tombstone.html", case_study=found, school=found.school), 410
-    by_section: dict[str, list] = {key: [] for key, _ in SECTIONS}  # type: ignore[type-arg]
+    by_section: dict[str, list[Passage]] = {key: [] for key, _ in SECTIONS}
     for passage in found.passages:
         by_section.setdefault(passage.section, []).append(passage)
     related = more_like_this(db.session, search_index.state, found)
@@ -98,7 +101,7 @@ def case_study(slug: str):  # type: ignore[no-untyped-def]
 
 
 @bp.get("/schools/<int:urn>")
-def school(urn: int):  # type: ignore[no-untyped-def]
+def school(urn: int) -> ResponseReturnValue:
     found = db.session.get(School, urn)
     if found is None:
         raise NotFound(f"There is no school with URN {urn} in the Commons.")

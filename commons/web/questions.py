@@ -3,6 +3,7 @@
 from typing import Any
 
 from flask import Blueprint, abort, flash, g, redirect, render_template, request, url_for
+from flask.typing import ResponseReturnValue
 from sqlalchemy import select
 
 from commons.db import db
@@ -65,7 +66,7 @@ def _question(question_id: int) -> AuthorQuestion:
 
 @bp.route("/case-studies/<slug>/ask", methods=["GET", "POST"])
 @sign_in_required
-def ask(slug: str):  # type: ignore[no-untyped-def]
+def ask(slug: str) -> ResponseReturnValue:
     case_study = _published(slug)
     if request.method == "GET":
         return render_template("questions/ask.html", case_study=case_study, box=_ask_box(case_study),
@@ -86,7 +87,7 @@ def ask(slug: str):  # type: ignore[no-untyped-def]
 
 @bp.get("/questions")
 @sign_in_required
-def inbox():  # type: ignore[no-untyped-def]
+def inbox() -> ResponseReturnValue:
     if _inbox_link() is None:
         return render_template("questions/inbox.html", questions=None, users={})
     found = service.inbox(db.session, g.user)
@@ -95,14 +96,14 @@ def inbox():  # type: ignore[no-untyped-def]
 
 @bp.get("/questions/asked")
 @sign_in_required
-def mine():  # type: ignore[no-untyped-def]
+def mine() -> ResponseReturnValue:
     found = service.asked_by(db.session, g.user)
     return render_template("questions/mine.html", questions=found, users=_answerers(found))
 
 
 @bp.get("/questions/<int:question_id>")
 @sign_in_required
-def question(question_id: int):  # type: ignore[no-untyped-def]
+def question(question_id: int) -> ResponseReturnValue:
     found = _question(question_id)
     return render_template("questions/question.html", question=found, users=_answerers([found]),
                            errors={}, form={})
@@ -110,7 +111,7 @@ def question(question_id: int):  # type: ignore[no-untyped-def]
 
 @bp.post("/questions/<int:question_id>/<any(reply, decline):action>")
 @sign_in_required
-def answer(question_id: int, action: str):  # type: ignore[no-untyped-def]
+def answer(question_id: int, action: str) -> ResponseReturnValue:
     found = _question(question_id)
     link = url_for("questions.mine", _external=True)
     try:

@@ -1,6 +1,9 @@
 """The reader's own school ("my school") and the pages built on it: schools like mine, peers."""
 
+from typing import Any
+
 from flask import Blueprint, g, jsonify, redirect, render_template, request, session, url_for
+from flask.typing import ResponseReturnValue
 from sqlalchemy import select
 
 from commons.db import db
@@ -22,7 +25,7 @@ from commons.web.helpers import READER_SESSION_KEY, current_reader, safe_next
 bp = Blueprint("reader", __name__)
 
 
-def _keep(stored: dict | None) -> None:  # type: ignore[type-arg]
+def _keep(stored: dict[str, Any] | None) -> None:
     """Keep what "My school" says: on the profile when signed in, else for this visit."""
     g.pop("reader", None)
     user = g.get("user")
@@ -45,7 +48,7 @@ def _choices() -> dict[str, list[str]]:
 
 
 @bp.get("/my-school")
-def my_school():  # type: ignore[no-untyped-def]
+def my_school() -> ResponseReturnValue:
     query = request.args.get("school", "").strip()
     matches = readers.find_schools(db.session, query) if query else []
     return render_template("my_school.html", query=query, matches=matches, choices=_choices(),
@@ -53,7 +56,7 @@ def my_school():  # type: ignore[no-untyped-def]
 
 
 @bp.post("/my-school")
-def choose_school():  # type: ignore[no-untyped-def]
+def choose_school() -> ResponseReturnValue:
     try:
         urn = int(request.form.get("urn", ""))
     except ValueError:
@@ -68,7 +71,7 @@ def choose_school():  # type: ignore[no-untyped-def]
 
 
 @bp.post("/my-school/describe")
-def describe_school():  # type: ignore[no-untyped-def]
+def describe_school() -> ResponseReturnValue:
     try:
         context = readers.parse_manual(request.form)
     except readers.ContextProblems as problems:
@@ -79,13 +82,13 @@ def describe_school():  # type: ignore[no-untyped-def]
 
 
 @bp.post("/my-school/forget")
-def forget_school():  # type: ignore[no-untyped-def]
+def forget_school() -> ResponseReturnValue:
     _keep(None)
     return redirect(safe_next(url_for("reader.my_school")), code=303)
 
 
 @bp.get("/schools/lookup")
-def lookup():  # type: ignore[no-untyped-def]
+def lookup() -> ResponseReturnValue:
     """Type-ahead for "my school": up to 12 schools by name, postcode or URN, as JSON."""
     found = readers.find_schools(db.session, request.args.get("q", ""))
     return jsonify([
@@ -95,7 +98,7 @@ def lookup():  # type: ignore[no-untyped-def]
 
 
 @bp.get("/schools-like-mine")
-def schools_like_mine():  # type: ignore[no-untyped-def]
+def schools_like_mine() -> ResponseReturnValue:
     reader = current_reader()
     if reader is None:
         return render_template("schools_like_mine.html", ranked=[])
@@ -115,7 +118,7 @@ def schools_like_mine():  # type: ignore[no-untyped-def]
 
 
 @bp.get("/peers")
-def peers():  # type: ignore[no-untyped-def]
+def peers() -> ResponseReturnValue:
     """Leaders who tackled this question in a school like mine, and who are open to being asked."""
     question = request.args.get("q", "")
     reader = current_reader()

@@ -1,17 +1,20 @@
 """Personal API tokens in the browser: make one (its secret shown once), see them, revoke one."""
 
+from collections.abc import Mapping
+
 from flask import Blueprint, abort, g, redirect, render_template, request, url_for
+from flask.typing import ResponseReturnValue
 
 from commons.db import db
 from commons.services import api_tokens
-from commons.services.api_tokens import TokenProblems
+from commons.services.api_tokens import NewToken, TokenProblems
 from commons.web.helpers import sign_in_required
 
 bp = Blueprint("tokens", __name__)
 
 
-def _page(errors: dict[str, str] | None = None, form: dict[str, object] | None = None, new: object = None,
-          status: int = 200):  # type: ignore[no-untyped-def]
+def _page(errors: dict[str, str] | None = None, form: Mapping[str, object] | None = None,
+          new: NewToken | None = None, status: int = 200) -> tuple[str, int, dict[str, str]]:
     response = render_template("tokens/tokens.html", tokens=api_tokens.tokens_of(db.session, g.user),
                                scopes=api_tokens.SCOPES, errors=errors or {}, form=form or {"scopes": ["read"]},
                                new=new)
@@ -20,13 +23,13 @@ def _page(errors: dict[str, str] | None = None, form: dict[str, object] | None =
 
 @bp.get("/account/tokens")
 @sign_in_required
-def tokens():  # type: ignore[no-untyped-def]
+def tokens() -> ResponseReturnValue:
     return _page()
 
 
 @bp.post("/account/tokens")
 @sign_in_required
-def create_token():  # type: ignore[no-untyped-def]
+def create_token() -> ResponseReturnValue:
     form = {"name": request.form.get("name", ""), "scopes": request.form.getlist("scopes")}
     try:
         new = api_tokens.create(db.session, g.user, str(form["name"]), list(form["scopes"]))
@@ -38,7 +41,7 @@ def create_token():  # type: ignore[no-untyped-def]
 
 @bp.post("/account/tokens/<int:token_id>/revoke")
 @sign_in_required
-def revoke_token(token_id: int):  # type: ignore[no-untyped-def]
+def revoke_token(token_id: int) -> ResponseReturnValue:
     if not api_tokens.revoke(db.session, g.user, token_id):
         abort(404)
     db.session.commit()
