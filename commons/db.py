@@ -22,6 +22,7 @@ EXTENSION = "commons.db"
 BUSY_TIMEOUT_SECONDS = 30
 BEGIN_OPTION = "commons_sqlite_begin"
 READ_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+SessionFactory = sessionmaker[Session]  # named once: _State has a property called sessionmaker
 
 
 class Database:
@@ -63,8 +64,8 @@ class _State:
     def __init__(self, url: str) -> None:
         self.url = url
         self._engine: Engine | None = None
-        self._sessionmaker: sessionmaker[Session] | None = None
-        self._read_sessionmaker: sessionmaker[Session] | None = None
+        self._sessionmaker: SessionFactory | None = None
+        self._read_sessionmaker: SessionFactory | None = None
 
     @property
     def engine(self) -> Engine:
@@ -73,13 +74,13 @@ class _State:
         return self._engine
 
     @property
-    def sessionmaker(self) -> "sessionmaker[Session]":
+    def sessionmaker(self) -> SessionFactory:
         if self._sessionmaker is None:
             self._sessionmaker = sessionmaker(self.engine, expire_on_commit=False)
         return self._sessionmaker
 
     @property
-    def read_sessionmaker(self) -> "sessionmaker[Session]":
+    def read_sessionmaker(self) -> SessionFactory:
         """Sessions for reading requests: a deferred BEGIN on SQLite."""
         if self._read_sessionmaker is None:
             reader = self.engine.execution_options(**{BEGIN_OPTION: "DEFERRED"})

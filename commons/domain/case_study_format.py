@@ -112,7 +112,7 @@ def parse(source: str, path: str = "<text>", default_slug: str = "") -> ParsedCa
         problem(2, "front matter", "must be 'key: value' lines (title:, school_urn:, ...)")
         raise CaseStudyFormatError(problems)
 
-    field_lines = {}
+    field_lines: dict[str, int] = {}
     for offset, text in enumerate(lines[1:end]):
         match = re.match(r"^([A-Za-z_]+)\s*:", text)
         if match:
@@ -142,11 +142,13 @@ def parse(source: str, path: str = "<text>", default_slug: str = "") -> ParsedCa
             if school_urn <= 0:
                 raise ValueError
         except ValueError:
-            problem(line_of("school_urn"), "school_urn", f"{raw_urn!r} is not a URN; use the school's 6-digit URN from GIAS")
+            problem(line_of("school_urn"), "school_urn",
+                    f"{raw_urn!r} is not a URN; use the school's 6-digit URN from GIAS")
 
     slug = _text(front.get("slug")) or default_slug
     if not SLUG.match(slug):
-        problem(line_of("slug"), "slug", f"{slug!r} must be lowercase letters, digits and single hyphens (rename the file or set slug:)")
+        problem(line_of("slug"), "slug",
+                f"{slug!r} must be lowercase letters, digits and single hyphens (rename the file or set slug:)")
 
     topics: list[str] = []
     raw_topics = front.get("topics")
@@ -178,7 +180,8 @@ def parse(source: str, path: str = "<text>", default_slug: str = "") -> ParsedCa
 
     evidence = _text(front.get("evidence_strength")).lower()
     if evidence and evidence not in EVIDENCE_STRENGTHS:
-        problem(line_of("evidence_strength"), "evidence_strength", f"{evidence!r} must be one of: {', '.join(EVIDENCE_STRENGTHS)}")
+        problem(line_of("evidence_strength"), "evidence_strength",
+                f"{evidence!r} must be one of: {', '.join(EVIDENCE_STRENGTHS)}")
 
     authors: list[dict[str, str]] = []
     raw_authors = front.get("authors")
@@ -191,7 +194,8 @@ def parse(source: str, path: str = "<text>", default_slug: str = "") -> ParsedCa
             elif isinstance(author, dict) and _text(author.get("name")):
                 authors.append({"name": _text(author.get("name")), "role": _text(author.get("role"))})
             else:
-                problem(line_of("authors"), "authors", "each author needs a name, e.g. '- name: \"Ruth Armitage\"' and '  role: \"Headteacher\"'")
+                problem(line_of("authors"), "authors",
+                        "each author needs a name, e.g. '- name: \"Ruth Armitage\"' and '  role: \"Headteacher\"'")
 
     published: date | None = None
     raw_published = front.get("published")
@@ -273,6 +277,7 @@ def _impact_table(raw: Any, line: int, problem: Callable[[int, str, str], None])
 def _sections(lines: list[str], start: int, path: str, problems: list[FormatProblem]) -> dict[str, str]:
     """Collect the body of each ``##`` section, checking names, order and content."""
     by_heading = {heading.lower(): key for key, heading in SECTIONS}
+    headings = ", ".join(h for _, h in SECTIONS)
     found: list[tuple[str, int, list[str]]] = []
     for number, text in enumerate(lines[start:], start=start + 1):
         match = HEADING.match(text)
@@ -280,13 +285,16 @@ def _sections(lines: list[str], start: int, path: str, problems: list[FormatProb
             heading = match.group(1).strip()
             key = by_heading.get(heading.lower())
             if key is None:
-                problems.append(FormatProblem(path, number, "section", f"'## {heading}' is not a section of the template; the sections are: {', '.join(h for _, h in SECTIONS)}"))
+                problems.append(FormatProblem(path, number, "section",
+                                              f"'## {heading}' is not a section of the template; "
+                                              f"the sections are: {headings}"))
                 key = f"unknown:{heading}"
             found.append((key, number, []))
         elif found:
             found[-1][2].append(text)
         elif text.strip():
-            problems.append(FormatProblem(path, number, "section", "text before the first section; start the body with '## Context'"))
+            problems.append(FormatProblem(path, number, "section",
+                                          "text before the first section; start the body with '## Context'"))
             found.append(("preamble", number, []))
 
     sections: dict[str, str] = {}
@@ -296,23 +304,27 @@ def _sections(lines: list[str], start: int, path: str, problems: list[FormatProb
             continue
         heading = dict(SECTIONS)[key]
         if key in seen:
-            problems.append(FormatProblem(path, number, "section", f"'## {heading}' appears twice (first at line {seen[key]}); merge them"))
+            problems.append(FormatProblem(path, number, "section",
+                                          f"'## {heading}' appears twice (first at line {seen[key]}); merge them"))
             continue
         seen[key] = number
         text = "\n".join(body).strip()
         if not text:
-            problems.append(FormatProblem(path, number, "section", f"'## {heading}' is empty; write at least a few sentences"))
+            problems.append(FormatProblem(path, number, "section",
+                                          f"'## {heading}' is empty; write at least a few sentences"))
         elif len(text) > MAX_SECTION_CHARS:
-            problems.append(FormatProblem(path, number, "section", f"'## {heading}' is {len(text)} characters; keep each section under {MAX_SECTION_CHARS}"))
+            problems.append(FormatProblem(path, number, "section", f"'## {heading}' is {len(text)} characters; "
+                                          f"keep each section under {MAX_SECTION_CHARS}"))
         sections[key] = text
     last_line = len(lines)
     for key, heading in SECTIONS:
         if key not in seen:
-            problems.append(FormatProblem(path, last_line, "section", f"'## {heading}' is missing; add it (every case study has all eight sections)"))
+            problems.append(FormatProblem(path, last_line, "section", f"'## {heading}' is missing; "
+                                          "add it (every case study has all eight sections)"))
     order = [key for key, _, _ in found if key in dict(SECTIONS)]
     expected = [key for key, _ in SECTIONS if key in order]
     if not problems and order != expected:
-        problems.append(FormatProblem(path, seen[order[0]], "section", f"sections are out of order; use: {', '.join(h for _, h in SECTIONS)}"))
+        problems.append(FormatProblem(path, seen[order[0]], "section", f"sections are out of order; use: {headings}"))
     return sections
 
 

@@ -96,7 +96,7 @@ class SchoolContext:
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> "SchoolContext":
-        return cls(**{k: data.get(k) for k in cls.__dataclass_fields__ if k in data})
+        return cls(**{k: data[k] for k in cls.__dataclass_fields__ if k in data})
 
 
 def phase_group(gias_phase: str | None) -> str | None:
@@ -230,8 +230,9 @@ def compare(reader: SchoolContext, theirs: SchoolContext) -> Comparison:
     phase_ok = phases_compatible(reader.phase, theirs.phase)
     provision_ok = reader.provision == theirs.provision
     if theirs.provision != "mainstream":
+        note = "" if provision_ok else f"{theirs.provision}, yours is {reader.provision}"
         factors.append(Factor("provision", "Provision", theirs.provision, reader.provision, provision_ok,
-                              not provision_ok, "" if provision_ok else f"{theirs.provision}, yours is {reader.provision}"))
+                              not provision_ok, note))
     if theirs.phase:
         factors.append(Factor("phase", "Phase", theirs.phase, reader.phase, reader.phase == theirs.phase,
                               not phase_ok, "" if phase_ok else f"a {theirs.phase} school, yours is {reader.phase}"))

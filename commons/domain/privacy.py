@@ -32,7 +32,7 @@ The checks are heuristics tuned to be precise on ordinary school prose ("Year 6 
 """
 
 import re
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 
 MIN_GROUP_SIZE = 6
@@ -154,7 +154,7 @@ class PrivacyWarning:
     message: str  # plain English, says what to do
 
 
-def check(fields: dict[str, str], impact_rows: list[dict]) -> list[PrivacyWarning]:
+def check(fields: dict[str, str], impact_rows: Sequence[Mapping[str, object]]) -> list[PrivacyWarning]:
     """Warnings for ``fields`` (name -> Markdown) and the impact table, in reading order.
 
     Fields come in the order given and each field's warnings in the order of the text; the
@@ -207,7 +207,7 @@ def _after_title(text: str, position: int) -> bool:
     return bool(before) and before[-1].rstrip(".") in TITLES
 
 
-def _small_groups(rows: Iterable[dict]) -> Iterator[Hit]:
+def _small_groups(rows: Iterable[Mapping[str, object]]) -> Iterator[Hit]:
     for position, row in enumerate(rows):
         pupils = row.get("pupils")
         if isinstance(pupils, int) and not isinstance(pupils, bool) and pupils < MIN_GROUP_SIZE:

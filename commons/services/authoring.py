@@ -62,7 +62,8 @@ def fields_from_revision(case_study: CaseStudy, revision: Revision) -> dict[str,
         "years": str(front.get("years", f"{case_study.start_year}-{case_study.end_year}")),
         "evidence_strength": case_study.evidence_strength, "topics": list(case_study.topics),
         "open_to": list(case_study.open_to or []), "sections": dict(revision.sections),
-        "impact": [{k: "" if r.get(k) is None else str(r.get(k)) for k in IMPACT_KEYS} for r in case_study.impact_table or []],
+        "impact": [{k: "" if r.get(k) is None else str(r.get(k)) for k in IMPACT_KEYS}
+                   for r in case_study.impact_table or []],
     }
 
 
@@ -213,7 +214,8 @@ def _word_diff(old: str, new: str) -> Markup:
         elif chunks and chunks[-1][0] == "change":
             chunks[-1][1] += old_text
             chunks[-1][2] += new_text
-        elif len(chunks) >= 2 and chunks[-1][0] == "equal" and len(chunks[-1][1].split()) <= 2 and chunks[-2][0] == "change":
+        elif (len(chunks) >= 2 and chunks[-1][0] == "equal" and len(chunks[-1][1].split()) <= 2
+              and chunks[-2][0] == "change"):
             glue = chunks.pop()[1]
             chunks[-1][1] += glue + old_text
             chunks[-1][2] += glue + new_text

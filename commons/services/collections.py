@@ -112,7 +112,8 @@ def add_item(session: Session, collection: Collection, case_study: CaseStudy, no
         return existing
     if len(collection.items) >= MAX_ITEMS:
         raise CollectionProblem(f"A collection holds at most {MAX_ITEMS} case studies.")
-    last = session.scalar(select(func.max(CollectionItem.position)).where(CollectionItem.collection_id == collection.id))
+    last_position = select(func.max(CollectionItem.position)).where(CollectionItem.collection_id == collection.id)
+    last = session.scalar(last_position)
     item = CollectionItem(collection_id=collection.id, case_study_id=case_study.id,
                           position=(last or 0) + 1, note=note.strip()[:MAX_NOTE])
     session.add(item)

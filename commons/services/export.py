@@ -34,7 +34,8 @@ def json_ld(case_study: CaseStudy, url: str) -> dict[str, Any]:
     return {
         "@context": "https://schema.org", "@type": ["Article", "LearningResource"], "headline": case_study.title,
         "abstract": case_study.summary, "url": url, "license": LICENCE_URL, "keywords": case_study.topics,
-        "author": [{"@type": "Person", "name": a["name"], "jobTitle": a.get("role") or None} for a in case_study.authors],
+        "author": [{"@type": "Person", "name": a["name"], "jobTitle": a.get("role") or None}
+                   for a in case_study.authors],
         "sourceOrganization": {"@type": "EducationalOrganization", "name": case_study.school.name,
                                "identifier": f"URN {case_study.school_urn}"},
         "datePublished": case_study.published_on.isoformat() if case_study.published_on else None,
@@ -112,7 +113,8 @@ def export(session: Session, folder: Path, base_url: str) -> int:
 
 def _write_schools(session: Session, path: Path, urns: set[int]) -> None:
     """The schools in the GIAS columns that `commons schools import` reads."""
-    schools = session.scalars(select(School).where(School.urn.in_(sorted(urns))).order_by(School.urn)) if urns else []
+    query = select(School).where(School.urn.in_(sorted(urns))).order_by(School.urn)
+    schools: Iterable[School] = session.scalars(query) if urns else []
     attributes = [attribute for attribute, _ in COLUMNS.values()]
     with path.open("w", encoding="utf-8", newline="") as handle:
         writer = csv.writer(handle)

@@ -4,6 +4,7 @@ What a follow matches is public, so each also has a public Atom feed; a signed-i
 "Following" page marks what was published (or added to a collection) since their last visit.
 """
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from urllib.parse import parse_qs, urlencode
@@ -67,7 +68,8 @@ def follow(session: Session, user: User, kind: str, target: str) -> Follow:
     if kind == "search":
         target = canonical_search(target)
     label = describe(session, kind, target)
-    existing = session.scalar(select(Follow).where(Follow.user_id == user.id, Follow.kind == kind, Follow.target == target))
+    existing = session.scalar(select(Follow).where(Follow.user_id == user.id, Follow.kind == kind,
+                                                   Follow.target == target))
     if existing is not None:
         return existing
     followed = Follow(user_id=user.id, kind=kind, target=target, label=label)
@@ -101,7 +103,9 @@ def entries(session: Session, index_state: IndexState, kind: str, target: str) -
             for entry in _collection_entries(session, index_state, c)
         ]
     elif kind == "school":
-        studies = session.scalars(select(CaseStudy).where(published, CaseStudy.school_urn == int(target))) if target.isdigit() else []
+        studies: Iterable[CaseStudy] = []
+        if target.isdigit():
+            studies = session.scalars(select(CaseStudy).where(published, CaseStudy.school_urn == int(target)))
         found = [FeedEntry(c, _published_at(c)) for c in studies]
     elif kind == "topic":
         found = [FeedEntry(c, _published_at(c)) for c in session.scalars(select(CaseStudy).where(published))

@@ -72,8 +72,8 @@ def pending_claims(session: Session, hub: Hub) -> list[Membership]:
     urns = _linked_urns(session, hub)
     if not urns:
         return []
-    return list(session.scalars(select(Membership).where(Membership.status == "pending", Membership.school_urn.in_(urns))
-                                .order_by(Membership.created_at)))
+    claims = select(Membership).where(Membership.status == "pending", Membership.school_urn.in_(urns))
+    return list(session.scalars(claims.order_by(Membership.created_at)))
 
 
 def review_queue(session: Session, hub: Hub) -> list[Draft]:
