@@ -60,7 +60,7 @@ class Catalogue:
         ids = np.asarray(passage_ids, dtype=np.int64)
         inside = ids[(ids >= 0) & (ids < len(self.owner))]
         found = self.owner[inside]
-        return {p: c for p, c in zip(inside.tolist(), found.tolist()) if c >= 0}
+        return {p: c for p, c in zip(inside.tolist(), found.tolist(), strict=True) if c >= 0}
 
     def passages_of(self, case_study_ids: set[int]) -> npt.NDArray[np.int64]:
         """The live passages of these case studies, case study by case study."""
@@ -126,7 +126,8 @@ def _read(session: Session, position: int) -> Catalogue:
     owner[pairs[:, 0]] = pairs[:, 1]
     ordered = pairs[np.lexsort((pairs[:, 0], pairs[:, 1]))]
     study_col = ordered[:, 1]
-    first = np.flatnonzero(np.r_[True, study_col[1:] != study_col[:-1]]) if len(ordered) else np.zeros(0, dtype=np.int64)
+    starts_of_study = np.r_[True, study_col[1:] != study_col[:-1]]
+    first = np.flatnonzero(starts_of_study) if len(ordered) else np.zeros(0, dtype=np.int64)
     return Catalogue(position, studies, owner, study_col[first].copy(), np.r_[first, len(ordered)].astype(np.int64),
                      ordered[:, 0].copy())
 

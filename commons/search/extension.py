@@ -1,13 +1,14 @@
 """The search-index extension: creates each app's ``IndexState`` from its settings."""
 
 from pathlib import Path
+from typing import cast
 
 from flask import Flask, current_app
 
 from commons.search.state import IndexState, SearchSettings
 from indexer import Embedder
 from indexer.embedding import RUNTIMES
-from indexer.layout import IVF_THRESHOLD, IndexOptions
+from indexer.layout import IVF_THRESHOLD, IndexOptions, Kind, VectorEncoding
 from indexer.threads import DEFAULT_FAISS_THREADS, DEFAULT_MODEL_THREADS, set_threads
 
 EXTENSION = "commons.search"
@@ -24,8 +25,9 @@ class SearchIndex:
         app.config.setdefault("COMMONS_INDEX_DIR", str(Path(app.instance_path) / "index"))
         app.config.setdefault("COMMONS_MODEL", "all-MiniLM-L6-v2")
         app.config.setdefault("COMMONS_MODEL_RUNTIME", "onnx")
-        if app.config["COMMONS_MODEL_RUNTIME"] not in RUNTIMES:
-            raise ValueError(f"COMMONS_MODEL_RUNTIME must be onnx or torch, not {app.config['COMMONS_MODEL_RUNTIME']!r}")
+        runtime = app.config["COMMONS_MODEL_RUNTIME"]
+        if runtime not in RUNTIMES:
+            raise ValueError(f"COMMONS_MODEL_RUNTIME must be onnx or torch, not {runtime!r}")
         defaults = SearchSettings()
         settings = SearchSettings(
             mode=str(app.config.get("COMMONS_SEARCH_MODE", defaults.mode)),
@@ -38,8 +40,9 @@ class SearchIndex:
             raise ValueError(f"COMMONS_SEARCH_MODE must be hybrid, dense or lexical, not {settings.mode!r}")
         nprobe = app.config.get("COMMONS_INDEX_NPROBE")
         options = IndexOptions(
-            vectors=str(app.config.get("COMMONS_INDEX_VECTORS", "float32")),  # type: ignore[arg-type]
-            kind=str(app.config.get("COMMONS_INDEX_KIND", "auto")),  # type: ignore[arg-type]
+            # IndexOptions refuses any other value, so these casts are checked at run time
+            vectors=cast(VectorEncoding, str(app.config.get("COMMONS_INDEX_VECTORS", "float32"))),
+            kind=cast(Kind, str(app.config.get("COMMONS_INDEX_KIND", "auto"))),
             ivf_threshold=int(app.config.get("COMMONS_INDEX_IVF_THRESHOLD", IVF_THRESHOLD)),
             nprobe=int(nprobe) if nprobe not in (None, "") else None,
         )

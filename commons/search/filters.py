@@ -114,10 +114,10 @@ class SearchFilters:
             return False
         if self.year_to is not None and case_study.start_year > self.year_to:
             return False
+        if not self.open_to:
+            return True
         offers = case_study.open_to or []
-        if self.open_to and not (offers if self.open_to == "any" else self.open_to in offers):
-            return False
-        return True
+        return bool(offers) if self.open_to == "any" else self.open_to in offers
 
 
 CHOICES: dict[str, list[str]] = {
@@ -145,7 +145,9 @@ def allowed_case_studies(session: Session, filters: SearchFilters) -> set[int]:
 RECENT_FILTERS = 64
 
 
-def allowed_passage_ids(session: Session, filters: SearchFilters, known: Catalogue | None = None) -> npt.NDArray[np.int64]:
+def allowed_passage_ids(
+    session: Session, filters: SearchFilters, known: Catalogue | None = None
+) -> npt.NDArray[np.int64]:
     """The live passages of the case studies the filters let through, as a sorted id array.
 
     Kept for the :data:`RECENT_FILTERS` most recent filter combinations until the next

@@ -3,7 +3,7 @@
 from collections.abc import Iterator
 
 import numpy as np
-from sqlalchemy import func, select
+from sqlalchemy import Select, func, select
 from sqlalchemy.orm import Session
 
 from commons.models import CaseStudy, Change, Passage
@@ -14,7 +14,7 @@ from indexer.embedding import Vectors
 LIVE = "published"
 
 
-def live_passages():  # type: ignore[no-untyped-def]
+def live_passages() -> Select[int, bytes]:
     """A select of passages that belong to a published case study."""
     return (
         select(Passage.id, Passage.embedding)
@@ -23,7 +23,7 @@ def live_passages():  # type: ignore[no-untyped-def]
     )
 
 
-def live_texts_query():  # type: ignore[no-untyped-def]
+def live_texts_query() -> Select[int, str, str, str]:
     """A select of the searchable parts of live passages."""
     return (
         select(Passage.id, CaseStudy.title, Passage.heading, Passage.text)

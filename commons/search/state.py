@@ -75,7 +75,7 @@ class IndexState:
             if cached is not None:
                 self._queries.move_to_end(question)
                 return cached
-        vector = self.embedder.encode([question])[0]
+        vector: Vectors = self.embedder.encode([question])[0]  # a float32 row; numpy types it as Any
         with self._query_lock:
             self._queries[question] = vector
             if len(self._queries) > QUERY_CACHE_SIZE:
