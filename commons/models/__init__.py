@@ -1,6 +1,6 @@
 """Database models: schools, case studies, their revisions and passages, the change log."""
 
-from datetime import UTC, date, datetime, timezone
+from datetime import UTC, date, datetime
 from typing import Any
 
 from sqlalchemy import (
@@ -88,7 +88,8 @@ class CaseStudy(Base):
     licence: Mapped[str] = mapped_column(String(40), default=LICENCE)
     school_snapshot: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     open_to: Mapped[list[str]] = mapped_column(JSON, default=list)  # OFFERS the school makes on these topics
-    impact_table: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)  # measure, before, after, period, pupils
+    # rows of measure, before, after, period, pupils
+    impact_table: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)
     published_on: Mapped[date | None] = mapped_column(Date)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
@@ -128,7 +129,7 @@ class Passage(Base):
     """
 
     __tablename__ = "passages"
-    __table_args__ = {"sqlite_autoincrement": True}
+    __table_args__ = ({"sqlite_autoincrement": True},)
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     case_study_id: Mapped[int] = mapped_column(ForeignKey("case_studies.id"), index=True)
@@ -148,7 +149,7 @@ class Change(Base):
     """The ordered change log of searchable content (see DESIGN.md §3)."""
 
     __tablename__ = "changes"
-    __table_args__ = {"sqlite_autoincrement": True}
+    __table_args__ = ({"sqlite_autoincrement": True},)
 
     seq: Mapped[int] = mapped_column(Integer, primary_key=True)
     op: Mapped[str] = mapped_column(String(10))
