@@ -12,6 +12,7 @@ import sqlite3
 import subprocess  # nosec B404 - runs pg_dump / pg_restore with argument lists, no shell
 import tempfile
 from pathlib import Path
+from typing import cast
 
 from sqlalchemy import Engine
 from sqlalchemy.engine import URL
@@ -61,7 +62,7 @@ def _sqlite_backup(engine: Engine, path: Path) -> None:
     try:
         target = sqlite3.connect(tmp_name)
         try:
-            raw.driver_connection.backup(target)  # type: ignore[union-attr]
+            cast(sqlite3.Connection, raw.driver_connection).backup(target)  # the sqlite3 module's connection
             target.execute("PRAGMA journal_mode=DELETE")  # one self-contained file
         finally:
             target.close()
@@ -88,7 +89,7 @@ def _sqlite_restore(engine: Engine, path: Path) -> None:
         engine.dispose()
         raw = engine.raw_connection()
         try:
-            source.backup(raw.driver_connection)  # type: ignore[arg-type]
+            source.backup(cast(sqlite3.Connection, raw.driver_connection))  # the sqlite3 module's connection
         finally:
             raw.close()
         engine.dispose()

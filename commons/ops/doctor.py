@@ -81,7 +81,7 @@ def check_database(session: Session, report: Report, quick: bool = False) -> Non
                                             f"(first in table {broken[0][0]})")
     else:
         session.execute(text("SELECT count(*) FROM changes"))
-        if not is_current(session.get_bind()):  # type: ignore[arg-type]
+        if not is_current(session.get_bind().engine):
             report.database_problems.append("the schema is not at the newest migration; run `commons db-upgrade`")
     empty = session.scalar(
         select(func.count()).select_from(CaseStudy)
@@ -156,7 +156,7 @@ def _disagreeing_vectors(session: Session, index: VectorIndex, ids: list[int], d
         batch = chosen[start:start + 1000]
         rows = session.execute(live_passages().where(Passage.id.in_(batch)).order_by(Passage.id)).all()
         stored = to_vectors([r.embedding for r in rows], dimension)
-        for row, expected in zip(rows, stored):
+        for row, expected in zip(rows, stored, strict=True):
             try:
                 held = index.vector(row.id)
             except RuntimeError:

@@ -83,7 +83,8 @@ def read_collection(directory: Path, split: str = "test") -> Collection:
             if not line.strip():
                 continue
             if len(columns) != 3:
-                raise CollectionError(f"{qrels_path}, line {number}: expected 3 tab-separated columns (query-id, corpus-id, score)")
+                raise CollectionError(f"{qrels_path}, line {number}: "
+                                      "expected 3 tab-separated columns (query-id, corpus-id, score)")
             query_id, doc_id, score = columns
             try:
                 grade = int(score)
@@ -104,7 +105,9 @@ def _slug(doc_id: str) -> str:
     return "doc-" + (re.sub(r"[^a-z0-9]+", "-", doc_id.lower()).strip("-") or "x")
 
 
-def load_into(app: Flask, collection: Collection, embedder: Embedder, progress: Callable[[int], None] | None = None) -> dict[str, str]:
+def load_into(
+    app: Flask, collection: Collection, embedder: Embedder, progress: Callable[[int], None] | None = None
+) -> dict[str, str]:
     """Publish every document as a case study; returns slug -> document id."""
     from commons.db import db
 
@@ -129,7 +132,9 @@ def load_into(app: Flask, collection: Collection, embedder: Embedder, progress: 
     return slugs
 
 
-def run_queries(app: Flask, collection: Collection, slugs: dict[str, str], mode: str, max_queries: int | None = None) -> dict[str, dict[str, float]]:
+def run_queries(
+    app: Flask, collection: Collection, slugs: dict[str, str], mode: str, max_queries: int | None = None
+) -> dict[str, dict[str, float]]:
     """Every judged query through the search service; a ranx-style run (higher = better)."""
     from commons.db import db
     from commons.search.extension import search_index

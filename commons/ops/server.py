@@ -31,7 +31,7 @@ def default_workers() -> int:
     return max(1, os.cpu_count() or 1)
 
 
-class CommonsServer(BaseApplication):  # type: ignore[misc]
+class CommonsServer(BaseApplication):  # type: ignore[misc]  # gunicorn has no type hints: a subclass of Any
     """gunicorn running the app factory in each worker (settings from ``COMMONS_*``)."""
 
     def __init__(self, options: dict[str, Any], app_factory: Callable[[], Flask]) -> None:

@@ -1,7 +1,7 @@
 """initial schema
 
 Revision ID: 0001
-Revises: 
+Revises:
 Create Date: 2026-11-23 11:23:03.364053
 """
 
@@ -88,7 +88,8 @@ def upgrade() -> None:
     sa.Column('sections', sa.JSON(), nullable=False),
     sa.Column('source', sa.Text(), nullable=False),
     sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
-    sa.ForeignKeyConstraint(['case_study_id'], ['case_studies.id'], name=op.f('fk_revisions_case_study_id_case_studies')),
+    sa.ForeignKeyConstraint(['case_study_id'], ['case_studies.id'],
+                            name=op.f('fk_revisions_case_study_id_case_studies')),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_revisions')),
     sa.UniqueConstraint('case_study_id', 'number', name=op.f('uq_revisions_case_study_id'))
     )
@@ -106,7 +107,8 @@ def upgrade() -> None:
     sa.Column('text', sa.Text(), nullable=False),
     sa.Column('embedding', sa.LargeBinary(), nullable=False),
     sa.Column('embedding_model', sa.String(length=200), nullable=False),
-    sa.ForeignKeyConstraint(['case_study_id'], ['case_studies.id'], name=op.f('fk_passages_case_study_id_case_studies')),
+    sa.ForeignKeyConstraint(['case_study_id'], ['case_studies.id'],
+                            name=op.f('fk_passages_case_study_id_case_studies')),
     sa.ForeignKeyConstraint(['revision_id'], ['revisions.id'], name=op.f('fk_passages_revision_id_revisions')),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_passages')),
     sqlite_autoincrement=True

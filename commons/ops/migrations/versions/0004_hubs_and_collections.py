@@ -64,8 +64,10 @@ def upgrade() -> None:
     sa.Column('position', sa.Integer(), nullable=False),
     sa.Column('note', sa.Text(), nullable=False),
     sa.Column('added_at', sa.DateTime(timezone=True), nullable=False),
-    sa.ForeignKeyConstraint(['case_study_id'], ['case_studies.id'], name=op.f('fk_collection_items_case_study_id_case_studies')),
-    sa.ForeignKeyConstraint(['collection_id'], ['collections.id'], name=op.f('fk_collection_items_collection_id_collections')),
+    sa.ForeignKeyConstraint(['case_study_id'], ['case_studies.id'],
+                            name=op.f('fk_collection_items_case_study_id_case_studies')),
+    sa.ForeignKeyConstraint(['collection_id'], ['collections.id'],
+                            name=op.f('fk_collection_items_collection_id_collections')),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_collection_items')),
     sa.UniqueConstraint('collection_id', 'case_study_id', name=op.f('uq_collection_items_collection_id'))
     )

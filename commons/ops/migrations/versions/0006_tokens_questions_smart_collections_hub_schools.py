@@ -64,7 +64,8 @@ def upgrade() -> None:
     sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
     sa.Column('answered_at', sa.DateTime(timezone=True), nullable=True),
     sa.ForeignKeyConstraint(['answered_by'], ['users.id'], name=op.f('fk_author_questions_answered_by_users')),
-    sa.ForeignKeyConstraint(['case_study_id'], ['case_studies.id'], name=op.f('fk_author_questions_case_study_id_case_studies')),
+    sa.ForeignKeyConstraint(['case_study_id'], ['case_studies.id'],
+                            name=op.f('fk_author_questions_case_study_id_case_studies')),
     sa.ForeignKeyConstraint(['school_urn'], ['schools.urn'], name=op.f('fk_author_questions_school_urn_schools')),
     sa.ForeignKeyConstraint(['sender_id'], ['users.id'], name=op.f('fk_author_questions_sender_id_users')),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_author_questions'))
