@@ -4,7 +4,7 @@ import sys
 from pathlib import Path
 
 import click
-from flask import current_app
+from flask import Flask, current_app
 from flask.cli import ScriptInfo, with_appcontext
 from tqdm import tqdm
 
@@ -37,8 +37,9 @@ def serve(host: str, port: int, workers: int | None, bind: str | None, threads: 
     from commons.ops.doctor import startup_check
 
     upgrade(db.engine)
+    app: Flask = current_app._get_current_object()  # type: ignore[attr-defined]  # typed as Flask, not as its proxy
     try:
-        report = startup_check(current_app._get_current_object(), warm=workers is None)  # type: ignore[attr-defined]
+        report = startup_check(app, warm=workers is None)
     except CommonsError as error:
         fail(error)
     for done in report.repaired:
@@ -57,7 +58,7 @@ def serve(host: str, port: int, workers: int | None, bind: str | None, threads: 
     from werkzeug.serving import run_simple
 
     click.echo(f"The Commons is open on http://{host}:{port}/  (Ctrl+C to stop)")
-    run_simple(host, port, current_app._get_current_object(), threaded=True)  # type: ignore[attr-defined]
+    run_simple(host, port, app, threaded=True)
 
 
 @click.command()
@@ -167,8 +168,9 @@ def eval_command(directory: Path, modes: tuple[str, ...], split: str, max_querie
         if value is not None:
             settings[f"COMMONS_SEARCH_{key}"] = value
     ordered = [m for m in ("lexical", "dense", "hybrid") if m in (modes or ("lexical", "dense", "hybrid"))]
-    click.echo(f"{directory.name}: {len(collection.corpus):,} documents, "
-               f"{min(len(collection.qrels), max_queries or len(collection.qrels)):,} judged queries ({split})", err=True)
+    queries = min(len(collection.qrels), max_queries or len(collection.qrels))
+    click.echo(f"{directory.name}: {len(collection.corpus):,} documents, {queries:,} judged queries ({split})",
+               err=True)
     with evaluation.temporary_commons(embedder, settings) as app:
         with tqdm(total=len(collection.corpus), desc="Indexing", unit=" doc", leave=False) as bar:
             slugs = evaluation.load_into(app, collection, embedder, progress=bar.update)

@@ -17,6 +17,8 @@ from commons.services import schools as schools_service
 from indexer import IndexerError
 from indexer.snippets import Snippet
 
+LEVELS_HELP = ", ".join(f"{i} {label.lower()}" for i, (label, _) in enumerate(CONTEXT_LEVELS))
+
 
 @click.command()
 @click.argument("question")
@@ -24,7 +26,7 @@ from indexer.snippets import Snippet
 @click.option("--school", "school_urn", type=int, help="Your school's URN: rank and explain by comparability.")
 @click.option("--context", "context_level", type=click.IntRange(0, len(CONTEXT_LEVELS) - 1),
               default=DEFAULT_CONTEXT_LEVEL, show_default=True,
-              help="How much school context counts: " + ", ".join(f"{i} {label.lower()}" for i, (label, _) in enumerate(CONTEXT_LEVELS)))
+              help=f"How much school context counts: {LEVELS_HELP}")
 @click.option("--phase", help=f"Filter: {', '.join(CHOICES['phase'])}.")
 @click.option("--provision", help=f"Filter: {', '.join(CHOICES['provision'])}.")
 @click.option("--region", help="Filter: a GIAS region, e.g. 'North West'.")
