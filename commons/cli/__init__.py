@@ -10,5 +10,5 @@ def init_app(app: Flask) -> None:
     for command in (content.db_upgrade, content.setup, content.import_command, search.search, content.reindex,
                     content.schools, accounts.users, content.export_command, operations.serve,
                     operations.eval_command, operations.doctor, operations.backup_command,
-                    operations.restore_command):
+                    operations.restore_command, operations.judged_command):
         app.cli.add_command(command)

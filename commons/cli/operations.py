@@ -178,3 +178,57 @@ def eval_command(directory: Path, modes: tuple[str, ...], split: str, max_querie
             run = evaluation.run_queries(app, collection, slugs, mode, max_queries)
             click.echo(evaluation.format_line(mode, evaluation.score(collection, run)))
     embedder.close()
+
+
+@click.command("judged")
+@click.argument("directory", type=click.Path(exists=True, file_okay=False, path_type=Path))
+@click.option("--split", default="heldout", show_default=True, type=click.Choice(["tune", "heldout", "all"]),
+              help="Which half of the question set to score (tune on one, report the other).")
+@click.option("--json", "as_json", is_flag=True, help="Print every question's outcome and the figures as JSON.")
+@click.option("--fit", "fit_path", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="Fit the answerability calibration on this split and write it to FILE.")
+@click.option("--cache", "cache_path", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="Embedding cache file (default: the one `commons eval` uses).")
+@with_appcontext
+def judged_command(directory: Path, split: str, as_json: bool, fit_path: Path | None, cache_path: Path | None) -> None:
+    """Score search on the judged question set, over a fresh copy of the demo commons.
+
+    Prints nDCG@10, hit@3, the share of answerable questions whose best case study is not
+    shown as an answer, and the answers shown for questions nothing answers, overall and
+    per kind of question.
+    """
+    import json
+
+    from commons.ops import evaluation, judged
+    from indexer.embedding_cache import CachingEmbedder
+
+    try:
+        questions = judged.read_questions(directory, split)
+    except CommonsError as error:
+        fail(error)
+    embedder = CachingEmbedder(search_index.state.embedder, cache_path or evaluation.default_embedding_cache())
+    with judged.demo_commons(embedder) as app:
+        state = search_index.state
+        outcomes = judged.run(lambda: db.session, state, questions, with_candidates=fit_path is not None)
+        if fit_path is not None:
+            calibration = judged.fit_calibration(outcomes, f"{directory.name}/{split}")
+            fit_path.write_text(calibration.to_json(), encoding="utf-8")
+            click.echo(f"Wrote the calibration to {fit_path} (floor {calibration.floor:.4f}).", err=True)
+            outcomes = judged.run(lambda: db.session, state, questions, calibration=calibration)
+        figures = judged.summary(outcomes)
+        del app
+    embedder.close()
+    if as_json:
+        click.echo(json.dumps({
+            "split": split, "figures": figures,
+            "questions": [{"id": o.question.id, "kind": o.question.kind, "question": o.question.question,
+                           "ndcg@10": round(o.ndcg, 4), "hit@3": o.hit3, "answers_shown": o.answers_shown,
+                           "lost_best": o.lost_best,
+                           "ranked": [{"slug": s, "relevance": round(r, 4), "answers": a} for s, r, a in o.ranked]}
+                          for o in outcomes],
+        }, indent=2))
+        return
+    click.echo(f"{split}: {len(questions)} questions")
+    for name, row in figures.items():
+        parts = [f"{key}={value:.3f}" if isinstance(value, float) else f"{key}={value}" for key, value in row.items()]
+        click.echo(f"  {name:9} " + " ".join(parts))

@@ -1,12 +1,15 @@
-"""The one search path used by the web pages, the CLI and the evaluation.
+"""The one search path used by the web pages, the API, the CLI, smart collections and evaluation.
 
-Filters become the passage ids the retrievers may return (before the nearest-neighbour
-search). The question goes to the vector index and the lexical index, the two lists are
-fused, and passages are grouped by case study: each case study appears once, ranked by its
-best passage (so a long case study gains nothing from its length), with its best passages as
-evidence. When the reader has said which school is theirs, each case study is compared with
-it (from the school's context when the work was done) and the order blends relevance with
-comparability, as much as the reader asked for.
+1. The question is read (``reading.py``): the asker's school context is set apart from the
+   topic; the glossary adds the long forms of acronyms (and the reverse) to the keywords.
+2. Filters become the passage ids the retrievers may return (before the nearest-neighbour
+   search). The topic goes to the vector index and the lexical index and the two lists are
+   fused; passages are grouped by case study, each case study once.
+3. Each candidate case study gets a calibrated relevance from signals that do not depend on
+   the other candidates (``answerability.py``): those at or above the floor answer the
+   question; a few of the rest may be shown as "the nearest we have", never as answers.
+4. The reader's school, or else the school the question describes, reorders the answers by
+   comparability, as much as the reader asked for. It never turns a non-answer into one.
 """
 
 import re
@@ -28,16 +31,25 @@ from commons.domain.comparability import (
     SchoolContext,
     compare,
 )
+from commons.domain.vocabulary import TOPICS
 from commons.models import CaseStudy, Passage
+from commons.search.answerability import Calibration, default_calibration
+from commons.search.asker import context_from_reading
 from commons.search.catalogue import Catalogue, catalogue
 from commons.search.filters import SearchFilters, allowed_passage_ids
+from commons.search.glossary import load_glossary
+from commons.search.reading import ReadQuestion, read_question
 from commons.search.state import IndexState
 from indexer.fusion import convex
+from indexer.lexical import LexicalIndex
 from indexer.snippets import Snippet, make_snippet
 from indexer.tokenize import tokenize
-from indexer.vector_index import Hit
+from indexer.types import Hit, Vectors
+from indexer.vector_index import VectorIndex
 
 MAX_QUESTION_CHARS = 1000
+NEAREST = 3  # how many non-answers are shown as "the nearest we have"
+CANDIDATES = 50  # case studies scored for answerability
 MODES = ("hybrid", "dense", "lexical")
 
 
@@ -55,10 +67,12 @@ class PassageHit:
 @dataclass
 class CaseStudyResult:
     case_study: CaseStudy
-    score: float  # what the order follows: relevance, blended with comparability when asked
+    score: float  # what the order follows: relevance, blended with comparability among answers
     passages: list[PassageHit] = field(default_factory=list)
-    relevance: float = 0.0  # the best passage's retrieval score
+    relevance: float = 0.0  # calibrated: the probability that it answers the question (answerability.py)
     comparison: Comparison | None = None
+    answers: bool = True  # relevance at or above the floor; False for "the nearest we have"
+    features: dict[str, float] = field(default_factory=dict)
 
     @property
     def best(self) -> PassageHit:
@@ -67,9 +81,23 @@ class CaseStudyResult:
 
 @dataclass
 class SearchResults:
+    """Answers first (in rank order), then at most a few of "the nearest we have"."""
+
     question: str
     results: list[CaseStudyResult]
     notices: list[str] = field(default_factory=list)
+    reading: ReadQuestion | None = None  # what was read in the question: the asker's context and the topic
+    expansions: tuple[tuple[str, str], ...] = ()  # (term in the question, what the glossary added)
+    context_source: str | None = None  # "school" (the reader's own), "question" (read from it) or None
+    context: SchoolContext | None = None  # the context the answers were compared with
+
+    @property
+    def answers(self) -> list[CaseStudyResult]:
+        return [r for r in self.results if r.answers]
+
+    @property
+    def nearest(self) -> list[CaseStudyResult]:
+        return [r for r in self.results if not r.answers]
 
 
 def clean_question(raw: str | None) -> tuple[str, list[str]]:
@@ -107,13 +135,26 @@ def search(
     reader: SchoolContext | None = None,
     context_level: int = DEFAULT_CONTEXT_LEVEL,
     filters: SearchFilters | None = None,
+    read: bool = True,
+    ignore: frozenset[str] = frozenset(),
+    nearest: int = NEAREST,
+    calibration: Calibration | None = None,
 ) -> SearchResults:
     """Answer a question with case studies, each with its best-matching passages.
 
-    ``mode`` is hybrid (the default: dense and lexical fused), dense or lexical; ``pool`` is
-    how many passages each retriever proposes before fusion and grouping. ``reader`` is the
-    reader's school; ``context_level`` indexes :data:`CONTEXT_LEVELS` (how much comparability
-    counts); ``filters`` narrow the case studies before retrieval.
+    The question is read first (``reading.py``): the asker's own school context is separated
+    from the topic, and only the topic is searched; the glossary adds the long forms of
+    acronyms (and the reverse) to the lexical query. ``read=False`` searches the words as
+    typed; ``ignore`` drops the context parts of those kinds (the reader undid them).
+
+    Every candidate gets a calibrated relevance (``answerability.py``); those at or above the
+    floor answer the question and come first, at most ``limit`` of them, then at most
+    ``nearest`` of the rest, marked ``answers=False``. The reader's school (``reader``), or
+    else the context read from the question, reorders the answers by comparability, as much
+    as ``context_level`` says (:data:`CONTEXT_LEVELS`); it never makes a result an answer.
+
+    ``mode`` is hybrid (dense and lexical fused), dense or lexical; ``pool`` is how many
+    passages each retriever proposes; ``filters`` narrow the case studies before retrieval.
     """
     question, notices = clean_question(raw_question)
     settings = index_state.settings
@@ -122,34 +163,69 @@ def search(
         raise ValueError(f"mode must be one of {MODES}, not {mode!r}")
     if not 0 <= context_level < len(CONTEXT_LEVELS):
         raise ValueError(f"context_level must be 0 to {len(CONTEXT_LEVELS) - 1}, not {context_level}")
+    calibration = calibration or default_calibration()
+    reading = read_question(question) if read else None
+    for kind in ignore:
+        if reading is not None:
+            reading = reading.without(kind)
+    topic = reading.topic if reading is not None else question
+    context_source, context = None, None
+    if reader is not None:
+        context_source, context = "school", reader
+    elif reading is not None:
+        context = context_from_reading(reading)
+        context_source = "question" if context is not None else None
+    found = SearchResults(question, [], notices, reading, (), context_source, context)
+    if not topic.strip() or not any(c.isalnum() for c in topic):
+        notices.append("We read your question as a description of a school, with nothing yet about what "
+                       "you want to know. Add the topic, for example “…: how do we improve attendance?”")
+        return found
+    expansion = load_glossary().expand(topic)
+    found.expansions = tuple((item.found, item.shown) for item in expansion.items)
+    lexical_query = expansion.expanded_text()
     pool = pool or max(settings.pool, limit * 5)
     vectors, lexical = index_state.fresh_pair(session)
+    fixes = lexical.corrections(topic) if mode != "dense" else {}
+    if fixes:  # likely misspellings ("persistant absense") searched as the words they are nearest
+        lexical_query = " ".join([lexical_query, *fixes.values()])
+    matched_topic = " ".join(fixes.get(token, token) for token in lexical.tokens(topic))
     known = catalogue(session)
     allowed: npt.NDArray[np.int64] | None = None
     if filters is not None and filters.active():
         allowed = allowed_passage_ids(session, filters, known)
         if not len(allowed):
             notices.append("No published case study matches these filters. Remove a filter to see more.")
-            return SearchResults(question, [], notices)
-    if not tokenize(question):
+            return found
+    if not tokenize(lexical_query):
         if mode == "lexical":
             raise QuestionProblem("Your question is made only of very common words (like “how”, "
                                   "“the”, “what”). Add the words that matter, such as the subject "
                                   "or the problem.")
         notices.append("Your question is made only of very common words, so we matched it by "
                        "meaning alone. Adding a subject or a problem will sharpen the results.")
-    hits = _retrieve(index_state, vectors, lexical, question, mode, pool, allowed)
-    weight = CONTEXT_LEVELS[context_level][1] if reader is not None else 0.0
-    candidates = _group(known, hits, limit * 5 if weight else limit, passages_per_result)
-    comparisons = _compare(known, reader, candidates) if reader is not None else {}
-    if weight:
-        candidates = _blend(candidates, comparisons, weight)[:limit]
-    results = _hydrate(session, candidates, comparisons)
+    dense_query = topic
+    if expansion.items:  # the model knows "pupil premium" better than "PP"
+        dense_query = f"{topic} ({'; '.join(item.shown for item in expansion.items)})"
+    query_vector = index_state.encode_query(dense_query) if mode != "lexical" else None
+    dense_hits, lexical_hits = _retrieve(vectors, lexical, query_vector, lexical_query, mode, pool, allowed)
+    hits = _fuse(dense_hits, lexical_hits, mode, settings.dense_weight)
+    candidates = _group(known, hits, max(CANDIDATES, limit + nearest), passages_per_result)
+    _score(candidates, known, vectors, lexical, query_vector, dense_hits, matched_topic, lexical_query, calibration)
+    comparisons = _compare(known, context, candidates) if context is not None else {}
+    weight = CONTEXT_LEVELS[context_level][1] if context is not None else 0.0
+    answering = [c for c in candidates if calibration.answers(c.relevance)]
+    others = [c for c in candidates if not calibration.answers(c.relevance)]
+    answering = _blend(answering, comparisons, weight)[:limit]
+    others = sorted(others, key=lambda c: -c.relevance)[: max(0, min(nearest, limit - len(answering)))]
+    for candidate in others:
+        candidate.answers = False
+    results = _hydrate(session, answering + others, comparisons)
     if snippets:
         for result in results:
             for hit in result.passages:
-                hit.snippet = make_snippet(hit.passage.text, question)
-    return SearchResults(question, results, notices)
+                hit.snippet = make_snippet(hit.passage.text, topic)
+    found.results = results
+    return found
 
 
 _HELPERS: list[ThreadPoolExecutor] = []
@@ -165,33 +241,38 @@ def _helpers() -> ThreadPoolExecutor:
     return _HELPERS[0]
 
 
-def _retrieve(index_state: IndexState, vectors, lexical, question: str, mode: str, pool: int,  # type: ignore[no-untyped-def]
-              allowed: npt.NDArray[np.int64] | None) -> list[Hit]:
-    dense_hits: list[Hit] = []
-    lexical_hits: list[Hit] = []
-    if mode == "hybrid":  # the lexical search needs no vector: it runs while the question is encoded
-        pending = _helpers().submit(lexical.search, question, pool, allowed)
-        try:
-            dense_hits = vectors.search(index_state.encode_query(question), pool, allowed)
-        finally:
-            lexical_hits = pending.result()
-    elif mode == "dense":
-        dense_hits = vectors.search(index_state.encode_query(question), pool, allowed)
-    else:
-        lexical_hits = lexical.search(question, pool, allowed)
+def _retrieve(vectors: VectorIndex, lexical: LexicalIndex, query_vector: Vectors | None, lexical_query: str,
+              mode: str, pool: int, allowed: npt.NDArray[np.int64] | None) -> tuple[list[Hit], list[Hit]]:
+    """The dense and the lexical candidates (the lexical search runs while the dense one does)."""
+    if mode == "lexical" or query_vector is None:
+        return [], lexical.search(lexical_query, pool, allowed)
+    if mode == "dense":
+        return vectors.search(query_vector, pool, allowed), []
+    pending = _helpers().submit(lexical.search, lexical_query, pool, allowed)
+    try:
+        dense_hits = vectors.search(query_vector, pool, allowed)
+    finally:
+        lexical_hits = pending.result()
+    return dense_hits, lexical_hits
+
+
+def _fuse(dense_hits: list[Hit], lexical_hits: list[Hit], mode: str, dense_weight: float) -> list[Hit]:
     if mode == "dense":
         return dense_hits
     if mode == "lexical":
         return lexical_hits
-    return convex(dense_hits, lexical_hits, index_state.settings.dense_weight)
+    return convex(dense_hits, lexical_hits, dense_weight)
 
 
 @dataclass
 class _Candidate:
     case_study_id: int
     hits: list[Hit]
-    relevance: float  # the best passage's retrieval score
+    relevance: float  # the fused score of its best passage, then the calibrated relevance
     score: float  # what the order follows
+    features: dict[str, float] = field(default_factory=dict)
+    answers: bool = True
+    all_hits: list[Hit] = field(default_factory=list)  # every matched passage, for the answerability signals
 
 
 def _group(known: Catalogue, hits: list[Hit], limit: int, passages_per_result: int) -> list[_Candidate]:
@@ -213,7 +294,47 @@ def _group(known: Catalogue, hits: list[Hit], limit: int, passages_per_result: i
             candidate = chosen[case_study_id] = _Candidate(case_study_id, [], hit.score, hit.score)
         if len(candidate.hits) < passages_per_result:
             candidate.hits.append(hit)
+        candidate.all_hits.append(hit)
     return list(chosen.values())
+
+
+def _score(candidates: list[_Candidate], known: Catalogue, vectors: VectorIndex, lexical: LexicalIndex,
+           query_vector: Vectors | None, dense_hits: list[Hit], topic: str, lexical_query: str,
+           calibration: Calibration) -> None:
+    """Each candidate's answerability signals, from its matched passages, and its calibrated relevance."""
+    cosine = {h.id: h.score for h in dense_hits}
+    passage_ids = [h.id for c in candidates for h in c.all_hits]
+    if query_vector is not None:
+        for passage_id in passage_ids:
+            if passage_id not in cosine:
+                cosine[passage_id] = float(np.dot(vectors.vector(passage_id), query_vector))
+    idf = lexical.query_idf(topic)
+    total = sum(idf.values()) or 1.0
+    present = lexical.terms_in(topic, passage_ids)
+    named = set(tokenize(lexical_query))
+    for candidate in candidates:
+        ids = [h.id for h in candidate.all_hits]
+        dense = [*sorted((cosine.get(i, 0.0) for i in ids), reverse=True), 0.0, 0.0]
+        found = [present.get(i, frozenset()) for i in ids]
+        candidate.features = {
+            "dense_best": dense[0],
+            "dense_second": dense[1],
+            "lexical_best": max((sum(idf[t] for t in terms) for terms in found), default=0.0) / total,
+            "lexical_study": sum(idf[t] for t in frozenset().union(*found)) / total,
+            "topic_tag": 1.0 if _tag_named(known.studies[candidate.case_study_id].topics, named) else 0.0,
+        }
+        candidate.relevance = candidate.score = calibration.relevance(candidate.features)
+        candidate.answers = calibration.answers(candidate.relevance)
+    candidates.sort(key=lambda c: -c.relevance)
+
+
+def _tag_named(topics: tuple[str, ...], words: set[str]) -> bool:
+    """Whether every word of one of the case study's topic labels is in the question."""
+    for tag in topics:
+        label = set(tokenize(TOPICS.get(tag, tag)))
+        if label and label <= words:
+            return True
+    return False
 
 
 def _compare(known: Catalogue, reader: SchoolContext, candidates: list[_Candidate]) -> dict[int, Comparison]:
@@ -222,15 +343,16 @@ def _compare(known: Catalogue, reader: SchoolContext, candidates: list[_Candidat
 
 
 def _blend(candidates: list[_Candidate], comparisons: dict[int, Comparison], weight: float) -> list[_Candidate]:
-    """Order by ``(1 - weight) * relevance + weight * similarity``, relevance as a share of the best."""
-    top = max((c.relevance for c in candidates), default=0.0)
+    """Order answers by ``(1 - weight) * relevance + weight * similarity`` (relevance is calibrated)."""
     for candidate in candidates:
-        relevance = max(candidate.relevance, 0.0) / top if top > 0 else 0.0
-        candidate.score = (1.0 - weight) * relevance + weight * comparisons[candidate.case_study_id].similarity
+        similarity = comparisons[candidate.case_study_id].similarity if weight else 0.0
+        candidate.score = (1.0 - weight) * candidate.relevance + weight * similarity
     return sorted(candidates, key=lambda c: -c.score)  # stable: equal blends keep the relevance order
 
 
-def _hydrate(session: Session, candidates: list[_Candidate], comparisons: dict[int, Comparison]) -> list[CaseStudyResult]:
+def _hydrate(
+    session: Session, candidates: list[_Candidate], comparisons: dict[int, Comparison]
+) -> list[CaseStudyResult]:
     """Load the chosen passages (with case study and school) and build the results."""
     wanted = [h.id for c in candidates for h in c.hits]
     passages = {
@@ -247,5 +369,6 @@ def _hydrate(session: Session, candidates: list[_Candidate], comparisons: dict[i
         results.append(CaseStudyResult(
             first.case_study, candidate.score, [PassageHit(passages[h.id], h.score) for h in candidate.hits],
             relevance=candidate.relevance, comparison=comparisons.get(candidate.case_study_id),
+            answers=candidate.answers, features=candidate.features,
         ))
     return results

@@ -1,0 +1,200 @@
+"""The judged question set: how well search answers teachers' questions over the demo commons.
+
+The set (``tests/data/judged/``: ``tune.yaml`` and ``heldout.yaml``) holds questions written as
+teachers, heads and SENCOs type them, each of a kind (keywords, natural, context, jargon,
+typo, none), with graded judgements made from the case-study texts before the engine was
+run: 3 answers it for a school like the asker's, 2 useful, 1 partly. The *tune* half may be
+used to fit the answerability calibration; the *heldout* half is what is reported.
+
+Measured per question, then overall and per kind:
+
+* **nDCG@10** over the list the page shows (answers, then the nearest), gain ``2^grade - 1``;
+* **hit@3**: a case study of the question's highest grade is among the first three;
+* **answers shown** for questions nothing answers (the goal is 0);
+* **lost best**: an answerable question whose best case study is not shown as an answer.
+"""
+
+import math
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+from flask import Flask
+
+from commons.domain.errors import CommonsError
+from commons.search.answerability import Calibration
+from commons.search.engine import SearchResults, search
+from indexer.types import Embedder
+
+KINDS = ("keywords", "natural", "context", "jargon", "typo", "none")
+SPLITS = ("tune", "heldout")
+
+
+class QuestionSetError(CommonsError):
+    """The question set is malformed; the message names the file, the item and the field."""
+
+
+@dataclass(frozen=True)
+class JudgedQuestion:
+    id: str
+    kind: str
+    question: str
+    judgements: Mapping[str, int]
+
+
+@dataclass
+class Outcome:
+    question: JudgedQuestion
+    ranked: list[tuple[str, float, bool]]  # slug, relevance, answers
+    ndcg: float
+    hit3: bool | None  # None for a question nothing answers
+    answers_shown: int
+    lost_best: bool | None
+    candidates: list[tuple[str, dict[str, float]]] = field(default_factory=list)
+
+
+def read_questions(folder: Path, split: str = "heldout") -> list[JudgedQuestion]:
+    """The questions of one half (``tune``, ``heldout``) or of both (``all``)."""
+    names = SPLITS if split == "all" else (split,)
+    if split != "all" and split not in SPLITS:
+        raise QuestionSetError(f"--split must be tune, heldout or all, not {split!r}")
+    questions: list[JudgedQuestion] = []
+    for name in names:
+        path = folder / f"{name}.yaml"
+        if not path.is_file():
+            raise QuestionSetError(f"{path}: not found; the question set is {', '.join(SPLITS)}.yaml in {folder}")
+        try:
+            items = yaml.safe_load(path.read_text(encoding="utf-8"))
+        except yaml.YAMLError as error:
+            raise QuestionSetError(f"{path}: not valid YAML ({error})") from None
+        if not isinstance(items, list):
+            raise QuestionSetError(f"{path}: expected a list of questions")
+        for number, item in enumerate(items, start=1):
+            questions.append(_question(item, f"{path}, question {number}"))
+    return questions
+
+
+def _question(item: Any, where: str) -> JudgedQuestion:
+    if not isinstance(item, dict):
+        raise QuestionSetError(f"{where}: expected a mapping with id, kind, question and judgements")
+    for key in ("id", "kind", "question"):
+        if not isinstance(item.get(key), str) or not item[key].strip():
+            raise QuestionSetError(f"{where}: '{key}' is missing or not text")
+    if item["kind"] not in KINDS:
+        raise QuestionSetError(f"{where}: kind {item['kind']!r} is not one of {', '.join(KINDS)}")
+    judgements = item.get("judgements") or {}
+    if not isinstance(judgements, dict) or any(g not in (1, 2, 3) for g in judgements.values()):
+        raise QuestionSetError(f"{where}: 'judgements' must map case-study slugs to grades 1, 2 or 3")
+    return JudgedQuestion(item["id"], item["kind"], item["question"], dict(judgements))
+
+
+def ndcg_at(ranked: list[str], judgements: Mapping[str, int], k: int = 10) -> float:
+    dcg = sum((2 ** judgements.get(slug, 0) - 1) / math.log2(i + 2) for i, slug in enumerate(ranked[:k]))
+    ideal = sorted(judgements.values(), reverse=True)[:k]
+    best = sum((2**grade - 1) / math.log2(i + 2) for i, grade in enumerate(ideal))
+    return dcg / best if best else 0.0
+
+
+def outcome(question: JudgedQuestion, results: SearchResults) -> Outcome:
+    ranked = [(r.case_study.slug, r.relevance, r.answers) for r in results.results]
+    slugs = [slug for slug, _, _ in ranked]
+    answered = [slug for slug, _, answers in ranked if answers]
+    if not question.judgements:
+        return Outcome(question, ranked, 1.0 if not answered else 0.0, None, len(answered), None)
+    top = max(question.judgements.values())
+    best = {slug for slug, grade in question.judgements.items() if grade == top}
+    return Outcome(question, ranked, ndcg_at(slugs, question.judgements), bool(best & set(slugs[:3])),
+                   len(answered), not (best & set(answered)))
+
+
+def run(session_factory: Callable[[], Any], state: Any, questions: list[JudgedQuestion],
+        with_candidates: bool = False, **options: Any) -> list[Outcome]:
+    """Every question through the one search service, as the search page asks it."""
+    outcomes = []
+    for question in questions:
+        session = session_factory()
+        results = search(session, state, question.question, limit=10, snippets=False, **options)
+        found = outcome(question, results)
+        if with_candidates:
+            everything = search(session, state, question.question, limit=50, nearest=50, snippets=False, **options)
+            found.candidates = [(r.case_study.slug, r.features) for r in everything.results]
+        outcomes.append(found)
+    return outcomes
+
+
+def summary(outcomes: list[Outcome]) -> dict[str, dict[str, float]]:
+    """Overall and per-kind figures."""
+    groups: dict[str, list[Outcome]] = {"all": outcomes}
+    for item in outcomes:
+        groups.setdefault(item.question.kind, []).append(item)
+    figures: dict[str, dict[str, float]] = {}
+    for name, items in groups.items():
+        answerable = [o for o in items if o.question.judgements]
+        unanswerable = [o for o in items if not o.question.judgements]
+        row: dict[str, float] = {"questions": len(items)}
+        if answerable:
+            row["ndcg@10"] = sum(o.ndcg for o in answerable) / len(answerable)
+            row["hit@3"] = sum(1 for o in answerable if o.hit3) / len(answerable)
+            row["lost_best"] = sum(1 for o in answerable if o.lost_best) / len(answerable)
+        if unanswerable:
+            row["no_answer_questions"] = len(unanswerable)
+            row["answers_shown_to_no_answer_questions"] = sum(o.answers_shown for o in unanswerable)
+        figures[name] = row
+    return figures
+
+
+@contextmanager
+def demo_commons(embedder: Embedder, settings: dict[str, object] | None = None) -> Iterator[Flask]:
+    """A throwaway commons holding the demo case studies (the same texts the set was judged on)."""
+    from commons.db import db
+    from commons.ops.evaluation import temporary_commons
+    from commons.services.demo import load_demo
+
+    with temporary_commons(embedder, settings) as app:
+        load_demo(db.session, embedder)
+        yield app
+
+
+def fit_calibration(outcomes: list[Outcome], fitted_on: str) -> Calibration:
+    """Fit the answerability model on these outcomes' candidates, and choose its floor.
+
+    Grades 2 and 3 are answers, unjudged case studies are not; grade 1 ("partly") is left
+    out of the fit. The floor is the threshold with the fewest mistakes of the two kinds
+    that matter to a teacher, counted per question: an answer shown for a question nothing
+    answers, and an answerable question whose best case study falls below the floor; the
+    middle of the best range is taken.
+    """
+    from commons.search.answerability import fit
+
+    rows: list[dict[str, float]] = []
+    labels: list[int] = []
+    for item in outcomes:
+        for slug, features in item.candidates:
+            grade = item.question.judgements.get(slug, 0)
+            if grade == 1:
+                continue
+            rows.append(features)
+            labels.append(1 if grade >= 2 else 0)
+    weights, bias = fit(rows, labels)
+    model = Calibration(weights, bias, 0.5, fitted_on)
+    scored = []
+    for item in outcomes:
+        relevance = {slug: model.relevance(features) for slug, features in item.candidates}
+        if item.question.judgements:
+            top = max(item.question.judgements.values())
+            best = max((relevance.get(s, 0.0) for s, g in item.question.judgements.items() if g == top), default=0.0)
+            scored.append(("answerable", best))
+        else:
+            scored.append(("none", max(relevance.values(), default=0.0)))
+    thresholds = sorted({value for _, value in scored} | {0.0, 1.0})
+    def mistakes(floor: float) -> int:
+        return sum(1 for kind, value in scored if (kind == "none") == (value >= floor))
+    fewest = min(mistakes(t) for t in thresholds)
+    best_range = [t for t in thresholds if mistakes(t) == fewest]
+    low = best_range[0]
+    above = [t for t in thresholds if t > low and mistakes(t) != fewest]
+    high = above[0] if above else 1.0
+    return Calibration(weights, bias, round((low + high) / 2, 4), fitted_on)

@@ -1,0 +1,77 @@
+"""The asker's school, as read from their question, in the terms comparability uses.
+
+"We're a small rural primary, about a third FSM" gives a :class:`SchoolContext` with phase
+primary, about 100 pupils, rural and 33% FSM. It stands in for the reader's school when they
+have not set one, so the answers can be reordered by how comparable their schools are.
+Words are turned into numbers only where a reader would agree: "small" for a primary is
+about one class per year group or fewer, "large" about three or more.
+"""
+
+from commons.domain.comparability import SchoolContext
+from commons.search.reading import ReadQuestion
+
+PHASES = {
+    "nursery": "early years",
+    "infant": "primary",
+    "junior": "primary",
+    "primary": "primary",
+    "middle": "secondary",
+    "secondary": "secondary",
+    "all-through": "all-through",
+    "16 plus": "sixth form",
+    "sixth form": "sixth form",
+}
+PROVISIONS = {"special": "special", "alternative provision": "alternative provision"}
+# Pupils on roll for a size word, by phase: what "small" and "large" usually mean in England.
+SIZES = {
+    "primary": {"small": 100, "large": 600},
+    "secondary": {"small": 600, "large": 1500},
+    "early years": {"small": 40, "large": 150},
+    None: {"small": 150, "large": 1000},
+}
+SETTINGS = {"rural": "rural", "village": "rural", "coastal": None, "urban": "urban", "inner-city": "urban",
+            "inner city": "urban", "market town": "urban", "town": "urban", "suburban": "urban", "city": "urban"}
+LEVELS = {"disadvantage": {"high": 40.0, "low": 8.0}, "eal": {"high": 40.0, "low": 5.0},
+          "sen": {"high": 25.0, "low": 8.0}}
+GOVERNANCE = ("academy", "trust", "mat", "free school")
+
+
+def _number(value: object) -> float | None:
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int | float):
+        return float(value)
+    return None
+
+
+def context_from_reading(reading: ReadQuestion) -> SchoolContext | None:
+    """The school the question describes, or None when it describes none."""
+    found: dict[str, object] = {}
+    for part in reading.context:
+        found.setdefault(part.kind, part.value)
+    if not found:
+        return None
+    phase_word = str(found.get("phase") or "").lower()
+    phase = PHASES.get(phase_word)
+    provision = PROVISIONS.get(phase_word, "mainstream")
+    pupils = None
+    size = found.get("size")
+    if _number(size) is not None:
+        pupils = int(_number(size) or 0)
+    elif isinstance(size, str):
+        pupils = SIZES.get(phase, SIZES[None]).get(size.lower())
+    setting = SETTINGS.get(str(found.get("setting") or "").lower())
+    percentages: dict[str, float | None] = {}
+    for kind in ("disadvantage", "eal", "sen"):
+        value = found.get(kind)
+        percentages[kind] = _number(value) if _number(value) is not None else LEVELS[kind].get(str(value).lower())
+    governance_word = str(found.get("governance") or "").lower()
+    governance = None
+    if governance_word:
+        governance = "academy" if any(word in governance_word for word in GOVERNANCE) else "maintained"
+    region = found.get("region")
+    return SchoolContext(
+        phase=phase, provision=provision, pupils=pupils, fsm_pct=percentages["disadvantage"],
+        sen_pct=percentages["sen"], eal_pct=percentages["eal"], setting=setting,
+        region=str(region) if region else None, governance=governance, name="The school in your question",
+    )
