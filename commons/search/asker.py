@@ -47,13 +47,15 @@ def _number(value: object) -> float | None:
 def context_from_reading(reading: ReadQuestion) -> SchoolContext | None:
     """The school the question describes, or None when it describes none."""
     found: dict[str, object] = {}
+    phase, provision = None, "mainstream"
     for part in reading.context:
+        if part.kind == "phase":  # "a secondary pupil referral unit" is both a phase and a provision
+            word = str(part.value).lower()
+            phase = phase or PHASES.get(word)
+            provision = PROVISIONS.get(word, provision)
         found.setdefault(part.kind, part.value)
     if not found:
         return None
-    phase_word = str(found.get("phase") or "").lower()
-    phase = PHASES.get(phase_word)
-    provision = PROVISIONS.get(phase_word, "mainstream")
     pupils = None
     size = found.get("size")
     if _number(size) is not None:
