@@ -33,7 +33,7 @@ def run(*args: str | Path, env: dict[str, str] | None = None) -> None:
 
 def ensure_environment(extras: str) -> None:
     """Create .venv and install the project (with ``extras``) unless already done."""
-    if sys.version_info < (3, 11):
+    if sys.version_info < (3, 11):  # noqa: UP036 - runs on the system python3, which may be older
         sys.exit(f"Python 3.11 or newer is needed; this is {sys.version.split()[0]}.")
     stamp = VENV / f".installed-{extras or 'base'}"
     digest = hashlib.sha256((ROOT / "pyproject.toml").read_bytes() + TORCH.encode()).hexdigest()

@@ -70,7 +70,7 @@ def main() -> None:
             db.engine.dispose()
     print(f"rows: {parsed:,}")
     print(f"reference, csv.DictReader alone: {reference:.2f} s")
-    for label, (seconds, result) in zip(("first import", "re-import"), timings):
+    for label, (seconds, result) in zip(("first import", "re-import"), timings, strict=True):
         print(f"{label}: {seconds:.2f} s ({result.created:,} added, {result.updated:,} updated), "
               f"{seconds / reference:.1f}x the reference, {parsed / seconds:,.0f} rows/s")
 

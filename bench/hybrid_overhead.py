@@ -55,8 +55,8 @@ def main() -> None:
                     search(db.session, state, question, mode=mode)
                     timings[mode].append(time.perf_counter() - start)
     encode = timings["encode"]
-    timings["dense+encode"] = [e + d for e, d in zip(encode, timings["dense"])]
-    timings["hybrid+encode"] = [e + h for e, h in zip(encode, timings["hybrid"])]
+    timings["dense+encode"] = [e + d for e, d in zip(encode, timings["dense"], strict=True)]
+    timings["hybrid+encode"] = [e + h for e, h in zip(encode, timings["hybrid"], strict=True)]
     print(f"{'step':<15}{'median ms':>10}{'p95 ms':>10}")
     for step, values in timings.items():
         print(f"{step:<15}{statistics.median(values) * 1000:>10.2f}{p95(values) * 1000:>10.2f}")

@@ -107,7 +107,7 @@ def memory_child(n: int, vectors_option: str, whole: bool) -> dict[str, float]:
             db.session.execute(sqlalchemy.text("select 1"))
             gc.collect()
             before = rss()  # the application loaded too: what follows grows with the commons
-            vectors, lexical = search_index.state.fresh_pair(db.session)
+            vectors, _lexical = search_index.state.fresh_pair(db.session)  # both replicas stay loaded
             catalogue(db.session)  # what the search path keeps about every published case study
             db.session.rollback()
             from commons.search.engine import search
@@ -178,15 +178,17 @@ def measure_size(n: int, whole: bool, args: argparse.Namespace, reference, model
             urllib.request.urlopen(url + urllib.parse.urlencode({"q": questions[0]})).read()
             for _ in range(args.repeats):
                 for i, q in enumerate(questions):
-                    timings["encode"] += timed(lambda: reference.encode([q]), 1)
-                    timings["encode onnx"] += timed(lambda: model.encode([q]), 1)
-                    timings["index"] += timed(lambda: vectors.search(qvecs[i], state.settings.pool), 1)
+                    timings["encode"] += timed(lambda q=q: reference.encode([q]), 1)
+                    timings["encode onnx"] += timed(lambda q=q: model.encode([q]), 1)
+                    timings["index"] += timed(lambda i=i: vectors.search(qvecs[i], state.settings.pool), 1)
                     state._queries.clear()
-                    timings["whole path"] += timed(lambda: search(db.session, state, q, reader=reader, filters=filters), 1)
+                    timings["whole path"] += timed(
+                        lambda q=q: search(db.session, state, q, reader=reader, filters=filters), 1
+                    )
                     db.session.rollback()
                     state._queries.clear()
                     link = url + urllib.parse.urlencode({"q": q, "phase": "primary"})
-                    timings["http"] += timed(lambda: urllib.request.urlopen(link).read(), 1)
+                    timings["http"] += timed(lambda link=link: urllib.request.urlopen(link).read(), 1)
             server.shutdown()
             db.session.close()
             db.engine.dispose()
@@ -194,9 +196,9 @@ def measure_size(n: int, whole: bool, args: argparse.Namespace, reference, model
         vectors = build_index(n, args.vectors)
         for _ in range(args.repeats):
             for i, q in enumerate(questions):
-                timings["encode"] += timed(lambda: reference.encode([q]), 1)
-                timings["encode onnx"] += timed(lambda: model.encode([q]), 1)
-                timings["index"] += timed(lambda: vectors.search(qvecs[i], 200), 1)
+                timings["encode"] += timed(lambda q=q: reference.encode([q]), 1)
+                timings["encode onnx"] += timed(lambda q=q: model.encode([q]), 1)
+                timings["index"] += timed(lambda i=i: vectors.search(qvecs[i], 200), 1)
     if vectors.layout.is_ivf or args.vectors != "float32":
         truth = exact_top_k(np.asarray(synthetic.vectors(n)), np.arange(1, n + 1, dtype=np.int64), qvecs, 10)
         found = np.array([[h.id for h in vectors.search(v, 10)] for v in qvecs])
@@ -229,7 +231,7 @@ def plot(rows: list[dict[str, object]], out: Path) -> Path:
     for step in ("encode", "encode onnx", "index", "whole path", "http"):
         points = [(r["n"], statistics.median(r["timings"][step]) * 1000) for r in rows if step in r["timings"]]  # type: ignore[index]
         if points:
-            ax.plot(*zip(*points), marker="o", label=f"{step} (median)")
+            ax.plot(*zip(*points, strict=True), marker="o", label=f"{step} (median)")
     ax.set_xscale("log")
     ax.set_xlabel("passages (synthetic variations of the demo commons)")
     ax.set_ylabel("ms per question")
@@ -275,22 +277,26 @@ def main() -> None:
         rows.append(row)
         timings: dict[str, list[float]] = row["timings"]  # type: ignore[assignment]
         enc = statistics.median(timings["encode"])
-        print(f"index {row['index_type']} nprobe={row['nprobe']}" + (f" recall@10={row['recall@10']:.3f}" if "recall@10" in row else ""))
+        recall = f" recall@10={row['recall@10']:.3f}" if "recall@10" in row else ""
+        print(f"index {row['index_type']} nprobe={row['nprobe']}{recall}")
         onnx = statistics.median(timings["encode onnx"])
         print(f"{'step':<12}{'median ms':>10}{'p95 ms':>10}{'median/enc':>12}{'p95/enc':>10}{'median/onnx':>13}")
         for step, values in timings.items():
             med, tail = statistics.median(values), p95(values)
-            print(f"{step:<12}{med * 1000:>10.2f}{tail * 1000:>10.2f}{med / enc:>12.3f}{tail / enc:>10.3f}{med / onnx:>13.3f}")
+            print(f"{step:<12}{med * 1000:>10.2f}{tail * 1000:>10.2f}"
+                  f"{med / enc:>12.3f}{tail / enc:>10.3f}{med / onnx:>13.3f}")
     print("\n== serving memory (fresh process per size) ==")
     print("fixed: the model (and, for whole-path sizes, the application) loaded; per passage: what the")
     print("replicas (vector index; lexical index and case-study facts for whole-path sizes) add, over raw")
     print(f"float32 vector bytes ({synthetic.DIM * 4} B per passage)")
-    print(f"{'passages':>10}{'what':>8}{'fixed MiB':>11}{'serving MiB':>13}{'B/passage':>11}{'ratio':>7}{'index B/p':>11}")
+    print(f"{'passages':>10}{'what':>8}{'fixed MiB':>11}{'serving MiB':>13}"
+          f"{'B/passage':>11}{'ratio':>7}{'index B/p':>11}")
     raw = synthetic.DIM * 4
     whole_points = []
     for n in args.sizes:
-        child = subprocess.run([sys.executable, __file__, "--memory-child", str(n), "--vectors", args.vectors,
-                                "--whole-path-max", str(args.whole_path_max)], capture_output=True, text=True, check=True)
+        command = [sys.executable, __file__, "--memory-child", str(n), "--vectors", args.vectors,
+                   "--whole-path-max", str(args.whole_path_max)]
+        child = subprocess.run(command, capture_output=True, text=True, check=True)
         m = json.loads(child.stdout.strip().splitlines()[-1])
         per = (m["serving_rss"] - m["model_rss"]) / m["n"]
         what = "whole" if n <= args.whole_path_max else "index"

@@ -206,17 +206,18 @@ def database(n: int) -> Path:
                 if snapshot.get("pupils"):
                     snapshot["pupils"] = int(snapshot["pupils"] * rng.uniform(0.6, 1.6))
                 rows.append({"id": k + 1, "slug": f"synthetic-{k + 1}", "school_urn": like["school_urn"],
-                             "title": f"{like['title']} ({k + 1})", "summary": like["summary"], "topics": like["topics"],
-                             "start_year": like["start_year"], "end_year": like["end_year"],
+                             "title": f"{like['title']} ({k + 1})", "summary": like["summary"],
+                             "topics": like["topics"], "start_year": like["start_year"], "end_year": like["end_year"],
                              "evidence_strength": like["evidence_strength"], "authors": [], "status": "published",
                              "licence": "CC-BY-4.0", "school_snapshot": snapshot, "open_to": like["open_to"],
                              "impact_table": []})
                 revisions.append({"id": k + 1, "case_study_id": k + 1, "number": 1, "title": rows[-1]["title"],
                                   "summary": like["summary"], "front_matter": {}, "sections": {}, "source": ""})
                 for p in range(k * PASSAGES_PER_STUDY, min(n, (k + 1) * PASSAGES_PER_STUDY)):
-                    passages.append({"id": p + 1, "case_study_id": k + 1, "revision_id": k + 1, "section": "what_we_did",
-                                     "heading": source.headings[int(first[p])], "position": p % PASSAGES_PER_STUDY,
-                                     "markdown": "", "text": text(p, source, int(first[p]), int(second[p])),
+                    passages.append({"id": p + 1, "case_study_id": k + 1, "revision_id": k + 1,
+                                     "section": "what_we_did", "heading": source.headings[int(first[p])],
+                                     "position": p % PASSAGES_PER_STUDY, "markdown": "",
+                                     "text": text(p, source, int(first[p]), int(second[p])),
                                      "embedding": np.asarray(vecs[p]).tobytes(), "embedding_model": "all-MiniLM-L6-v2"})
                     changes.append({"seq": p + 1, "op": "add", "passage_id": p + 1, "case_study_id": k + 1})
             db.session.execute(insert(CaseStudy), rows)

@@ -26,7 +26,10 @@ import synthetic
 from timing import p95
 
 
-def worker(model_threads: int, faiss_threads: int, size: int, repeats: int, start: "mp.synchronize.Barrier", out: "mp.Queue[list[float]]") -> None:
+def worker(
+    model_threads: int, faiss_threads: int, size: int, repeats: int,
+    start: "mp.synchronize.Barrier", out: "mp.Queue[list[float]]",
+) -> None:
     import numpy as np
 
     from indexer import SentenceTransformerEmbedder, VectorIndex
@@ -64,8 +67,8 @@ def main() -> None:
         for model_threads, faiss_threads in itertools.product(range(1, cores + 1), repeat=2):
             barrier = ctx.Barrier(workers + 1)
             queue: mp.Queue[list[float]] = ctx.Queue()
-            procs = [ctx.Process(target=worker, args=(model_threads, faiss_threads, args.size, args.repeats, barrier, queue))
-                     for _ in range(workers)]
+            worker_args = (model_threads, faiss_threads, args.size, args.repeats, barrier, queue)
+            procs = [ctx.Process(target=worker, args=worker_args) for _ in range(workers)]
             for proc in procs:
                 proc.start()
             barrier.wait()

@@ -42,7 +42,8 @@ def main() -> None:
                 state.configure(SearchSettings(dense_weight=weight, k1=k1, b=b))
                 metrics = evaluation.score(collection, evaluation.run_queries(app, collection, slugs, "hybrid"))
                 rows.append((metrics["ndcg@10"], k1, b, weight, metrics))
-                print(f"k1={k1:<4} b={b:<4} dense_weight={weight:<4} {evaluation.format_line('hybrid', metrics)}", flush=True)
+                line = evaluation.format_line("hybrid", metrics)
+                print(f"k1={k1:<4} b={b:<4} dense_weight={weight:<4} {line}", flush=True)
     best = max(rows, key=lambda r: r[0])
     print(f"best on {args.split}: k1={best[1]} b={best[2]} dense_weight={best[3]} "
           f"{evaluation.format_line('hybrid', best[4])}")

@@ -60,12 +60,14 @@ def main() -> None:
     for mode, hybrid in (("txtai dense", False), ("txtai hybrid", True)):
         embeddings = Embeddings(path=str(default_model_path()), content=False, hybrid=hybrid, backend="faiss")
         start = time.perf_counter()
-        embeddings.index([(doc_id, f"{title} {text}".strip(), None) for doc_id, (title, text) in collection.corpus.items()])
+        embeddings.index(
+            [(doc_id, f"{title} {text}".strip(), None) for doc_id, (title, text) in collection.corpus.items()]
+        )
         build = time.perf_counter() - start
         run: dict[str, dict[str, float]] = {}
         timings: list[float] = []
         for _ in range(args.repeats):
-            for query_id, question in zip(query_ids, questions):
+            for query_id, question in zip(query_ids, questions, strict=True):
                 start = time.perf_counter()
                 found = embeddings.search(question, 10)
                 timings.append(time.perf_counter() - start)
@@ -108,7 +110,8 @@ def main() -> None:
         build_text = f"{row['build']:>9.1f}" if "build" in row else f"{'':>9}"
         ndcg = f"{row['metrics']['ndcg@10']:>9.4f}" if "metrics" in row else ""  # type: ignore[index]
         print(f"{name:<26}{build_text}{ms(row['search'])}{ndcg}")  # type: ignore[arg-type]
-    print(f"{'commons hybrid, warm':<26}{'':>9}{ms(rows['commons hybrid']['warm'])}  (question asked again: query cache)")  # type: ignore[arg-type]
+    warm_ms = ms(rows["commons hybrid"]["warm"])  # type: ignore[arg-type]
+    print(f"{'commons hybrid, warm':<26}{'':>9}{warm_ms}  (question asked again: query cache)")
     ours = statistics.median(rows["commons hybrid"]["search"])  # type: ignore[arg-type]
     best = max(("txtai dense", "txtai hybrid"), key=lambda m: rows[m]["metrics"]["ndcg@10"])  # type: ignore[index]
     for mode in ("txtai dense", "txtai hybrid"):

@@ -75,10 +75,12 @@ def writable(app: Flask, runner, tmp_path: Path) -> dict[str, Any]:
     author = make_user(app, "author@example.org", school=SCHOOL)
     with app.app_context():
         user = db.session.get(User, author)
-        tokens = {name: api_tokens.create(db.session, user, name, scopes).secret for name, scopes in
-                  [("all", ["read", "write", "publish"]), ("read", ["read"]), ("revoked", ["read", "write", "publish"])]}
+        scopes_by_name = [("all", ["read", "write", "publish"]), ("read", ["read"]),
+                          ("revoked", ["read", "write", "publish"])]
+        tokens = {name: api_tokens.create(db.session, user, name, scopes).secret for name, scopes in scopes_by_name}
         api_tokens.revoke(db.session, user, db.session.scalar(select(ApiToken.id).where(ApiToken.name == "revoked")))
-        draft = Draft(school_urn=SCHOOL, fields={"title": "A draft", "sections": {}}, created_by=author, updated_by=author)
+        draft = Draft(school_urn=SCHOOL, fields={"title": "A draft", "sections": {}},
+                      created_by=author, updated_by=author)
         complete = Draft(school_urn=SCHOOL, created_by=author, updated_by=author, fields={
             "title": "Walking buses", "summary": "Walking buses got children in on time.", "years": "2024",
             "evidence_strength": "self-reported", "topics": ["attendance"], "sections": samples.BODY})
@@ -100,12 +102,13 @@ def test_every_write_operation_conforms_with_a_valid_token(app: Flask, writable:
         known = {"id": writable["draft"], "slug": "a-published"}
         path_parameters = {k: v for k, v in known.items() if "{" + k + "}" in operation.path}
 
+        # check() runs within this iteration; @given refuses default arguments, so `operation` is not bound as one
         @given(case=operation.as_strategy(headers=headers, path_parameters=path_parameters), ours=st.booleans())
         @WRITE_SETTINGS
         def check(case, ours: bool) -> None:  # type: ignore[no-untyped-def]
             if ours and isinstance(case.body, dict) and "school_urn" in case.body:
                 case.body["school_urn"] = SCHOOL  # a school the user writes for, half the time
-            if ours and case.path_parameters and operation.path.endswith("/publish"):
+            if ours and case.path_parameters and operation.path.endswith("/publish"):  # noqa: B023
                 case.path_parameters["id"] = writable["complete"]  # publishable (once)
             case.call_and_validate()
 

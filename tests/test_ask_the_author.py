@@ -157,8 +157,8 @@ def test_no_page_or_mail_shows_the_other_sides_address(app: Flask, world: dict) 
     asker_side = [text(reader.get(path)) for path in
                   ("/case-studies/a-published", "/case-studies/a-second", "/questions/asked", "/author",
                    "/case-studies/a-published/ask")]
-    author_side = [text(head.get(path)) for path in
-                   ("/questions", f"/questions/{first}", f"/questions/{second}", "/author", "/case-studies/a-published")]
+    author_pages = ("/questions", f"/questions/{first}", f"/questions/{second}", "/author", "/case-studies/a-published")
+    author_side = [text(head.get(path)) for path in author_pages]
     admin_side = [text(as_role(app, "admin").get(path)) for path in ("/questions", f"/questions/{first}")]
     for page in asker_side:
         assert all(address not in page for address in AUTHORS) and "fellside.example" not in page
@@ -214,7 +214,8 @@ def test_signed_out_readers_are_asked_to_sign_in_and_unclaimed_schools_say_so(ap
     page = text(anonymous.get("/case-studies/a-published"))
     assert "Sign in to ask the school about this case study" in page and 'name="body"' not in page
     assert "/sign-in?next=/case-studies/a-published/ask" in page
-    refused = anonymous.post("/case-studies/a-published/ask", data={"csrf_token": csrf_token(anonymous), "body": QUESTION})
+    form = {"csrf_token": csrf_token(anonymous), "body": QUESTION}
+    refused = anonymous.post("/case-studies/a-published/ask", data=form)
     assert refused.status_code == 303 and "/sign-in" in refused.headers["Location"]
 
     reader = as_role(app, "reader")
@@ -261,7 +262,8 @@ def test_bad_replies_are_refused_and_keep_what_was_typed(app: Flask, world: dict
     empty = head.post(f"/questions/{question_id}/reply", data={"csrf_token": csrf_token(head), "reply": "  "})
     assert empty.status_code == 400 and "Write your reply." in text(empty)
     long_reason = "r" * 501
-    too_long = head.post(f"/questions/{question_id}/decline", data={"csrf_token": csrf_token(head), "reason": long_reason})
+    too_long = head.post(f"/questions/{question_id}/decline",
+                         data={"csrf_token": csrf_token(head), "reason": long_reason})
     assert too_long.status_code == 400 and "Keep the reason to 500 characters" in text(too_long)
     assert f">{long_reason}</textarea>" in text(too_long)
     assert question_rows(app)[0][1:] == ("open", "") and len(mails(app)) == 2
@@ -325,7 +327,8 @@ def test_withdrawn_case_studies_take_no_questions_but_open_ones_can_still_be_ans
     head = as_role(app, "author")
     question_id = question_rows(app)[0][0]
     assert QUESTION in text(head.get("/questions"))
-    assert head.post(f"/questions/{question_id}/reply", data={"csrf_token": csrf_token(head), "reply": REPLY}).status_code == 303
+    replied = head.post(f"/questions/{question_id}/reply", data={"csrf_token": csrf_token(head), "reply": REPLY})
+    assert replied.status_code == 303
     assert REPLY in text(reader.get("/questions/asked"))
 
 

@@ -74,7 +74,8 @@ def attempt(client: FlaskClient, action: str, target: str, draft_id: int) -> int
         return client.post(f"/case-studies/{slug}/{action}", data={"csrf_token": token}).status_code
     if action == "open":
         return client.get(f"/author/drafts/{draft_id}").status_code
-    return client.post(f"/author/drafts/{draft_id}", data={"csrf_token": token, "title": "Changed", "action": "save"}).status_code
+    save = {"csrf_token": token, "title": "Changed", "action": "save"}
+    return client.post(f"/author/drafts/{draft_id}", data=save).status_code
 
 
 @pytest.mark.parametrize("role", ROLES)
@@ -82,10 +83,11 @@ def attempt(client: FlaskClient, action: str, target: str, draft_id: int) -> int
 def test_authorisation_matrix(app: Flask, world: dict, role: str, action: str, target: str) -> None:
     status = attempt(client_as(app, role), action, target, world["draft"])
     allowed = role in ALLOWED[(action, target)]
+    case = (role, action, target, status)
     if allowed:
-        assert status in (200, 303, 410), (role, action, target, status)
+        assert status in (200, 303, 410), case
     else:
-        assert status in (303, 403, 404, 409) and not (status == 303 and role != "anonymous"), (role, action, target, status)
+        assert status in (303, 403, 404, 409) and not (status == 303 and role != "anonymous"), case
     with app.app_context():
         published = db.session.scalar(select(CaseStudy).where(CaseStudy.slug == "a-published"))
         draft = db.session.get(Draft, world["draft"])
@@ -108,8 +110,9 @@ def test_a_head_writes_publishes_revises_and_withdraws(app: Flask, world: dict) 
     created = client.post("/author/drafts", data={"csrf_token": token, "school_urn": SCHOOL_A})
     assert created.status_code == 303
     editor = created.headers["Location"]
-    form = {"csrf_token": token, "title": "Walking buses in a fell village", "summary": "Walking buses got children in on time.",
-            "years": "2023-2024", "evidence_strength": "internal data", "topics": ["attendance"], "action": "publish",
+    form = {"csrf_token": token, "title": "Walking buses in a fell village",
+            "summary": "Walking buses got children in on time.", "years": "2023-2024",
+            "evidence_strength": "internal data", "topics": ["attendance"], "action": "publish",
             **{f"section-{k}": v for k, v in samples.BODY.items()},
             "impact-0-measure": "Persistent absence", "impact-0-before": "24%", "impact-0-after": "11%",
             "impact-0-period": "2022–2024", "impact-0-pupils": "4"}
@@ -143,17 +146,21 @@ def test_a_head_writes_publishes_revises_and_withdraws(app: Flask, world: dict) 
 
 def test_sign_in_never_says_which_addresses_have_accounts_and_is_rate_limited(app: Flask, world: dict) -> None:
     client = app.test_client()
-    wrong = client.post("/sign-in", data={"csrf_token": csrf_token(client), "email": "author@example.org", "password": "nope"})
-    unknown = client.post("/sign-in", data={"csrf_token": csrf_token(client), "email": "nobody@example.org", "password": "nope"})
+    wrong = client.post("/sign-in", data={"csrf_token": csrf_token(client), "email": "author@example.org",
+                                          "password": "nope"})
+    unknown = client.post("/sign-in", data={"csrf_token": csrf_token(client), "email": "nobody@example.org",
+                                            "password": "nope"})
     assert SIGN_IN_FAILED in wrong.get_data(as_text=True) and SIGN_IN_FAILED in unknown.get_data(as_text=True)
     for _ in range(4):
-        client.post("/sign-in", data={"csrf_token": csrf_token(client), "email": "author@example.org", "password": "nope"})
-    blocked = client.post("/sign-in", data={"csrf_token": csrf_token(client), "email": "author@example.org", "password": PASSWORD})
+        client.post("/sign-in", data={"csrf_token": csrf_token(client), "email": "author@example.org",
+                                      "password": "nope"})
+    blocked = client.post("/sign-in", data={"csrf_token": csrf_token(client), "email": "author@example.org",
+                                            "password": PASSWORD})
     assert blocked.status_code == 400 and TOO_MANY in blocked.get_data(as_text=True)
     with app.app_context():
         assert db.session.query(LoginAttempt).count() >= 5  # shared by every worker: in the database
-    registered = client.post("/register", data={"csrf_token": csrf_token(client), "name": "X", "email": "author@example.org",
-                                                "password": "a long enough password"})
+    registered = client.post("/register", data={"csrf_token": csrf_token(client), "name": "X",
+                                                "email": "author@example.org", "password": "a long enough password"})
     fresh = client.post("/register", data={"csrf_token": csrf_token(client), "name": "Y", "email": "new@example.org",
                                            "password": "a long enough password"})
     assert registered.get_data(as_text=True) == fresh.get_data(as_text=True)  # the same page either way
@@ -172,9 +179,11 @@ def test_password_reset_link_works_once_and_signs_in_with_a_fresh_session(app: F
     assert changed.status_code == 303
     assert client.get("/author").status_code == 200
     assert other.get("/author").status_code == 303  # the old session ended with the password change
-    assert client.post(link, data={"csrf_token": csrf_token(client), "password": "yet another long password"}).status_code == 400
+    reused = client.post(link, data={"csrf_token": csrf_token(client), "password": "yet another long password"})
+    assert reused.status_code == 400
     with app.app_context():
-        assert db.session.scalar(select(User).where(User.email == "author@example.org")).password_hash.startswith("$argon2id$")
+        user = db.session.scalar(select(User).where(User.email == "author@example.org"))
+        assert user.password_hash.startswith("$argon2id$")
 
 
 def test_create_admin_command(app: Flask, runner) -> None:
@@ -213,18 +222,22 @@ def test_moderation_queue_and_reader_reports(database_url: str, tmp_path: Path, 
     queue = admin.get("/admin").get_data(as_text=True)
     assert "Reading dogs on Fridays" in queue
     draft_id = int(editor.rstrip("/").split("/")[-1])
-    published = admin.post(f"/admin/drafts/{draft_id}/publish", data={"csrf_token": csrf_token(admin), "confirm_privacy": "yes"})
+    approval = {"csrf_token": csrf_token(admin), "confirm_privacy": "yes"}
+    published = admin.post(f"/admin/drafts/{draft_id}/publish", data=approval)
     assert published.status_code == 303
     slug = published.headers["Location"].split("/case-studies/")[1].split("?")[0]
     with app.app_context():  # the author is credited, not the admin who approved it
-        assert [a["name"] for a in db.session.scalar(select(CaseStudy).where(CaseStudy.slug == slug)).authors] == ["Test User"]
+        case_study = db.session.scalar(select(CaseStudy).where(CaseStudy.slug == slug))
+        assert [a["name"] for a in case_study.authors] == ["Test User"]
 
     reader = app.test_client()
-    reported = reader.post(f"/case-studies/{slug}/report", data={"csrf_token": csrf_token(reader), "reason": "Names a pupil."})
+    report = {"csrf_token": csrf_token(reader), "reason": "Names a pupil."}
+    reported = reader.post(f"/case-studies/{slug}/report", data=report)
     assert reported.status_code == 200
     assert "Names a pupil." in admin.get("/admin").get_data(as_text=True)
     assert author.post(f"/admin/case-studies/{slug}/unpublish", data={"csrf_token": token}).status_code == 403
-    assert admin.post(f"/admin/case-studies/{slug}/unpublish", data={"csrf_token": csrf_token(admin)}).status_code == 303
+    unpublished = admin.post(f"/admin/case-studies/{slug}/unpublish", data={"csrf_token": csrf_token(admin)})
+    assert unpublished.status_code == 303
     assert reader.get(f"/case-studies/{slug}").status_code == 410
     with app.app_context():
         db.engine.dispose()
@@ -235,7 +248,8 @@ def test_my_school_is_kept_on_the_profile_of_a_signed_in_user(app: Flask, world:
     visitor.post("/my-school", data={"csrf_token": csrf_token(visitor), "urn": str(SCHOOL_B)})
     sign_in(visitor, "reader@example.org")  # chosen before signing in: kept on the profile
     elsewhere = client_as(app, "reader")  # another browser, signed in as the same reader
-    assert "Corve Dale Primary School" in elsewhere.get("/my-school").get_data(as_text=True).split("Find your school")[0]
+    page = elsewhere.get("/my-school").get_data(as_text=True)
+    assert "Corve Dale Primary School" in page.split("Find your school")[0]
     elsewhere.post("/my-school/forget", data={"csrf_token": csrf_token(elsewhere)})
     with app.app_context():
         assert db.session.scalar(select(User).where(User.email == "reader@example.org")).my_school is None

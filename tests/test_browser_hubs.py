@@ -25,7 +25,8 @@ def hub_demo(demo_copy: Path, embedder: object) -> Iterator[LiveServer]:
     curator = make_user(app, "curator@hub.example", name="Cara Curator")
     make_user(app, "reader@school.example", name="Rita Reader")
     with app.app_context():
-        collections.create_hub(db.session, "Fells Teaching School Hub", "teaching-school-hub", db.session.get(User, curator))
+        owner = db.session.get(User, curator)
+        collections.create_hub(db.session, "Fells Teaching School Hub", "teaching-school-hub", owner)
         db.session.commit()
     with LiveServer(app) as server:
         yield server

@@ -140,7 +140,9 @@ def test_gias_import_reads_the_real_format_and_updates_without_duplicates(app: F
     (b"URN,EstablishmentName,TypeOfEstablishment (name),PhaseOfEducation (name),PercentageFSM\r\n1,A,B,Primary,140\r\n",
      "line 2, PercentageFSM: '140' is not between 0 and 100"),
 ])
-def test_a_bad_gias_file_changes_nothing_and_says_why(app: Flask, runner, tmp_path: Path, content: bytes, expected: str) -> None:
+def test_a_bad_gias_file_changes_nothing_and_says_why(
+    app: Flask, runner, tmp_path: Path, content: bytes, expected: str
+) -> None:
     with app.app_context():
         before = db.session.scalar(select(func.count()).select_from(School))
     bad = tmp_path / "bad.csv"
@@ -179,7 +181,8 @@ def test_choosing_my_school_changes_search_and_case_study_pages(demo_app: Flask)
     assert "Fellside Church of England Primary School" in found
     lookup = client.get("/schools/lookup?q=CA9 9ZC").get_json()
     assert lookup[0]["urn"] == 990003
-    response = client.post("/my-school", data={"csrf_token": _csrf(found), "urn": "990003", "next": "/search?q=attendance"})
+    chosen = {"csrf_token": _csrf(found), "urn": "990003", "next": "/search?q=attendance"}
+    response = client.post("/my-school", data=chosen)
     assert response.status_code == 303 and response.headers["Location"] == "/search?q=attendance"
     page = client.get("/search?q=attendance").get_data(as_text=True)
     assert "How much should school context count?" in page
@@ -197,11 +200,13 @@ def test_choosing_my_school_changes_search_and_case_study_pages(demo_app: Flask)
     assert "Open to other schools" in corve and "Peer review on peer review" in corve
     peers = client.get("/peers?q=peer review of teaching").get_data(as_text=True)
     assert "How to ask" in peers and "Open to:" in peers
-    assert client.post("/my-school", data={"csrf_token": _csrf(found), "urn": "990003", "next": "https://evil.example/"}).headers["Location"] == "/my-school"
+    offsite = {"csrf_token": _csrf(found), "urn": "990003", "next": "https://evil.example/"}
+    assert client.post("/my-school", data=offsite).headers["Location"] == "/my-school"
 
 
 def test_cli_search_with_a_school_prints_why(demo_app: Flask) -> None:
-    result = demo_app.test_cli_runner().invoke(args=["search", "--school", "990003", "--setting", "rural", "attendance"])
+    runner = demo_app.test_cli_runner()
+    result = runner.invoke(args=["search", "--school", "990003", "--setting", "rural", "attendance"])
     assert result.exit_code == 0, result.output
     assert "Comparable: primary" in result.output or "Partly comparable" in result.output
     bad = demo_app.test_cli_runner().invoke(args=["search", "--phase", "infant", "attendance"])

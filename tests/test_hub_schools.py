@@ -22,7 +22,8 @@ def world(app: Flask) -> dict[str, object]:
     """Hub A looks after LINKED (confirmed by an admin) and has asked for PENDING; hub B looks after
     nothing. A claimant waits at each of the three schools."""
     ids = {role: make_user(app, f"{role}@example.org", admin=role == "admin") for role in ROLES[1:]}
-    claimants = {urn: make_user(app, f"claimant-{urn}@example.org", school=urn, status="pending", name=f"Claimant {urn}")
+    claimants = {urn: make_user(app, f"claimant-{urn}@example.org", school=urn, status="pending",
+                                name=f"Claimant {urn}")
                  for urn in (LINKED, PENDING, UNLINKED)}
     with app.app_context():
         user = lambda role: db.session.get(User, ids[role])  # noqa: E731
@@ -35,7 +36,8 @@ def world(app: Flask) -> dict[str, object]:
                                 user("admin"), "approved")
         hub_schools.request_link(db.session, hub_a, school(PENDING), user("manager-a"))
         db.session.commit()
-        claims = {urn: db.session.scalar(select(Membership.id).where(Membership.user_id == uid)) for urn, uid in claimants.items()}
+        claims = {urn: db.session.scalar(select(Membership.id).where(Membership.user_id == uid))
+                  for urn, uid in claimants.items()}
         return {"hub_a": hub_a.slug, "hub_b": hub_b.slug, "users": ids, "claims": claims}
 
 
@@ -59,7 +61,8 @@ def test_who_may_decide_a_claim_to_write_for_a_school(app: Flask, world: dict, r
     if (role, urn) in DECIDES:
         assert response.status_code == 303 and _status(app, claim_id) == "approved"
         with app.app_context():
-            assert db.session.scalar(select(Membership.decided_by).where(Membership.id == claim_id)) == world["users"][role]
+            decided_by = db.session.scalar(select(Membership.decided_by).where(Membership.id == claim_id))
+            assert decided_by == world["users"][role]
             assert db.session.scalar(select(OutboxMessage).where(OutboxMessage.to == f"claimant-{urn}@example.org"))
     else:
         assert response.status_code == (400 if role == "anonymous" else 403)  # 400: no session, no CSRF token
@@ -73,12 +76,14 @@ def test_a_hub_lead_never_decides_their_own_claim(app: Flask, world: dict) -> No
         db.session.commit()
         own_id = own.id
     manager = client_for(app, "manager-a")
-    assert manager.post(f"/admin/claims/{own_id}", data={"csrf_token": csrf_token(manager), "decision": "approved"}).status_code == 403
+    approve = {"csrf_token": csrf_token(manager), "decision": "approved"}
+    assert manager.post(f"/admin/claims/{own_id}", data=approve).status_code == 403
     assert _status(app, own_id) == "pending"
     page = manager.get(f"/hubs/{world['hub_a']}/claims").get_data(as_text=True)
     assert "your own claim" in page
     owner = client_for(app, "owner-a")
-    assert owner.post(f"/admin/claims/{own_id}", data={"csrf_token": csrf_token(owner), "decision": "rejected"}).status_code == 303
+    reject = {"csrf_token": csrf_token(owner), "decision": "rejected"}
+    assert owner.post(f"/admin/claims/{own_id}", data=reject).status_code == 303
     assert _status(app, own_id) == "rejected"
 
 
@@ -90,15 +95,18 @@ def test_linking_a_school_needs_an_admin_and_the_hub_page_lists_confirmed_school
     assert "Ask to link" in found and "Priory Fields Primary School" in found
     for role in ("curator-a", "reader", "manager-b"):
         other = client_for(app, role)
-        assert other.post(f"/hubs/{hub}/schools", data={"csrf_token": csrf_token(other), "urn": UNLINKED}).status_code == 403
+        ask_to_link = {"csrf_token": csrf_token(other), "urn": UNLINKED}
+        assert other.post(f"/hubs/{hub}/schools", data=ask_to_link).status_code == 403
     assert manager.post(f"/hubs/{hub}/schools", data={"csrf_token": token, "urn": UNLINKED}).status_code == 303
     with app.app_context():
         link = db.session.scalar(select(HubSchool).where(HubSchool.school_urn == UNLINKED))
         assert link.status == "pending" and link.requested_by == world["users"]["manager-a"]
         link_id = link.id
     # Until an admin confirms, the link gives the hub nothing.
-    assert manager.post(f"/admin/claims/{world['claims'][UNLINKED]}", data={"csrf_token": token, "decision": "approved"}).status_code == 403
-    assert manager.post(f"/hub-schools/{link_id}", data={"csrf_token": token, "decision": "approved"}).status_code == 403
+    claim_url = f"/admin/claims/{world['claims'][UNLINKED]}"
+    approve = {"csrf_token": token, "decision": "approved"}
+    assert manager.post(claim_url, data=approve).status_code == 403
+    assert manager.post(f"/hub-schools/{link_id}", data=approve).status_code == 403
     public = app.test_client().get(f"/hubs/{hub}").get_data(as_text=True)
     assert "Fellside Church of England Primary School" in public  # confirmed: listed for everyone
     assert "Corve Dale Primary School" not in public and "Priory Fields Primary School" not in public
@@ -106,10 +114,12 @@ def test_linking_a_school_needs_an_admin_and_the_hub_page_lists_confirmed_school
 
     admin = client_for(app, "admin")
     assert "Priory Fields Primary School" in admin.get("/admin").get_data(as_text=True)
-    assert admin.post(f"/hub-schools/{link_id}", data={"csrf_token": csrf_token(admin), "decision": "approved"}).status_code == 303
+    confirmed = admin.post(f"/hub-schools/{link_id}", data={"csrf_token": csrf_token(admin), "decision": "approved"})
+    assert confirmed.status_code == 303
     assert "Priory Fields Primary School" in app.test_client().get(f"/hubs/{hub}").get_data(as_text=True)
-    assert "Fells Teaching School Hub" in app.test_client().get(f"/schools/{UNLINKED}").get_data(as_text=True)
-    assert manager.post(f"/admin/claims/{world['claims'][UNLINKED]}", data={"csrf_token": token, "decision": "approved"}).status_code == 303
+    school_page = app.test_client().get(f"/schools/{UNLINKED}").get_data(as_text=True)
+    assert "Fells Teaching School Hub" in school_page
+    assert manager.post(claim_url, data=approve).status_code == 303
     assert _status(app, world["claims"][UNLINKED]) == "approved"
 
 
@@ -125,7 +135,8 @@ def test_the_claims_and_reviews_page_is_for_owners_and_managers(app: Flask, worl
                            data={"csrf_token": csrf_token(manager), "decision": "rejected", "next": url})
     assert decided.status_code == 303 and decided.headers["Location"].endswith(url)
     assert "No claims waiting for these schools." in manager.get(url).get_data(as_text=True)
-    assert "Claims and reviews" not in client_for(app, "curator-a").get(f"/hubs/{world['hub_a']}").get_data(as_text=True)
+    curator_view = client_for(app, "curator-a").get(f"/hubs/{world['hub_a']}").get_data(as_text=True)
+    assert "Claims and reviews" not in curator_view
     empty = client_for(app, "manager-b").get(f"/hubs/{world['hub_b']}/claims").get_data(as_text=True)
     assert "No schools are linked to this hub yet." in empty
 
@@ -160,14 +171,17 @@ def test_a_hub_reviews_its_schools_drafts_when_moderation_is_on(app: Flask, worl
     for role, draft_id in (("curator-a", ours), ("manager-b", ours), ("reader", ours), ("manager-a", theirs)):
         other = client_for(app, role)
         other_token = csrf_token(other)
-        assert other.post(f"/admin/drafts/{draft_id}/publish", data={"csrf_token": other_token, "confirm_privacy": "yes"}).status_code == 404
-        assert other.post(f"/admin/drafts/{draft_id}/return", data={"csrf_token": other_token, "note": "No."}).status_code == 404
+        publish = {"csrf_token": other_token, "confirm_privacy": "yes"}
+        assert other.post(f"/admin/drafts/{draft_id}/publish", data=publish).status_code == 404
+        send_back = {"csrf_token": other_token, "note": "No."}
+        assert other.post(f"/admin/drafts/{draft_id}/return", data=send_back).status_code == 404
     with app.app_context():  # refused attempts changed nothing
         assert db.session.scalar(select(CaseStudy)) is None
         assert all(db.session.get(Draft, d).fields.get("submitted") for d in (ours, theirs))
 
     returned = manager.post(f"/admin/drafts/{ours}/return",
-                            data={"csrf_token": token, "note": "Say how many pupils took part.", "next": f"/hubs/{hub}/claims"})
+                            data={"csrf_token": token, "note": "Say how many pupils took part.",
+                                  "next": f"/hubs/{hub}/claims"})
     assert returned.status_code == 303 and returned.headers["Location"].endswith(f"/hubs/{hub}/claims")
     with app.app_context():
         assert not db.session.get(Draft, ours).fields.get("submitted")
@@ -184,7 +198,8 @@ def test_a_hub_reviews_its_schools_drafts_when_moderation_is_on(app: Flask, worl
         assert case_study is not None and [a["name"] for a in case_study.authors] == ["Ruth Armitage"]
     admin = client_for(app, "admin")  # admins keep every power
     assert "Reading dogs elsewhere" in admin.get("/admin").get_data(as_text=True)
-    assert admin.post(f"/admin/drafts/{theirs}/publish", data={"csrf_token": csrf_token(admin), "confirm_privacy": "yes"}).status_code == 303
+    approval = {"csrf_token": csrf_token(admin), "confirm_privacy": "yes"}
+    assert admin.post(f"/admin/drafts/{theirs}/publish", data=approval).status_code == 303
 
 
 def test_a_hub_lead_does_not_review_their_own_draft(app: Flask, world: dict) -> None:
@@ -194,9 +209,11 @@ def test_a_hub_lead_does_not_review_their_own_draft(app: Flask, world: dict) -> 
         db.session.commit()
     own = _submit(app, "manager-a@example.org", LINKED, "My own reading plan")
     manager = client_for(app, "manager-a")
-    assert manager.post(f"/admin/drafts/{own}/publish", data={"csrf_token": csrf_token(manager), "confirm_privacy": "yes"}).status_code == 404
+    by_manager = {"csrf_token": csrf_token(manager), "confirm_privacy": "yes"}
+    assert manager.post(f"/admin/drafts/{own}/publish", data=by_manager).status_code == 404
     owner = client_for(app, "owner-a")
-    assert owner.post(f"/admin/drafts/{own}/publish", data={"csrf_token": csrf_token(owner), "confirm_privacy": "yes"}).status_code == 303
+    by_owner = {"csrf_token": csrf_token(owner), "confirm_privacy": "yes"}
+    assert owner.post(f"/admin/drafts/{own}/publish", data=by_owner).status_code == 303
 
 
 def test_the_school_page_shows_what_it_offers_how_to_ask_and_who_looks_after_it(app: Flask, world: dict, runner,

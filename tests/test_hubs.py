@@ -32,7 +32,8 @@ def hubs(app: Flask, runner, tmp_path: Path) -> dict[str, object]:
         collections.set_member(db.session, hub_a, user("curator-a"), "curator")
         collection = collections.create_collection(db.session, hub_a, "Attendance in small schools")
         for slug in ("first-study", "second-study"):
-            collections.add_item(db.session, collection, db.session.scalar(select(CaseStudy).where(CaseStudy.slug == slug)))
+            study = db.session.scalar(select(CaseStudy).where(CaseStudy.slug == slug))
+            collections.add_item(db.session, collection, study)
         db.session.commit()
         return {"collection": collection.slug, "hub_a": hub_a.slug, "hub_b": hub_b.slug}
 
@@ -93,7 +94,8 @@ def test_curating_reorder_notes_publish_and_feed(app: Flask, hubs: dict) -> None
     feed = ET.fromstring(reader.get(f"/feeds/collection/{slug}.atom").data)
     titles = [e.find(f"{ATOM}title").text for e in feed.findall(f"{ATOM}entry")]
     assert titles == ["Second Study", "First Study"]
-    assert curator.post(f"/collections/{slug}/order", data={"csrf_token": token, "item": [str(i) for i in items]}).status_code == 200
+    order = {"csrf_token": token, "item": [str(i) for i in items]}
+    assert curator.post(f"/collections/{slug}/order", data=order).status_code == 200
     assert reader.get(f"/collections/{slug}").get_data(as_text=True).index("First Study") < \
         reader.get(f"/collections/{slug}").get_data(as_text=True).index("Second Study")
 
@@ -102,20 +104,24 @@ def test_following_marks_what_is_new_and_every_follow_has_a_feed(app: Flask, hub
     curator = client_for(app, "curator-a")
     token = csrf_token(curator)
     slug = hubs["collection"]
-    curator.post(f"/collections/{slug}", data={"csrf_token": token, "title": "Attendance in small schools", "status": "published"})
+    curator.post(f"/collections/{slug}", data={"csrf_token": token, "title": "Attendance in small schools",
+                                               "status": "published"})
     reader = client_for(app, "reader")
     reader_token = csrf_token(reader)
     for kind, target in (("collection", slug), ("hub", hubs["hub_a"]), ("school", "990003"), ("topic", "attendance"),
                          ("search", "q=breakfast+club+attendance&phase=primary")):
-        assert reader.post("/follow", data={"csrf_token": reader_token, "kind": kind, "target": target}).status_code == 303
-    refused = reader.post("/follow", data={"csrf_token": reader_token, "kind": "collection", "target": "no-such"}, follow_redirects=True)
+        follow = {"csrf_token": reader_token, "kind": kind, "target": target}
+        assert reader.post("/follow", data=follow).status_code == 303
+    refused = reader.post("/follow", data={"csrf_token": reader_token, "kind": "collection", "target": "no-such"},
+                          follow_redirects=True)
     assert "cannot be followed" in refused.get_data(as_text=True)
     first = reader.get("/following").get_data(as_text=True)
     assert "Attendance in small schools" in first and "new since your last visit" not in first  # all seen when followed
     curator.post("/collection-items", data={"csrf_token": token, "collection": slug, "case_study": "third-study"})
     second = reader.get("/following").get_data(as_text=True)
+    heading = "Attendance in small schools (Fells Teaching School Hub)"
     section = next(part for part in second.split('<section class="following"')
-                   if "<h2" in part and "Attendance in small schools (Fells Teaching School Hub)" in part.split("</h2>")[0])
+                   if "<h2" in part and heading in part.split("</h2>")[0])
     assert "1 new since your last visit" in section and "Third Study" in section
     for url in (f"/feeds/collection/{slug}.atom", f"/feeds/hub/{hubs['hub_a']}.atom", "/feeds/school/990003.atom",
                 "/feeds/topic/attendance.atom", "/feeds/search.atom?q=breakfast+club+attendance&phase=primary"):

@@ -78,7 +78,8 @@ def test_bm25_buffered_merged_and_compacted_postings_score_as_a_fresh_index(monk
 
     monkeypatch.setattr(lexical, "MIN_MERGE", 40)
     monkeypatch.setattr(lexical, "MIN_COMPACT", 10)
-    words = ["reading", "fluency", "maths", "attendance", "pupils", "library", "phonics", "oracy", "writing", "behaviour"]
+    words = ["reading", "fluency", "maths", "attendance", "pupils", "library", "phonics", "oracy", "writing",
+             "behaviour"]
     rng = random.Random(4)
     index = LexicalIndex()
     live: dict[int, str] = {}
@@ -107,7 +108,8 @@ def test_bm25_top_k_of_a_large_collection_is_the_head_of_the_full_ranking(monkey
 
     import indexer.lexical as lexical
 
-    words = ["reading", "fluency", "maths", "attendance", "pupils", "library", "phonics", "oracy", "writing", "behaviour"]
+    words = ["reading", "fluency", "maths", "attendance", "pupils", "library", "phonics", "oracy", "writing",
+             "behaviour"]
     rng = random.Random(7)
     docs = {i: " ".join(rng.choice(words) for _ in range(rng.randrange(3, 30))) for i in range(1, 20_001)}
     index = LexicalIndex()
@@ -214,7 +216,8 @@ def test_lexical_index_follows_a_withdrawal(demo_copy: Path, embedder: object) -
 
 def test_more_like_this_on_the_case_study_page(demo_app: Flask) -> None:
     with demo_app.app_context():
-        slug = db.session.scalar(select(CaseStudy.slug).where(CaseStudy.slug == "ravensworth-persistent-absence-after-covid"))
+        ravensworth = "ravensworth-persistent-absence-after-covid"
+        slug = db.session.scalar(select(CaseStudy.slug).where(CaseStudy.slug == ravensworth))
     page = demo_app.test_client().get(f"/case-studies/{slug}").get_data(as_text=True)
     related = page.split('id="related-heading"')[1]
     assert related.count("<li>") == 5
@@ -227,8 +230,8 @@ def test_commons_eval_prints_three_lines_hybrid_last(app: Flask, tmp_path: Path)
     import re
 
     lines = re.findall(r"(?:lexical|dense|hybrid) nDCG@10=\S+ R@100=\S+ MRR@10=\S+", result.output)
-    assert [l.split(" ")[0] for l in lines] == ["lexical", "dense", "hybrid"]
-    values = {l.split(" ")[0]: float(l.split("nDCG@10=")[1].split()[0]) for l in lines}
+    assert [line.split(" ")[0] for line in lines] == ["lexical", "dense", "hybrid"]
+    values = {line.split(" ")[0]: float(line.split("nDCG@10=")[1].split()[0]) for line in lines}
     assert values["hybrid"] >= 0.8
     assert lines[-1].startswith("hybrid nDCG@10=") and " R@100=" in lines[-1] and " MRR@10=" in lines[-1]
 
@@ -242,7 +245,9 @@ def test_commons_eval_prints_three_lines_hybrid_last(app: Flask, tmp_path: Path)
         ("qrels/test.tsv", "query-id\tcorpus-id\tscore\nq1\tnope\t1\n", "test.tsv, line 2: corpus-id 'nope'"),
     ],
 )
-def test_commons_eval_names_file_and_line_of_a_malformed_collection(app: Flask, tmp_path: Path, file: str, content: str, expected: str) -> None:
+def test_commons_eval_names_file_and_line_of_a_malformed_collection(
+    app: Flask, tmp_path: Path, file: str, content: str, expected: str
+) -> None:
     import shutil
 
     broken = tmp_path / "broken"

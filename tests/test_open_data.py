@@ -61,8 +61,9 @@ def test_feeds_sitemap_robots_and_json_ld(app: Flask, runner, tmp_path: Path) ->
     assert runner.invoke(args=["import", str(tmp_path / "in")]).exit_code == 0
     client = app.test_client()
     feed = ET.fromstring(client.get("/feeds/new.atom").data)
-    assert [e.find("{http://www.w3.org/2005/Atom}title").text for e in feed.findall("{http://www.w3.org/2005/Atom}entry")] \
-        == ["Breakfast and a phone call: attendance in a village school"]
+    atom = "{http://www.w3.org/2005/Atom}"
+    titles = [e.find(f"{atom}title").text for e in feed.findall(f"{atom}entry")]
+    assert titles == ["Breakfast and a phone call: attendance in a village school"]
     sitemap = ET.fromstring(client.get("/sitemap.xml").data)
     locs = [e.text for e in sitemap.iter("{http://www.sitemaps.org/schemas/sitemap/0.9}loc")]
     assert any(loc.endswith("/case-studies/village-attendance") for loc in locs)
