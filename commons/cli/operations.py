@@ -12,6 +12,7 @@ from commons.cli.common import fail
 from commons.db import db
 from commons.domain.errors import CommonsError
 from commons.ops.migrate import upgrade
+from commons.search.answerability import FEATURES, Calibration
 from commons.search.extension import search_index
 
 
@@ -187,10 +188,15 @@ def eval_command(directory: Path, modes: tuple[str, ...], split: str, max_querie
 @click.option("--json", "as_json", is_flag=True, help="Print every question's outcome and the figures as JSON.")
 @click.option("--fit", "fit_path", type=click.Path(dir_okay=False, path_type=Path), default=None,
               help="Fit the answerability calibration on this split and write it to FILE.")
+@click.option("--calibration", "calibration_path", type=click.Path(exists=True, dir_okay=False, path_type=Path),
+              default=None, help="Score with this calibration file instead of the shipped one.")
+@click.option("--without", multiple=True, type=click.Choice(FEATURES),
+              help="With --fit: leave this signal out of the model (to measure what it adds).")
 @click.option("--cache", "cache_path", type=click.Path(dir_okay=False, path_type=Path), default=None,
               help="Embedding cache file (default: the one `commons eval` uses).")
 @with_appcontext
-def judged_command(directory: Path, split: str, as_json: bool, fit_path: Path | None, cache_path: Path | None) -> None:
+def judged_command(directory: Path, split: str, as_json: bool, fit_path: Path | None,
+                   calibration_path: Path | None, without: tuple[str, ...], cache_path: Path | None) -> None:
     """Score search on the judged question set, over a fresh copy of the demo commons.
 
     Prints nDCG@10, hit@3, the share of answerable questions whose best case study is not
@@ -209,9 +215,13 @@ def judged_command(directory: Path, split: str, as_json: bool, fit_path: Path | 
     embedder = CachingEmbedder(search_index.state.embedder, cache_path or evaluation.default_embedding_cache())
     with judged.demo_commons(embedder) as app:
         state = search_index.state
-        outcomes = judged.run(lambda: db.session, state, questions, with_candidates=fit_path is not None)
+        chosen = None
+        if calibration_path is not None:
+            chosen = Calibration.from_json(calibration_path.read_text(encoding="utf-8"), str(calibration_path))
+        outcomes = judged.run(lambda: db.session, state, questions, with_candidates=fit_path is not None,
+                              calibration=chosen)
         if fit_path is not None:
-            calibration = judged.fit_calibration(outcomes, f"{directory.name}/{split}")
+            calibration = judged.fit_calibration(outcomes, f"{directory.name}/{split}", frozenset(without))
             fit_path.write_text(calibration.to_json(), encoding="utf-8")
             click.echo(f"Wrote the calibration to {fit_path} (floor {calibration.floor:.4f}).", err=True)
             outcomes = judged.run(lambda: db.session, state, questions, calibration=calibration)

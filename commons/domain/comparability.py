@@ -1,4 +1,4 @@
-"""How comparable two schools are, and where they differ (DESIGN.md §2).
+"""How comparable two schools are, and where they differ.
 
 One function, :func:`compare`, scores a school's context against the reader's and explains
 itself. Its weights live in :data:`WEIGHTS` and nowhere else:

@@ -146,7 +146,7 @@ class Passage(Base):
 
 
 class Change(Base):
-    """The ordered change log of searchable content (see DESIGN.md §3)."""
+    """The ordered change log of searchable content: every index replica applies it in order."""
 
     __tablename__ = "changes"
     __table_args__ = ({"sqlite_autoincrement": True},)

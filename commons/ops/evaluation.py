@@ -143,7 +143,8 @@ def run_queries(
     query_ids = sorted(collection.qrels, key=_natural)[: max_queries or None]
     for query_id in query_ids:
         results = search(db.session, search_index.state, collection.queries[query_id], limit=DEPTH,
-                         passages_per_result=1, mode=mode, pool=DEPTH * 10, snippets=False)
+                         passages_per_result=1, mode=mode, pool=DEPTH * 10, snippets=False,
+                         read=False, order="retrieval")
         ranked = [slugs[r.case_study.slug] for r in results.results]
         run[query_id] = {doc: float(DEPTH - rank) for rank, doc in enumerate(ranked)} or {"__none__": 0.0}
     return run

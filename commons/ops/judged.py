@@ -158,7 +158,7 @@ def demo_commons(embedder: Embedder, settings: dict[str, object] | None = None) 
         yield app
 
 
-def fit_calibration(outcomes: list[Outcome], fitted_on: str) -> Calibration:
+def fit_calibration(outcomes: list[Outcome], fitted_on: str, without: frozenset[str] = frozenset()) -> Calibration:
     """Fit the answerability model on these outcomes' candidates, and choose its floor.
 
     Grades 2 and 3 are answers, unjudged case studies are not; grade 1 ("partly") is left
@@ -178,7 +178,7 @@ def fit_calibration(outcomes: list[Outcome], fitted_on: str) -> Calibration:
                 continue
             rows.append(features)
             labels.append(1 if grade >= 2 else 0)
-    weights, bias = fit(rows, labels)
+    weights, bias = fit(rows, labels, without=without)
     model = Calibration(weights, bias, 0.5, fitted_on)
     scored = []
     for item in outcomes:

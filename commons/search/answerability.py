@@ -70,14 +70,16 @@ def default_calibration() -> Calibration:
 
 
 def fit(rows: Sequence[Mapping[str, float]], labels: Sequence[int], l2: float = 1.0,
-        iterations: int = 50) -> tuple[dict[str, float], float]:
+        iterations: int = 50, without: frozenset[str] = frozenset()) -> tuple[dict[str, float], float]:
     """Logistic regression by Newton's method with a small L2 penalty (not on the bias).
 
     The classes are weighted to count equally (a question has a few answers among fifty
     candidates), so a relevance of 0.5 means "as likely an answer as not" at even odds, and
-    the floor chosen from the judged questions lands near the middle of the scale.
+    the floor chosen from the judged questions lands near the middle of the scale. Features
+    named in ``without`` get no weight (to measure what each signal adds).
     """
-    x = np.array([[row.get(name, 0.0) for name in FEATURES] + [1.0] for row in rows], dtype=np.float64)
+    x = np.array([[0.0 if name in without else row.get(name, 0.0) for name in FEATURES] + [1.0] for row in rows],
+                 dtype=np.float64)
     y = np.asarray(labels, dtype=np.float64)
     positives = max(1.0, float(y.sum()))
     negatives = max(1.0, float(len(y) - y.sum()))

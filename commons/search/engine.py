@@ -37,7 +37,7 @@ from commons.search.answerability import Calibration, default_calibration
 from commons.search.asker import context_from_reading
 from commons.search.catalogue import Catalogue, catalogue
 from commons.search.filters import SearchFilters, allowed_passage_ids
-from commons.search.glossary import load_glossary
+from commons.search.glossary import Expansion, load_glossary
 from commons.search.reading import ReadQuestion, read_question
 from commons.search.state import IndexState
 from indexer.fusion import convex
@@ -48,6 +48,7 @@ from indexer.types import Hit, Vectors
 from indexer.vector_index import VectorIndex
 
 MAX_QUESTION_CHARS = 1000
+ORDERS = ("answers", "retrieval")
 NEAREST = 3  # how many non-answers are shown as "the nearest we have"
 CANDIDATES = 50  # case studies scored for answerability
 MODES = ("hybrid", "dense", "lexical")
@@ -139,6 +140,7 @@ def search(
     ignore: frozenset[str] = frozenset(),
     nearest: int = NEAREST,
     calibration: Calibration | None = None,
+    order: str = "answers",
 ) -> SearchResults:
     """Answer a question with case studies, each with its best-matching passages.
 
@@ -155,12 +157,16 @@ def search(
 
     ``mode`` is hybrid (dense and lexical fused), dense or lexical; ``pool`` is how many
     passages each retriever proposes; ``filters`` narrow the case studies before retrieval.
+    ``order="retrieval"`` keeps the retrievers' fused order and every candidate up to ``limit``
+    (each still marked with its relevance): what ``commons eval`` measures on public collections.
     """
     question, notices = clean_question(raw_question)
     settings = index_state.settings
     mode = mode or settings.mode
     if mode not in MODES:
         raise ValueError(f"mode must be one of {MODES}, not {mode!r}")
+    if order not in ORDERS:
+        raise ValueError(f"order must be one of {ORDERS}, not {order!r}")
     if not 0 <= context_level < len(CONTEXT_LEVELS):
         raise ValueError(f"context_level must be 0 to {len(CONTEXT_LEVELS) - 1}, not {context_level}")
     calibration = calibration or default_calibration()
@@ -180,12 +186,12 @@ def search(
         notices.append("We read your question as a description of a school, with nothing yet about what "
                        "you want to know. Add the topic, for example “…: how do we improve attendance?”")
         return found
-    expansion = load_glossary().expand(topic)
+    expansion = load_glossary().expand(topic) if read else Expansion(topic)
     found.expansions = tuple((item.found, item.shown) for item in expansion.items)
     lexical_query = expansion.expanded_text()
     pool = pool or max(settings.pool, limit * 5)
     vectors, lexical = index_state.fresh_pair(session)
-    fixes = lexical.corrections(topic) if mode != "dense" else {}
+    fixes = lexical.corrections(topic) if read and mode != "dense" else {}
     if fixes:  # likely misspellings ("persistant absense") searched as the words they are nearest
         lexical_query = " ".join([lexical_query, *fixes.values()])
     matched_topic = " ".join(fixes.get(token, token) for token in lexical.tokens(topic))
@@ -213,13 +219,13 @@ def search(
     _score(candidates, known, vectors, lexical, query_vector, dense_hits, matched_topic, lexical_query, calibration)
     comparisons = _compare(known, context, candidates) if context is not None else {}
     weight = CONTEXT_LEVELS[context_level][1] if context is not None else 0.0
-    answering = [c for c in candidates if calibration.answers(c.relevance)]
-    others = [c for c in candidates if not calibration.answers(c.relevance)]
-    answering = _blend(answering, comparisons, weight)[:limit]
-    others = sorted(others, key=lambda c: -c.relevance)[: max(0, min(nearest, limit - len(answering)))]
-    for candidate in others:
-        candidate.answers = False
-    results = _hydrate(session, answering + others, comparisons)
+    if order == "retrieval":
+        shown = _blend(sorted(candidates, key=lambda c: c.rank), comparisons, weight, fused=True)[:limit]
+    else:
+        answering = _blend([c for c in candidates if c.answers], comparisons, weight)[:limit]
+        others = [c for c in candidates if not c.answers][: max(0, min(nearest, limit - len(answering)))]
+        shown = answering + others
+    results = _hydrate(session, shown, comparisons)
     if snippets:
         for result in results:
             for hit in result.passages:
@@ -273,6 +279,8 @@ class _Candidate:
     features: dict[str, float] = field(default_factory=dict)
     answers: bool = True
     all_hits: list[Hit] = field(default_factory=list)  # every matched passage, for the answerability signals
+    rank: int = 0  # its place in the retrievers' fused order
+    fused: float = 0.0  # its best passage's fused score
 
 
 def _group(known: Catalogue, hits: list[Hit], limit: int, passages_per_result: int) -> list[_Candidate]:
@@ -291,7 +299,8 @@ def _group(known: Catalogue, hits: list[Hit], limit: int, passages_per_result: i
         if candidate is None:
             if len(chosen) >= limit:
                 continue
-            candidate = chosen[case_study_id] = _Candidate(case_study_id, [], hit.score, hit.score)
+            candidate = chosen[case_study_id] = _Candidate(case_study_id, [], hit.score, hit.score,
+                                                           rank=len(chosen), fused=hit.score)
         if len(candidate.hits) < passages_per_result:
             candidate.hits.append(hit)
         candidate.all_hits.append(hit)
@@ -342,12 +351,19 @@ def _compare(known: Catalogue, reader: SchoolContext, candidates: list[_Candidat
     return {c.case_study_id: compare(reader, known.studies[c.case_study_id].context) for c in candidates}
 
 
-def _blend(candidates: list[_Candidate], comparisons: dict[int, Comparison], weight: float) -> list[_Candidate]:
-    """Order answers by ``(1 - weight) * relevance + weight * similarity`` (relevance is calibrated)."""
+def _blend(candidates: list[_Candidate], comparisons: dict[int, Comparison], weight: float,
+           fused: bool = False) -> list[_Candidate]:
+    """Order by ``(1 - weight) * relevance + weight * similarity``.
+
+    Relevance is the calibrated one, or with ``fused`` the fused score as a share of the best
+    (the retrieval order that ``commons eval`` measures).
+    """
+    top = max((c.fused for c in candidates), default=0.0) if fused else 1.0
     for candidate in candidates:
+        relevance = (max(candidate.fused, 0.0) / top if top > 0 else 0.0) if fused else candidate.relevance
         similarity = comparisons[candidate.case_study_id].similarity if weight else 0.0
-        candidate.score = (1.0 - weight) * candidate.relevance + weight * similarity
-    return sorted(candidates, key=lambda c: -c.score)  # stable: equal blends keep the relevance order
+        candidate.score = (1.0 - weight) * relevance + weight * similarity
+    return sorted(candidates, key=lambda c: -c.score)  # stable: equal blends keep the order given
 
 
 def _hydrate(

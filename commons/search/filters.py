@@ -1,4 +1,4 @@
-"""Search filters, applied before the nearest-neighbour search (DESIGN.md §3).
+"""Search filters, applied before the nearest-neighbour search, so a filtered search still finds k results.
 
 A filter narrows the case studies by the context of the school *when the work was done*
 (the case study's snapshot), by topic, evidence strength and years. It becomes the set of
