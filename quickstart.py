@@ -3,6 +3,7 @@
 
     python3 quickstart.py          # install, set up the demo commons, serve on :5000
     python3 quickstart.py test     # install the dev extras (and Chromium if allowed), run pytest
+    python3 quickstart.py check    # install the dev extras, run ruff, mypy and the import contracts
 
 Only the standard library is used here: this script creates ``.venv`` and installs into it.
 A second run reuses the environment, the database and the index (a fast start).
@@ -106,14 +107,31 @@ def test(args: list[str]) -> None:
     os.execve(str(PYTHON), [str(PYTHON), "-m", "pytest", *args], env)
 
 
+def check(args: list[str]) -> None:
+    """The static checks CI runs before the tests: lint, types, and the layers' import contracts."""
+    ensure_environment("dev")
+    env = child_env()
+    failed = []
+    for name, command in (("ruff", [BIN / "ruff", "check", "."]), ("mypy", [BIN / "mypy"]),
+                          ("import contracts", [BIN / "lint-imports"])):
+        say(f"{name}: {' '.join(str(c) for c in command[1:]) or '(pyproject.toml)'}")
+        if subprocess.run([str(c) for c in command], cwd=ROOT, env=env).returncode != 0:
+            failed.append(name)
+    if failed:
+        sys.exit(f"[commons] failed: {', '.join(failed)}")
+    say("ruff, mypy and the import contracts: all clean")
+
+
 def main() -> None:
     command, *rest = sys.argv[1:] or ["serve"]
     if command == "serve":
         serve(rest)
     elif command == "test":
         test(rest)
+    elif command == "check":
+        check(rest)
     else:
-        sys.exit("usage: python3 quickstart.py [serve [--port N] | test [pytest options]]")
+        sys.exit("usage: python3 quickstart.py [serve [--port N] | test [pytest options] | check]")
 
 
 if __name__ == "__main__":
