@@ -28,6 +28,9 @@ READINGS: list[tuple[str, list[tuple[str, object]], str]] = [
     ("we are a large secondary with a sixth form", [("size", "large"), ("phase", "secondary")], ""),
     ("we're a PRU", [("phase", "alternative provision")], ""),
     ("how can a special school support autistic pupils", [("phase", "special")], "how can support autistic pupils"),
+    # the needs a special school is for belong to its description
+    ("in our SEMH special school, restraint", [("phase", "special")], "restraint"),
+    ("we are an autism special school", [("phase", "special")], ""),
     ("we're an all-through school", [("phase", "all-through")], ""),
     ("maintained nursery school outdoor learning", [("governance", "maintained"), ("phase", "nursery")],
      "outdoor learning"),
@@ -94,6 +97,8 @@ READINGS: list[tuple[str, list[tuple[str, object]], str]] = [
 
 # Questions with school words that describe something else: nothing is context.
 TOPIC_ONLY = [
+    "SEMH pupils in mainstream",
+    "autistic pupils and lunchtimes",
     HOME_BOYS,
     "how do we improve attendance",
     "improve attendance of disadvantaged pupils",  # the pupils the work is for

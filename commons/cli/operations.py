@@ -183,8 +183,8 @@ def eval_command(directory: Path, modes: tuple[str, ...], split: str, max_querie
 
 @click.command("judged")
 @click.argument("directory", type=click.Path(exists=True, file_okay=False, path_type=Path))
-@click.option("--split", default="heldout", show_default=True, type=click.Choice(["tune", "heldout", "all"]),
-              help="Which half of the question set to score (tune on one, report the other).")
+@click.option("--split", default="heldout", show_default=True, type=click.Choice(["tune", "heldout", "fresh", "all"]),
+              help="Which split of the question set to score (fit on tune; report heldout and fresh).")
 @click.option("--json", "as_json", is_flag=True, help="Print every question's outcome and the figures as JSON.")
 @click.option("--fit", "fit_path", type=click.Path(dir_okay=False, path_type=Path), default=None,
               help="Fit the answerability calibration on this split and write it to FILE.")

@@ -30,7 +30,7 @@ from commons.search.engine import SearchResults, search
 from indexer.types import Embedder
 
 KINDS = ("keywords", "natural", "context", "jargon", "typo", "none")
-SPLITS = ("tune", "heldout")
+SPLITS = ("tune", "heldout", "fresh")
 
 
 class QuestionSetError(CommonsError):
@@ -57,10 +57,10 @@ class Outcome:
 
 
 def read_questions(folder: Path, split: str = "heldout") -> list[JudgedQuestion]:
-    """The questions of one half (``tune``, ``heldout``) or of both (``all``)."""
+    """The questions of one split (``tune``, ``heldout``, ``fresh``) or of all of them (``all``)."""
     names = SPLITS if split == "all" else (split,)
     if split != "all" and split not in SPLITS:
-        raise QuestionSetError(f"--split must be tune, heldout or all, not {split!r}")
+        raise QuestionSetError(f"--split must be tune, heldout, fresh or all, not {split!r}")
     questions: list[JudgedQuestion] = []
     for name in names:
         path = folder / f"{name}.yaml"

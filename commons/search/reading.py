@@ -272,6 +272,8 @@ _LEXICON: list[tuple[str, _Sense]] = [
      _s(HEAD, _phase("nursery"), school=True)),
     ("special school|special schools|special academy|special academies|special free school"
      "|SEMH school|special needs school", _s(HEAD, _phase("special"), school=True)),
+    # the needs a special school is for: they join "an SEMH special academy" without adding a part
+    ("SEMH|SLD|MLD|PMLD|ASD|ASC|autism|autistic|complex needs", _s(MOD)),
     ("alternative provision", _s(HEAD, _phase("alternative provision"))),  # also a service schools buy
     ("AP academy|AP academies|AP school|AP schools", _s(HEAD, _phase("alternative provision"), school=True)),
     ("PRU|PRUs|pupil referral unit|pupil referral units",
