@@ -17,6 +17,8 @@ from commons.search.filters import SearchFilters
 from commons.services import schools
 from tests import samples
 
+pytestmark = pytest.mark.slow  # search behaviour: the real model
+
 SMALL_RURAL_PRIMARY = SchoolContext(phase="primary", pupils=45, fsm_pct=20.0, sen_pct=18.0, eal_pct=2.0,
                                     setting="rural", region="North West", name="Reader primary")
 QUESTION = "how did a village school improve attendance of pupils on free school meals?"
@@ -63,7 +65,11 @@ def test_a_small_rural_primary_reader_sees_schools_like_theirs_first(app: Flask,
         order = [r.case_study.slug for r in plain.results]
         assert order == ["stonebridge-attendance", "fellside-attendance"]
         assert [r.relevance for r in plain.results] == sorted((r.relevance for r in plain.results), reverse=True)
-        assert order == [r.case_study.slug for r in search(db.session, state, QUESTION).results]
+        assert order == [r.case_study.slug for r in search(db.session, state, QUESTION, read=False).results]
+        # no school set: the village school the question describes is the context, and it reorders the same way
+        asked = search(db.session, state, QUESTION)
+        assert asked.context_source == "question"
+        assert [r.case_study.slug for r in asked.results] == ["fellside-attendance", "stonebridge-attendance"]
         blended = search(db.session, state, QUESTION, reader=SMALL_RURAL_PRIMARY)
         assert [r.case_study.slug for r in blended.results] == ["fellside-attendance", "stonebridge-attendance"]
         why = {r.case_study.slug: r.comparison.line() for r in blended.results}
