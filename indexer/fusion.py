@@ -3,7 +3,7 @@
 import numpy as np
 import numpy.typing as npt
 
-from indexer.vector_index import Hit
+from indexer.types import Hit
 
 
 def min_max(hits: list[Hit]) -> dict[int, float]:
@@ -31,7 +31,7 @@ def convex(dense: list[Hit], lexical: list[Hit], dense_weight: float) -> list[Hi
     s_all[np.searchsorted(ids, s_ids)] = s
     fused = dense_weight * d_all + (1.0 - dense_weight) * s_all
     order = np.lexsort((ids, -fused))
-    return [Hit(i, v) for i, v in zip(ids[order].tolist(), fused[order].tolist())]
+    return [Hit(i, v) for i, v in zip(ids[order].tolist(), fused[order].tolist(), strict=True)]
 
 
 def _min_max_arrays(hits: list[Hit]) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.float64]]:

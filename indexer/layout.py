@@ -30,14 +30,14 @@ MIN_TRAINED = 1_000  # a trained layout built on fewer vectors is retrained as t
 
 VectorEncoding = Literal["float32", "float16", "int8"]
 Kind = Literal["auto", "flat", "ivf"]
-ENCODINGS: dict[str, str] = {"float32": "Flat", "float16": "SQfp16", "int8": "SQ8"}
-BYTES_PER_COMPONENT: dict[str, int] = {"float32": 4, "float16": 2, "int8": 1}
+ENCODINGS: dict[VectorEncoding, str] = {"float32": "Flat", "float16": "SQfp16", "int8": "SQ8"}
+BYTES_PER_COMPONENT: dict[VectorEncoding, int] = {"float32": 4, "float16": 2, "int8": 1}
 _TYPE = re.compile(r"^(?:IDMap2|IVF(?P<nlist>\d+)),(?P<codec>Flat|SQfp16|SQ8)$")
 
 
 @dataclass(frozen=True)
 class IndexOptions:
-    """How the vector index is laid out; from ``COMMONS_INDEX_*`` settings."""
+    """How the vector index is laid out (an application maps its settings to these)."""
 
     vectors: VectorEncoding = "float32"
     kind: Kind = "auto"
@@ -82,7 +82,7 @@ class Layout:
             raise ValueError(f"unknown index type {index_type!r}")
         codec = match["codec"]
         vectors = next(name for name, value in ENCODINGS.items() if value == codec)
-        return cls(vectors, int(match["nlist"] or 0))  # type: ignore[arg-type]
+        return cls(vectors, int(match["nlist"] or 0))
 
 
 def nlist_for(count: int) -> int:

@@ -15,13 +15,13 @@ import threading
 from array import array
 from collections import Counter, OrderedDict
 from collections.abc import Iterable
-from typing import Any
+from typing import Any, TypeVar
 
 import numpy as np
 import numpy.typing as npt
 
 from indexer.tokenize import tokenize
-from indexer.vector_index import Hit
+from indexer.types import Hit
 
 DEFAULT_K1 = 1.2
 DEFAULT_B = 0.75
@@ -33,6 +33,7 @@ WEIGHT_CACHE_SHARE = 4  # cached term weights: at most this many entries per liv
 Int32s = npt.NDArray[np.int32]
 Floats = npt.NDArray[np.float32]
 Counts = npt.NDArray[np.unsignedinteger[Any]]
+Scalar = TypeVar("Scalar", bound=np.generic)
 
 
 class LexicalIndex:
@@ -245,7 +246,7 @@ class LexicalIndex:
         total = int(starts[-1])
         merged_rows = np.empty(total, dtype=np.int32)
         small = self._tfs.dtype == np.uint8 and (not len(tfs) or int(tfs.max()) <= np.iinfo(np.uint8).max)
-        merged_tfs = np.empty(total, dtype=np.uint8 if small else np.uint16)
+        merged_tfs: Counts = np.empty(total, dtype=np.uint8 if small else np.uint16)
         old_terms = np.repeat(np.arange(len(old_counts), dtype=np.int64), old_counts)
         old_positions = starts[old_terms] + (np.arange(len(self._rows)) - self._starts[old_terms] if len(old_terms) else 0)
         merged_rows[old_positions] = self._rows
@@ -344,7 +345,7 @@ def _candidate_rows(totals: Floats, k: int) -> npt.NDArray[np.intp]:
     return np.flatnonzero(totals)
 
 
-def _grown(values: npt.NDArray[np.generic], size: int, fill: object) -> npt.NDArray[np.generic]:
+def _grown(values: npt.NDArray[Scalar], size: int, fill: object) -> npt.NDArray[Scalar]:
     """A copy of ``values`` extended to ``size`` with ``fill`` (a new array: readers keep the old one)."""
     out = np.full(size, fill, dtype=values.dtype)
     out[: len(values)] = values

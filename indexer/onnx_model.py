@@ -17,10 +17,11 @@ import os
 import tempfile
 import warnings
 from pathlib import Path
+from typing import Any, cast
 
 import numpy as np
 
-from indexer.embedding import Vectors
+from indexer.types import Vectors
 from indexer.writer_lock import writer_lock
 
 log = logging.getLogger(__name__)
@@ -41,29 +42,29 @@ class OnnxUnsupported(Exception):
 
 
 def default_cache_dir() -> Path:
-    """``COMMONS_MODEL_CACHE``, else the user's cache folder."""
-    configured = os.environ.get("COMMONS_MODEL_CACHE")
-    if configured:
-        return Path(configured)
+    """The library's folder in the user's cache folder, for a caller that names none.
+
+    An application passes its own folder (a setting of its own) to :func:`load`.
+    """
     base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
-    return Path(base) / "school-improvement-commons" / "models"
+    return Path(base) / "indexer" / "models"
 
 
-def _read_json(path: Path) -> dict:  # type: ignore[type-arg]
+def _read_json(path: Path) -> Any:
+    """The parsed JSON file (an object or a list, as the file holds)."""
     try:
-        loaded = json.loads(path.read_text(encoding="utf-8"))
+        return json.loads(path.read_text(encoding="utf-8"))
     except (OSError, ValueError) as error:
         raise OnnxUnsupported(f"cannot read {path.name}: {error}") from error
-    return loaded  # type: ignore[no-any-return]
 
 
 def _describe(model_dir: Path) -> tuple[int, int]:
     """The model's (dimension, max_seq_length), if it is Transformer + mean pooling + Normalize."""
     modules = _read_json(model_dir / "modules.json")
-    kinds = [m.get("type", "").rsplit(".", 1)[-1] for m in modules]  # type: ignore[attr-defined]
+    kinds = [m.get("type", "").rsplit(".", 1)[-1] for m in modules]
     if kinds != ["Transformer", "Pooling", "Normalize"]:
         raise OnnxUnsupported(f"its modules are {kinds}, not Transformer, Pooling, Normalize")
-    pooling = _read_json(model_dir / modules[1]["path"] / "config.json")  # type: ignore[index]
+    pooling = _read_json(model_dir / modules[1]["path"] / "config.json")
     others = [k for k, v in pooling.items() if k.startswith("pooling_mode_") and v and k != "pooling_mode_mean_tokens"]
     if not pooling.get("pooling_mode_mean_tokens") or others:
         raise OnnxUnsupported("its pooling is not mean pooling alone")
@@ -122,7 +123,8 @@ class OnnxModel:
         for row, encoding in enumerate(encodings):
             ids[row, : len(encoding.ids)] = encoding.ids
             mask[row, : len(encoding.ids)] = 1
-        (tokens,) = self.session.run(None, {"input_ids": ids, "attention_mask": mask, "token_type_ids": np.zeros_like(ids)})
+        feed = {"input_ids": ids, "attention_mask": mask, "token_type_ids": np.zeros_like(ids)}
+        (tokens,) = self.session.run(None, feed)
         weights = mask[..., None].astype(np.float32)
         pooled = (tokens * weights).sum(axis=1) / np.clip(weights.sum(axis=1), 1e-9, None)
         norms = np.clip(np.linalg.norm(pooled, axis=1, keepdims=True), 1e-12, None)
@@ -140,16 +142,19 @@ def export(model_dir: Path, target: Path, threads: int = 1) -> None:
     from sentence_transformers import SentenceTransformer
 
     original = SentenceTransformer(str(model_dir), device="cpu")
-    transformer = original[0].auto_model.eval()
+    transformer = cast(torch.nn.Module, original[0].auto_model).eval()
 
     class LastHiddenState(torch.nn.Module):
         def __init__(self) -> None:
             super().__init__()
             self.inner = transformer
 
-        def forward(self, input_ids, attention_mask, token_type_ids):  # type: ignore[no-untyped-def]
-            return self.inner(input_ids=input_ids, attention_mask=attention_mask,
-                              token_type_ids=token_type_ids).last_hidden_state
+        def forward(
+            self, input_ids: torch.Tensor, attention_mask: torch.Tensor, token_type_ids: torch.Tensor
+        ) -> torch.Tensor:
+            output = self.inner(input_ids=input_ids, attention_mask=attention_mask, token_type_ids=token_type_ids)
+            hidden: torch.Tensor = output.last_hidden_state
+            return hidden
 
     sample = original.tokenizer(["a question"], return_tensors="pt")
     axes = {name: {0: "batch", 1: "tokens"} for name in (*_INPUTS, "last_hidden_state")}
@@ -166,7 +171,9 @@ def export(model_dir: Path, target: Path, threads: int = 1) -> None:
         got = OnnxModel(model_dir, Path(temporary), threads).encode(_CHECK_TEXTS)
         difference = float(np.abs(expected - got).max())
         if difference > MAX_DIFFERENCE:
-            raise OnnxUnsupported(f"the exported model's vectors differ by {difference:.2g} (more than {MAX_DIFFERENCE})")
+            raise OnnxUnsupported(
+                f"the exported model's vectors differ by {difference:.2g} (more than {MAX_DIFFERENCE})"
+            )
         os.chmod(temporary, 0o644)
         os.replace(temporary, target)
     finally:
@@ -177,8 +184,9 @@ def export(model_dir: Path, target: Path, threads: int = 1) -> None:
 def load(model_dir: Path, cache_dir: Path | None = None, threads: int = 1) -> OnnxModel:
     """The model under ONNX Runtime, exported first if no process has done so yet.
 
-    Processes starting together export once: the others wait on the cache folder's lock. A
-    cached file ONNX Runtime cannot read is exported again.
+    The export is kept in ``cache_dir`` (None: :func:`default_cache_dir`). Processes starting
+    together export once: the others wait on the cache folder's lock. A cached file ONNX
+    Runtime cannot read is exported again.
     """
     _describe(model_dir)
     target = cached_file(model_dir, cache_dir or default_cache_dir())

@@ -13,13 +13,15 @@ from collections.abc import Callable
 import numpy as np
 import numpy.typing as npt
 
-from indexer.embedding import Vectors
+from indexer.types import Vectors
 
 SearchFn = Callable[[Vectors, int, int], npt.NDArray[np.int64]]  # queries, k, nprobe -> ids
 NPROBES = (1, 2, 4, 8, 12, 16, 24, 32, 48, 64, 96, 128, 192, 256, 384, 512)
 
 
-def exact_top_k(vectors: Vectors, ids: npt.NDArray[np.int64], queries: Vectors, k: int, block: int = 65_536) -> npt.NDArray[np.int64]:
+def exact_top_k(
+    vectors: Vectors, ids: npt.NDArray[np.int64], queries: Vectors, k: int, block: int = 65_536
+) -> npt.NDArray[np.int64]:
     """The ids of the k best inner products of each query, by brute force."""
     k = min(k, len(vectors))
     best_scores = np.full((len(queries), k), -np.inf, dtype=np.float32)
@@ -39,7 +41,7 @@ def recall_at_k(found: npt.NDArray[np.int64], truth: npt.NDArray[np.int64]) -> f
     """Mean share of each query's true top k that the approximate search returned."""
     if not len(truth):
         return 1.0
-    hits = sum(len(set(f.tolist()) & set(t.tolist())) for f, t in zip(found, truth))
+    hits = sum(len(set(f.tolist()) & set(t.tolist())) for f, t in zip(found, truth, strict=True))
     return hits / truth.size
 
 
@@ -55,7 +57,9 @@ def calibration_queries(vectors: Vectors, count: int, seed: int = 0, spread: flo
     return np.ascontiguousarray(mid / norms, dtype=np.float32)
 
 
-def tune_nprobe(search: SearchFn, queries: Vectors, truth: npt.NDArray[np.int64], nlist: int, target: float, k: int = 10) -> tuple[int, float]:
+def tune_nprobe(
+    search: SearchFn, queries: Vectors, truth: npt.NDArray[np.int64], nlist: int, target: float, k: int = 10
+) -> tuple[int, float]:
     """The smallest nprobe whose recall@k reaches ``target`` (or all lists), with that recall."""
     recall = 0.0
     for nprobe in [p for p in NPROBES if p < nlist] + [nlist]:

@@ -12,10 +12,10 @@ from typing import Literal, Protocol
 
 import numpy as np
 
-from indexer.embedding import Vectors
 from indexer.layout import IndexOptions
 from indexer.lexical import LexicalIndex
 from indexer.memory import release_free_memory
+from indexer.types import Vectors
 from indexer.vector_index import VectorIndex
 
 ADD: Literal["add"] = "add"

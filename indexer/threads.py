@@ -14,7 +14,9 @@ DEFAULT_FAISS_THREADS = 1
 _wanted_model: int = DEFAULT_MODEL_THREADS
 
 
-def set_threads(model_threads: int | None = DEFAULT_MODEL_THREADS, faiss_threads: int | None = DEFAULT_FAISS_THREADS) -> None:
+def set_threads(
+    model_threads: int | None = DEFAULT_MODEL_THREADS, faiss_threads: int | None = DEFAULT_FAISS_THREADS
+) -> None:
     """Set the threads the model and FAISS may use in this process (None leaves one alone).
 
     The model's setting applies to models loaded afterwards, and to torch at once if loaded.

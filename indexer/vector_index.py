@@ -17,23 +17,24 @@ import uuid
 from collections.abc import Iterable
 from dataclasses import asdict, dataclass
 from pathlib import Path
-from typing import Any
+from typing import cast
 
 import faiss
 import numpy as np
 import numpy.typing as npt
 
-from indexer.embedding import Vectors
 from indexer.errors import IndexFileError, IndexMismatchError
 from indexer.layout import ENCODINGS, IndexOptions, Layout, choose_layout, outgrown
 from indexer.recall import calibration_queries, exact_top_k, recall_at_k, tune_nprobe
 from indexer.rwlock import ReadWriteLock
+from indexer.types import Hit, Vectors
 
 MANIFEST_NAME = "manifest.json"
 INDEX_TYPE = "IDMap2,Flat"  # the exact float32 layout
 METRIC = "inner_product"
 CALIBRATION_QUERIES = 200
 TRAINING_POINTS_PER_LIST = 50
+HASHTABLE: int = faiss.DirectMap.Hashtable  # type: ignore[attr-defined]  # faiss's stubs omit the DirectMap enum
 
 
 @dataclass(frozen=True)
@@ -50,14 +51,6 @@ class Manifest:
     nprobe: int = 0  # lists an IVF search visits; 0 for an exact index
     trained_on: int = 0  # vectors a trained layout (IVF, int8) was trained on
     recall_at_10: float | None = None  # against exact search, on held-out calibration queries, when nprobe was tuned
-
-
-@dataclass(frozen=True)
-class Hit:
-    """One nearest neighbour: the stored id and its cosine similarity."""
-
-    id: int
-    score: float
 
 
 def _ids(ids: Iterable[int]) -> npt.NDArray[np.int64]:
@@ -80,9 +73,9 @@ class VectorIndex:
         self.nprobe = 0
         self.trained_on = 0
         self.recall_at_10: float | None = None
-        self._faiss: Any = self._empty(self.layout)
+        self._faiss: faiss.Index = self._empty(self.layout)
         self._lock = ReadWriteLock()
-        self._last_selector: tuple[object, Any] | None = None
+        self._last_selector: tuple[object, faiss.IDSelector] | None = None
 
     def __len__(self) -> int:
         return int(self._faiss.ntotal)
@@ -146,7 +139,7 @@ class VectorIndex:
         array object, so such an array must not be changed in place.
         """
         vector = self._check(query.reshape(1, -1), 1)
-        selector = None
+        selector: faiss.IDSelector | None = None
         allowed_count = 0
         if allowed is not None:
             allowed_ids = allowed if isinstance(allowed, np.ndarray) else _ids(allowed)
@@ -158,7 +151,7 @@ class VectorIndex:
                 selector = last[1]
             else:
                 selector = _selector(allowed_ids)
-                if isinstance(allowed, np.ndarray):  # the same filter's array comes again until the commons changes
+                if isinstance(allowed, np.ndarray):  # the same filter's array comes again until the collection changes
                     self._last_selector = (allowed, selector)
         with self._lock.reading():
             total = int(self._faiss.ntotal)
@@ -166,7 +159,7 @@ class VectorIndex:
             if k <= 0:
                 return []
             if not self.layout.is_ivf:
-                params = faiss.SearchParameters(sel=selector) if selector is not None else None
+                params = _filter_params(selector) if selector is not None else None
                 scores, ids = self._faiss.search(vector, k, params=params)
             else:
                 nprobe = self.nprobe
@@ -176,7 +169,7 @@ class VectorIndex:
                 found = int((ids[0] != -1).sum())
                 if found < k and nprobe < self.layout.nlist and found < min(k, allowed_count or total):
                     scores, ids = self._ivf_search(vector, k, self.layout.nlist, selector)
-        return [Hit(int(i), float(s)) for s, i in zip(scores[0], ids[0]) if i != -1]
+        return [Hit(int(i), float(s)) for s, i in zip(scores[0], ids[0], strict=True) if i != -1]
 
     def manifest(self, index_file: str = "") -> Manifest:
         return Manifest(
@@ -224,7 +217,7 @@ class VectorIndex:
             raise IndexMismatchError(
                 f"the index in {directory} was built with model {manifest.model!r} "
                 f"({manifest.dimension} dimensions) but {model!r} ({dimension}) is configured; "
-                "run `commons reindex` to rebuild it"
+                "rebuild the index"
             )
         try:
             layout = Layout.parse(manifest.index_type)
@@ -233,7 +226,7 @@ class VectorIndex:
         if layout is None or manifest.metric != METRIC:
             raise IndexMismatchError(
                 f"the index in {directory} is {manifest.index_type}/{manifest.metric}; "
-                "run `commons reindex` to rebuild it"
+                "rebuild the index"
             )
         if layout.vectors != options.vectors or (options.kind == "flat" and layout.is_ivf) or (
             options.kind == "ivf" and not layout.is_ivf
@@ -255,7 +248,7 @@ class VectorIndex:
             )
         index = cls(model, dimension, options)
         if layout.is_ivf:
-            loaded.set_direct_map_type(faiss.DirectMap.Hashtable)
+            cast(faiss.IndexIVF, loaded).set_direct_map_type(HASHTABLE)
         index._faiss = loaded
         index.layout = layout
         index.nprobe = manifest.nprobe
@@ -264,15 +257,20 @@ class VectorIndex:
         index.last_change = manifest.last_change
         return index
 
-    def _empty(self, layout: Layout) -> Any:
+    def _empty(self, layout: Layout) -> faiss.Index:
         codec = ENCODINGS[layout.vectors]
         if layout.is_ivf:
-            ivf = faiss.index_factory(self.dimension, f"IVF{layout.nlist},{codec}", faiss.METRIC_INNER_PRODUCT)
-            ivf.set_direct_map_type(faiss.DirectMap.Hashtable)
+            ivf = cast(
+                faiss.IndexIVF,
+                faiss.index_factory(self.dimension, f"IVF{layout.nlist},{codec}", faiss.METRIC_INNER_PRODUCT),
+            )
+            ivf.set_direct_map_type(HASHTABLE)
             return ivf
         return faiss.IndexIDMap2(faiss.index_factory(self.dimension, codec, faiss.METRIC_INNER_PRODUCT))
 
-    def _build(self, ids: npt.NDArray[np.int64], vectors: Vectors) -> tuple[Any, Layout, int, int, float | None]:
+    def _build(
+        self, ids: npt.NDArray[np.int64], vectors: Vectors
+    ) -> tuple[faiss.Index, Layout, int, int, float | None]:
         """A new FAISS index holding these vectors: trained, filled and (IVF) tuned."""
         layout = choose_layout(len(ids), self.options)
         index = self._empty(layout)
@@ -280,8 +278,9 @@ class VectorIndex:
         if layout.needs_training and len(ids):
             sample = _training_sample(vectors, layout)
             if layout.is_ivf:
-                index.cp.max_points_per_centroid = TRAINING_POINTS_PER_LIST
-                index.cp.min_points_per_centroid = 1
+                clustering = cast(faiss.IndexIVF, index).cp
+                clustering.max_points_per_centroid = TRAINING_POINTS_PER_LIST
+                clustering.min_points_per_centroid = 1
             index.train(sample)
             trained_on = len(ids)
         if len(ids):
@@ -291,7 +290,9 @@ class VectorIndex:
             nprobe, recall = self._tune(index, layout, ids, vectors)
         return index, layout, trained_on, nprobe, recall
 
-    def _tune(self, index: Any, layout: Layout, ids: npt.NDArray[np.int64], vectors: Vectors) -> tuple[int, float | None]:
+    def _tune(
+        self, index: faiss.Index, layout: Layout, ids: npt.NDArray[np.int64], vectors: Vectors
+    ) -> tuple[int, float | None]:
         if self.options.nprobe is not None:
             return min(self.options.nprobe, layout.nlist), None
         count = min(CALIBRATION_QUERIES, len(vectors))
@@ -299,35 +300,36 @@ class VectorIndex:
         truth = exact_top_k(vectors, ids, queries, 10)
 
         def run(q: Vectors, k: int, nprobe: int) -> npt.NDArray[np.int64]:
-            found: npt.NDArray[np.int64] = index.search(q, k, params=faiss.SearchParametersIVF(nprobe=nprobe))[1]
+            found: npt.NDArray[np.int64] = index.search(q, k, params=_ivf_params(nprobe))[1]
             return found
 
         nprobe, _ = tune_nprobe(run, queries, truth, layout.nlist, self.options.target_recall)
         held_out = calibration_queries(vectors, count, seed=1)  # recorded recall: queries the tuning did not see
         return nprobe, recall_at_k(run(held_out, 10, nprobe), exact_top_k(vectors, ids, held_out, 10))
 
-    def _install(self, index: Any, layout: Layout, trained_on: int, nprobe: int, recall: float | None) -> None:
+    def _install(self, index: faiss.Index, layout: Layout, trained_on: int, nprobe: int, recall: float | None) -> None:
         self._faiss = index
         self.layout = layout
         self.trained_on = trained_on
         self.nprobe = nprobe
         self.recall_at_10 = recall
 
-    def _ivf_search(self, vector: Vectors, k: int, nprobe: int, selector: Any) -> tuple[Any, Any]:
-        params = faiss.SearchParametersIVF(nprobe=max(1, nprobe))
-        if selector is not None:
-            params.sel = selector
-        return self._faiss.search(vector, k, params=params)  # type: ignore[no-any-return]
+    def _ivf_search(
+        self, vector: Vectors, k: int, nprobe: int, selector: faiss.IDSelector | None
+    ) -> tuple[npt.NDArray[np.float32], npt.NDArray[np.int64]]:
+        scores, ids = self._faiss.search(vector, k, params=_ivf_params(max(1, nprobe), selector))
+        return scores, ids
 
     def _remove(self, ids: npt.NDArray[np.int64]) -> int:
         if self.layout.is_ivf:  # the hashtable direct map removes by explicit id list
             return int(self._faiss.remove_ids(faiss.IDSelectorArray(ids)))
-        return int(self._faiss.remove_ids(ids))
+        return int(self._faiss.remove_ids(faiss.IDSelectorBatch(ids)))  # what FAISS makes of an id array
 
     def _id_array(self) -> npt.NDArray[np.int64]:
         if not self.layout.is_ivf:
-            return np.asarray(faiss.vector_to_array(self._faiss.id_map), dtype=np.int64)
-        lists = self._faiss.invlists
+            return np.asarray(faiss.vector_to_array(cast(faiss.IndexIDMap2, self._faiss).id_map), dtype=np.int64)
+        lists = cast(faiss.IndexIVF, self._faiss).invlists
+        assert lists is not None  # an IVF index owns its lists
         parts = [
             faiss.rev_swig_ptr(lists.get_ids(i), lists.list_size(i)).copy()
             for i in range(lists.nlist)
@@ -354,7 +356,23 @@ class VectorIndex:
         return array
 
 
-def _selector(ids: npt.NDArray[np.int64]) -> Any:
+def _filter_params(selector: faiss.IDSelector) -> faiss.SearchParameters:
+    """Search parameters of an exact index that let only the selector's ids through."""
+    params = faiss.SearchParameters()
+    params.sel = selector
+    return params
+
+
+def _ivf_params(nprobe: int, selector: faiss.IDSelector | None = None) -> faiss.SearchParametersIVF:
+    """Search parameters of an IVF index: lists to visit, and the ids let through (None: all)."""
+    params = faiss.SearchParametersIVF()
+    params.nprobe = nprobe
+    if selector is not None:
+        params.sel = selector
+    return params
+
+
+def _selector(ids: npt.NDArray[np.int64]) -> faiss.IDSelector:
     """A FAISS filter letting only ``ids`` through, as a bitmap (one bit per possible id).
 
     Building (and freeing) a bitmap is a few vectorised operations, where FAISS's hashed
@@ -365,7 +383,8 @@ def _selector(ids: npt.NDArray[np.int64]) -> Any:
     ids = ids[ids >= 0]
     mask = np.zeros(int(ids.max()) + 1 if len(ids) else 1, dtype=bool)
     mask[ids] = True
-    return faiss.IDSelectorBitmap(np.packbits(mask, bitorder="little"))
+    bitmap = np.packbits(mask, bitorder="little")
+    return faiss.IDSelectorBitmap(bitmap)  # type: ignore[call-arg, arg-type]  # faiss's stub lacks its one-array form
 
 
 def _training_sample(vectors: Vectors, layout: Layout) -> Vectors:

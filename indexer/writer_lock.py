@@ -14,8 +14,10 @@ LOCK_NAME = ".writer.lock"
 
 try:
     import fcntl
+
+    HAS_FLOCK = True
 except ImportError:  # Windows: one process per index folder is assumed there
-    fcntl = None  # type: ignore[assignment]
+    HAS_FLOCK = False
 
 
 @contextmanager
@@ -24,7 +26,7 @@ def writer_lock(directory: Path) -> Iterator[None]:
     directory.mkdir(parents=True, exist_ok=True)
     fd = os.open(directory / LOCK_NAME, os.O_RDWR | os.O_CREAT, 0o644)
     try:
-        if fcntl is not None:
+        if HAS_FLOCK:
             fcntl.flock(fd, fcntl.LOCK_EX)
         yield
     finally:

@@ -13,9 +13,10 @@ from sqlalchemy import create_engine, text
 from commons import create_app
 from commons.db import db
 from commons.ops.migrate import upgrade
+from commons.search.extension import default_model_cache
 from commons.services.demo import load_demo
 from indexer import SentenceTransformerEmbedder
-from indexer.embedding import Vectors
+from indexer.types import Vectors
 
 pytest_plugins = ["tests.browser"]
 
@@ -25,8 +26,8 @@ DATA = Path(__file__).parent / "data"
 
 @pytest.fixture(scope="session")
 def embedder() -> SentenceTransformerEmbedder:
-    """The real all-MiniLM-L6-v2, loaded once for the whole test session."""
-    model = SentenceTransformerEmbedder()
+    """The real all-MiniLM-L6-v2, loaded once for the whole test session (its ONNX export where the app keeps it)."""
+    model = SentenceTransformerEmbedder(cache_dir=Path(os.environ.get("COMMONS_MODEL_CACHE") or default_model_cache()))
     model.encode(["warm up"])
     return model
 

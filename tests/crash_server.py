@@ -25,7 +25,7 @@ from commons import create_app
 from commons.db import db
 from commons.ops.doctor import startup_check
 from commons.ops.migrate import upgrade
-from indexer.embedding import Vectors
+from indexer.types import Vectors
 
 DIMENSION = 384
 

@@ -13,7 +13,7 @@ from commons.search.extension import search_index
 from indexer.fusion import convex, reciprocal_rank
 from indexer.lexical import LexicalIndex
 from indexer.snippets import make_snippet
-from indexer.vector_index import Hit
+from indexer.types import Hit
 
 MINI = Path(__file__).parent / "data" / "beir-mini"
 

@@ -86,7 +86,7 @@ def test_an_unreadable_cached_file_is_exported_again(tmp_path: Path, embedder: S
 
 
 def test_a_model_the_export_does_not_support_runs_on_torch_with_a_warning(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
     """CLS pooling instead of mean pooling: the ONNX path refuses it, and torch gives the right vectors."""
     model_dir = tmp_path / "cls-model"
@@ -98,9 +98,8 @@ def test_a_model_the_export_does_not_support_runs_on_torch_with_a_warning(
     with pytest.raises(OnnxUnsupported, match="not mean pooling"):
         onnx_model.load(model_dir, tmp_path / "cache")
 
-    monkeypatch.setenv("COMMONS_MODEL_CACHE", str(tmp_path / "cache"))
     with caplog.at_level(logging.WARNING, logger="indexer.embedding"):
-        embedder = SentenceTransformerEmbedder(str(model_dir))
+        embedder = SentenceTransformerEmbedder(str(model_dir), cache_dir=tmp_path / "cache")
         vectors = embedder.encode(["attendance", "reading"])
     assert embedder.active_runtime == "torch"
     assert "runs on torch, not ONNX Runtime" in caplog.text and "not mean pooling" in caplog.text

@@ -4,6 +4,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from commons.cli.common import fail
 from indexer import IndexMismatchError, VectorIndex
 from indexer.errors import IndexFileError
 from indexer.vector_index import MANIFEST_NAME, read_manifest
@@ -62,10 +63,19 @@ def test_save_and_load_round_trip_with_manifest(tmp_path: Path) -> None:
     assert sorted(p.name for p in tmp_path.iterdir()) == sorted([MANIFEST_NAME, second.index_file])
 
 
-def test_loading_with_another_model_says_to_reindex(tmp_path: Path) -> None:
+def test_loading_with_another_model_says_to_rebuild_the_index(tmp_path: Path) -> None:
     VectorIndex("model-a", 8).save(tmp_path)
-    with pytest.raises(IndexMismatchError, match="commons reindex"):
+    with pytest.raises(IndexMismatchError, match="rebuild the index"):
         VectorIndex.load(tmp_path, "model-b", 8)
+
+
+def test_the_command_line_says_which_command_rebuilds_it(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    VectorIndex("model-a", 8).save(tmp_path)
+    with pytest.raises(IndexMismatchError) as mismatch:
+        VectorIndex.load(tmp_path, "model-b", 8)
+    with pytest.raises(SystemExit):
+        fail(mismatch.value)
+    assert "rebuild the index (run `commons reindex`)" in capsys.readouterr().err
 
 
 def test_a_manifest_that_disagrees_with_its_file_is_refused(tmp_path: Path) -> None:

@@ -6,6 +6,7 @@ from typing import NoReturn
 import click
 
 from commons.domain.errors import ImportProblems
+from indexer import IndexMismatchError
 
 
 def fail(error: Exception) -> NoReturn:
@@ -14,6 +15,8 @@ def fail(error: Exception) -> NoReturn:
         click.secho(f"Nothing was imported: {len(error.problems)} problem(s) to fix.", fg="red", err=True)
         for problem in error.problems:
             click.echo(f"  - {problem}", err=True)
+    elif isinstance(error, IndexMismatchError):  # the library says to rebuild the index; this command does
+        click.secho(f"Error: {error} (run `commons reindex`)", fg="red", err=True)
     else:
         click.secho(f"Error: {error}", fg="red", err=True)
     sys.exit(1)

@@ -1,5 +1,6 @@
 """The search-index extension: creates each app's ``IndexState`` from its settings."""
 
+import os
 from pathlib import Path
 from typing import cast
 
@@ -25,6 +26,7 @@ class SearchIndex:
         app.config.setdefault("COMMONS_INDEX_DIR", str(Path(app.instance_path) / "index"))
         app.config.setdefault("COMMONS_MODEL", "all-MiniLM-L6-v2")
         app.config.setdefault("COMMONS_MODEL_RUNTIME", "onnx")
+        app.config.setdefault("COMMONS_MODEL_CACHE", str(default_model_cache()))
         runtime = app.config["COMMONS_MODEL_RUNTIME"]
         if runtime not in RUNTIMES:
             raise ValueError(f"COMMONS_MODEL_RUNTIME must be onnx or torch, not {runtime!r}")
@@ -50,13 +52,19 @@ class SearchIndex:
                     int(app.config.get("COMMONS_FAISS_THREADS", DEFAULT_FAISS_THREADS)))
         app.extensions[EXTENSION] = IndexState(
             Path(app.config["COMMONS_INDEX_DIR"]), app.config["COMMONS_MODEL"], embedder, settings, options,
-            runtime=app.config["COMMONS_MODEL_RUNTIME"],
+            runtime=app.config["COMMONS_MODEL_RUNTIME"], model_cache=Path(app.config["COMMONS_MODEL_CACHE"]),
         )
 
     @property
     def state(self) -> IndexState:
         state: IndexState = current_app.extensions[EXTENSION]
         return state
+
+
+def default_model_cache() -> Path:
+    """Where the model's ONNX export is kept unless ``COMMONS_MODEL_CACHE`` says: the user's cache folder."""
+    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+    return Path(base) / "school-improvement-commons" / "models"
 
 
 search_index = SearchIndex()

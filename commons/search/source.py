@@ -9,7 +9,7 @@ from sqlalchemy.orm import Session
 from commons.models import CaseStudy, Change, Passage
 from indexer import Change as IndexChange
 from indexer.chunking import searchable_text
-from indexer.embedding import Vectors
+from indexer.types import Vectors
 
 LIVE = "published"
 

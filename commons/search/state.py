@@ -19,11 +19,11 @@ from sqlalchemy.orm import Session
 from commons.models import Passage
 from commons.search.source import DatabaseChangeSource
 from indexer import Embedder, SentenceTransformerEmbedder, VectorIndex, apply_changes, rebuild
-from indexer.embedding import Vectors
 from indexer.errors import IndexFileError
 from indexer.layout import IndexOptions
 from indexer.lexical import DEFAULT_B, DEFAULT_K1, LexicalIndex
 from indexer.sync import apply_lexical_changes, rebuild_lexical
+from indexer.types import Vectors
 from indexer.vector_index import read_manifest
 from indexer.writer_lock import writer_lock
 
@@ -47,11 +47,12 @@ class IndexState:
 
     def __init__(
         self, directory: Path, model: str, embedder: Embedder | None, settings: SearchSettings,
-        options: IndexOptions | None = None, runtime: str = "onnx",
+        options: IndexOptions | None = None, runtime: str = "onnx", model_cache: Path | None = None,
     ) -> None:
         self.directory = directory
         self.model = model
         self.runtime = runtime
+        self.model_cache = model_cache
         self.settings = settings
         self.options = options or IndexOptions()
         self._dimension: int | None = None
@@ -65,7 +66,7 @@ class IndexState:
     @property
     def embedder(self) -> Embedder:
         if self._embedder is None:
-            self._embedder = SentenceTransformerEmbedder(self.model, runtime=self.runtime)
+            self._embedder = SentenceTransformerEmbedder(self.model, runtime=self.runtime, cache_dir=self.model_cache)
         return self._embedder
 
     def encode_query(self, question: str) -> Vectors:
