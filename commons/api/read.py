@@ -11,7 +11,7 @@ can be exempt from CSRF checks. The write side is in ``commons/api/drafts.py``.
 
 from typing import Any
 
-from flask import current_app, g, jsonify, request, url_for
+from flask import current_app, g, jsonify, request
 from flask.typing import ResponseReturnValue
 from sqlalchemy import func, select
 
@@ -22,22 +22,32 @@ from commons.models import CaseStudy, Collection, Hub, School
 from commons.search import engine as search_service
 from commons.search.extension import search_index
 from commons.search.filters import FilterProblem, SearchFilters
+from commons.search.reading import KINDS
+from commons.search.serialise import case_study_summary, search_results
 from commons.services import export, permissions, schools
 from commons.services.collections import current_case_studies
 
 
 def _summary(case_study: CaseStudy) -> dict[str, Any]:
-    return {"slug": case_study.slug, "title": case_study.title, "summary": case_study.summary,
-            "school": {"urn": case_study.school_urn, "name": case_study.school.name},
-            "topics": case_study.topics, "url": url_for("main.case_study", slug=case_study.slug, _external=True),
-            "api_url": url_for("api.case_study", slug=case_study.slug, _external=True)}
+    return case_study_summary(case_study, request.url_root)
+
+
+def _ignored() -> frozenset[str]:
+    """The ``ignore`` parameters (repeatable): kinds of context the reader undid."""
+    kinds = request.args.getlist("ignore")
+    unknown = sorted(set(kinds) - set(KINDS))
+    if unknown:
+        raise ApiError(400, "bad_parameter", f"ignore must be one of {', '.join(KINDS)}, not {', '.join(unknown)}")
+    return frozenset(kinds)
 
 
 @bp.get("/search")
 def search() -> ResponseReturnValue:
-    args = params(["q", "limit", "offset", "context", "school", *FILTERS])
+    args = params(["q", "limit", "offset", "context", "school", "read", "ignore", *FILTERS])
     limit, offset = paging(args)
     level = number("context", 0, len(CONTEXT_LEVELS) - 1, DEFAULT_CONTEXT_LEVEL)(args.get("context"))
+    read = number("read", 0, 1, 1)(args.get("read")) != 0
+    ignore = _ignored()
     urn = number("school", 1, 99_999_999, None)(args.get("school"))
     reader = None
     if urn is not None:
@@ -48,22 +58,12 @@ def search() -> ResponseReturnValue:
     try:
         filters = SearchFilters.from_args({k: args.get(k) for k in FILTERS})
         results = search_service.search(db.session, search_index.state, args.get("q"), limit=offset + limit,
-                                        reader=reader, context_level=level or 0, filters=filters)
+                                        reader=reader, context_level=level or 0, filters=filters,
+                                        read=read, ignore=ignore)
     except (search_service.QuestionProblem, FilterProblem) as problem:
         raise ApiError(400, "bad_question" if isinstance(problem, search_service.QuestionProblem) else "bad_filter",
                        str(problem)) from None
-    page = results.results[offset:offset + limit]
-    return jsonify({
-        "question": results.question, "notices": results.notices, "limit": limit, "offset": offset,
-        "results": [{
-            **_summary(r.case_study), "score": r.score, "relevance": r.relevance,
-            "why": r.comparison.to_dict() if r.comparison else None,
-            "passages": [{"id": h.passage.id, "section": h.passage.section, "heading": h.passage.heading,
-                          "text": h.passage.text,
-                          "url": url_for("main.case_study", slug=r.case_study.slug, _anchor=f"p-{h.passage.id}",
-                                         _external=True)} for h in r.passages],
-        } for r in page],
-    })
+    return jsonify(search_results(results, request.url_root, limit, offset))
 
 
 @bp.get("/case-studies")

@@ -6,6 +6,7 @@ from commons.domain.case_study_format import IMPACT_KEYS, MAX_IMPACT_ROWS, MAX_S
 from commons.domain.comparability import CONTEXT_LEVELS
 from commons.domain.vocabulary import EVIDENCE_STRENGTHS, OFFERS, SECTION_HEADINGS, TOPICS
 from commons.search.filters import CHOICES
+from commons.search.reading import KINDS
 
 ERROR = {"$ref": "#/components/schemas/Error"}
 
@@ -60,16 +61,46 @@ SCHEMAS: dict[str, Any] = {
         "similarity": {"type": "number"}, "band": {"type": "string"}, "blocked": {"type": "string", "nullable": True},
         "own_school": {"type": "boolean"}, "line": {"type": "string"},
         "factors": {"type": "array", "items": {"type": "object"}}}},
-    "SearchResults": {"type": "object", "required": ["question", "results"], "properties": {
+    "ReadAs": {
+        "type": "object", "required": ["read", "topic", "context", "summary", "expansions", "context_source"],
+        "description": "How the question was read before it was searched: the asker's own school context is "
+                       "set apart from the topic, and the glossary adds the long forms of acronyms.",
+        "properties": {
+            "read": {"type": "boolean", "description": "False when the words were searched exactly as typed."},
+            "topic": {"type": "string", "description": "What was searched for."},
+            "context": {"type": "array", "description": "What the question says about the asker's school.",
+                        "items": {"type": "object", "required": ["kind", "value", "label"], "properties": {
+                            "kind": {"type": "string", "enum": list(KINDS)},
+                            "value": {"anyOf": [{"type": "string"}, {"type": "number"}]},
+                            "label": {"type": "string"}}}},
+            "summary": {"type": "string", "description": "The context in one line, e.g. \"a small rural primary\"."},
+            "expansions": {"type": "array", "items": {"type": "object", "required": ["term", "means"], "properties": {
+                "term": {"type": "string"}, "means": {"type": "string"}}}},
+            "context_source": {
+                "type": "string", "nullable": True, "enum": ["school", "question", None],
+                "description": "Whose school ordered the answers: `school` (the `school` parameter; the context in "
+                               "the question is shown but not used), `question` (the school the question "
+                               "describes), or null (relevance alone)."}}},
+    "SearchResults": {"type": "object", "required": ["question", "read_as", "results"], "properties": {
         "question": {"type": "string"}, "notices": {"type": "array", "items": {"type": "string"}},
         "limit": {"type": "integer"}, "offset": {"type": "integer"},
-        "results": {"type": "array", "items": {"allOf": [{"$ref": "#/components/schemas/CaseStudySummary"}, {
-            "type": "object", "properties": {
-                "score": {"type": "number"}, "relevance": {"type": "number"},
-                "why": {"$ref": "#/components/schemas/Why"},
-                "passages": {"type": "array", "items": {"type": "object", "properties": {
-                    "id": {"type": "integer"}, "section": {"type": "string"}, "heading": {"type": "string"},
-                    "text": {"type": "string"}, "url": {"type": "string"}}}}}}]}}}},
+        "read_as": {"$ref": "#/components/schemas/ReadAs"},
+        "results": {
+            "type": "array",
+            "description": "In rank order: the case studies that answer the question, then at most a few of "
+                           "the nearest the Commons has (`answers` false), which are not answers.",
+            "items": {"allOf": [{"$ref": "#/components/schemas/CaseStudySummary"}, {
+                "type": "object", "required": ["relevance", "answers"], "properties": {
+                    "score": {"type": "number", "description": "What the order follows: relevance, blended with "
+                                                               "comparability among the answers."},
+                    "relevance": {"type": "number", "minimum": 0, "maximum": 1,
+                                  "description": "Calibrated: how likely it answers the question, with the same "
+                                                 "meaning from question to question."},
+                    "answers": {"type": "boolean", "description": "Whether it answers the question closely."},
+                    "why": {"$ref": "#/components/schemas/Why"},
+                    "passages": {"type": "array", "items": {"type": "object", "properties": {
+                        "id": {"type": "integer"}, "section": {"type": "string"}, "heading": {"type": "string"},
+                        "text": {"type": "string"}, "url": {"type": "string"}}}}}}]}}}},
     "CaseStudy": {"type": "object", "required": ["slug", "title", "sections", "licence", "attribution"], "properties": {
         "slug": {"type": "string"}, "title": {"type": "string"}, "summary": {"type": "string"},
         "school": {"type": "object"}, "topics": {"type": "array", "items": {"type": "string"}},
@@ -210,7 +241,8 @@ def _read_side(server: str) -> dict[str, Any]:
         "components": {"schemas": dict(SCHEMAS)},
         "paths": {
             "/api/v1/search": {"get": {
-                "summary": "Ask a question; case studies with their best passages, ranked and explained",
+                "summary": "Ask a question; the case studies that answer it (then the nearest, marked as not answers), "
+                           "with their best passages, ranked and explained",
                 "parameters": [
                     _query("q", {"type": "string", "minLength": 1, "maxLength": 5000, "pattern": "[A-Za-z0-9]"},
                            "The question, with at least one letter or digit.", required=True),
@@ -218,7 +250,15 @@ def _read_side(server: str) -> dict[str, Any]:
                     _query("context", {"type": "integer", "minimum": 0, "maximum": len(CONTEXT_LEVELS) - 1},
                            "How much school context counts (0 not at all … 4 strongly); needs school."),
                     _query("school", {"type": "integer", "minimum": 1, "maximum": 99999999},
-                           "The reader's school URN."),
+                           "The reader's school URN: it orders the answers, instead of any school the question "
+                           "describes."),
+                    _query("read", {"type": "integer", "enum": [0, 1], "default": 1},
+                           "1 (the default) reads the question first: the asker's school context is set apart from "
+                           "the topic and acronyms are expanded; 0 searches the words exactly as typed."),
+                    {**_query("ignore", {"type": "array", "items": {"type": "string", "enum": list(KINDS)}},
+                              "Kinds of context read from the question to put back into the topic (repeat the "
+                              "parameter for several), e.g. ignore=setting."),
+                     "style": "form", "explode": True},
                     *filters,
                 ],
                 "responses": {"200": _json({"$ref": "#/components/schemas/SearchResults"}, "Results"),
