@@ -216,12 +216,16 @@ def update_smart_search(collection: Collection, query_string: str, limit: int | 
 
 def smart_results(session: Session, index_state: IndexState, collection: Collection,
                   snippets: bool = False) -> SearchResults:
-    """A smart collection's case studies now: its search, ranked by relevance alone."""
+    """A smart collection's case studies now: its search, ranked by relevance alone.
+
+    Only the case studies that answer the question (no "nearest we have": a collection lists
+    answers), so ``results`` and ``answers`` are the same list.
+    """
     assert collection.smart_query is not None
     args = {k: v[0] for k, v in parse_qs(collection.smart_query).items() if v}
     try:
         return search(session, index_state, args.get("q"), limit=collection.smart_limit, snippets=snippets,
-                      filters=SearchFilters.from_args(args))
+                      filters=SearchFilters.from_args(args), nearest=0)
     except (QuestionProblem, FilterProblem) as problem:  # a vocabulary changed since it was saved
         return SearchResults(args.get("q", ""), [], [str(problem)])
 
@@ -229,7 +233,7 @@ def smart_results(session: Session, index_state: IndexState, collection: Collect
 def current_case_studies(session: Session, index_state: IndexState, collection: Collection) -> list[CaseStudy]:
     """What a reader sees in any collection, in order: its published items, or its search's results."""
     if collection.smart_query is not None:
-        return [r.case_study for r in smart_results(session, index_state, collection).results]
+        return [r.case_study for r in smart_results(session, index_state, collection).answers]
     return [i.case_study for i in visible_items(collection)]
 
 

@@ -114,10 +114,10 @@ def entries(session: Session, index_state: IndexState, kind: str, target: str) -
         args = {k: v[0] for k, v in parse_qs(target).items()}
         try:
             results = search(session, index_state, args.get("q"), limit=FEED_SIZE, snippets=False,
-                             filters=SearchFilters.from_args(args))
+                             filters=SearchFilters.from_args(args), nearest=0)
         except (QuestionProblem, FilterProblem):
             return []
-        found = [FeedEntry(r.case_study, _published_at(r.case_study)) for r in results.results]
+        found = [FeedEntry(r.case_study, _published_at(r.case_study)) for r in results.answers]  # answers only
     else:
         return []
     unique: dict[int, FeedEntry] = {}

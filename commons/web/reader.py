@@ -127,7 +127,7 @@ def peers() -> ResponseReturnValue:
         try:
             results = search_service.search(
                 db.session, search_index.state, question, reader=reader,
-                context_level=len(CONTEXT_LEVELS) - 2, filters=SearchFilters(open_to="any"),
+                context_level=len(CONTEXT_LEVELS) - 2, filters=SearchFilters(open_to="any"), nearest=0,
             )
         except search_service.QuestionProblem as error:
             problem = str(error)
