@@ -19,12 +19,13 @@ from commons.services.hub_schools import hubs_for_school
 from commons.services.offers import school_offers
 from commons.web.helpers import current_reader
 from commons.web.impact_chart import impact_svg
+from commons.web.search_reading import reading_args, reading_control
 
 bp = Blueprint("main", __name__)
 
 EXAMPLE_QUESTIONS = [
     "how did a small rural primary improve attendance of disadvantaged pupils?",
-    "getting reluctant boys to read for pleasure",
+    "helping older pupils who still cannot decode",
     "supporting pupils new to English in secondary school",
     "reducing teacher marking workload without losing feedback quality",
 ]
@@ -63,15 +64,19 @@ def context_level() -> int:
 def search() -> ResponseReturnValue:
     question = request.args.get("q", "")
     level = context_level()
+    ignore, read = reading_args(request.args)
+    reader = current_reader()
     page = {"question": question, "level": level, "filter_choices": CHOICES,
             "fsm_bands": {k: v[0] for k, v in FSM_BANDS.items()},
             "size_bands": {k: v[0] for k, v in SIZE_BANDS.items()},
-            "filters": SearchFilters(), "results": None, "problem": None}
+            "filters": SearchFilters(), "results": None, "problem": None, "reading": None}
     try:
         page["filters"] = filters = SearchFilters.from_args(request.args)
-        page["results"] = search_service.search(
-            db.session, search_index.state, question, reader=current_reader(), context_level=level, filters=filters
+        page["results"] = results = search_service.search(
+            db.session, search_index.state, question, reader=reader, context_level=level, filters=filters,
+            read=read, ignore=ignore,
         )
+        page["reading"] = reading_control(results, request.args, reader.name if reader is not None else None)
     except (search_service.QuestionProblem, FilterProblem) as problem:
         page["problem"] = str(problem)
     return render_template("search.html", **page)

@@ -1,0 +1,78 @@
+"""In a real browser: a question nothing answers, and undoing how a question was read, by keyboard alone."""
+
+from typing import Any
+from urllib.parse import parse_qs, urlsplit
+
+import pytest
+
+from tests.browser import LiveServer
+
+pytestmark = pytest.mark.browser
+QUESTION = "how did a small rural primary improve attendance of disadvantaged pupils?"
+REMOVE_RURAL = "Remove ‘rural’ from how we read your question"
+
+
+def accessibility_violations(page: Any) -> list[str]:
+    """Every axe-core violation on the current page, whatever its impact."""
+    from axe_playwright_python.sync_playwright import Axe
+
+    results = Axe().run(page)
+    return [f"{v['id']} ({v['impact']}): {v['help']} — {[n['target'] for n in v['nodes']][:3]}"
+            for v in results.response["violations"]]
+
+
+def test_a_question_nothing_answers_says_so_and_shows_the_nearest_apart(live_demo: LiveServer, page: Any) -> None:
+    page.goto(live_demo.url + "/search")
+    page.get_by_label("Ask a question in your own words").fill("asdfghjkl qwerty")
+    page.get_by_role("button", name="Search", exact=True).click()
+    page.wait_for_url("**/search?q=*")
+
+    assert page.get_by_role("heading", name="Nothing in the Commons answers this closely yet").is_visible()
+    assert page.locator("li.result:not(.result--nearest)").count() == 0
+    assert page.locator(".results-heading").count() == 0
+    nearest = page.locator("section.nearest")
+    assert nearest.get_by_role("heading", name="Nearest we have").is_visible()
+    items = nearest.locator("li.result--nearest")
+    assert 1 <= items.count() <= 3
+    for i in range(items.count()):
+        assert items.nth(i).get_by_text("Not a close match").is_visible()
+    invite = page.locator("section.invite")
+    assert invite.get_by_role("link", name="Ask your network").get_attribute("href") == "/hubs"
+    assert invite.get_by_role("link", name="Write it up for the Commons").is_visible()
+    assert accessibility_violations(page) == []
+
+
+def test_reading_this_as_can_be_undone_by_keyboard_alone(live_demo: LiveServer, page: Any) -> None:
+    page.goto(live_demo.url + "/search?" + f"q={QUESTION.replace(' ', '+').replace('?', '%3F')}")
+    reading = page.locator("section.reading")
+    assert "Reading this as:" in reading.inner_text()
+    assert reading.get_by_role("link", name=REMOVE_RURAL).is_visible()
+    assert accessibility_violations(page) == []
+
+    for _ in range(60):  # Tab from the top of the page to the link
+        page.keyboard.press("Tab")
+        if page.evaluate("document.activeElement.getAttribute('aria-label')") == REMOVE_RURAL:
+            break
+    else:
+        pytest.fail("the remove link for ‘rural’ was never reached with Tab")
+    focus_style = page.evaluate("getComputedStyle(document.activeElement).outlineStyle")
+    assert focus_style == "solid"
+    with page.expect_navigation():
+        page.keyboard.press("Enter")
+
+    query = parse_qs(urlsplit(page.url).query)
+    assert query["ignore"] == ["setting"] and query["q"] == [QUESTION]
+    reading = page.locator("section.reading")
+    assert reading.get_by_role("link", name=REMOVE_RURAL).count() == 0
+    assert reading.get_by_role("link", name="Remove ‘small’ from how we read your question").is_visible()
+    assert reading.get_by_role("link", name="Put back ‘rural’ as your school’s setting").is_visible()
+    assert "a small primary" in reading.inner_text()
+    assert page.locator(".results-heading").is_visible()  # the search ran again
+    assert accessibility_violations(page) == []
+
+    # a new question is read afresh: what was undone for the old one is not carried over
+    box = page.get_by_label("Ask a question in your own words")
+    box.fill("how do rural schools improve reading?")
+    with page.expect_navigation():
+        box.press("Enter")
+    assert "ignore" not in parse_qs(urlsplit(page.url).query)
