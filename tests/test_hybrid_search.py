@@ -15,6 +15,8 @@ from indexer.lexical import LexicalIndex
 from indexer.snippets import make_snippet
 from indexer.types import Hit
 
+pytestmark = pytest.mark.slow  # search behaviour: the real model
+
 MINI = Path(__file__).parent / "data" / "beir-mini"
 
 
@@ -186,9 +188,14 @@ def test_names_and_acronyms_find_their_case_study_first(demo_app: Flask, questio
 
 def test_each_case_study_appears_once_with_marked_snippets(demo_app: Flask) -> None:
     with demo_app.app_context():
-        results = search(db.session, search_index.state, "persistent absence after the pandemic", limit=20)
-    slugs = [r.case_study.slug for r in results.results]
+        state = search_index.state
+        everything = search(db.session, state, "persistent absence after the pandemic", limit=20, order="retrieval")
+        results = search(db.session, state, "persistent absence after the pandemic", limit=20)
+    slugs = [r.case_study.slug for r in everything.results]
     assert len(slugs) == len(set(slugs)) == 20
+    shown = [r.case_study.slug for r in results.results]
+    assert len(shown) == len(set(shown)) and results.answers and len(results.nearest) <= 3
+    assert [r.answers for r in results.results] == sorted((r.answers for r in results.results), reverse=True)
     assert any(f.marked for f in results.results[0].best.snippet.fragments)  # type: ignore[union-attr]
 
 
