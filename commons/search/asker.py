@@ -1,10 +1,11 @@
 """The asker's school, as read from their question, in the terms comparability uses.
 
 "We're a small rural primary, about a third FSM" gives a :class:`SchoolContext` with phase
-primary, about 100 pupils, rural and 33% FSM. It stands in for the reader's school when they
+primary, rural and 33% FSM. It stands in for the reader's school when they
 have not set one, so the answers can be reordered by how comparable their schools are.
-Words are turned into numbers only where a reader would agree: "small" for a primary is
-about one class per year group or fewer, "large" about three or more.
+Only figures the asker gave become numbers ("84 pupils", "two-form entry" at 30 a form a
+year): a word such as "small" stays a word, shown in "Reading this as" but not invented into a
+roll that comparisons would then print as the asker's own.
 """
 
 from commons.domain.comparability import SchoolContext
@@ -22,13 +23,6 @@ PHASES = {
     "sixth form": "sixth form",
 }
 PROVISIONS = {"special": "special", "alternative provision": "alternative provision"}
-# Pupils on roll for a size word, by phase: what "small" and "large" usually mean in England.
-SIZES = {
-    "primary": {"small": 100, "large": 600},
-    "secondary": {"small": 600, "large": 1500},
-    "early years": {"small": 40, "large": 150},
-    None: {"small": 150, "large": 1000},
-}
 SETTINGS = {"rural": "rural", "village": "rural", "coastal": None, "urban": "urban", "inner-city": "urban",
             "inner city": "urban", "market town": "urban", "town": "urban", "suburban": "urban", "city": "urban"}
 LEVELS = {"disadvantage": {"high": 40.0, "low": 8.0}, "eal": {"high": 40.0, "low": 5.0},
@@ -56,12 +50,8 @@ def context_from_reading(reading: ReadQuestion) -> SchoolContext | None:
         found.setdefault(part.kind, part.value)
     if not found:
         return None
-    pupils = None
-    size = found.get("size")
-    if _number(size) is not None:
-        pupils = int(_number(size) or 0)
-    elif isinstance(size, str):
-        pupils = SIZES.get(phase, SIZES[None]).get(size.lower())
+    size = _number(found.get("size"))  # "small" gives no figure: comparisons would show it as "yours 100"
+    pupils = int(size) if size is not None else None
     setting = SETTINGS.get(str(found.get("setting") or "").lower())
     percentages: dict[str, float | None] = {}
     for kind in ("disadvantage", "eal", "sen"):

@@ -91,6 +91,7 @@ class SearchResults:
     expansions: tuple[tuple[str, str], ...] = ()  # (term in the question, what the glossary added)
     context_source: str | None = None  # "school" (the reader's own), "question" (read from it) or None
     context: SchoolContext | None = None  # the context the answers were compared with
+    answer_count: int = 0  # how many of the candidates answer, even beyond the limit (at most CANDIDATES)
 
     @property
     def answers(self) -> list[CaseStudyResult]:
@@ -219,6 +220,7 @@ def search(
     _score(candidates, known, vectors, lexical, query_vector, dense_hits, matched_topic, lexical_query, calibration)
     comparisons = _compare(known, context, candidates) if context is not None else {}
     weight = CONTEXT_LEVELS[context_level][1] if context is not None else 0.0
+    found.answer_count = sum(1 for c in candidates if c.answers)
     if order == "retrieval":
         shown = _blend(sorted(candidates, key=lambda c: c.rank), comparisons, weight, fused=True)[:limit]
     else:
