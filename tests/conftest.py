@@ -17,11 +17,22 @@ from commons.search.extension import default_model_cache
 from commons.services.demo import load_demo
 from indexer import SentenceTransformerEmbedder
 from indexer.types import Vectors
+from tests.fast_embedder import HashingEmbedder
 
 pytest_plugins = ["tests.browser"]
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 DATA = Path(__file__).parent / "data"
+
+
+REAL_MODEL_FIXTURES = frozenset({"embedder", "demo_dir", "demo_app", "demo_copy"})
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """A test that uses the real model, directly or through the demo commons, is ``slow``."""
+    for item in items:
+        if REAL_MODEL_FIXTURES & set(getattr(item, "fixturenames", ())):
+            item.add_marker(pytest.mark.slow)
 
 
 @pytest.fixture(scope="session")
@@ -30,6 +41,19 @@ def embedder() -> SentenceTransformerEmbedder:
     model = SentenceTransformerEmbedder(cache_dir=Path(os.environ.get("COMMONS_MODEL_CACHE") or default_model_cache()))
     model.encode(["warm up"])
     return model
+
+
+@pytest.fixture(scope="session")
+def fast_embedder() -> HashingEmbedder:
+    return HashingEmbedder()
+
+
+@pytest.fixture
+def app_embedder(request: pytest.FixtureRequest) -> object:
+    """The real model for tests marked ``slow`` (search behaviour), else the fast stand-in."""
+    if request.node.get_closest_marker("slow") is not None:
+        return request.getfixturevalue("embedder")
+    return request.getfixturevalue("fast_embedder")
 
 
 class RefusingEmbedder:
@@ -85,9 +109,12 @@ def make_app(database_url: str, instance: Path, embedder: object) -> Flask:
 
 
 @pytest.fixture
-def app(database_url: str, tmp_path: Path, embedder: SentenceTransformerEmbedder) -> Iterator[Flask]:
-    """A migrated, empty Commons with the demo schools loaded (no case studies)."""
-    app = make_app(database_url, tmp_path / "instance", embedder)
+def app(database_url: str, tmp_path: Path, app_embedder: object) -> Iterator[Flask]:
+    """A migrated, empty Commons with the demo schools loaded (no case studies).
+
+    Its model is the fast stand-in unless the test is marked ``slow``.
+    """
+    app = make_app(database_url, tmp_path / "instance", app_embedder)
     from commons.services.demo import SCHOOLS_CSV
     from commons.services.schools import import_schools
 

@@ -17,6 +17,8 @@ from commons.services import collections
 from tests import samples
 from tests.accounts import client_for, csrf_token, make_user
 
+pytestmark = pytest.mark.slow  # search behaviour: the real model
+
 ATOM = "{http://www.w3.org/2005/Atom}"
 ROLES = ["anonymous", "reader", "curator-a", "curator-b", "manager-a", "admin"]
 READING = {
