@@ -11,7 +11,9 @@ Measured per question, then overall and per kind:
 * **nDCG@10** over the list the page shows (answers, then the nearest), gain ``2^grade - 1``;
 * **hit@3**: a case study of the question's highest grade is among the first three;
 * **answers shown** for questions nothing answers (the goal is 0);
-* **lost best**: an answerable question whose best case study is not shown as an answer.
+* **lost best**: an answerable question whose best case study is not shown as an answer;
+* **answers per question** (every candidate above the floor) and **answer precision** (the share
+  of the answers shown that are judged relevant at any grade).
 """
 
 import math
@@ -53,6 +55,8 @@ class Outcome:
     hit3: bool | None  # None for a question nothing answers
     answers_shown: int
     lost_best: bool | None
+    answer_count: int = 0  # every candidate that answers, shown or not
+    precision: float | None = None  # share of the answers shown that are judged relevant (any grade)
     candidates: list[tuple[str, dict[str, float]]] = field(default_factory=list)
 
 
@@ -103,11 +107,13 @@ def outcome(question: JudgedQuestion, results: SearchResults) -> Outcome:
     slugs = [slug for slug, _, _ in ranked]
     answered = [slug for slug, _, answers in ranked if answers]
     if not question.judgements:
-        return Outcome(question, ranked, 1.0 if not answered else 0.0, None, len(answered), None)
+        return Outcome(question, ranked, 1.0 if not answered else 0.0, None, len(answered), None,
+                       results.answer_count)
     top = max(question.judgements.values())
     best = {slug for slug, grade in question.judgements.items() if grade == top}
+    precision = sum(1 for s in answered if s in question.judgements) / len(answered) if answered else None
     return Outcome(question, ranked, ndcg_at(slugs, question.judgements), bool(best & set(slugs[:3])),
-                   len(answered), not (best & set(answered)))
+                   len(answered), not (best & set(answered)), results.answer_count, precision)
 
 
 def run(session_factory: Callable[[], Any], state: Any, questions: list[JudgedQuestion],
@@ -139,6 +145,9 @@ def summary(outcomes: list[Outcome]) -> dict[str, dict[str, float]]:
             row["ndcg@10"] = sum(o.ndcg for o in answerable) / len(answerable)
             row["hit@3"] = sum(1 for o in answerable if o.hit3) / len(answerable)
             row["lost_best"] = sum(1 for o in answerable if o.lost_best) / len(answerable)
+            row["answers_per_question"] = sum(o.answer_count for o in answerable) / len(answerable)
+            judged = [o.precision for o in answerable if o.precision is not None]
+            row["answer_precision"] = sum(judged) / len(judged) if judged else 0.0
         if unanswerable:
             row["no_answer_questions"] = len(unanswerable)
             row["answers_shown_to_no_answer_questions"] = sum(o.answers_shown for o in unanswerable)

@@ -13,7 +13,6 @@
 """
 
 import re
-import threading
 import unicodedata
 from collections import OrderedDict
 from concurrent.futures import ThreadPoolExecutor
@@ -214,7 +213,8 @@ def search(
     if expansion.items:  # the model knows "pupil premium" better than "PP"
         dense_query = f"{topic} ({'; '.join(item.shown for item in expansion.items)})"
     query_vector = index_state.encode_query(dense_query) if mode != "lexical" else None
-    dense_hits, lexical_hits = _retrieve(vectors, lexical, query_vector, lexical_query, mode, pool, allowed)
+    dense_hits, lexical_hits = _retrieve(index_state.helpers, vectors, lexical, query_vector, lexical_query, mode,
+                                         pool, allowed)
     hits = _fuse(dense_hits, lexical_hits, mode, settings.dense_weight)
     candidates = _group(known, hits, max(CANDIDATES, limit + nearest), passages_per_result)
     _score(candidates, known, vectors, lexical, query_vector, dense_hits, matched_topic, lexical_query, calibration)
@@ -236,27 +236,15 @@ def search(
     return found
 
 
-_HELPERS: list[ThreadPoolExecutor] = []
-_HELPERS_LOCK = threading.Lock()
-
-
-def _helpers() -> ThreadPoolExecutor:
-    """Threads for the lexical search, made on first use (numpy releases the GIL as it scores)."""
-    if not _HELPERS:
-        with _HELPERS_LOCK:
-            if not _HELPERS:
-                _HELPERS.append(ThreadPoolExecutor(max_workers=4, thread_name_prefix="lexical-search"))
-    return _HELPERS[0]
-
-
-def _retrieve(vectors: VectorIndex, lexical: LexicalIndex, query_vector: Vectors | None, lexical_query: str,
-              mode: str, pool: int, allowed: npt.NDArray[np.int64] | None) -> tuple[list[Hit], list[Hit]]:
+def _retrieve(helpers: ThreadPoolExecutor, vectors: VectorIndex, lexical: LexicalIndex, query_vector: Vectors | None,
+              lexical_query: str, mode: str, pool: int,
+              allowed: npt.NDArray[np.int64] | None) -> tuple[list[Hit], list[Hit]]:
     """The dense and the lexical candidates (the lexical search runs while the dense one does)."""
     if mode == "lexical" or query_vector is None:
         return [], lexical.search(lexical_query, pool, allowed)
     if mode == "dense":
         return vectors.search(query_vector, pool, allowed), []
-    pending = _helpers().submit(lexical.search, lexical_query, pool, allowed)
+    pending = helpers.submit(lexical.search, lexical_query, pool, allowed)
     try:
         dense_hits = vectors.search(query_vector, pool, allowed)
     finally:

@@ -10,6 +10,7 @@ import logging
 import threading
 from collections import OrderedDict
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -62,12 +63,26 @@ class IndexState:
         self._lock = threading.Lock()
         self._queries: OrderedDict[str, Vectors] = OrderedDict()
         self._query_lock = threading.Lock()
+        self._helpers: ThreadPoolExecutor | None = None
+        self._helpers_lock = threading.Lock()
 
     @property
     def embedder(self) -> Embedder:
         if self._embedder is None:
             self._embedder = SentenceTransformerEmbedder(self.model, runtime=self.runtime, cache_dir=self.model_cache)
         return self._embedder
+
+    @property
+    def helpers(self) -> ThreadPoolExecutor:
+        """Threads for the lexical search, made on first use (numpy releases the GIL as it scores).
+
+        The hybrid search runs the lexical search here while the question is encoded.
+        """
+        if self._helpers is None:
+            with self._helpers_lock:
+                if self._helpers is None:
+                    self._helpers = ThreadPoolExecutor(max_workers=4, thread_name_prefix="lexical-search")
+        return self._helpers
 
     def encode_query(self, question: str) -> Vectors:
         """The question's vector, from a small LRU cache when it was asked recently."""
