@@ -12,9 +12,10 @@ live collection after every change. A query touches only the postings of its own
 """
 
 import threading
+from difflib import SequenceMatcher
 from array import array
 from collections import Counter, OrderedDict
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from typing import Any, TypeVar
 
 import numpy as np
@@ -37,11 +38,19 @@ Scalar = TypeVar("Scalar", bound=np.generic)
 
 
 class LexicalIndex:
-    """BM25 (Robertson/Sparck Jones idf, Lucene-style saturation) with stemming."""
+    """BM25 (Robertson/Sparck Jones idf, Lucene-style saturation) with stemming.
 
-    def __init__(self, k1: float = DEFAULT_K1, b: float = DEFAULT_B) -> None:
+    A query's repeated words count as often as they occur, as in Lucene and bm25s: a long
+    question that names its subject twice weighs it twice. ``stem_overrides`` maps words to the
+    token they stand for instead of their stem (see :func:`indexer.tokenize.tokenize`); it
+    applies to passages and queries alike, so it is fixed for the life of the index.
+    """
+
+    def __init__(self, k1: float = DEFAULT_K1, b: float = DEFAULT_B,
+                 stem_overrides: Mapping[str, str] | None = None) -> None:
         self.k1 = k1
         self.b = b
+        self.stem_overrides: dict[str, str] = {w.lower(): t for w, t in (stem_overrides or {}).items()}
         self.last_change = 0
         self._lock = threading.RLock()
         self._reset()
@@ -65,6 +74,7 @@ class LexicalIndex:
         self._norms: tuple[int, Floats] = (-1, np.zeros(0, dtype=np.float32))
         self._last_allowed: tuple[object, int, npt.NDArray[np.bool_]] | None = None
         self._cached_entries = 0
+        self._spelling: tuple[int, dict[tuple[str, int], list[tuple[str, int]]]] = (-1, {})
 
     def __len__(self) -> int:
         return self._live
@@ -97,7 +107,7 @@ class LexicalIndex:
                 if id_ < 0:
                     raise ValueError(f"document ids must not be negative, not {id_}")
                 self._remove_one(id_)
-                counts = Counter(tokenize(text))
+                counts = Counter(self.tokens(text))
                 row = self._new_row(id_, sum(counts.values()))
                 for term, tf in counts.items():
                     number = vocabulary.get(term)
@@ -121,25 +131,30 @@ class LexicalIndex:
                 self._compact()
         return removed
 
+    def tokens(self, text: str) -> list[str]:
+        """The index's tokens of a text (its stem overrides applied), in order."""
+        return tokenize(text, self.stem_overrides)
+
     def search(self, query: str, k: int, allowed: Iterable[int] | None = None) -> list[Hit]:
         """The k best-scoring documents for a query, optionally only among ``allowed``.
 
+        Each term's weight counts once for every time the query holds it (query term frequency).
         As for :meth:`VectorIndex.search`, an ``allowed`` array must not be changed in place.
         """
-        terms = list(dict.fromkeys(tokenize(query)))
+        repeats = Counter(self.tokens(query))
         with self._lock:
-            if not terms or not self._live or k <= 0:
+            if not repeats or not self._live or k <= 0:
                 return []
-            numbers = [self._terms[t] for t in terms if t in self._terms]
-            matched = [w for w in map(self._term_weights, numbers) if len(w[0])]
+            numbers = [(self._terms[t], n) for t, n in repeats.items() if t in self._terms]
+            matched = [(w, n) for w, n in ((self._term_weights(t), n) for t, n in numbers) if len(w[0])]
             if not matched:
                 return []
             row_id = self._row_id  # rows below n_rows never change in place; a compaction makes new arrays
-            size = max(int(rows[-1]) for rows, _ in matched) + 1  # rows ascend
+            size = max(int(rows[-1]) for (rows, _), _ in matched) + 1  # rows ascend
             keep = None if allowed is None else self._allowed_rows(allowed)[:size]
         totals = np.zeros(size, dtype=np.float32)
-        for rows, weights in matched:
-            totals[rows] += weights  # rows are unique within one term's postings
+        for (rows, weights), n in matched:
+            totals[rows] += weights if n == 1 else weights * np.float32(n)  # rows are unique within one term
         if keep is not None:
             np.multiply(totals, keep, out=totals)
         candidates = _candidate_rows(totals, k)
@@ -151,6 +166,91 @@ class LexicalIndex:
         top = np.argpartition(-scores, k - 1)[:k]
         top = top[np.lexsort((ids[top], -scores[top]))]
         return [Hit(int(i), float(s)) for i, s in zip(ids[top].tolist(), scores[top].tolist())]
+
+    def query_idf(self, query: str) -> dict[str, float]:
+        """The idf of each distinct term of the query; a term no document holds gets the highest idf.
+
+        With :meth:`terms_in`, it says how much of a query a document covers, a signal that
+        does not depend on the other documents found (unlike a share of the best score).
+        """
+        terms = list(dict.fromkeys(self.tokens(query)))
+        with self._lock:
+            n_docs = self._live
+            result = {}
+            for term in terms:
+                number = self._terms.get(term)
+                df = 0
+                if number is not None:
+                    rows, _ = self._postings(number)
+                    df = int(self._alive[rows].sum()) if len(rows) else 0
+                result[term] = float(np.log(1.0 + (n_docs - df + 0.5) / (df + 0.5)))
+        return result
+
+    def corrections(self, query: str, max_candidates: int = 2000) -> dict[str, str]:
+        """Query terms no document holds, each with the known term it most likely misspells.
+
+        A known term is a candidate when it starts with the same letter, is within two letters
+        of the same length, is held by at least two documents and is at least 0.8 alike
+        (``difflib``'s ratio); the most alike wins, then the most common. Terms shorter than
+        four letters, and numbers, are left alone. The candidates are grouped once per change
+        of the collection, so a question costs a few thousand comparisons at most.
+        """
+        unknown = [t for t in dict.fromkeys(self.tokens(query))
+                   if len(t) >= 4 and not t.isdigit() and t not in self._terms]
+        if not unknown:
+            return {}
+        with self._lock:
+            groups = self._spelling_groups()
+        found: dict[str, str] = {}
+        for term in unknown:
+            best: tuple[float, int, str] | None = None
+            for size in range(len(term) - 2, len(term) + 3):
+                for known, df in groups.get((term[0], size), ())[:max_candidates]:
+                    matcher = SequenceMatcher(None, term, known)
+                    if matcher.real_quick_ratio() < 0.8 or matcher.quick_ratio() < 0.8:
+                        continue
+                    ratio = matcher.ratio()
+                    if ratio >= 0.8 and (best is None or (ratio, df) > best[:2]):
+                        best = (ratio, df, known)
+            if best is not None:
+                found[term] = best[2]
+        return found
+
+    def _spelling_groups(self) -> dict[tuple[str, int], list[tuple[str, int]]]:
+        """Known terms held by two documents or more, by first letter and length, most common first."""
+        if self._spelling[0] == self._generation:
+            return self._spelling[1]
+        groups: dict[tuple[str, int], list[tuple[str, int]]] = {}
+        for term, number in self._terms.items():
+            if len(term) < 2 or term.isdigit():
+                continue
+            rows, _ = self._postings(number)
+            df = int(self._alive[rows].sum()) if len(rows) else 0
+            if df >= 2:
+                groups.setdefault((term[0], len(term)), []).append((term, df))
+        for members in groups.values():
+            members.sort(key=lambda item: -item[1])
+        self._spelling = (self._generation, groups)
+        return groups
+
+    def terms_in(self, query: str, ids: Iterable[int]) -> dict[int, frozenset[str]]:
+        """Which distinct terms of the query each of these documents holds (absent documents hold none)."""
+        wanted = np.fromiter((int(i) for i in ids), dtype=np.int64)
+        terms = list(dict.fromkeys(self.tokens(query)))
+        found: dict[int, set[str]] = {int(i): set() for i in wanted.tolist()}
+        with self._lock:
+            inside = wanted[(wanted >= 0) & (wanted < len(self._row_of))]
+            rows_of = self._row_of[inside]
+            known = rows_of >= 0
+            inside, rows_of = inside[known], rows_of[known]
+            for term in terms:
+                number = self._terms.get(term)
+                if number is None or not len(rows_of):
+                    continue
+                rows, _ = self._postings(number)
+                for doc in inside[np.isin(rows_of, rows)].tolist():
+                    found[int(doc)].add(term)
+        return {doc: frozenset(terms_found) for doc, terms_found in found.items()}
 
     def _allowed_rows(self, allowed: Iterable[int]) -> npt.NDArray[np.bool_]:
         """A mask over rows of the allowed documents.

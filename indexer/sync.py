@@ -6,7 +6,7 @@ change it applied; :func:`apply_changes` brings it up to date, and :func:`rebuil
 fresh index from the stored vectors alone, without the model.
 """
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Literal, Protocol
 
@@ -128,9 +128,10 @@ def apply_lexical_changes(index: LexicalIndex, source: ChangeSource) -> int:
     return len(changes)
 
 
-def rebuild_lexical(source: ChangeSource, k1: float, b: float, batch_size: int = 5000) -> LexicalIndex:
-    """A lexical index of every live passage, then brought up to date."""
-    index = LexicalIndex(k1=k1, b=b)
+def rebuild_lexical(source: ChangeSource, k1: float, b: float, batch_size: int = 5000,
+                    stem_overrides: Mapping[str, str] | None = None) -> LexicalIndex:
+    """A lexical index of every live passage, then brought up to date (``stem_overrides``: see LexicalIndex)."""
+    index = LexicalIndex(k1=k1, b=b, stem_overrides=stem_overrides)
     index.last_change = source.last_change()
     for batch in source.live_texts(batch_size):
         index.append(batch.keys(), batch.values())

@@ -1,10 +1,19 @@
 """Tokens for lexical search: lowercase words and numbers, English stop-words out, stemmed.
 
 Acronyms and programme names survive as tokens ("FSM" -> "fsm", "KS2" -> "ks2",
-"Read Write Inc." -> "read", "write", "inc").
+"Read Write Inc." -> "read", "write", "inc"). Accents and typographic ligatures are folded
+first ("naïve" -> "naive", "classiﬁcation" -> "classification"), so such words are not cut in two.
+
+Stemming conflates some words a collection needs apart (Snowball stems both "attendance" and
+"attended" to "attend"). ``stem_overrides`` maps a word to the token it stands for instead of
+its stem, as Lucene's stemmer-override filter does: ``{"attendance": "attendance",
+"attendances": "attendance"}`` keeps attendance apart from attending. The library has no
+such list of its own; the application passes one.
 """
 
 import re
+import unicodedata
+from collections.abc import Mapping
 from functools import lru_cache
 
 import Stemmer
@@ -32,7 +41,21 @@ def _stem(word: str) -> str:
     return str(_stemmer.stemWord(word))
 
 
-def tokenize(text: str) -> list[str]:
-    """Stemmed, stop-word-free tokens of a text, in order."""
-    words = TOKEN.findall(text.lower().replace("’", "'"))
-    return [_stem(w.split("'")[0]) for w in words if w not in STOP_WORDS]
+COMBINING_MARKS = re.compile("[\u0300-\u036f\u1ab0-\u1aff\u1dc0-\u1dff\u20d0-\u20ff\ufe20-\ufe2f]")
+
+
+def _fold(text: str) -> str:
+    """Compatibility forms and accents folded away: "ﬁ" -> "fi", "é" -> "e" (the apostrophe kept)."""
+    return COMBINING_MARKS.sub("", unicodedata.normalize("NFKD", text.replace("’", "'")))
+
+
+def tokenize(text: str, stem_overrides: Mapping[str, str] | None = None) -> list[str]:
+    """Stemmed, stop-word-free tokens of a text, in order.
+
+    A word in ``stem_overrides`` (lowercase keys) becomes the token given there instead of its stem.
+    """
+    words = TOKEN.findall((text if text.isascii() else _fold(text)).lower())
+    bases = (w.split("'")[0] for w in words if w not in STOP_WORDS)
+    if not stem_overrides:
+        return [_stem(w) for w in bases]
+    return [stem_overrides.get(w) or _stem(w) for w in bases]

@@ -1,0 +1,93 @@
+"""BM25 ranking details measured against a reference BM25 (bench/bm25_compare.py): query word
+repeats, accents and ligatures, the idf of common words, and stem overrides."""
+
+import math
+
+import pytest
+
+from indexer.lexical import LexicalIndex
+from indexer.sync import rebuild_lexical
+from indexer.tokenize import tokenize
+
+ATTENDANCE = {"attendance": "attendance", "attendances": "attendance"}
+
+
+def _weight(tf: int, length: int, average: float, df: int, n_docs: int, k1: float = 1.2, b: float = 0.75) -> float:
+    idf = math.log(1 + (n_docs - df + 0.5) / (df + 0.5))
+    return idf * tf * (k1 + 1) / (tf + k1 * (1 - b + b * length / average))
+
+
+def test_bm25_counts_a_repeated_query_word_as_often_as_it_occurs() -> None:
+    """As Lucene and bm25s do: a long question that names its subject twice weighs it twice."""
+    index = LexicalIndex(k1=1.2, b=0.75)
+    index.index([1, 2, 3], ["phonics screening", "oracy assessment", "phonics oracy"])
+    average = 2.0
+    phonics = _weight(1, 2, average, 2, 3)
+    oracy = _weight(1, 2, average, 2, 3)
+    hits = index.search("phonics oracy phonics", 3)
+    assert [h.id for h in hits] == [3, 1, 2]  # the phonics passage ahead of the oracy one: phonics was asked twice
+    assert [h.score for h in hits] == pytest.approx([2 * phonics + oracy, 2 * phonics, oracy], rel=1e-6)
+
+
+def test_bm25_a_word_in_almost_every_passage_still_adds_a_little() -> None:
+    """Lucene's idf, log(1 + (N - df + 0.5) / (df + 0.5)), never goes negative (the classic one does over N/2)."""
+    texts = ["school reading"] * 9 + ["school maths"]
+    index = LexicalIndex(k1=1.2, b=0.75)
+    index.index(range(10), texts)
+    hits = index.search("school", 10)
+    assert len(hits) == 10 and all(h.score > 0 for h in hits)
+    assert hits[0].score == pytest.approx(_weight(1, 2, 2.0, 10, 10), rel=1e-6)
+    reading = index.search("school reading", 10)
+    assert {h.id for h in reading[:9]} == set(range(9)) and reading[9].id == 9 and reading[9].score > 0
+
+
+@pytest.mark.parametrize(
+    ("written", "plain"),
+    [
+        ("classiﬁcation of ﬂows", "classification of flows"),  # typographic ligatures from PDF text
+        ("a naïve café résumé", "a naive cafe resume"),
+        ("Children’s Müller-Lyer", "children's muller-lyer"),
+        ("ＫＳ２ ｐｈｏｎｉｃｓ", "KS2 phonics"),  # full-width forms
+    ],
+)
+def test_tokens_fold_accents_and_ligatures_so_words_are_not_cut(written: str, plain: str) -> None:
+    assert tokenize(written) == tokenize(plain)
+
+
+def test_bm25_finds_a_word_written_with_a_ligature_or_an_accent() -> None:
+    index = LexicalIndex()
+    index.index([1, 2], ["A classiﬁcation of naïve readers", "Reading for pleasure"])
+    assert [h.id for h in index.search("classification naive", 5)] == [1]
+
+
+def test_stem_overrides_keep_attendance_apart_from_attending() -> None:
+    texts = ["A pupil attended a chess club after school", "Attendance rose to 96% after first-day calls",
+             "Attendances were checked weekly"]
+    assert tokenize("attendance attended") == ["attend", "attend"]  # Snowball conflates them
+    assert tokenize("attendance attended Attendances", ATTENDANCE) == ["attendance", "attend", "attendance"]
+    plain = LexicalIndex()
+    plain.index([1, 2, 3], texts)
+    assert {h.id for h in plain.search("attendance", 5)} == {1, 2, 3}
+    kept = LexicalIndex(stem_overrides={"Attendance": "attendance", "attendances": "attendance"})
+    kept.index([1, 2, 3], texts)
+    assert {h.id for h in kept.search("attendance", 5)} == {2, 3}
+    assert {h.id for h in kept.search("ATTENDANCES", 5)} == {2, 3}
+    assert [h.id for h in kept.search("attending", 5)] == [1]
+    assert kept.tokens("Attendance") == ["attendance"]
+
+
+def test_rebuild_lexical_passes_the_stem_overrides_on() -> None:
+    class Source:
+        def last_change(self) -> int:
+            return 0
+
+        def changes_since(self, seq: int) -> list[object]:
+            return []
+
+        def live_texts(self, batch_size: int) -> list[dict[int, str]]:
+            return [{1: "A pupil attended a chess club", 2: "Attendance rose"}]
+
+    index = rebuild_lexical(Source(), 1.2, 0.75, stem_overrides=ATTENDANCE)  # type: ignore[arg-type]
+    assert [h.id for h in index.search("attendance", 5)] == [2]
+    plain = rebuild_lexical(Source(), 1.2, 0.75)  # type: ignore[arg-type]
+    assert {h.id for h in plain.search("attendance", 5)} == {1, 2}
