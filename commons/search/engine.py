@@ -157,8 +157,9 @@ def search(
 
     ``mode`` is hybrid (dense and lexical fused), dense or lexical; ``pool`` is how many
     passages each retriever proposes; ``filters`` narrow the case studies before retrieval.
-    ``order="retrieval"`` keeps the retrievers' fused order and every candidate up to ``limit``
-    (each still marked with its relevance): what ``commons eval`` measures on public collections.
+    ``order="retrieval"`` keeps the retrievers' fused order and every candidate up to ``limit``,
+    with no answerability (each result's relevance is its fused score): what ``commons eval``
+    measures on public collections.
     """
     question, notices = clean_question(raw_question)
     settings = index_state.settings
@@ -217,7 +218,8 @@ def search(
                                          pool, allowed)
     hits = _fuse(dense_hits, lexical_hits, mode, settings.dense_weight)
     candidates = _group(known, hits, max(CANDIDATES, limit + nearest), passages_per_result)
-    _score(candidates, known, vectors, lexical, query_vector, dense_hits, matched_topic, lexical_query, calibration)
+    if order == "answers":
+        _score(candidates, known, vectors, lexical, query_vector, dense_hits, matched_topic, lexical_query, calibration)
     comparisons = _compare(known, context, candidates) if context is not None else {}
     weight = CONTEXT_LEVELS[context_level][1] if context is not None else 0.0
     found.answer_count = sum(1 for c in candidates if c.answers)

@@ -1,0 +1,112 @@
+"""What reading the question and answerability cost: the search path with and without them, in one run.
+
+    HF_HUB_OFFLINE=1 .venv/bin/python bench/search_path.py [--sizes demo 100000] [--repeats 2]
+
+For each commons (the demo commons, and synthetic commons of the sizes given, see
+bench/synthetic.py), every question of the judged question set (and, for the synthetic
+ones, the synthetic questions too) is asked uncached, and per question it times:
+
+* encode: the model on ONNX Runtime, one question (the reference every ratio divides by);
+* retrieval only: the search service as it ranked before questions were read and answers
+  judged: the words as typed, no glossary, no spelling fixes, the retrievers' fused order
+  (``read=False, order="retrieval"``), with snippets;
+* whole path: the search the page runs now: the question read, the glossary and spelling
+  fixes, answerability for fifty candidates, answers first, with snippets.
+
+Prints the median and p95 in ms, each as a ratio to the encode median, and the whole path's
+median as a ratio to the retrieval-only median measured in the same run.
+"""
+
+import argparse
+import os
+import statistics
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+import synthetic
+from timing import p95
+
+JUDGED = Path(__file__).resolve().parent.parent / "tests" / "data" / "judged"
+
+
+def questions() -> list[str]:
+    from commons.ops.judged import read_questions
+
+    return [q.question for q in read_questions(JUDGED, "all")]
+
+
+def measure(label: str, app: object, asked: list[str], repeats: int) -> None:
+    from commons.db import db
+    from commons.search.engine import search
+    from commons.search.extension import search_index
+
+    with app.app_context():  # type: ignore[attr-defined]
+        state = search_index.state
+        search(db.session, state, "warm up the replicas")
+
+        def uncached(run: Callable[[str], object]) -> list[float]:
+            times = []
+            for _ in range(repeats):
+                for question in asked:
+                    state._queries.clear()  # every question is encoded afresh
+                    start = time.perf_counter()
+                    run(question)
+                    times.append(time.perf_counter() - start)
+                    db.session.rollback()
+            return times
+
+        encode = uncached(lambda q: state.embedder.encode([q]))
+        before = uncached(lambda q: search(db.session, state, q, read=False, order="retrieval"))
+        whole = uncached(lambda q: search(db.session, state, q))
+    reference = statistics.median(encode)
+    print(f"\n{label}: {len(asked)} questions x {repeats}")
+    print(f"  {'stage':16} {'p50 ms':>8} {'p95 ms':>8} {'p50/encode':>11} {'p95/encode':>11}")
+    for name, times in (("encode", encode), ("retrieval only", before), ("whole path", whole)):
+        print(f"  {name:16} {statistics.median(times) * 1000:8.2f} {p95(times) * 1000:8.2f} "
+              f"{statistics.median(times) / reference:11.3f} {p95(times) / reference:11.3f}")
+    print(f"  whole path p50 / retrieval-only p50: {statistics.median(whole) / statistics.median(before):.3f}")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--sizes", nargs="+", default=["demo"], help="demo and/or numbers of synthetic passages")
+    parser.add_argument("--repeats", type=int, default=2)
+    args = parser.parse_args()
+
+    from commons import create_app
+    from commons.db import db
+    from commons.ops.migrate import upgrade
+    from commons.services.demo import load_demo
+    from indexer import SentenceTransformerEmbedder
+
+    model = SentenceTransformerEmbedder()
+    model.encode(["warm up"])
+    asked = questions()
+    for size in args.sizes:
+        if size == "demo":
+            with tempfile.TemporaryDirectory(prefix="commons-bench-") as folder:
+                app = create_app({"COMMONS_DATABASE_URL": f"sqlite:///{folder}/demo.db",
+                                  "COMMONS_INSTANCE_PATH": folder, "COMMONS_SECRET_KEY": "bench"}, embedder=model)
+                with app.app_context():
+                    upgrade(db.engine)
+                    load_demo(db.session, model)
+                measure("demo commons", app, asked, args.repeats)
+                with app.app_context():
+                    db.engine.dispose()
+            continue
+        n = int(size)
+        folder = synthetic.database(n)
+        app = create_app({"COMMONS_DATABASE_URL": f"sqlite:///{folder}/commons.db",
+                          "COMMONS_INSTANCE_PATH": str(folder), "COMMONS_SECRET_KEY": "benchmark"}, embedder=model)
+        measure(f"synthetic commons, {n:,} passages", app, [*synthetic.QUESTIONS, *asked], args.repeats)
+
+
+if __name__ == "__main__":
+    main()
