@@ -5,6 +5,7 @@ import secrets
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 from flask import Flask
 
@@ -25,10 +26,13 @@ def create_app(config: Mapping[str, Any] | None = None, *, embedder: Embedder | 
         instance_path=str(Path(instance_path).resolve()) if instance_path else None,
     )
     app.config.update(
-        COMMONS_PUBLIC_URL="http://127.0.0.1:5000",
+        COMMONS_PUBLIC_URL=DEFAULT_PUBLIC_URL,
         MAX_CONTENT_LENGTH=2 * 1024 * 1024,
     )
     app.config.update(settings)
+    trusted = trusted_hosts(settings)
+    if trusted:
+        app.config["TRUSTED_HOSTS"] = trusted  # a request naming another Host is answered 400
     Path(app.instance_path).mkdir(parents=True, exist_ok=True)
     app.config["SECRET_KEY"] = app.config.get("COMMONS_SECRET_KEY") or _instance_secret(app)
     app.config.update(
@@ -50,6 +54,24 @@ def create_app(config: Mapping[str, Any] | None = None, *, embedder: Embedder | 
     api.init_app(app, csrf)
     cli.init_app(app)
     return app
+
+
+DEFAULT_PUBLIC_URL = "http://127.0.0.1:5000"
+
+
+def trusted_hosts(settings: Mapping[str, Any]) -> list[str]:
+    """The hosts requests may name: the configured public URL's, plus ``COMMONS_TRUSTED_HOSTS``.
+
+    Empty (every host accepted) unless ``COMMONS_PUBLIC_URL`` is set to something other than the
+    default, so a development server on 127.0.0.1 or localhost keeps working. Mail links never
+    use the request's host either way.
+    """
+    public = str(settings.get("COMMONS_PUBLIC_URL") or "").strip()
+    if not public or public.rstrip("/") == DEFAULT_PUBLIC_URL:
+        return []
+    host = urlsplit(public).hostname
+    extra = str(settings.get("COMMONS_TRUSTED_HOSTS") or "").replace(",", " ").split()
+    return [name for name in ([host] if host else []) + extra if name]
 
 
 def _instance_secret(app: Flask) -> str:

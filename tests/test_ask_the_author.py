@@ -107,7 +107,7 @@ def test_a_teacher_asks_and_the_head_replies_without_either_address_showing(app:
     assert "Questions (1 open)" in text(head.get("/author"))
     inbox = text(head.get("/questions"))
     assert QUESTION in inbox and "Rita Reader, Copperfield Primary School" in inbox and "Send reply" in inbox
-    link = "/" + to_authors[0].body.split("http://localhost/", 1)[1].split()[0]
+    link = "/" + to_authors[0].body.split(app.config["COMMONS_PUBLIC_URL"] + "/", 1)[1].split()[0]
     assert QUESTION in text(head.get(link))
     replied = head.post(f"/questions/{question_id}/reply", data={"csrf_token": csrf_token(head), "reply": REPLY})
     assert replied.status_code == 303

@@ -172,7 +172,7 @@ def test_password_reset_link_works_once_and_signs_in_with_a_fresh_session(app: F
     with app.app_context():
         mail = db.session.scalars(select(OutboxMessage).order_by(OutboxMessage.id.desc())).first()
         assert mail.to == "author@example.org"
-        link = "/" + mail.body.split("http://localhost/", 1)[1].split()[0]
+        link = "/" + mail.body.split(app.config["COMMONS_PUBLIC_URL"] + "/", 1)[1].split()[0]
     other = client_as(app, "author")  # a session from before the reset
     assert other.get("/author").status_code == 200
     changed = client.post(link, data={"csrf_token": csrf_token(client), "password": "a brand new long password"})

@@ -1,7 +1,9 @@
 """Accounts: registration, Argon2id passwords, rate-limited sign-in, password-reset links, mail.
 
-Messages never say whether an email address has an account (no enumeration). Failed sign-ins
-are counted per account and per address in the database, so every worker sees the same count.
+Messages never say whether an email address has an account (no enumeration), and registering
+an address that has one costs the same time as a new one. Failed sign-ins are counted per
+account and per address in the database, so every worker sees the same count; so are the
+account mails anyone can ask for (per recipient, from the outbox, and per client address).
 """
 
 import re
@@ -14,10 +16,11 @@ from typing import Any
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
-from sqlalchemy import delete, func, select
+from sqlalchemy import delete, func, select, update
 from sqlalchemy.orm import Session
 
-from commons.models import LoginAttempt, OutboxMessage, User, utcnow
+from commons.domain.passwords import weakness
+from commons.models import ApiToken, LoginAttempt, OutboxMessage, User, utcnow
 
 HASHER = PasswordHasher()  # Argon2id with the library's recommended parameters
 EMAIL = re.compile(r"^[^@\s]{1,64}@[^@\s]+\.[^@\s]{2,}$")
@@ -30,6 +33,15 @@ RESET_SALT = "password-reset"
 RESET_MAX_AGE = 3600  # seconds
 SIGN_IN_FAILED = "That email address and password do not match an account. Check them and try again."
 TOO_MANY = "Too many attempts to sign in. Wait 15 minutes and try again, or reset your password."
+MAIL_WINDOW = timedelta(hours=1)
+MAX_MAILS_PER_RECIPIENT = 3  # account mails (below) to one address in MAIL_WINDOW
+MAX_MAILS_PER_CLIENT = 10  # requests for account mails from one client address in MAIL_WINDOW
+SUBJECT_REGISTERED_ALREADY = "Someone tried to register with your address"
+SUBJECT_WELCOME = "Welcome to the School Improvement Commons"
+SUBJECT_RESET = "Reset your School Improvement Commons password"
+# Mails a stranger can make the Commons send to an address of their choosing: these are limited.
+ACCOUNT_MAIL_SUBJECTS = (SUBJECT_REGISTERED_ALREADY, SUBJECT_WELCOME, SUBJECT_RESET)
+TOO_MANY_MAILS = "Too many emails have been asked for from here. Wait an hour and try again."
 
 
 class AccountProblems(ValueError):
@@ -53,11 +65,13 @@ def hash_password(password: str) -> str:
 
 
 def password_problem(password: str) -> str | None:
+    if not password.strip():
+        return "Enter a password that is not only spaces. A short sentence you will remember works well."
     if len(password) < MIN_PASSWORD:
         return f"Use at least {MIN_PASSWORD} characters. A short sentence you will remember works well."
     if len(password) > MAX_PASSWORD:
         return f"Use at most {MAX_PASSWORD} characters."
-    return None
+    return weakness(password)
 
 
 def register(session: Session, email: str, name: str, password: str) -> User | None:
@@ -78,6 +92,7 @@ def register(session: Session, email: str, name: str, password: str) -> User | N
     if errors:
         raise AccountProblems(errors)
     if session.scalar(select(User.id).where(User.email == email)) is not None:
+        hash_password(password)  # spend the same time as a new account, so timing tells nothing
         return None
     user = User(email=email, name=name.strip(), password_hash=hash_password(password))
     session.add(user)
@@ -153,6 +168,37 @@ def set_password(session: Session, user: User, password: str) -> None:
     user.password_hash = hash_password(password)
     user.password_changed_at = utcnow()  # old reset links and other sessions stop working
     session.execute(delete(LoginAttempt).where(LoginAttempt.key == f"account:{user.email}"))
+
+
+def revoke_api_tokens(session: Session, user: User) -> int:
+    """Revoke every working API token of the user (after a password reset); how many were working."""
+    result = session.execute(update(ApiToken).where(ApiToken.user_id == user.id, ApiToken.revoked_at.is_(None))
+                             .values(revoked_at=utcnow()))
+    return int(getattr(result, "rowcount", 0) or 0)
+
+
+def client_may_ask_for_mail(session: Session, address: str) -> bool:
+    """Count a request for an account mail from this client address; False when it has asked too often.
+
+    Counted in the database (the sign-in attempts table, under its own key) so every worker agrees.
+    The count is the same whether or not the address asked about has an account.
+    """
+    key = f"mail:{address}"
+    asked = int(session.scalar(select(func.count()).select_from(LoginAttempt).where(
+        LoginAttempt.key == key, LoginAttempt.at >= utcnow() - MAIL_WINDOW)) or 0)
+    if asked >= MAX_MAILS_PER_CLIENT:
+        return False
+    session.add(LoginAttempt(key=key))
+    session.flush()
+    return True
+
+
+def recipient_may_get_mail(session: Session, to: str) -> bool:
+    """False when this address has had as many account mails as it may in the last hour (from the outbox)."""
+    sent = int(session.scalar(select(func.count()).select_from(OutboxMessage).where(
+        OutboxMessage.to == normalise_email(to), OutboxMessage.subject.in_(ACCOUNT_MAIL_SUBJECTS),
+        OutboxMessage.created_at >= utcnow() - MAIL_WINDOW)) or 0)
+    return sent < MAX_MAILS_PER_RECIPIENT
 
 
 @dataclass

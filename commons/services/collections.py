@@ -20,6 +20,7 @@ from commons.models import CaseStudy, Collection, CollectionItem, Hub, HubMember
 from commons.search.engine import QuestionProblem, SearchResults, clean_question, search
 from commons.search.filters import FSM_BANDS, SIZE_BANDS, FilterProblem, SearchFilters
 from commons.search.state import IndexState
+from commons.services.accounts import EMAIL, normalise_email
 
 HUB_KINDS = {
     "teaching-school-hub": "Teaching School Hub",
@@ -32,6 +33,9 @@ MAX_NOTE = 2000
 MAX_ITEMS = 200
 MAX_SMART_LIMIT = 50
 MAX_SMART_QUERY = 1000
+HUB_ROLES = ("owner", "manager", "curator")
+MEMBER_SET = ("Done. If that address has an account, it now has that role in this hub (or has left the hub, "
+              "if you removed it). If it has none, nothing changed: ask them to register, then add them again.")
 
 
 class CollectionProblem(ValueError):
@@ -77,6 +81,22 @@ def set_member(session: Session, hub: Hub, user: User, role: str | None) -> None
         member.role = role
     session.flush()
     session.expire(hub, ["members"])
+
+
+def set_member_by_email(session: Session, hub: Hub, email: str, role: str | None) -> None:
+    """``set_member`` for the account with this address; nothing happens when there is none.
+
+    Every refusal here is about the form, never about whether the address has an account, and
+    the caller says ``MEMBER_SET`` either way: adding a member must not tell who has an account.
+    """
+    email = normalise_email(email)
+    if not EMAIL.match(email) or len(email) > 254:
+        raise CollectionProblem("Enter an email address like name@school.org.uk.")
+    if role is not None and role not in HUB_ROLES:
+        raise CollectionProblem("The role must be owner, manager or curator.")
+    user = session.scalar(select(User).where(User.email == email))
+    if user is not None:
+        set_member(session, hub, user, role)
 
 
 def _title(text: str) -> str:

@@ -2,7 +2,7 @@
 
 from typing import Any
 
-from flask import Blueprint, abort, current_app, g, redirect, render_template, request, session, url_for
+from flask import Blueprint, abort, current_app, flash, g, redirect, render_template, request, session, url_for
 from flask.typing import ResponseReturnValue
 from sqlalchemy import select
 
@@ -11,7 +11,7 @@ from commons.models import Draft, Membership, OutboxMessage, Report, School, Use
 from commons.services import accounts, hub_schools, permissions
 from commons.services.accounts import AccountProblems, SignInRefused
 from commons.services.readers import find_schools
-from commons.web.helpers import admin_required, mailer, safe_next, sign_in_required
+from commons.web.helpers import admin_required, hide_token_links, mailer, public_link, safe_next, sign_in_required
 
 bp = Blueprint("auth", __name__)
 SENT = ("If that address can be used for an account, we have sent it an email with what to do next. "
@@ -56,16 +56,30 @@ def register() -> ResponseReturnValue:
     except AccountProblems as problems:
         return render_template("auth/register.html", errors=problems.errors, form=request.form), 400
     email = accounts.normalise_email(request.form.get("email"))
-    if user is None:
-        mailer().send(db.session, email, "Someone tried to register with your address",
+    if not accounts.client_may_ask_for_mail(db.session, _client_address()):
+        db.session.rollback()  # no account either: the same refusal whether or not the address has one
+        return _too_many_mails()
+    if not accounts.recipient_may_get_mail(db.session, email):
+        pass  # the address has had enough mail this hour; the page says the same as when it is sent
+    elif user is None:
+        mailer().send(db.session, email, accounts.SUBJECT_REGISTERED_ALREADY,
                       "Someone (perhaps you) tried to create a School Improvement Commons account with this "
                       "address, which already has one. If it was you, sign in or reset your password: "
-                      f"{url_for('auth.forgot', _external=True)}")
+                      f"{public_link('auth.forgot')}")
     else:
-        mailer().send(db.session, email, "Welcome to the School Improvement Commons",
-                      f"Your account is ready. Sign in at {url_for('auth.sign_in', _external=True)}")
+        mailer().send(db.session, email, accounts.SUBJECT_WELCOME,
+                      f"Your account is ready. Sign in at {public_link('auth.sign_in')}")
     db.session.commit()
     return render_template("auth/message.html", title="Check your email", message=SENT)
+
+
+def _client_address() -> str:
+    return request.remote_addr or "unknown"
+
+
+def _too_many_mails() -> ResponseReturnValue:
+    db.session.commit()  # keep the count
+    return render_template("auth/message.html", title="Too many emails", message=accounts.TOO_MANY_MAILS), 429
 
 
 @bp.route("/sign-in", methods=["GET", "POST"])
@@ -95,14 +109,17 @@ def forgot() -> ResponseReturnValue:
     if request.method == "GET":
         return render_template("auth/forgot.html")
     email = accounts.normalise_email(request.form.get("email"))
+    if not accounts.client_may_ask_for_mail(db.session, _client_address()):
+        return _too_many_mails()
     user = db.session.scalar(select(User).where(User.email == email))
-    if user is not None:
+    if user is not None and accounts.recipient_may_get_mail(db.session, user.email):
         token = accounts.reset_token(current_app.config["SECRET_KEY"], user)
-        mailer().send(db.session, user.email, "Reset your School Improvement Commons password",
+        mailer().send(db.session, user.email, accounts.SUBJECT_RESET,
                       "Use this link within an hour to choose a new password: "
-                      f"{url_for('auth.reset', token=token, _external=True)}\n"
+                      f"{public_link('auth.reset', token=token)}\n"
+                      "Choosing a new password signs you out everywhere and revokes your API tokens.\n"
                       "If you did not ask for this, ignore this email.")
-        db.session.commit()
+    db.session.commit()
     return render_template("auth/message.html", title="Check your email", message=SENT)
 
 
@@ -119,8 +136,12 @@ def reset(token: str) -> ResponseReturnValue:
         accounts.set_password(db.session, user, request.form.get("password", ""))
     except AccountProblems as problems:
         return render_template("auth/reset.html", errors=problems.errors), 400
+    revoked = accounts.revoke_api_tokens(db.session, user)
     db.session.commit()
     _start_session(user)
+    if revoked:
+        flash(f"Your password is changed. Your API tokens ({revoked}) were revoked: make new ones if you "
+              "still need them.", "ok")
     return redirect(url_for("author.dashboard"), code=303)
 
 
@@ -152,7 +173,8 @@ def admin() -> ResponseReturnValue:
     outbox = db.session.scalars(select(OutboxMessage).order_by(OutboxMessage.id.desc()).limit(20)).all()
     review = [d for d in db.session.scalars(select(Draft).order_by(Draft.updated_at)) if d.fields.get("submitted")]
     return render_template("auth/admin.html", claims=claims, reports=reports, outbox=outbox, review=review,
-                           links=hub_schools.pending_links(db.session))
+                           links=hub_schools.pending_links(db.session),
+                           bodies={m.id: hide_token_links(m.body) for m in outbox})
 
 
 @bp.post("/admin/claims/<int:claim_id>")

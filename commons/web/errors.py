@@ -1,6 +1,7 @@
 """Friendly error pages."""
 
 from flask import Flask, jsonify, render_template, request
+from flask.globals import request_ctx
 from flask.typing import ResponseReturnValue
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
@@ -22,6 +23,8 @@ def init_app(app: Flask) -> None:
     @app.errorhandler(HTTPException)
     def http_error(error: HTTPException) -> ResponseReturnValue:
         code = error.code or 500
+        if request_ctx.url_adapter is None:  # a Host that is not trusted: no page can be built for it
+            return f"{code} {error.name}\n", code, {"Content-Type": "text/plain; charset=utf-8"}
         if _is_api():
             return jsonify({"error": error.name.lower().replace(" ", "_"), "message": error.description}), code
         return render_template("error.html", code=code, title=TITLES.get(code, error.name)), code

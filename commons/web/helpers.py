@@ -1,8 +1,10 @@
-"""What every web blueprint shares: the signed-in checks, the reader's school, safe redirects, the mailer."""
+"""What every web blueprint shares: the signed-in checks, the reader's school, safe redirects, the mailer
+and the links mails carry."""
 
+import re
 from collections.abc import Callable
 from functools import wraps
-from typing import ParamSpec
+from typing import Any, ParamSpec
 from urllib.parse import urlsplit
 
 from flask import abort, current_app, g, redirect, request, session, url_for
@@ -71,3 +73,26 @@ def mailer() -> accounts.Mailer:
         username=config.get("COMMONS_SMTP_USER"), password=config.get("COMMONS_SMTP_PASSWORD"),
         sender=config.get("COMMONS_MAIL_FROM", "commons@localhost"),
     )
+
+
+def public_link(endpoint: str, **values: Any) -> str:
+    """An absolute link for a mail: the configured ``COMMONS_PUBLIC_URL`` and the endpoint's path.
+
+    Never built from the request's Host header (``url_for(..., _external=True)`` is), so a forged
+    Host cannot put an attacker's site in a password-reset or any other mail.
+    """
+    base = str(current_app.config["COMMONS_PUBLIC_URL"]).rstrip("/")
+    path = url_for(endpoint, **values)
+    root = request.script_root
+    if root and base.endswith(root) and path.startswith(root):
+        path = path[len(root):]  # the public URL already holds the prefix the app is mounted under
+    return base + path
+
+
+TOKEN_LINK = re.compile(r"(/reset-password/)[^\s]+")
+
+
+def hide_token_links(body: str) -> str:
+    """A mail's text with the secret of every token link replaced, for showing mail to admins."""
+    return TOKEN_LINK.sub(r"\1[a one-time link, hidden here]", body)
+

@@ -128,16 +128,16 @@ def set_member(slug: str) -> ResponseReturnValue:
     hub = _hub(slug)
     if not permissions.can_manage_hub(g.user, hub):
         abort(403)
-    member = db.session.scalar(select(User).where(User.email == normalise_email(request.form.get("email"))))
     role = request.form.get("role") or None
     try:
-        if member is None:
-            raise CollectionProblem("No account has that address: ask them to register first.")
-        collections.set_member(db.session, hub, member, None if role == "remove" else role)
+        collections.set_member_by_email(db.session, hub, request.form.get("email", ""),
+                                        None if role == "remove" else role)
         db.session.commit()
     except CollectionProblem as problem:
         db.session.rollback()
         flash(str(problem), "error")
+    else:
+        flash(collections.MEMBER_SET, "ok")  # the same whether or not the address has an account
     return redirect(url_for("hubs.hub_page", slug=slug), code=303)
 
 

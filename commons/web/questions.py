@@ -11,7 +11,7 @@ from commons.models import AuthorQuestion, CaseStudy, User
 from commons.services import permissions
 from commons.services import questions as service
 from commons.services.questions import MAX_BODY, MAX_REASON, MAX_REPLY, MIN_BODY, QuestionProblem
-from commons.web.helpers import mailer, sign_in_required
+from commons.web.helpers import mailer, public_link, sign_in_required
 
 bp = Blueprint("questions", __name__)
 
@@ -74,7 +74,7 @@ def ask(slug: str) -> ResponseReturnValue:
     body = request.form.get("body", "")
     try:
         service.ask(db.session, mailer(), g.user, case_study, body,
-                    lambda q: url_for("questions.question", question_id=q.id, _external=True))
+                    lambda q: public_link("questions.question", question_id=q.id))
     except QuestionProblem as problem:
         db.session.rollback()
         return render_template("questions/ask.html", case_study=case_study, box=_ask_box(case_study),
@@ -113,7 +113,7 @@ def question(question_id: int) -> ResponseReturnValue:
 @sign_in_required
 def answer(question_id: int, action: str) -> ResponseReturnValue:
     found = _question(question_id)
-    link = url_for("questions.mine", _external=True)
+    link = public_link("questions.mine")
     try:
         if action == "reply":
             service.reply(db.session, mailer(), g.user, found, request.form.get("reply", ""), link)
