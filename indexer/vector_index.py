@@ -10,6 +10,7 @@ naming that file replaces the old manifest with ``os.replace``. The manifest is 
 point, so a crash at any moment leaves either the old index or the new one, never a mix.
 """
 
+import hashlib
 import json
 import os
 import tempfile
@@ -51,6 +52,7 @@ class Manifest:
     nprobe: int = 0  # lists an IVF search visits; 0 for an exact index
     trained_on: int = 0  # vectors a trained layout (IVF, int8) was trained on
     recall_at_10: float | None = None  # against exact search, on held-out calibration queries, when nprobe was tuned
+    sha256: str = ""  # of the index file, checked on load ("" in manifests written before checksums)
 
 
 def _ids(ids: Iterable[int]) -> npt.NDArray[np.int64]:
@@ -192,8 +194,10 @@ class VectorIndex:
             data = faiss.serialize_index(self._faiss)
             manifest_before = self.manifest()
         index_file = f"vectors-{manifest_before.last_change}-{uuid.uuid4().hex[:12]}.faiss"
-        _write_atomic(directory / index_file, data.tobytes())
-        manifest = Manifest(**{**asdict(manifest_before), "index_file": index_file})
+        content = data.tobytes()
+        _write_atomic(directory / index_file, content)
+        manifest = Manifest(**{**asdict(manifest_before), "index_file": index_file,
+                               "sha256": hashlib.sha256(content).hexdigest()})
         old = read_manifest(directory)
         _write_atomic(directory / MANIFEST_NAME, json.dumps(asdict(manifest), indent=2).encode())
         if old is not None and old.index_file != index_file:
@@ -237,9 +241,14 @@ class VectorIndex:
             )
         path = directory / manifest.index_file
         try:
-            raw = np.frombuffer(path.read_bytes(), dtype=np.uint8)
-            loaded = faiss.deserialize_index(raw)
-        except (OSError, RuntimeError) as exc:
+            content = path.read_bytes()
+        except OSError as exc:
+            raise IndexFileError(f"cannot read {path}: {exc}") from exc
+        if manifest.sha256 and hashlib.sha256(content).hexdigest() != manifest.sha256:
+            raise IndexFileError(f"{path} does not match the checksum in its manifest (damaged or replaced)")
+        try:
+            loaded = faiss.deserialize_index(np.frombuffer(content, dtype=np.uint8))
+        except RuntimeError as exc:
             raise IndexFileError(f"cannot read {path}: {exc}") from exc
         if loaded.ntotal != manifest.vector_count:
             raise IndexFileError(

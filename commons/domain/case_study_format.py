@@ -13,6 +13,7 @@ from typing import Any
 
 import yaml
 
+from commons.domain.text_safety import forbidden_message
 from commons.domain.vocabulary import EVIDENCE_STRENGTHS, OFFERS, SECTIONS, TOPICS
 
 MAX_TITLE = 300
@@ -25,6 +26,25 @@ REQUIRED = ["title", "school_urn", "summary", "topics", "years", "evidence_stren
 KNOWN = set(REQUIRED) | {"slug", "published", "open_to", "impact_table"}
 IMPACT_KEYS = ["measure", "before", "after", "period", "pupils"]
 MAX_IMPACT_ROWS = 12
+MAX_URN = 999_999  # GIAS URNs have six digits
+
+
+class FrontMatterLoader(yaml.SafeLoader):
+    """YAML's safe loader without aliases (``*name`` can expand a small file enormously) and
+    without implicit dates (an impossible date is reported as a field problem, with its line)."""
+
+    def compose_node(self, parent: Any, index: Any) -> Any:
+        if self.check_event(yaml.AliasEvent):
+            event = self.peek_event()  # type: ignore[no-untyped-call]  # untyped in the stubs
+            raise yaml.composer.ComposerError(None, None, "aliases (*name) are not allowed; write the value out",
+                                              event.start_mark)
+        return super().compose_node(parent, index)
+
+
+FrontMatterLoader.yaml_implicit_resolvers = {
+    first: [(tag, regexp) for tag, regexp in resolvers if tag != "tag:yaml.org,2002:timestamp"]
+    for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
+}
 
 
 @dataclass(frozen=True)
@@ -99,13 +119,20 @@ def parse(source: str, path: str = "<text>", default_slug: str = "") -> ParsedCa
         problem(1, "front matter", "no closing '---' line after the front matter; add one before '## Context'")
         raise CaseStudyFormatError(problems) from None
 
+    for number, text in enumerate(lines, start=1):
+        bad = forbidden_message(text)
+        if bad:
+            problem(number, _field_at(lines, end, number - 1), bad)
+    if problems:
+        raise CaseStudyFormatError(problems)
+
     front_text = "\n".join(lines[1:end])
     try:
-        front = yaml.safe_load(front_text) or {}
-    except yaml.YAMLError as exc:
+        front = yaml.load(front_text, Loader=FrontMatterLoader) or {}  # nosec B506 - a SafeLoader subclass
+    except (yaml.YAMLError, ValueError, TypeError, OverflowError, RecursionError) as exc:
         mark = getattr(exc, "problem_mark", None)
         line = (mark.line + 2) if mark is not None else 2
-        reason = getattr(exc, "problem", None) or str(exc)
+        reason = getattr(exc, "problem", None) or str(exc)[:200] or type(exc).__name__
         problem(line, "front matter", f"is not valid YAML ({reason}); check quotes and indentation")
         raise CaseStudyFormatError(problems) from exc
     if not isinstance(front, dict):
@@ -133,17 +160,24 @@ def parse(source: str, path: str = "<text>", default_slug: str = "") -> ParsedCa
     summary = _text(front.get("summary"))
     if summary and len(summary) > MAX_SUMMARY:
         problem(line_of("summary"), "summary", f"is {len(summary)} characters; keep it under {MAX_SUMMARY}")
+    for name, value, multiline in (("title", title, False), ("summary", summary, True)):
+        bad = forbidden_message(value, multiline)  # also what a YAML escape such as "\v" makes
+        if bad:
+            problem(line_of(name), name, bad)
 
     school_urn = 0
     raw_urn = front.get("school_urn")
     if raw_urn not in (None, ""):
         try:
-            school_urn = int(str(raw_urn).strip())
-            if school_urn <= 0:
+            text_urn = str(raw_urn).strip()
+            if not text_urn.isascii() or not text_urn.isdigit() or len(text_urn) > 6:
+                raise ValueError
+            school_urn = int(text_urn)
+            if not 0 < school_urn <= MAX_URN:
                 raise ValueError
         except ValueError:
             problem(line_of("school_urn"), "school_urn",
-                    f"{raw_urn!r} is not a URN; use the school's 6-digit URN from GIAS")
+                    f"{str(raw_urn)[:40]!r} is not a URN; use the school's 6-digit URN from GIAS")
 
     slug = _text(front.get("slug")) or default_slug
     if not SLUG.match(slug):
@@ -196,6 +230,10 @@ def parse(source: str, path: str = "<text>", default_slug: str = "") -> ParsedCa
             else:
                 problem(line_of("authors"), "authors",
                         "each author needs a name, e.g. '- name: \"Ruth Armitage\"' and '  role: \"Headteacher\"'")
+                continue
+            bad = forbidden_message(authors[-1]["name"] + authors[-1]["role"], multiline=False)
+            if bad:
+                problem(line_of("authors"), "authors", bad)
 
     published: date | None = None
     raw_published = front.get("published")
@@ -326,6 +364,22 @@ def _sections(lines: list[str], start: int, path: str, problems: list[FormatProb
     if not problems and order != expected:
         problems.append(FormatProblem(path, seen[order[0]], "section", f"sections are out of order; use: {headings}"))
     return sections
+
+
+def _field_at(lines: list[str], end: int, index: int) -> str:
+    """The front-matter field or the section (its key) that line ``index`` belongs to."""
+    if index <= end:
+        for text in reversed(lines[1:index + 1]):
+            match = re.match(r"^([A-Za-z_]+)\s*:", text)
+            if match:
+                return match.group(1)
+        return "front matter"
+    by_heading = {heading.lower(): key for key, heading in SECTIONS}
+    for text in reversed(lines[end + 1:index + 1]):
+        match = HEADING.match(text)
+        if match:
+            return by_heading.get(match.group(1).strip().lower(), "section")
+    return "section"
 
 
 def _text(value: Any) -> str:

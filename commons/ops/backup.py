@@ -25,11 +25,23 @@ class BackupProblem(CommonsError):
 
 
 def backup(engine: Engine, path: Path) -> None:
-    """Write a consistent copy of the database to ``path`` (replaced atomically)."""
+    """Write a consistent copy of the database to ``path`` (replaced atomically).
+
+    A missing folder is created; one that cannot be (or cannot be written) is a clear problem.
+    """
     path = path.resolve()
-    path.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+    except OSError as error:
+        raise BackupProblem(f"cannot create the folder {path.parent} ({error.strerror or error}); "
+                            "give a path in a folder you can write to") from None
     if engine.dialect.name == "sqlite":
-        _sqlite_backup(engine, path)
+        try:
+            _sqlite_backup(engine, path)
+        except (OSError, sqlite3.Error) as error:
+            reason = error.strerror if isinstance(error, OSError) and error.strerror else str(error)
+            raise BackupProblem(f"cannot write the backup to {path} ({reason}); "
+                                "give a path in a folder you can write to") from None
     elif engine.dialect.name == "postgresql":
         tmp = path.with_name(f".{path.name}.partial")
         _run([_tool("pg_dump"), "--format=custom", "--no-owner", f"--file={tmp}", "--dbname", _libpq(engine.url)],

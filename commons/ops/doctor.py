@@ -132,7 +132,11 @@ def check_index(session: Session, state: IndexState, report: Report, sample: int
         _needs_rebuild(report, f"the index holds {len(held - live)} passages that are not live and misses "
                                f"{len(live - held)} live ones")
         return
-    disagree = _disagreeing_vectors(session, index, sorted(live), source.dimension, sample)
+    disagree, broken = _disagreeing_vectors(session, index, sorted(live), source.dimension, sample)
+    if broken:
+        _needs_rebuild(report, f"{broken} vectors are not finite numbers (NaN or infinity), so their passages "
+                               "cannot be found")
+        return
     if disagree:
         _needs_rebuild(report, f"{disagree} vectors differ from the stored embeddings")
         return
@@ -149,9 +153,14 @@ def _needs_rebuild(report: Report, problem: str) -> None:
 
 
 def _disagreeing_vectors(session: Session, index: VectorIndex, ids: list[int], dimension: int,
-                         sample: int | None) -> int:
+                         sample: int | None) -> tuple[int, int]:
+    """How many of the chosen vectors differ from the stored embeddings, and how many are not finite.
+
+    A NaN compares false with everything (``NaN < 0.99`` is false), so non-finite vectors are
+    looked for first rather than left to the similarity test.
+    """
     chosen = ids if sample is None or sample >= len(ids) else sorted(random.sample(ids, sample))  # nosec B311 - sampling, not secrets
-    disagree = 0
+    disagree = broken = 0
     for start in range(0, len(chosen), 1000):
         batch = chosen[start:start + 1000]
         rows = session.execute(live_passages().where(Passage.id.in_(batch)).order_by(Passage.id)).all()
@@ -160,11 +169,14 @@ def _disagreeing_vectors(session: Session, index: VectorIndex, ids: list[int], d
             try:
                 held = index.vector(row.id)
             except RuntimeError:
-                return 0  # this index type cannot give vectors back; ids were compared
+                return 0, 0  # this index type cannot give vectors back; ids were compared
+            if not bool(np.isfinite(held).all()):
+                broken += 1
+                continue
             denominator = float(np.linalg.norm(held) * np.linalg.norm(expected)) or 1.0
-            if float(np.dot(held, expected)) / denominator < VECTOR_AGREEMENT:
+            if not float(np.dot(held, expected)) / denominator >= VECTOR_AGREEMENT:  # NaN-safe
                 disagree += 1
-    return disagree
+    return disagree, broken
 
 
 def repair(session: Session, state: IndexState, report: Report) -> Report:

@@ -7,6 +7,8 @@ empty Commons: `commons schools import DIR/schools.csv`, then `commons import DI
 import csv
 import io
 import json
+import os
+import tempfile
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Any
@@ -14,6 +16,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session, joinedload
 
+from commons.domain.text_safety import csv_safe
 from commons.models import LICENCE, CaseStudy, School
 from commons.services.schools import COLUMNS
 
@@ -84,8 +87,9 @@ def csv_rows(records_: Iterable[dict[str, Any]]) -> Iterator[str]:
     writer = csv.DictWriter(buffer, fieldnames=CSV_FIELDS, extrasaction="ignore")
     writer.writeheader()
     for item in records_:
-        writer.writerow({**item, "school_urn": item["school"]["urn"], "school_name": item["school"]["name"],
-                         "topics": " ".join(item["topics"]), "open_to": " ".join(item["open_to"] or [])})
+        row = {**item, "school_urn": item["school"]["urn"], "school_name": item["school"]["name"],
+               "topics": " ".join(item["topics"]), "open_to": " ".join(item["open_to"] or [])}
+        writer.writerow({name: csv_safe(row.get(name)) for name in CSV_FIELDS})
         yield buffer.getvalue()
         buffer.seek(0)
         buffer.truncate()
@@ -94,34 +98,58 @@ def csv_rows(records_: Iterable[dict[str, Any]]) -> Iterator[str]:
 
 
 def export(session: Session, folder: Path, base_url: str) -> int:
-    """Write the whole open-data export into ``folder``; returns how many case studies."""
+    """Write the whole open-data export into ``folder``; returns how many case studies.
+
+    Each file is written beside its final name and renamed into place, so a reader never sees
+    half a file. Case-study files left in ``case-studies/`` by an earlier export, whose case
+    studies are no longer published (perhaps withdrawn for privacy), are removed: the folder
+    holds what is published now and nothing else. Other files in the folder are left alone.
+    """
     everything = list(records(session, base_url))
     sources = folder / "case-studies"
     sources.mkdir(parents=True, exist_ok=True)
-    with (folder / "case-studies.jsonl").open("w", encoding="utf-8") as handle:
-        handle.writelines(jsonl_lines(everything))
-    with (folder / "case-studies.csv").open("w", encoding="utf-8", newline="") as handle:
-        handle.writelines(csv_rows(everything))
+    _write(folder / "case-studies.jsonl", jsonl_lines(everything))
+    _write(folder / "case-studies.csv", csv_rows(everything))
+    written = set()
     for item in everything:
-        (sources / f"{item['slug']}.md").write_text(item["source"], encoding="utf-8")
-    _write_schools(session, folder / "schools.csv", {item["school"]["urn"] for item in everything})
-    (folder / "LICENCE.txt").write_text(
+        name = f"{item['slug']}.md"
+        _write(sources / name, [item["source"]])
+        written.add(name)
+    for old in sources.glob("*.md"):
+        if old.name not in written:
+            old.unlink()
+    _write(folder / "schools.csv", _school_rows(session, {item["school"]["urn"] for item in everything}))
+    _write(folder / "LICENCE.txt", [
         "Every case study here is licensed under Creative Commons Attribution 4.0 International "
-        f"(CC BY 4.0, {LICENCE_URL}). Credit each one as its `attribution` field says.\n", encoding="utf-8")
+        f"(CC BY 4.0, {LICENCE_URL}). Credit each one as its `attribution` field says.\n"])
     return len(everything)
 
 
-def _write_schools(session: Session, path: Path, urns: set[int]) -> None:
-    """The schools in the GIAS columns that `commons schools import` reads."""
+def _write(path: Path, parts: Iterable[str]) -> None:
+    """Write ``path`` whole or not at all: into a temporary file beside it, then renamed."""
+    fd, tmp_name = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8", newline="") as handle:
+            handle.writelines(parts)
+        os.chmod(tmp_name, 0o644)  # open data: readable like any file written directly  # nosec B103
+        os.replace(tmp_name, path)
+    except BaseException:
+        Path(tmp_name).unlink(missing_ok=True)
+        raise
+
+
+def _school_rows(session: Session, urns: set[int]) -> Iterator[str]:
+    """The schools in the GIAS columns that `commons schools import` reads, as CSV lines."""
     query = select(School).where(School.urn.in_(sorted(urns))).order_by(School.urn)
     schools: Iterable[School] = session.scalars(query) if urns else []
     attributes = [attribute for attribute, _ in COLUMNS.values()]
-    with path.open("w", encoding="utf-8", newline="") as handle:
-        writer = csv.writer(handle)
-        writer.writerow(["URN", *COLUMNS])
-        for school in schools:
-            values = [getattr(school, attribute) for attribute in attributes]
-            writer.writerow([school.urn, *(_cell(v) for v in values)])
+    buffer = io.StringIO()
+    writer = csv.writer(buffer)
+    writer.writerow(["URN", *COLUMNS])
+    for school in schools:
+        values = [getattr(school, attribute) for attribute in attributes]
+        writer.writerow([school.urn, *(csv_safe(_cell(v)) for v in values)])
+    yield buffer.getvalue()
 
 
 def _cell(value: Any) -> Any:

@@ -2,6 +2,7 @@
 
 import csv
 import io
+import math
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -19,6 +20,7 @@ from commons.domain.comparability import (
     setting_of,
 )
 from commons.domain.errors import ImportProblems
+from commons.domain.text_safety import forbidden_message
 from commons.models import School, utcnow
 
 REQUIRED_COLUMNS = [
@@ -59,6 +61,17 @@ class SchoolImportResult:
     updated: int
 
 
+MAX_URN = 999_999  # GIAS URNs have six digits
+INTEGER_RANGES = {"low_age": (0, 99), "high_age": (0, 99), "pupils": (0, 100_000)}
+MAX_FIELD = 1_000  # no GIAS field is longer; a longer one is a broken file
+MAX_REPORTED = 50
+
+
+def _max_length(attribute: str) -> int:
+    length = getattr(School.__table__.c[attribute].type, "length", None)
+    return int(length) if length else MAX_FIELD
+
+
 def read_text(path: Path) -> str:
     """GIAS files are Windows-1252; UTF-8 (with or without BOM) is accepted too."""
     try:
@@ -68,6 +81,10 @@ def read_text(path: Path) -> str:
     if b"\x00" in raw[:65536]:
         raise ImportProblems([f"{path}: this is not a text CSV file (a spreadsheet, perhaps); "
                               "save it as CSV (comma-separated) and import that"])
+    if b"\x00" in raw:
+        line = raw[:raw.index(b"\x00")].count(b"\n") + 1
+        raise ImportProblems([f"{path}, line {line}: holds a NUL character, so the file is damaged; "
+                              "export it again as CSV"])
     for encoding in ("utf-8-sig", "cp1252"):
         try:
             return raw.decode(encoding)
@@ -82,10 +99,17 @@ def import_schools(
     fictional: bool = False,
     progress: Callable[[int], None] | None = None,
 ) -> SchoolImportResult:
-    """Create or update schools by URN from a GIAS CSV; all rows or none."""
+    """Create or update schools by URN from a GIAS CSV; all rows or none.
+
+    Every column read is checked for its range and length, every row for its number of
+    fields, and every URN for duplicates; problems are reported with their line number.
+    """
     text = read_text(path)
-    reader = csv.DictReader(io.StringIO(text, newline=""))
-    header = reader.fieldnames or []
+    reader = csv.reader(io.StringIO(text, newline=""))
+    try:
+        header = next(reader, [])
+    except csv.Error as error:
+        raise ImportProblems([f"{path}, line 1: the header cannot be read ({error})"]) from None
     missing = [c for c in REQUIRED_COLUMNS if c not in header]
     if missing:
         hint = ""
@@ -95,26 +119,51 @@ def import_schools(
 
     problems: list[str] = []
     rows: dict[int, dict[str, Any]] = {}
-    for line_number, row in enumerate(reader, start=2):
+    first_line: dict[int, int] = {}
+    line_number = reader.line_num + 1
+    while True:
         try:
-            urn = int((row.get("URN") or "").strip())
-        except ValueError:
-            problems.append(f"{path}, line {line_number}, URN: {row.get('URN')!r} is not a number")
+            fields = next(reader)
+        except StopIteration:
+            break
+        except csv.Error as error:
+            problems.append(f"{path}, line {line_number}: cannot be read as CSV ({error}); "
+                            "check for a field with an unmatched quote or a very long field")
+            break
+        this_line, line_number = line_number, reader.line_num + 1
+        if not fields:
             continue
+        if len(fields) != len(header):
+            problems.append(f"{path}, line {this_line}: has {len(fields)} fields but the header has {len(header)}"
+                            + (" (a quote is not closed, so the lines after it were read as one field)"
+                               if reader.line_num > this_line else ""))
+            continue
+        row = dict(zip(header, fields, strict=True))
+        urn = _urn(row.get("URN") or "")
+        if isinstance(urn, str):
+            problems.append(f"{path}, line {this_line}, URN: {urn}")
+            continue
+        if urn in first_line:
+            problems.append(f"{path}, line {this_line}, URN: {urn} appears again (first at line {first_line[urn]}); "
+                            "each school once")
+            continue
+        first_line[urn] = this_line
         values: dict[str, Any] = {}
         for column, (attribute, kind) in COLUMNS.items():
             if column not in row:
                 continue
             try:
-                values[attribute] = _parse(row[column], kind)
+                values[attribute] = _parse(row[column], kind, attribute)
             except ValueError as exc:
-                problems.append(f"{path}, line {line_number}, {column}: {exc}")
+                problems.append(f"{path}, line {this_line}, {column}: {exc}")
         if not values.get("name"):
-            problems.append(f"{path}, line {line_number}, EstablishmentName: is empty")
+            problems.append(f"{path}, line {this_line}, EstablishmentName: is empty")
         rows[urn] = values
         if progress is not None:
             progress(1)
     if problems:
+        if len(problems) > MAX_REPORTED:
+            problems = [*problems[:MAX_REPORTED], f"... and {len(problems) - MAX_REPORTED} more problem(s)"]
         raise ImportProblems(problems)
 
     existing: dict[int, School] = {}
@@ -140,24 +189,45 @@ def import_schools(
     return SchoolImportResult(created=created, updated=updated)
 
 
-def _parse(raw: str | None, kind: str) -> Any:
+def _urn(raw: str) -> int | str:
+    """The URN, or what is wrong with it."""
+    value = raw.strip()
+    if not value.isascii() or not value.isdigit() or len(value) > 6 or not 1 <= int(value) <= MAX_URN:
+        shown = value if len(value) <= 40 else value[:40] + "..."
+        return f"{shown!r} is not a URN (a whole number from 1 to {MAX_URN})"
+    return int(value)
+
+
+def _parse(raw: str | None, kind: str, attribute: str = "") -> Any:
     value = (raw or "").strip()
+    if len(value) > MAX_FIELD:
+        raise ValueError(f"is {len(value):,} characters long; no GIAS field is longer than {MAX_FIELD:,}")
     if kind == "text":
+        bad = forbidden_message(value, multiline=False)
+        if bad:
+            raise ValueError(bad)
+        limit = _max_length(attribute) if attribute else MAX_FIELD
+        if len(value) > limit:
+            raise ValueError(f"is {len(value)} characters; at most {limit} fit")
         return value or None
     if value.lower() in SUPPRESSED:
         return None
     if kind == "int":
+        low, high = INTEGER_RANGES.get(attribute, (0, 2**31 - 1))
         try:
-            return int(float(value))
+            number = float(value)
         except ValueError:
-            raise ValueError(f"{value!r} is not a whole number") from None
+            raise ValueError(f"{value[:40]!r} is not a whole number") from None
+        if not math.isfinite(number) or number != int(number) or not low <= number <= high:
+            raise ValueError(f"{value[:40]!r} is not a whole number from {low} to {high:,}")
+        return int(number)
     if kind == "percent":
         try:
             number = float(value.rstrip("%"))
         except ValueError:
-            raise ValueError(f"{value!r} is not a percentage") from None
-        if not 0 <= number <= 100:
-            raise ValueError(f"{value!r} is not between 0 and 100")
+            raise ValueError(f"{value[:40]!r} is not a percentage") from None
+        if not 0 <= number <= 100:  # false for NaN as well
+            raise ValueError(f"{value[:40]!r} is not between 0 and 100")
         return number
     if kind == "date":
         for fmt in ("%d-%m-%Y", "%d/%m/%Y", "%Y-%m-%d"):
@@ -165,7 +235,7 @@ def _parse(raw: str | None, kind: str) -> Any:
                 return datetime.strptime(value, fmt).date()
             except ValueError:
                 continue
-        raise ValueError(f"{value!r} is not a date (GIAS writes dd-mm-yyyy)")
+        raise ValueError(f"{value[:40]!r} is not a date (GIAS writes dd-mm-yyyy)")
     raise AssertionError(kind)
 
 

@@ -7,6 +7,7 @@ from flask.typing import ResponseReturnValue
 from sqlalchemy import select
 
 from commons.db import db
+from commons.domain.text_safety import xml_safe
 from commons.domain.vocabulary import TOPICS
 from commons.models import Follow, utcnow
 from commons.search.extension import search_index
@@ -86,4 +87,4 @@ def _atom(kind: str, target: str) -> Response:
     found = follows.entries(db.session, search_index.state, kind, target)
     updated = found[0].when if found else utcnow()
     xml = render_template("follows/feed.xml", title=title, entries=found, self_url=request.url, updated=updated)
-    return Response(xml, mimetype="application/atom+xml")
+    return Response(xml_safe(xml), mimetype="application/atom+xml")  # no character XML 1.0 forbids

@@ -5,6 +5,7 @@ from flask.typing import ResponseReturnValue
 from sqlalchemy import select
 
 from commons.db import db
+from commons.domain.text_safety import xml_safe
 from commons.models import CaseStudy, Collection, Hub, utcnow
 from commons.services import export
 from commons.services.follows import FeedEntry
@@ -43,7 +44,7 @@ def new_feed() -> ResponseReturnValue:
     xml = render_template("follows/feed.xml", title="Newly published case studies", entries=found,
                           self_url=url_for("open.new_feed", _external=True),
                           updated=found[0].when if found else utcnow())
-    return Response(xml, mimetype="application/atom+xml")
+    return Response(xml_safe(xml), mimetype="application/atom+xml")  # no character XML 1.0 forbids
 
 
 @bp.get("/sitemap.xml")
@@ -52,7 +53,7 @@ def sitemap() -> ResponseReturnValue:
     collections = db.session.scalars(select(Collection).where(Collection.status == "published")).all()
     hubs = db.session.scalars(select(Hub)).all()
     xml = render_template("sitemap.xml", studies=studies, collections=collections, hubs=hubs)
-    return Response(xml, mimetype="application/xml")
+    return Response(xml_safe(xml), mimetype="application/xml")
 
 
 @bp.get("/robots.txt")
