@@ -13,6 +13,7 @@ ones, the synthetic questions too) is asked uncached, and per question it times:
 * whole path: the search the page runs now: the question read, the glossary and spelling
   fixes, answerability for fifty candidates, answers first, with snippets.
 
+The three are timed in turn for each question, so a busy machine slows all three alike.
 Prints the median and p95 in ms, each as a ratio to the encode median, and the whole path's
 median as a ratio to the retrieval-only median measured in the same run.
 """
@@ -51,20 +52,21 @@ def measure(label: str, app: object, asked: list[str], repeats: int) -> None:
         state = search_index.state
         search(db.session, state, "warm up the replicas")
 
-        def uncached(run: Callable[[str], object]) -> list[float]:
-            times = []
-            for _ in range(repeats):
-                for question in asked:
+        runs: dict[str, Callable[[str], object]] = {
+            "encode": lambda q: state.embedder.encode([q]),
+            "retrieval only": lambda q: search(db.session, state, q, read=False, order="retrieval"),
+            "whole path": lambda q: search(db.session, state, q),
+        }
+        times: dict[str, list[float]] = {name: [] for name in runs}
+        for _ in range(repeats):
+            for question in asked:  # the three in turn for each question, so load on the machine hits all alike
+                for name, run in runs.items():
                     state._queries.clear()  # every question is encoded afresh
                     start = time.perf_counter()
                     run(question)
-                    times.append(time.perf_counter() - start)
+                    times[name].append(time.perf_counter() - start)
                     db.session.rollback()
-            return times
-
-        encode = uncached(lambda q: state.embedder.encode([q]))
-        before = uncached(lambda q: search(db.session, state, q, read=False, order="retrieval"))
-        whole = uncached(lambda q: search(db.session, state, q))
+        encode, before, whole = times["encode"], times["retrieval only"], times["whole path"]
     reference = statistics.median(encode)
     print(f"\n{label}: {len(asked)} questions x {repeats}")
     print(f"  {'stage':16} {'p50 ms':>8} {'p95 ms':>8} {'p50/encode':>11} {'p95/encode':>11}")

@@ -179,10 +179,7 @@ class LexicalIndex:
             result = {}
             for term in terms:
                 number = self._terms.get(term)
-                df = 0
-                if number is not None:
-                    rows, _ = self._postings(number)
-                    df = int(self._alive[rows].sum()) if len(rows) else 0
+                df = len(self._term_weights(number)[0]) if number is not None else 0  # live rows, cached
                 result[term] = float(np.log(1.0 + (n_docs - df + 0.5) / (df + 0.5)))
         return result
 
@@ -221,12 +218,11 @@ class LexicalIndex:
         if self._spelling[0] == self._generation:
             return self._spelling[1]
         groups: dict[tuple[str, int], list[tuple[str, int]]] = {}
+        self._merge()
+        counts = np.diff(self._starts)  # postings per term, dead rows included: close enough to rank spellings
         for term, number in self._terms.items():
-            if len(term) < 2 or term.isdigit():
-                continue
-            rows, _ = self._postings(number)
-            df = int(self._alive[rows].sum()) if len(rows) else 0
-            if df >= 2:
+            df = int(counts[number]) if number < len(counts) else 0
+            if df >= 2 and len(term) >= 2 and not term.isdigit():
                 groups.setdefault((term[0], len(term)), []).append((term, df))
         for members in groups.values():
             members.sort(key=lambda item: -item[1])
@@ -247,8 +243,11 @@ class LexicalIndex:
                 number = self._terms.get(term)
                 if number is None or not len(rows_of):
                     continue
-                rows, _ = self._postings(number)
-                for doc in inside[np.isin(rows_of, rows)].tolist():
+                rows = self._term_weights(number)[0]  # live rows, ascending, cached per generation
+                if not len(rows):
+                    continue
+                at = np.minimum(np.searchsorted(rows, rows_of), len(rows) - 1)
+                for doc in inside[rows[at] == rows_of].tolist():
                     found[int(doc)].add(term)
         return {doc: frozenset(terms_found) for doc, terms_found in found.items()}
 

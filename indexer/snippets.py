@@ -2,6 +2,7 @@
 
 import math
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import lru_cache
 
@@ -37,13 +38,14 @@ def _stem_of(word: str) -> str | None:
     return tokens[0] if tokens else None
 
 
-def best_sentences(text: str, question: str, max_words: int = SNIPPET_WORDS) -> tuple[list[str], int, int]:
+def best_sentences(text: str, question: str, max_words: int = SNIPPET_WORDS,
+                   stem_overrides: Mapping[str, str] | None = None) -> tuple[list[str], int, int]:
     """The best-matching run of sentences; with the index of the first and the sentence count."""
     sentences = split_sentences(text) or [text]
-    terms = set(tokenize(question))
+    terms = set(tokenize(question, stem_overrides))
     scores = []
     for sentence in sentences:
-        tokens = tokenize(sentence)
+        tokens = tokenize(sentence, stem_overrides)
         overlap = len(terms.intersection(tokens))
         scores.append(overlap + overlap / math.sqrt(1 + len(tokens)))
     best = max(range(len(sentences)), key=lambda i: (scores[i], -i)) if terms else 0
@@ -57,23 +59,29 @@ def best_sentences(text: str, question: str, max_words: int = SNIPPET_WORDS) -> 
     return chosen, best, len(sentences)
 
 
-def make_snippet(text: str, question: str, max_words: int = SNIPPET_WORDS) -> Snippet:
-    """A snippet of a passage for a question, ready to render with the matches marked."""
-    chosen, first, total = best_sentences(text, question, max_words)
+def make_snippet(text: str, question: str, max_words: int = SNIPPET_WORDS,
+                 stem_overrides: Mapping[str, str] | None = None) -> Snippet:
+    """A snippet of a passage for a question, ready to render with the matches marked.
+
+    ``stem_overrides`` are the lexical index's (see :func:`indexer.tokenize.tokenize`), so a word
+    is marked exactly when the search would match it.
+    """
+    overrides = {w.lower(): s for w, s in (stem_overrides or {}).items()}
+    chosen, first, total = best_sentences(text, question, max_words, overrides)
     joined = " ".join(chosen)
     truncated = False
     words = joined.split()
     if len(words) > max_words * 2:
         joined = " ".join(words[: max_words * 2])
         truncated = True
-    stems = {t for t in tokenize(question)}
+    stems = set(tokenize(question, overrides))
     fragments: list[Fragment] = []
     position = 0
     for match in WORD.finditer(joined):
         word = match.group(0)
         if word.lower() in STOP_WORDS:
             continue
-        stem = _stem_of(word)
+        stem = overrides.get(word.lower()) or _stem_of(word)
         if stem is None or stem not in stems:
             continue
         if match.start() > position:

@@ -96,6 +96,14 @@ class VectorIndex:
         with self._lock.reading():
             return np.asarray(self._faiss.reconstruct(int(id_)), dtype=np.float32)
 
+    def vectors_of(self, ids: Iterable[int]) -> Vectors:
+        """The stored vectors of several ids, one row each, in the order given."""
+        keys = _ids(ids)
+        if not len(keys):
+            return np.zeros((0, self.dimension), dtype=np.float32)
+        with self._lock.reading():
+            return np.asarray(self._faiss.reconstruct_batch(keys), dtype=np.float32)
+
     def index(self, ids: Iterable[int], vectors: Vectors, last_change: int = 0) -> None:
         """Replace the whole content with these vectors, in the layout their number calls for."""
         id_array = _ids(ids)

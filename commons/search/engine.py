@@ -233,7 +233,7 @@ def search(
     if snippets:
         for result in results:
             for hit in result.passages:
-                hit.snippet = make_snippet(hit.passage.text, topic)
+                hit.snippet = make_snippet(hit.passage.text, topic, stem_overrides=lexical.stem_overrides)
     found.results = results
     return found
 
@@ -305,10 +305,9 @@ def _score(candidates: list[_Candidate], known: Catalogue, vectors: VectorIndex,
     """Each candidate's answerability signals, from its matched passages, and its calibrated relevance."""
     cosine = {h.id: h.score for h in dense_hits}
     passage_ids = [h.id for c in candidates for h in c.all_hits]
-    if query_vector is not None:
-        for passage_id in passage_ids:
-            if passage_id not in cosine:
-                cosine[passage_id] = float(np.dot(vectors.vector(passage_id), query_vector))
+    missing = [i for i in dict.fromkeys(passage_ids) if i not in cosine]
+    if query_vector is not None and missing:  # passages only the lexical search found
+        cosine.update(zip(missing, (vectors.vectors_of(missing) @ query_vector).tolist(), strict=True))
     idf = lexical.query_idf(topic)
     total = sum(idf.values()) or 1.0
     present = lexical.terms_in(topic, passage_ids)

@@ -30,6 +30,8 @@ from indexer.writer_lock import writer_lock
 
 log = logging.getLogger(__name__)
 QUERY_CACHE_SIZE = 1024
+# Words the lexical index keeps apart from their Snowball stem: "attendance" is not "attended a club".
+STEM_OVERRIDES = {"attendance": "attendance", "attendances": "attendance"}
 
 
 @dataclass(frozen=True)
@@ -141,7 +143,8 @@ class IndexState:
             if apply_changes(self._vectors, source):
                 self.persist(self._vectors, strict=False)
             if self._lexical is None:
-                self._lexical = rebuild_lexical(source, self.settings.k1, self.settings.b)
+                self._lexical = rebuild_lexical(source, self.settings.k1, self.settings.b,
+                                                stem_overrides=STEM_OVERRIDES)
             else:
                 apply_lexical_changes(self._lexical, source)
             return self._vectors, self._lexical
