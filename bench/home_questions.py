@@ -14,10 +14,10 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from commons import create_app  # noqa: E402
-from commons.db import db  # noqa: E402
-from commons.services.demo import load_demo  # noqa: E402
-from indexer import SentenceTransformerEmbedder  # noqa: E402
+from commons import create_app
+from commons.db import db
+from commons.services.demo import load_demo
+from indexer import SentenceTransformerEmbedder
 
 try:
     from commons.ops.migrate import upgrade

@@ -12,10 +12,10 @@ live collection after every change. A query touches only the postings of its own
 """
 
 import threading
-from difflib import SequenceMatcher
 from array import array
 from collections import Counter, OrderedDict
 from collections.abc import Iterable, Mapping
+from difflib import SequenceMatcher
 from typing import Any, TypeVar
 
 import numpy as np
@@ -102,7 +102,7 @@ class LexicalIndex:
         with self._lock:
             terms, rows, tfs = self._buffer
             vocabulary = self._terms
-            for id_, text in zip(ids, texts):
+            for id_, text in zip(ids, texts, strict=False):  # iterables: their lengths are not known here
                 id_ = int(id_)
                 if id_ < 0:
                     raise ValueError(f"document ids must not be negative, not {id_}")
@@ -165,7 +165,7 @@ class LexicalIndex:
         ids = row_id[candidates]
         top = np.argpartition(-scores, k - 1)[:k]
         top = top[np.lexsort((ids[top], -scores[top]))]
-        return [Hit(int(i), float(s)) for i, s in zip(ids[top].tolist(), scores[top].tolist())]
+        return [Hit(int(i), float(s)) for i, s in zip(ids[top].tolist(), scores[top].tolist(), strict=True)]
 
     def query_idf(self, query: str) -> dict[str, float]:
         """The idf of each distinct term of the query; a term no document holds gets the highest idf.
@@ -295,7 +295,8 @@ class LexicalIndex:
         """Every row's ``k1 * (1 - b + b * length / average length)``, for the current generation."""
         if self._norms[0] != self._generation:
             lengths = self._row_len[: self._n_rows]
-            self._norms = (self._generation, self.k1 * (1.0 - self.b + self.b * lengths / (self._total_len / self._live)))
+            average = self._total_len / self._live
+            self._norms = (self._generation, self.k1 * (1.0 - self.b + self.b * lengths / average))
         return self._norms[1]
 
     def _remember(self, term: int, rows: Int32s, weights: Floats) -> None:
@@ -326,7 +327,8 @@ class LexicalIndex:
 
     def _sorted_buffer(self) -> tuple[npt.NDArray[np.int64], Int32s, Counts]:
         if self._buffer_sorted is None:
-            terms, rows, tfs = (np.frombuffer(a, dtype=d) for a, d in zip(self._buffer, (np.int32, np.int32, np.uint16)))
+            dtypes = (np.int32, np.int32, np.uint16)
+            terms, rows, tfs = (np.frombuffer(a, dtype=d) for a, d in zip(self._buffer, dtypes, strict=True))
             order = np.argsort(terms, kind="stable")  # rows ascend within a term: they were added in order
             self._buffer_sorted = (terms[order].astype(np.int64), rows[order], tfs[order])
         return self._buffer_sorted
@@ -347,7 +349,8 @@ class LexicalIndex:
         small = self._tfs.dtype == np.uint8 and (not len(tfs) or int(tfs.max()) <= np.iinfo(np.uint8).max)
         merged_tfs: Counts = np.empty(total, dtype=np.uint8 if small else np.uint16)
         old_terms = np.repeat(np.arange(len(old_counts), dtype=np.int64), old_counts)
-        old_positions = starts[old_terms] + (np.arange(len(self._rows)) - self._starts[old_terms] if len(old_terms) else 0)
+        within = np.arange(len(self._rows)) - self._starts[old_terms] if len(old_terms) else 0
+        old_positions = starts[old_terms] + within
         merged_rows[old_positions] = self._rows
         merged_tfs[old_positions] = self._tfs
         buffer_starts = np.zeros(n_terms + 1, dtype=np.int64)
