@@ -267,7 +267,8 @@ def test_with_moderation_a_publish_is_sent_for_review(app: Flask) -> None:
     with app.app_context():
         assert db.session.scalar(select(CaseStudy).where(CaseStudy.title == COMPLETE["title"])) is None
     edited = client.patch(draft["api_url"], json={"years": "2024"}, headers=author)
-    assert edited.get_json()["submitted"]  # still queued
+    assert edited.get_json()["submitted"] is False  # a change takes it out of the queue
+    assert client.post(f"/api/v1/drafts/{draft['id']}/publish", headers=author).get_json()["draft"]["submitted"]
     approved = client.post(f"/api/v1/drafts/{draft['id']}/publish", headers=admin)
     assert approved.status_code == 200
     assert client.get(f"/api/v1/case-studies/{approved.get_json()['slug']}").status_code == 200

@@ -1,5 +1,6 @@
 """Accounts, roles and authoring: the whole matrix of roles × actions × object states, and the journeys."""
 
+import re
 from pathlib import Path
 
 import pytest
@@ -217,12 +218,19 @@ def test_moderation_queue_and_reader_reports(database_url: str, tmp_path: Path, 
     with app.app_context():
         assert db.session.scalar(select(CaseStudy).where(CaseStudy.title == "Reading dogs on Fridays")) is None
     resaved = author.post(editor, data={**form, "action": "save", "summary": "A reading dog visited every Friday."})
-    assert resaved.status_code == 303  # editing while waiting keeps it in the queue
+    assert resaved.status_code == 303  # editing while waiting takes it out of the queue, and says so
     admin = client_as(app, "admin")
+    assert "Reading dogs on Fridays" not in admin.get("/admin").get_data(as_text=True)
+    resent = author.post(editor, data={**form, "summary": "A reading dog visited every Friday."})
+    assert "Sent for review" in resent.get_data(as_text=True)
     queue = admin.get("/admin").get_data(as_text=True)
     assert "Reading dogs on Fridays" in queue
     draft_id = int(editor.rstrip("/").split("/")[-1])
-    approval = {"csrf_token": csrf_token(admin), "confirm_privacy": "yes"}
+    review = admin.get(f"/admin/drafts/{draft_id}/review").get_data(as_text=True)
+    assert "A reading dog visited every Friday." in review
+    fingerprint = re.search(r'name="fingerprint" value="([0-9a-f]+)"', review)
+    assert fingerprint is not None
+    approval = {"csrf_token": csrf_token(admin), "fingerprint": fingerprint.group(1)}
     published = admin.post(f"/admin/drafts/{draft_id}/publish", data=approval)
     assert published.status_code == 303
     slug = published.headers["Location"].split("/case-studies/")[1].split("?")[0]

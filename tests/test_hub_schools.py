@@ -1,11 +1,13 @@
 """The schools a hub looks after: an admin confirms each link; then the hub's owners and managers
 (not its curators, not another hub) decide claims to write for the school and review its drafts."""
 
+import re
 from pathlib import Path
 
 import pytest
 from flask import Flask
 from sqlalchemy import select
+from werkzeug.test import TestResponse
 
 from commons.db import db
 from commons.models import CaseStudy, Draft, HubSchool, Membership, OutboxMessage, School, User
@@ -154,6 +156,13 @@ def _submit(app: Flask, email: str, urn: int, title: str) -> int:
     return int(editor.rstrip("/").split("/")[-1])
 
 
+def _fingerprint(review_page: TestResponse) -> str:
+    """The fingerprint of the text a review page shows, which its approval form sends."""
+    match = re.search(r'name="fingerprint" value="([0-9a-f]+)"', review_page.get_data(as_text=True))
+    assert review_page.status_code == 200 and match is not None
+    return match.group(1)
+
+
 def test_a_hub_reviews_its_schools_drafts_when_moderation_is_on(app: Flask, world: dict) -> None:
     app.config["COMMONS_MODERATION"] = "1"
     make_user(app, "author@example.org", school=LINKED, name="Ruth Armitage")
@@ -191,14 +200,16 @@ def test_a_hub_reviews_its_schools_drafts_when_moderation_is_on(app: Flask, worl
     assert "Reading dogs on Fridays" not in manager.get(f"/hubs/{hub}/claims").get_data(as_text=True)
 
     ours = _submit(app, "author@example.org", LINKED, "Reading dogs on Fridays")  # sent again, as it was
-    published = manager.post(f"/admin/drafts/{ours}/publish", data={"csrf_token": token, "confirm_privacy": "yes"})
+    approval = {"csrf_token": token, "fingerprint": _fingerprint(manager.get(f"/hubs/{hub}/reviews/{ours}"))}
+    published = manager.post(f"/admin/drafts/{ours}/publish", data=approval)
     assert published.status_code == 303
     with app.app_context():  # credited to its author, not to the reviewer
         case_study = db.session.scalar(select(CaseStudy).where(CaseStudy.title == "Reading dogs on Fridays"))
         assert case_study is not None and [a["name"] for a in case_study.authors] == ["Ruth Armitage"]
     admin = client_for(app, "admin")  # admins keep every power
     assert "Reading dogs elsewhere" in admin.get("/admin").get_data(as_text=True)
-    approval = {"csrf_token": csrf_token(admin), "confirm_privacy": "yes"}
+    review = admin.get(f"/admin/drafts/{theirs}/review")
+    approval = {"csrf_token": csrf_token(admin), "fingerprint": _fingerprint(review)}
     assert admin.post(f"/admin/drafts/{theirs}/publish", data=approval).status_code == 303
 
 
@@ -212,7 +223,7 @@ def test_a_hub_lead_does_not_review_their_own_draft(app: Flask, world: dict) -> 
     by_manager = {"csrf_token": csrf_token(manager), "confirm_privacy": "yes"}
     assert manager.post(f"/admin/drafts/{own}/publish", data=by_manager).status_code == 404
     owner = client_for(app, "owner-a")
-    by_owner = {"csrf_token": csrf_token(owner), "confirm_privacy": "yes"}
+    by_owner = {"csrf_token": csrf_token(owner), "fingerprint": _fingerprint(owner.get(f"/admin/drafts/{own}/review"))}
     assert owner.post(f"/admin/drafts/{own}/publish", data=by_owner).status_code == 303
 
 

@@ -17,17 +17,17 @@ from werkzeug.exceptions import RequestEntityTooLarge
 
 from commons.api.common import BEARER, ApiError, bp, number, paging, params
 from commons.db import db
-from commons.domain.case_study_format import IMPACT_KEYS, MAX_IMPACT_ROWS, MAX_SECTION_CHARS, MAX_SUMMARY, MAX_TITLE
+from commons.domain.case_study_format import IMPACT_KEYS, MAX_IMPACT_ROWS, MAX_SECTION_CHARS
 from commons.domain.vocabulary import EVIDENCE_STRENGTHS, OFFERS, SECTION_HEADINGS, TOPICS
 from commons.models import CaseStudy, Draft, School, User
 from commons.search.extension import search_index
 from commons.services import authoring, permissions
 from commons.services.authoring import DraftProblems
 
-TEXT_LIMITS = {"title": MAX_TITLE, "summary": MAX_SUMMARY, "years": 20, "evidence_strength": 40}
+TEXT_LIMITS = authoring.TEXT_LIMITS  # the web editor's limits, reported the same way
 CHOICES = {"topics": (TOPICS, len(TOPICS)), "open_to": (OFFERS, len(OFFERS))}
 FIELDS = [*TEXT_LIMITS, "topics", "open_to", "sections", "impact"]
-MAX_IMPACT_CHARS = 120
+MAX_IMPACT_CHARS = authoring.MAX_IMPACT_CHARS
 MAX_PUPILS = 1_000_000
 MAX_ID = 2**31 - 1
 MAX_BODY_TEXT = "1 MB"
@@ -181,7 +181,7 @@ def _draft_json(draft: Draft) -> dict[str, Any]:
         "case_study": None if case_study is None else {
             "slug": case_study.slug, "url": url_for("main.case_study", slug=case_study.slug, _external=True),
             "api_url": url_for("api.case_study", slug=case_study.slug, _external=True)},
-        "submitted": bool(stored.get("submitted")), "fields": fields,
+        "submitted": bool(stored.get("submitted")), "fields": fields, "fingerprint": authoring.fingerprint(draft),
         "created_at": draft.created_at.isoformat(), "updated_at": draft.updated_at.isoformat(),
         "url": url_for("author.edit_draft", draft_id=draft.id, _external=True),
         "api_url": url_for("api.draft", draft_id=draft.id, _external=True),
@@ -189,7 +189,8 @@ def _draft_json(draft: Draft) -> dict[str, Any]:
 
 
 def _save(draft: Draft, user: User, changes: dict[str, Any]) -> None:
-    """Change only the fields given; a section not given keeps its text."""
+    """Change only the fields given; a section not given keeps its text. A change to a draft waiting
+    for review takes it out of the queue ("submitted" becomes false): publish it again to send it again."""
     current = {**EMPTY, **{k: v for k, v in draft.fields.items() if k != "submitted"}}
     if "sections" in changes:
         changes = {**changes, "sections": {**current.get("sections", {}), **changes["sections"]}}
@@ -275,11 +276,22 @@ def publish_draft(draft_id: int) -> ResponseReturnValue:
     """Publish as the web editor does: privacy check, then moderation, then the same validation."""
     user = _user("publish")
     params([])
-    confirm = _body(["confirm_privacy"]).get("confirm_privacy", False)
+    body = _body(["confirm_privacy", "fingerprint"])
+    confirm = body.get("confirm_privacy", False)
     if not isinstance(confirm, bool):
         raise ApiError(400, "wrong_type", "confirm_privacy must be true or false.",
                        details={"errors": {"confirm_privacy": "must be true or false"}})
+    seen = body.get("fingerprint")
+    if seen is not None and not isinstance(seen, str):
+        raise ApiError(400, "wrong_type", "fingerprint must be a string.",
+                       details={"errors": {"fingerprint": "must be the draft's fingerprint, a string"}})
     found = _draft(draft_id, user, "publish")
+    if seen is not None and not authoring.same_fingerprint(found, seen):
+        raise ApiError(409, "draft_changed", "The draft changed since that fingerprint was read; read it again "
+                       "and publish what you read.", details={"draft": _draft_json(found)})
+    refusal = authoring.publish_refusal(found, user)
+    if refusal:
+        raise ApiError(409, "not_published", refusal)
     warnings = authoring.privacy_warnings(found.fields)
     if warnings and not confirm:
         raise ApiError(422, "privacy_check", "This may contain pupil data. Fix what is listed, or publish anyway "
@@ -290,9 +302,10 @@ def publish_draft(draft_id: int) -> ResponseReturnValue:
         found.fields = {**found.fields, "submitted": True}
         db.session.commit()
         return jsonify({"status": "submitted", "message": "Sent for review: it is published once a reviewer "
-                        "approves it. You can keep changing the draft meanwhile.", "draft": _draft_json(found)}), 202
+                        "approves it. A change to the draft takes it out of the review queue until you publish "
+                        "it again.", "draft": _draft_json(found)}), 202
     try:
-        case_study = authoring.publish(db.session, found, search_index.state.embedder)
+        case_study = authoring.publish(db.session, found, search_index.state.embedder, user)
     except DraftProblems as problems:
         db.session.rollback()
         raise ApiError(422, "cannot_publish", "The draft cannot be published yet.",

@@ -149,7 +149,10 @@ WRITE_SCHEMAS: dict[str, Any] = {
                   "id": {"type": "integer"}, "school": {"type": "object", "required": ["urn", "name"], "properties": {
                       "urn": {"type": "integer"}, "name": TEXT}},
                   "case_study": {**LINK, "nullable": True, "description": "The published case study it revises."},
-                  "submitted": {"type": "boolean", "description": "Waiting for review (moderation)."},
+                  "submitted": {"type": "boolean", "description": "Waiting for review (moderation); a change to "
+                                "the draft takes it out of the queue until it is published (sent) again."},
+                  "fingerprint": {**TEXT, "description": "A digest of the draft's content: give it when "
+                                  "publishing to publish exactly the text you read (409 if it changed since)."},
                   "fields": {"type": "object", "required": list(DRAFT_FIELDS), "properties": {
                       **{name: TEXT for name in ("title", "summary", "years", "evidence_strength")},
                       "topics": {"type": "array", "items": TEXT}, "open_to": {"type": "array", "items": TEXT},
@@ -158,7 +161,9 @@ WRITE_SCHEMAS: dict[str, Any] = {
                   "created_at": TEXT, "updated_at": TEXT, "url": TEXT, "api_url": TEXT}},
     "Publish": {"type": "object", "additionalProperties": False, "properties": {"confirm_privacy": {
         "type": "boolean", "default": False,
-        "description": "Publish although the privacy check flagged something (the web editor's confirmation)."}}},
+        "description": "Publish although the privacy check flagged something (the web editor's confirmation)."},
+        "fingerprint": {**TEXT, "description": "The draft's fingerprint as you read it: refused (409) if the "
+                        "draft changed since."}}},
 }
 SECURITY_SCHEMES = {"bearerAuth": {
     "type": "http", "scheme": "bearer",
@@ -210,7 +215,7 @@ def _write_paths() -> dict[str, Any]:
                 "202": _json({"type": "object", "required": ["status", "message", "draft"], "properties": {
                     "status": {"type": "string", "enum": ["submitted"]}, "message": TEXT, "draft": draft}},
                     "Sent for review")},
-            404, 413, 415, 422, parameters=[draft_id], requestBody=_body("Publish", required=False))},
+            404, 409, 413, 415, 422, parameters=[draft_id], requestBody=_body("Publish", required=False))},
     }
 
 

@@ -6,7 +6,12 @@ with the same service, so the editor and the importer can never disagree.
 """
 
 import difflib
+import hashlib
+import hmac
+import json
 import re
+import threading
+from collections import OrderedDict
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -17,7 +22,15 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from commons.domain import privacy
-from commons.domain.case_study_format import IMPACT_KEYS, MAX_IMPACT_ROWS, CaseStudyFormatError, parse
+from commons.domain.case_study_format import (
+    IMPACT_KEYS,
+    MAX_IMPACT_ROWS,
+    MAX_SECTION_CHARS,
+    MAX_SUMMARY,
+    MAX_TITLE,
+    CaseStudyFormatError,
+    parse,
+)
 from commons.domain.vocabulary import SECTIONS
 from commons.models import CaseStudy, Draft, Revision, User, utcnow
 from commons.services.publishing import publish_all
@@ -25,6 +38,10 @@ from indexer import Embedder
 
 MAX_FIELD_CHARS = 20_000
 TEXT_FIELDS = ["title", "summary", "years", "evidence_strength"]
+TEXT_LIMITS = {"title": MAX_TITLE, "summary": MAX_SUMMARY, "years": 20, "evidence_strength": 40}
+MAX_IMPACT_CHARS = 120
+NOT_PUBLISHED = ("{title} is not published now (it was withdrawn or unpublished), so this revision cannot "
+                 "put it back; only an administrator can publish it again.")
 
 
 def moderation_on(config: Mapping[str, Any]) -> bool:
@@ -40,19 +57,45 @@ class DraftProblems(ValueError):
         super().__init__("; ".join(f"{k}: {v}" for k, v in errors.items()))
 
 
+def line_ends(text: str) -> str:
+    """Line ends as the browser counted them: a textarea sends CRLF, which would count twice."""
+    return text.replace("\r\n", "\n").replace("\r", "\n")
+
+
 def fields_from_form(form: Any) -> dict[str, Any]:
-    """The editor's fields from a submitted form: everything the author typed, kept as typed."""
-    fields: dict[str, Any] = {name: (form.get(name) or "")[:MAX_FIELD_CHARS] for name in TEXT_FIELDS}
+    """The editor's fields from a submitted form: everything the author typed, kept as typed
+    (never cut short: what is too long is reported by ``field_problems``)."""
+    fields: dict[str, Any] = {name: line_ends(form.get(name) or "") for name in TEXT_FIELDS}
     fields["topics"] = form.getlist("topics")[:20]
     fields["open_to"] = form.getlist("open_to")[:3]
-    fields["sections"] = {key: (form.get(f"section-{key}") or "")[:MAX_FIELD_CHARS] for key, _ in SECTIONS}
+    fields["sections"] = {key: line_ends(form.get(f"section-{key}") or "") for key, _ in SECTIONS}
     rows = []
     for number in range(MAX_IMPACT_ROWS):
-        row = {key: (form.get(f"impact-{number}-{key}") or "").strip()[:120] for key in IMPACT_KEYS}
+        row = {key: line_ends(form.get(f"impact-{number}-{key}") or "").strip() for key in IMPACT_KEYS}
         if any(row.values()):
             rows.append(row)
     fields["impact"] = rows
     return fields
+
+
+def field_problems(fields: Mapping[str, Any]) -> dict[str, str]:
+    """Fields too long to publish, by editor field, with their length and the limit."""
+    problems: dict[str, str] = {}
+    for name, limit in TEXT_LIMITS.items():
+        value = str(fields.get(name) or "")
+        if len(value) > limit:
+            problems[name] = f"{name.replace('_', ' ').capitalize()} is {len(value)} characters; keep it under {limit}."
+    for key, heading in SECTIONS:
+        value = str((fields.get("sections") or {}).get(key) or "")
+        if len(value) > MAX_SECTION_CHARS:
+            problems[f"section-{key}"] = f"{heading} is {len(value)} characters; keep it under {MAX_SECTION_CHARS}."
+    for number, row in enumerate(fields.get("impact") or [], start=1):
+        for key in IMPACT_KEYS:
+            value = str(row.get(key) or "")
+            if len(value) > MAX_IMPACT_CHARS:
+                problems.setdefault("impact_table", f"Impact table, row {number}, {key} is {len(value)} characters; "
+                                    f"keep it under {MAX_IMPACT_CHARS}.")
+    return problems
 
 
 def fields_from_revision(case_study: CaseStudy, revision: Revision) -> dict[str, Any]:
@@ -87,11 +130,38 @@ def draft_for_edit(session: Session, user: User, case_study: CaseStudy) -> Draft
     return draft
 
 
-def save(draft: Draft, user: User, fields: dict[str, Any]) -> None:
-    """Keep what was typed; a draft sent for review stays in the review queue."""
-    draft.fields = {**fields, "submitted": True} if draft.fields.get("submitted") else fields
+def save(draft: Draft, user: User, fields: dict[str, Any]) -> bool:
+    """Keep what was typed. A change to a draft waiting for review takes it out of the review
+    queue (a reviewer approves exactly what was sent): it waits again once its authors send it
+    again. Answers whether this save took it out of the queue."""
+    fields = {k: v for k, v in fields.items() if k != "submitted"}
+    before = {k: v for k, v in draft.fields.items() if k != "submitted"}
+    left_queue = bool(draft.fields.get("submitted")) and fields != before
+    draft.fields = {**fields, "submitted": True} if draft.fields.get("submitted") and not left_queue else fields
     draft.updated_by = user.id
     draft.updated_at = utcnow()
+    return left_queue
+
+
+def fingerprint(draft: Draft) -> str:
+    """A digest of exactly what would be published: a reviewer's approval carries the one they read."""
+    content = {"fields": {k: v for k, v in draft.fields.items() if k != "submitted"},
+               "school": draft.school_urn, "case_study": draft.case_study_id}
+    return hashlib.sha256(json.dumps(content, sort_keys=True, ensure_ascii=False, default=str).encode()).hexdigest()
+
+
+def same_fingerprint(draft: Draft, seen: str) -> bool:
+    return hmac.compare_digest(seen.encode(), fingerprint(draft).encode())
+
+
+def publish_refusal(draft: Draft, user: User) -> str | None:
+    """Why ``user`` may not publish ``draft`` at all, or None. A revision never brings back a case
+    study that is no longer published (withdrawn by its school or unpublished by an administrator,
+    perhaps after a report): only an administrator may do that."""
+    existing = draft.case_study
+    if existing is not None and existing.status != "published" and not user.is_admin:
+        return NOT_PUBLISHED.format(title=f"“{existing.title}”")
+    return None
 
 
 def privacy_warnings(fields: dict[str, Any]) -> list[privacy.PrivacyWarning]:
@@ -141,20 +211,43 @@ def source_text(draft: Draft, writer: User, slug: str) -> str:
     if impact:
         front["impact_table"] = impact
     body = [f"## {heading}\n\n{fields.get('sections', {}).get(key, '').strip()}\n" for key, heading in SECTIONS]
-    return "---\n" + yaml.safe_dump(front, allow_unicode=True, sort_keys=False) + "---\n\n" + "\n".join(body)
+    return "---\n" + _front_matter(front) + "---\n\n" + "\n".join(body)
+
+
+class _OneLineDumper(yaml.SafeDumper):
+    """Writes every text on one line, so a line of the author's ('---') can never end the front matter."""
+
+
+def _one_line_text(dumper: yaml.SafeDumper, value: str) -> yaml.ScalarNode:
+    style = '"' if any(c in value for c in "\n\r\x85\u2028\u2029") else None
+    return dumper.represent_scalar("tag:yaml.org,2002:str", value, style=style)
+
+
+_OneLineDumper.add_representer(str, _one_line_text)
+
+
+def _front_matter(front: dict[str, Any]) -> str:
+    return yaml.dump(front, Dumper=_OneLineDumper, allow_unicode=True, sort_keys=False, width=2**31 - 1)
 
 
 def _role(user: User, school_urn: int) -> str:
     return next((m.role_at_school for m in user.memberships if m.school_urn == school_urn), "")
 
 
-def publish(session: Session, draft: Draft, embedder: Embedder) -> CaseStudy:
+def publish(session: Session, draft: Draft, embedder: Embedder, publisher: User) -> CaseStudy:
     """Publish a draft as a new case study or a new revision; raises DraftProblems. The draft is spent.
 
     The person credited is whoever last wrote in the draft (not an admin who approves it).
+    ``publisher`` is who publishes it (the author, or the reviewer who approves it).
     """
     writer = session.get(User, draft.updated_by)
     assert writer is not None
+    refusal = publish_refusal(draft, publisher)
+    if refusal:
+        raise DraftProblems({"publish": refusal})
+    too_long = field_problems(draft.fields)
+    if too_long:
+        raise DraftProblems(too_long)
     existing = draft.case_study
     slug = existing.slug if existing else slug_for(draft.fields.get("title", ""), draft.school.name)
     if existing is None:
@@ -188,18 +281,38 @@ def _editor_errors(error: CaseStudyFormatError) -> dict[str, str]:
     return errors
 
 
-@dataclass
+@dataclass(frozen=True)
 class SectionDiff:
     heading: str
     changed: bool
     html: Markup
 
 
+DIFF_CACHE_SIZE = 128
+_diff_cache: OrderedDict[tuple[int, int, str], list[SectionDiff]] = OrderedDict()
+_diff_cache_lock = threading.Lock()
+
+
 def diff(old: Revision, new: Revision) -> list[SectionDiff]:
-    """Word-level differences, section by section, with <del> and <ins> marks."""
+    """Word-level differences, section by section, with <del> and <ins> marks.
+
+    Revisions never change, so the differences between two are kept (the most recently asked
+    DIFF_CACHE_SIZE pairs), keyed by their ids and a digest of their text.
+    """
     pairs = [("Title", old.title, new.title), ("Summary", old.summary, new.summary)]
     pairs += [(heading, old.sections.get(key, ""), new.sections.get(key, "")) for key, heading in SECTIONS]
-    return [SectionDiff(heading, a != b, _word_diff(a, b)) for heading, a, b in pairs]
+    digest = hashlib.sha256(json.dumps(pairs, ensure_ascii=False).encode("utf-8")).hexdigest()
+    key = (old.id, new.id, digest)
+    with _diff_cache_lock:
+        if key in _diff_cache:
+            _diff_cache.move_to_end(key)
+            return list(_diff_cache[key])
+    found = [SectionDiff(heading, a != b, _word_diff(a, b)) for heading, a, b in pairs]
+    with _diff_cache_lock:
+        _diff_cache[key] = found
+        while len(_diff_cache) > DIFF_CACHE_SIZE:
+            _diff_cache.popitem(last=False)
+    return list(found)
 
 
 def _word_diff(old: str, new: str) -> Markup:
@@ -207,7 +320,7 @@ def _word_diff(old: str, new: str) -> Markup:
     sentence reads as one deletion and one insertion rather than a word-by-word patchwork."""
     a, b = re.findall(r"\S+|\s+", old), re.findall(r"\S+|\s+", new)
     chunks: list[list[str]] = []  # [kind, old text, new text]
-    for op, i1, i2, j1, j2 in difflib.SequenceMatcher(None, a, b, autojunk=False).get_opcodes():
+    for op, i1, i2, j1, j2 in _opcodes(a, b):
         old_text, new_text = "".join(a[i1:i2]), "".join(b[j1:j2])
         if op == "equal":
             chunks.append(["equal", old_text, new_text])
@@ -231,3 +344,67 @@ def _word_diff(old: str, new: str) -> Markup:
         if new_text:
             out.append(f"<ins>{escape(new_text)}</ins>")
     return Markup("".join(out))  # nosec B704 - every piece of text was escaped above
+
+
+Opcode = tuple[str, int, int, int, int]
+MAX_WORD_DIFF = 400_000  # compared word by word when (old words) × (new words) is at most this
+
+
+def _opcodes(a: list[str], b: list[str]) -> list[Opcode]:
+    """difflib's opcodes turning ``a`` into ``b``, in bounded time whatever the length.
+
+    The common start and end are set aside first (linear); what is left is compared word by word
+    when it is small, else sentence by sentence (lines and sentences rarely repeat, so that is
+    fast), and each changed run of sentences word by word when that is small, else whole.
+    """
+    start = 0
+    while start < min(len(a), len(b)) and a[start] == b[start]:
+        start += 1
+    end = 0
+    while end < min(len(a), len(b)) - start and a[-1 - end] == b[-1 - end]:
+        end += 1
+    ops: list[Opcode] = [("equal", 0, start, 0, start)] if start else []
+    ops += _middle_opcodes(a, b, start, len(a) - end, start, len(b) - end)
+    if end:
+        ops.append(("equal", len(a) - end, len(a), len(b) - end, len(b)))
+    return ops
+
+
+def _middle_opcodes(a: list[str], b: list[str], i1: int, i2: int, j1: int, j2: int) -> list[Opcode]:
+    if i1 == i2 and j1 == j2:
+        return []
+    if i1 == i2 or j1 == j2:
+        return [("insert" if i1 == i2 else "delete", i1, i2, j1, j2)]
+    if (i2 - i1) * (j2 - j1) <= MAX_WORD_DIFF:
+        matcher = difflib.SequenceMatcher(None, a[i1:i2], b[j1:j2], autojunk=False)
+        return [(op, i1 + x1, i1 + x2, j1 + y1, j1 + y2) for op, x1, x2, y1, y2 in matcher.get_opcodes()]
+    units_a, units_b = _sentences(a, i1, i2), _sentences(b, j1, j2)
+    texts_a = ["".join(a[s:e]) for s, e in units_a]
+    texts_b = ["".join(b[s:e]) for s, e in units_b]
+    ops: list[Opcode] = []
+    for op, u1, u2, v1, v2 in difflib.SequenceMatcher(None, texts_a, texts_b).get_opcodes():
+        x1 = units_a[u1][0] if u1 < len(units_a) else i2
+        x2 = units_a[u2 - 1][1] if u2 > u1 else x1
+        y1 = units_b[v1][0] if v1 < len(units_b) else j2
+        y2 = units_b[v2 - 1][1] if v2 > v1 else y1
+        if op == "equal":
+            ops.append(("equal", x1, x2, y1, y2))
+        elif (x2 - x1) * (y2 - y1) <= MAX_WORD_DIFF and (x2 - x1, y2 - y1) != (i2 - i1, j2 - j1):
+            ops += _middle_opcodes(a, b, x1, x2, y1, y2)
+        else:
+            ops.append(("replace" if x1 < x2 and y1 < y2 else "delete" if x1 < x2 else "insert", x1, x2, y1, y2))
+    return ops
+
+
+def _sentences(tokens: list[str], start: int, stop: int) -> list[tuple[int, int]]:
+    """Token ranges of the sentences and lines in ``tokens[start:stop]``."""
+    units: list[tuple[int, int]] = []
+    begin = start
+    for position in range(start, stop):
+        token = tokens[position]
+        if "\n" in token or (token[-1] in ".!?:;" and not token.isspace()):
+            units.append((begin, position + 1))
+            begin = position + 1
+    if begin < stop:
+        units.append((begin, stop))
+    return units

@@ -4,7 +4,19 @@ Every view loads the object first and asks ``permissions`` before doing anything
 a draft another school owns answers 404, as if it did not exist.
 """
 
-from flask import Blueprint, abort, current_app, flash, g, jsonify, redirect, render_template, request, url_for
+from flask import (
+    Blueprint,
+    abort,
+    current_app,
+    flash,
+    g,
+    jsonify,
+    make_response,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
 from flask.typing import ResponseReturnValue
 from sqlalchemy import select
 
@@ -95,10 +107,19 @@ def edit_draft(draft_id: int) -> ResponseReturnValue:
 @sign_in_required
 def save_draft(draft_id: int) -> ResponseReturnValue:
     draft = _draft(draft_id)
-    authoring.save(draft, g.user, authoring.fields_from_form(request.form))
+    left_queue = authoring.save(draft, g.user, authoring.fields_from_form(request.form))
     db.session.commit()  # what the author typed is kept, whatever happens next
+    if left_queue and request.form.get("action") != "publish":  # publishing sends it again
+        flash("You changed a draft that was waiting for review, so it is no longer waiting: "
+              "send it for review again when it is ready.", "error")
+    too_long = authoring.field_problems(draft.fields)
+    if too_long:  # kept as typed, never cut short: the author decides what to take out
+        return _editor(draft, errors=too_long, status=400)
     if request.form.get("action") != "publish":
         return redirect(url_for("author.edit_draft", draft_id=draft.id, saved=1), code=303)
+    refusal = authoring.publish_refusal(draft, g.user)
+    if refusal:
+        return _editor(draft, errors={"publish": refusal}, status=409)
     warnings = authoring.privacy_warnings(draft.fields)
     if warnings and request.form.get("confirm_privacy") != "yes":
         return _editor(draft, warnings=warnings, status=400)
@@ -107,33 +128,82 @@ def save_draft(draft_id: int) -> ResponseReturnValue:
         db.session.commit()
         return render_template("auth/message.html", title="Sent for review",
                                message="An administrator will review your case study before it is published. "
-                                       "You can keep editing the draft meanwhile.",
+                                       "You can keep editing the draft meanwhile, but a change takes it out of "
+                                       "the review queue until you send it again.",
                                link=(url_for("author.dashboard"), "Back to your case studies"))
     return _publish(draft)
 
 
-def _publish(draft: Draft) -> ResponseReturnValue:
+def _publish(draft: Draft, reviewing: bool = False) -> ResponseReturnValue:
     try:
-        case_study = authoring.publish(db.session, draft, search_index.state.embedder)
+        case_study = authoring.publish(db.session, draft, search_index.state.embedder, g.user)
     except DraftProblems as problems:
         db.session.rollback()
-        return _editor(db.session.get(Draft, draft.id) or abort(404), errors=problems.errors, status=400)
+        found = db.session.get(Draft, draft.id) or abort(404)
+        if reviewing:
+            return _review(found, errors=problems.errors, status=400)
+        return _editor(found, errors=problems.errors, status=400)
     db.session.commit()
     return redirect(url_for("main.case_study", slug=case_study.slug, published=1), code=303)
 
 
 def _reviewed(draft_id: int) -> Draft:
     draft = db.session.get(Draft, draft_id)
-    if draft is None or not permissions.can_review(g.user, draft):
+    if draft is None:
+        abort(404)
+    if not permissions.can_review(g.user, draft):
+        # a lead of the school's hub may know the draft: it was sent back out of the queue meanwhile
+        if draft.updated_by != g.user.id and draft.school_urn in permissions.led_schools(g.user):
+            abort(make_response(render_template(
+                "auth/message.html", title="No longer waiting for review",
+                message="Its authors changed this draft after sending it, so it left the review queue; it comes "
+                        "back when they send it again. Nothing was published."), 409))
         abort(404)
     return draft
+
+
+def _review(draft: Draft, errors: dict[str, str] | None = None, changed: bool = False,
+            status: int = 200) -> tuple[str, int]:
+    """The draft as it would be published, with the privacy check's warnings and the approval form."""
+    return render_template("author/review.html", draft=draft, fields=draft.fields, sections=SECTIONS,
+                           errors=errors or {}, changed=changed), status
+
+
+@bp.app_template_global()
+def review_fingerprint(draft: Draft) -> str:
+    """For approval forms: the digest of the text the reviewer is shown (see ``approve_draft``)."""
+    return authoring.fingerprint(draft)
+
+
+@bp.app_template_global()
+def review_warnings(draft: Draft) -> list[PrivacyWarning]:
+    """For approval forms: what the privacy check finds in the text the reviewer is shown."""
+    return authoring.privacy_warnings(draft.fields)
+
+
+@bp.get("/admin/drafts/<int:draft_id>/review")
+@sign_in_required
+def review_draft(draft_id: int) -> ResponseReturnValue:
+    """A draft waiting for review, to read (with the privacy check's warnings) before approving it."""
+    return _review(_reviewed(draft_id))
 
 
 @bp.post("/admin/drafts/<int:draft_id>/publish")
 @sign_in_required
 def approve_draft(draft_id: int) -> ResponseReturnValue:
-    """Publish a reviewed draft: admins, and the owners and managers of a hub that looks after the school."""
-    return _publish(_reviewed(draft_id))
+    """Publish a reviewed draft: admins, and the owners and managers of a hub that looks after the school.
+
+    The approval is of the text the reviewer read: the form carries that text's fingerprint, and a
+    draft changed since is shown again instead of being published. The privacy check runs again
+    here and its warnings must have been shown to the reviewer and confirmed.
+    """
+    draft = _reviewed(draft_id)
+    if not authoring.same_fingerprint(draft, request.form.get("fingerprint", "")):
+        return _review(draft, changed=True, status=409)
+    if authoring.privacy_warnings(draft.fields) and request.form.get("confirm_privacy") != "yes":
+        return _review(draft, errors={"confirm_privacy": "Check the possible pupil data listed below, then "
+                                      "tick the box to confirm none of it identifies a pupil."}, status=400)
+    return _publish(draft, reviewing=True)
 
 
 @bp.post("/admin/drafts/<int:draft_id>/return")
