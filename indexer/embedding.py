@@ -43,7 +43,8 @@ class SentenceTransformerEmbedder:
     ``runtime`` is ``onnx`` (ONNX Runtime where the model allows, else torch) or ``torch``
     (sentence-transformers' own ``encode``, the reference the benchmarks divide by).
     ``cache_dir`` is where the ONNX export is kept (see :func:`indexer.onnx_model.load`);
-    None means :func:`indexer.onnx_model.default_cache_dir`.
+    None means :func:`indexer.onnx_model.default_cache_dir`. ``threads`` is how many threads
+    this model may use; None means the process's setting (:func:`indexer.threads.set_threads`).
     """
 
     def __init__(
@@ -52,6 +53,7 @@ class SentenceTransformerEmbedder:
         device: str = "cpu",
         runtime: str = "onnx",
         cache_dir: Path | None = None,
+        threads: int | None = None,
     ) -> None:
         if runtime not in RUNTIMES:
             raise ValueError(f"the model runtime must be one of {RUNTIMES}, not {runtime!r}")
@@ -59,6 +61,7 @@ class SentenceTransformerEmbedder:
         self.device = device
         self.runtime = runtime
         self.cache_dir = cache_dir
+        self.threads = threads
         self._model: SentenceTransformer | None = None
         self._onnx: OnnxModel | None = None
         self._onnx_tried = runtime != "onnx"
@@ -80,7 +83,7 @@ class SentenceTransformerEmbedder:
 
                 from indexer.threads import apply_torch_threads
 
-                apply_torch_threads()
+                apply_torch_threads(self.threads)
                 self._model = SentenceTransformer(self._resolve(), device=self.device)
             return self._model
 
@@ -95,7 +98,8 @@ class SentenceTransformerEmbedder:
                 from indexer.threads import model_threads
 
                 try:
-                    self._onnx = onnx_model.load(Path(self._resolve()), self.cache_dir, threads=model_threads())
+                    threads = self.threads or model_threads()
+                    self._onnx = onnx_model.load(Path(self._resolve()), self.cache_dir, threads=threads)
                 except Exception as error:  # any failure to export or load leaves the model on torch
                     log.warning("the model %s runs on torch, not ONNX Runtime: %s", self.name, error)
                 self._onnx_tried = True  # only now: a thread that sees it set also sees the model

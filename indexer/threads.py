@@ -1,4 +1,7 @@
-"""Thread settings for the model and the vector index (FAISS's OpenMP), per process.
+"""Thread settings for the model and the vector index (FAISS's OpenMP).
+
+FAISS's OpenMP pool, and torch's, belong to the whole process; an ONNX Runtime model takes
+its own setting (``SentenceTransformerEmbedder(threads=...)``), this module's only by default.
 
 Both default to one thread per core. A web worker answers one question at a time with a
 single short query, where extra threads cost more in hand-offs than they save, and several
@@ -40,9 +43,13 @@ def model_threads() -> int:
     return _wanted_model
 
 
-def apply_torch_threads() -> None:
-    """Apply the model thread setting to torch (called when a torch model loads)."""
+def apply_torch_threads(threads: int | None = None) -> None:
+    """Apply a model's thread setting (else the process's) to torch, when a torch model loads.
+
+    Torch has one thread pool per process, so the model loaded last sets it.
+    """
     import torch
 
-    if torch.get_num_threads() != _wanted_model:
-        torch.set_num_threads(_wanted_model)
+    wanted = threads or _wanted_model
+    if torch.get_num_threads() != wanted:
+        torch.set_num_threads(wanted)

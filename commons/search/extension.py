@@ -48,11 +48,13 @@ class SearchIndex:
             ivf_threshold=int(app.config.get("COMMONS_INDEX_IVF_THRESHOLD", IVF_THRESHOLD)),
             nprobe=int(nprobe) if nprobe not in (None, "") else None,
         )
-        set_threads(int(app.config.get("COMMONS_MODEL_THREADS", DEFAULT_MODEL_THREADS)),
-                    int(app.config.get("COMMONS_FAISS_THREADS", DEFAULT_FAISS_THREADS)))
+        model_threads = int(app.config.get("COMMONS_MODEL_THREADS", DEFAULT_MODEL_THREADS))
+        # FAISS's OpenMP pool belongs to the process: every app in it shares the one setting
+        set_threads(None, int(app.config.get("COMMONS_FAISS_THREADS", DEFAULT_FAISS_THREADS)))
         app.extensions[EXTENSION] = IndexState(
             Path(app.config["COMMONS_INDEX_DIR"]), app.config["COMMONS_MODEL"], embedder, settings, options,
             runtime=app.config["COMMONS_MODEL_RUNTIME"], model_cache=Path(app.config["COMMONS_MODEL_CACHE"]),
+            model_threads=model_threads,
         )
 
     @property

@@ -51,11 +51,13 @@ class IndexState:
     def __init__(
         self, directory: Path, model: str, embedder: Embedder | None, settings: SearchSettings,
         options: IndexOptions | None = None, runtime: str = "onnx", model_cache: Path | None = None,
+        model_threads: int | None = None,
     ) -> None:
         self.directory = directory
         self.model = model
         self.runtime = runtime
         self.model_cache = model_cache
+        self.model_threads = model_threads
         self.settings = settings
         self.options = options or IndexOptions()
         self._dimension: int | None = None
@@ -71,7 +73,8 @@ class IndexState:
     @property
     def embedder(self) -> Embedder:
         if self._embedder is None:
-            self._embedder = SentenceTransformerEmbedder(self.model, runtime=self.runtime, cache_dir=self.model_cache)
+            self._embedder = SentenceTransformerEmbedder(self.model, runtime=self.runtime, cache_dir=self.model_cache,
+                                                         threads=self.model_threads)
         return self._embedder
 
     @property
