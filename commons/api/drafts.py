@@ -63,6 +63,8 @@ def _body(allowed: list[str]) -> dict[str, Any]:
         json.dumps(body, ensure_ascii=False).encode("utf-8")
     except (ValueError, UnicodeError) as problem:
         raise ApiError(400, "malformed_json", f"The body is not valid JSON in UTF-8 ({problem}).") from None
+    except RecursionError:  # "[[[[..." nested beyond what the parser can hold
+        raise ApiError(400, "malformed_json", "The body's JSON is nested too deeply.") from None
     if not isinstance(body, dict):
         raise ApiError(400, "wrong_type", "The body must be a JSON object.")
     unknown = sorted(set(body) - set(allowed))

@@ -12,6 +12,7 @@ from urllib.parse import parse_qs, urlencode
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from commons.domain.ids import parse_id
 from commons.domain.vocabulary import TOPICS
 from commons.models import CaseStudy, Collection, Follow, Hub, School, User, utcnow
 from commons.search.engine import QuestionProblem, search
@@ -49,7 +50,8 @@ def describe(session: Session, kind: str, target: str) -> str:
         if collection is not None and collection.status == "published":
             return f"{collection.title} ({collection.hub.name})"
     elif kind == "school":
-        school = session.get(School, int(target)) if target.isdigit() else None
+        urn = parse_id(target)
+        school = session.get(School, urn) if urn is not None else None
         if school is not None:
             return school.name
     elif kind == "topic":
@@ -104,8 +106,9 @@ def entries(session: Session, index_state: IndexState, kind: str, target: str) -
         ]
     elif kind == "school":
         studies: Iterable[CaseStudy] = []
-        if target.isdigit():
-            studies = session.scalars(select(CaseStudy).where(published, CaseStudy.school_urn == int(target)))
+        urn = parse_id(target)
+        if urn is not None:
+            studies = session.scalars(select(CaseStudy).where(published, CaseStudy.school_urn == urn))
         found = [FeedEntry(c, _published_at(c)) for c in studies]
     elif kind == "topic":
         found = [FeedEntry(c, _published_at(c)) for c in session.scalars(select(CaseStudy).where(published))

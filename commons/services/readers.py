@@ -4,6 +4,7 @@ What is kept (in the visit's session, or later a profile) is small: a URN, or th
 context. :func:`reader_context` turns it back into a :class:`SchoolContext` for comparison.
 """
 
+import math
 import re
 from typing import Any
 
@@ -81,6 +82,9 @@ def parse_manual(form: Any) -> SchoolContext:
             value = float(raw)
         except ValueError:
             errors[name] = f"{label} must be a number, like {'180' if whole else '38'}."
+            return None
+        if not math.isfinite(value):
+            errors[name] = f"{label} must be a number, like {'180' if whole else '38'}; you entered {raw}."
             return None
         if whole and value != int(value):
             errors[name] = f"{label} must be a whole number."

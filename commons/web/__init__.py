@@ -1,14 +1,30 @@
 """The HTML pages: one blueprint module per feature, the helpers they share, errors, filters and headers."""
 
 from flask import Flask
+from werkzeug.routing import IntegerConverter
 
+from commons.domain.ids import MAX_ID, MAX_ID_DIGITS
 from commons.web import auth, author, errors, filters, follows, hubs, open_data, pages, questions, reader, tokens
 
 BLUEPRINTS = (pages.bp, reader.bp, auth.bp, author.bp, hubs.bp, follows.bp, open_data.bp, questions.bp, tokens.bp)
 
 
+class DatabaseId(IntegerConverter):
+    """``<int:...>`` in every route: ASCII digits only, and no larger than a database integer.
+
+    A longer id (25 digits) matches no route, so it is a 404 instead of an overflow in the database.
+    """
+
+    regex = rf"[0-9]{{1,{MAX_ID_DIGITS}}}"
+
+    def __init__(self, map: object, *args: object, **kwargs: object) -> None:
+        kwargs.setdefault("max", MAX_ID)
+        super().__init__(map, *args, **kwargs)  # type: ignore[arg-type]
+
+
 def init_app(app: Flask) -> None:
-    """Register every blueprint, the error pages, the template filters and the security headers."""
+    """Register the id converter, every blueprint, the error pages, the template filters and the headers."""
+    app.url_map.converters["int"] = DatabaseId  # before any route is added, the API's included
     for blueprint in BLUEPRINTS:
         app.register_blueprint(blueprint)
     errors.init_app(app)

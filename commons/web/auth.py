@@ -7,6 +7,7 @@ from flask.typing import ResponseReturnValue
 from sqlalchemy import select
 
 from commons.db import db
+from commons.domain.ids import parse_id
 from commons.models import Draft, Membership, OutboxMessage, Report, School, User
 from commons.services import accounts, hub_schools, permissions
 from commons.services.accounts import AccountProblems, SignInRefused
@@ -150,7 +151,7 @@ def reset(token: str) -> ResponseReturnValue:
 def claim_school() -> ResponseReturnValue:
     query = request.values.get("school", "").strip()
     if request.method == "POST":
-        school = db.session.get(School, request.form.get("urn", type=int) or 0)
+        school = db.session.get(School, parse_id(request.form.get("urn")) or 0)
         if school is None:
             abort(400)
         exists = db.session.scalar(select(Membership).where(

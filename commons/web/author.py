@@ -21,6 +21,7 @@ from flask.typing import ResponseReturnValue
 from sqlalchemy import select
 
 from commons.db import db
+from commons.domain.ids import parse_id
 from commons.domain.privacy import PrivacyWarning
 from commons.domain.rendering import render_markdown
 from commons.domain.vocabulary import EVIDENCE_STRENGTHS, OFFERS, SECTIONS, TOPICS
@@ -89,7 +90,7 @@ def dashboard() -> ResponseReturnValue:
 @bp.post("/author/drafts")
 @sign_in_required
 def create_draft() -> ResponseReturnValue:
-    urn = request.form.get("school_urn", type=int) or 0
+    urn = parse_id(request.form.get("school_urn")) or 0
     if db.session.get(School, urn) is None or not permissions.is_author(g.user, urn):
         abort(403)
     draft = authoring.new_draft(db.session, g.user, urn)

@@ -1,6 +1,6 @@
 """Template filters and globals, and the security headers every response carries."""
 
-from flask import Flask, Response
+from flask import Flask, Response, g, request
 
 from commons.domain.rendering import render_markdown
 from commons.domain.vocabulary import EVIDENCE_STRENGTHS, OFFERS, SECTION_HEADINGS, TOPICS
@@ -42,6 +42,17 @@ def security_headers(response: Response) -> Response:
     return response
 
 
+def private_responses_not_stored(response: Response) -> Response:
+    """Pages for a signed-in user (or an API token's), and every answer to a form, are never stored.
+
+    Public pages read anonymously keep whatever caching they had; static files stay cacheable.
+    """
+    signed_in = g.get("user") is not None or g.get("api_token") is not None
+    if request.method not in ("GET", "HEAD") or (signed_in and request.endpoint != "static"):
+        response.headers["Cache-Control"] = "no-store"
+    return response
+
+
 def init_app(app: Flask) -> None:
     app.jinja_env.filters.update(
         markdown=render_markdown, percent=percent, pupils=pupils, context_line=context_line,
@@ -58,3 +69,4 @@ def init_app(app: Flask) -> None:
         phase_label=schools.phase_label,
     )
     app.after_request(security_headers)
+    app.after_request(private_responses_not_stored)

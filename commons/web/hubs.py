@@ -13,6 +13,7 @@ from flask.typing import ResponseReturnValue
 from sqlalchemy import select
 
 from commons.db import db
+from commons.domain.ids import parse_id
 from commons.domain.vocabulary import OFFERS, SECTIONS
 from commons.models import CaseStudy, Collection, CollectionItem, Draft, Hub, HubMember, HubSchool, School, User
 from commons.search.extension import search_index
@@ -280,7 +281,7 @@ def request_school(slug: str) -> ResponseReturnValue:
     hub = _hub(slug)
     if not permissions.can_link_schools(g.user, hub):
         abort(403)
-    school = db.session.get(School, request.form.get("urn", type=int) or 0)
+    school = db.session.get(School, parse_id(request.form.get("urn")) or 0)
     if school is None:
         flash("There is no school with that URN in the Commons.", "error")
         return redirect(url_for("hubs.hub_page", slug=slug, _anchor="schools-h"), code=303)

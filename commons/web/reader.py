@@ -15,6 +15,7 @@ from commons.domain.comparability import (
     SETTINGS,
     compare,
 )
+from commons.domain.ids import parse_id
 from commons.models import CaseStudy, School
 from commons.search import engine as search_service
 from commons.search.extension import search_index
@@ -57,10 +58,7 @@ def my_school() -> ResponseReturnValue:
 
 @bp.post("/my-school")
 def choose_school() -> ResponseReturnValue:
-    try:
-        urn = int(request.form.get("urn", ""))
-    except ValueError:
-        urn = 0
+    urn = parse_id(request.form.get("urn")) or 0
     school = db.session.get(School, urn)
     if school is None:
         return render_template("my_school.html", query="", matches=[], choices=_choices(), errors={
