@@ -1,15 +1,17 @@
 """Hardening of the web pages and the API (issue 15): each test is named after the defect it keeps fixed.
 
-28 private pages cached, 18 huge ids, odd digits and deep JSON answered 500.
+28 private pages cached, 18 huge ids, odd digits and deep JSON answered 500, 5 hub leads deciding
+claims already decided, 13 a hub manager making themselves owner and removing the owner.
 """
 
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
+from sqlalchemy import select
 
 from commons.db import db
-from commons.models import User
-from commons.services import api_tokens
+from commons.models import Hub, Membership, School, User
+from commons.services import api_tokens, collections, hub_schools
 from tests.accounts import csrf_token, make_user, sign_in
 
 SCHOOL = 990003
@@ -117,3 +119,108 @@ def test_defect_18_huge_ids_odd_digits_and_deep_json_are_400_or_404(
     body = {"json": {"title": "x"}} if method == "PATCH" else {}
     response = client.open(path, method=method, headers=headers, **body)  # type: ignore[arg-type]
     assert response.status_code in (400, 404), response.status_code
+
+
+def _claim_status(app: Flask, claim_id: int) -> str:
+    with app.app_context():
+        claim = db.session.get(Membership, claim_id)
+        assert claim is not None
+        return claim.status
+
+
+def test_defect_05_hub_leads_decide_only_pending_claims(app: Flask) -> None:
+    admin_id = make_user(app, "admin@example.org", admin=True)
+    owner_id = make_user(app, "owner@example.org")
+    manager_id = make_user(app, "manager@example.org")
+    approved_user = make_user(app, "approved@example.org", school=SCHOOL, status="pending")
+    rejected_user = make_user(app, "rejected@example.org", school=SCHOOL, status="pending")
+    waiting_user = make_user(app, "waiting@example.org", school=SCHOOL, status="pending")
+    with app.app_context():
+        owner, admin = db.session.get(User, owner_id), db.session.get(User, admin_id)
+        assert owner is not None and admin is not None
+        hub = collections.create_hub(db.session, "Fells Teaching School Hub", "teaching-school-hub", owner)
+        collections.set_member(db.session, hub, db.session.get(User, manager_id), "manager")
+        link = hub_schools.request_link(db.session, hub, db.session.get(School, SCHOOL), owner)
+        hub_schools.decide_link(link, admin, "approved")
+        db.session.commit()
+        claim_of = {uid: db.session.get(User, uid).memberships[0].id  # type: ignore[union-attr]
+                    for uid in (approved_user, rejected_user, waiting_user)}
+    admin_client = app.test_client()
+    sign_in(admin_client, "admin@example.org")
+    for uid, decision in ((approved_user, "approved"), (rejected_user, "rejected")):
+        response = admin_client.post(f"/admin/claims/{claim_of[uid]}",
+                                     data={"csrf_token": csrf_token(admin_client), "decision": decision})
+        assert response.status_code == 303
+    for email in ("manager@example.org", "owner@example.org"):
+        lead = app.test_client()
+        sign_in(lead, email)
+        token = csrf_token(lead)
+        rejecting = lead.post(f"/admin/claims/{claim_of[approved_user]}", data={"csrf_token": token,
+                                                                                "decision": "rejected"})
+        assert rejecting.status_code == 409 and "already approved" in rejecting.get_data(as_text=True)
+        assert _claim_status(app, claim_of[approved_user]) == "approved"
+        approving = lead.post(f"/admin/claims/{claim_of[rejected_user]}", data={"csrf_token": token,
+                                                                                "decision": "approved"})
+        assert approving.status_code == 409 and "already rejected" in approving.get_data(as_text=True)
+        assert _claim_status(app, claim_of[rejected_user]) == "rejected"
+    manager = app.test_client()
+    sign_in(manager, "manager@example.org")
+    pending = manager.post(f"/admin/claims/{claim_of[waiting_user]}", data={"csrf_token": csrf_token(manager),
+                                                                           "decision": "approved"})
+    assert pending.status_code == 303 and _claim_status(app, claim_of[waiting_user]) == "approved"
+
+
+def _roles(app: Flask, slug: str) -> dict[str, str]:
+    with app.app_context():
+        hub = db.session.scalar(select(Hub).where(Hub.slug == slug))
+        assert hub is not None
+        return {m.user.email: m.role for m in hub.members}
+
+
+def test_defect_13_only_owners_grant_lead_roles_and_nobody_changes_their_own(app: Flask) -> None:
+    owner_id = make_user(app, "owner@example.org")
+    manager_id = make_user(app, "manager@example.org")
+    for email in ("other@example.org", "curator@example.org", "second@example.org"):
+        make_user(app, email)
+    with app.app_context():
+        owner = db.session.get(User, owner_id)
+        assert owner is not None
+        hub = collections.create_hub(db.session, "Coast Trust", "trust", owner)
+        collections.set_member(db.session, hub, db.session.get(User, manager_id), "manager")  # type: ignore[arg-type]
+        db.session.commit()
+        slug = hub.slug
+    before = _roles(app, slug)
+    manager = app.test_client()
+    sign_in(manager, "manager@example.org")
+
+    def as_manager(email: str, role: str) -> str:
+        response = manager.post(f"/hubs/{slug}/members", data={"csrf_token": csrf_token(manager), "email": email,
+                                                               "role": role}, follow_redirects=True)
+        assert response.status_code == 200
+        return response.get_data(as_text=True)
+
+    assert "cannot change your own role" in as_manager("manager@example.org", "owner")
+    assert "Only the hub&#39;s owners" in as_manager("owner@example.org", "remove")
+    assert "Only the hub&#39;s owners" in as_manager("owner@example.org", "curator")
+    assert "Only the hub&#39;s owners" in as_manager("other@example.org", "manager")
+    assert "Only the hub&#39;s owners" in as_manager("nobody@example.org", "owner")  # the same, account or not
+    assert _roles(app, slug) == before
+    as_manager("curator@example.org", "curator")  # managers still add, and remove, curators
+    assert _roles(app, slug)["curator@example.org"] == "curator"
+    as_manager("curator@example.org", "remove")
+    assert "curator@example.org" not in _roles(app, slug)
+    assert 'value="owner"' not in manager.get(f"/hubs/{slug}").get_data(as_text=True)
+
+    owner_client = app.test_client()
+    sign_in(owner_client, "owner@example.org")
+
+    def as_owner(email: str, role: str) -> str:
+        response = owner_client.post(f"/hubs/{slug}/members", data={
+            "csrf_token": csrf_token(owner_client), "email": email, "role": role}, follow_redirects=True)
+        return response.get_data(as_text=True)
+
+    as_owner("second@example.org", "owner")
+    assert "cannot change your own role" in as_owner("owner@example.org", "manager")
+    assert _roles(app, slug)["owner@example.org"] == "owner"
+    as_owner("manager@example.org", "curator")  # an owner changes and removes managers
+    assert _roles(app, slug)["manager@example.org"] == "curator"

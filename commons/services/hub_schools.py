@@ -86,9 +86,19 @@ def review_queue(session: Session, hub: Hub) -> list[Draft]:
 
 
 def decide_claim(session: Session, claim: Membership, decider: User, decision: str, mailer: Mailer) -> None:
-    """Approve or reject a claim to write for a school, and tell the claimant."""
+    """Approve or reject a pending claim to write for a school, and tell the claimant.
+
+    Only a pending claim is decided: an approved author is not "rejected" here (taking away an
+    author's right to write for a school is an admin's separate act), and a claim someone already
+    rejected is not approved over their decision.
+    """
     if decision not in DECISIONS:
         raise HubSchoolProblem("The decision must be approved or rejected.")
+    if claim.status != "pending":
+        raise HubSchoolProblem(
+            f"This claim was already {claim.status}; only a pending claim can be decided. "
+            + ("To stop an approved author writing for the school, ask an administrator."
+               if claim.status == "approved" else "The claimant can ask again if something has changed."))
     claim.status, claim.decided_by = decision, decider.id
     who = "An administrator" if decider.is_admin else f"{decider.name}, for a hub that looks after the school,"
     mailer.send(session, claim.user.email, f"Your claim to write for {claim.school.name}",

@@ -59,6 +59,26 @@ def can_manage_hub(user: User | None, hub: Hub) -> bool:
     return user is not None and (user.is_admin or hub_role(user, hub) in ("owner", "manager"))
 
 
+def can_grant_lead_roles(user: User | None, hub: Hub) -> bool:
+    """Only a hub's owners (and admins) make or unmake owners and managers."""
+    return user is not None and (user.is_admin or hub_role(user, hub) == "owner")
+
+
+def can_change_member(user: User | None, hub: Hub, member_id: int | None, current: str | None,
+                      new: str | None) -> bool:
+    """May ``user`` move the account ``member_id`` from role ``current`` to ``new`` (None: not a member)?
+
+    Owners and admins grant and remove every role; managers add, change and remove curators only,
+    so a manager never makes themselves or anyone else an owner or manager, nor removes one.
+    Nobody changes their own role, not even an admin: an owner leaves when another owner removes them.
+    """
+    if user is None or (member_id is not None and member_id == user.id):
+        return False
+    if can_grant_lead_roles(user, hub):
+        return True
+    return hub_role(user, hub) == "manager" and current in (None, "curator") and new in (None, "curator")
+
+
 def can_curate(user: User | None, hub: Hub) -> bool:
     """Every member of a hub (owner, manager, curator) builds its collections; admins may too."""
     return user is not None and (user.is_admin or hub_role(user, hub) is not None)

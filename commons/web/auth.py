@@ -188,6 +188,11 @@ def decide_claim(claim_id: int) -> ResponseReturnValue:
     decision = request.form.get("decision", "")
     if decision not in hub_schools.DECISIONS:
         abort(400)
-    hub_schools.decide_claim(db.session, claim, g.user, decision, mailer())
+    try:
+        hub_schools.decide_claim(db.session, claim, g.user, decision, mailer())
+    except hub_schools.HubSchoolProblem as problem:
+        db.session.rollback()
+        return render_template("error.html", code=409, title="That claim was already decided",
+                               detail=str(problem)), 409
     db.session.commit()
     return redirect(safe_next(url_for("auth.admin")), code=303)

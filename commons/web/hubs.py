@@ -116,6 +116,7 @@ def hub_page(slug: str) -> ResponseReturnValue:
     return render_template(
         "hubs/hub.html", hub=hub, collections=shown, kinds=HUB_KINDS,
         can_curate=permissions.can_curate(user, hub), can_manage=permissions.can_manage_hub(user, hub),
+        can_grant_leads=permissions.can_grant_lead_roles(user, hub),
         schools=hub_schools.links(db.session, hub),
         other_links=hub_schools.links(db.session, hub, ("pending", "rejected")) if can_link else [],
         can_link=can_link, school_query=query, school_matches=find_schools(db.session, query) if query else [],
@@ -132,7 +133,7 @@ def set_member(slug: str) -> ResponseReturnValue:
     role = request.form.get("role") or None
     try:
         collections.set_member_by_email(db.session, hub, request.form.get("email", ""),
-                                        None if role == "remove" else role)
+                                        None if role == "remove" else role, actor=g.user)
         db.session.commit()
     except CollectionProblem as problem:
         db.session.rollback()
