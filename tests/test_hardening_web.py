@@ -168,6 +168,16 @@ def test_defect_05_hub_leads_decide_only_pending_claims(app: Flask) -> None:
     pending = manager.post(f"/admin/claims/{claim_of[waiting_user]}", data={"csrf_token": csrf_token(manager),
                                                                            "decision": "approved"})
     assert pending.status_code == 303 and _claim_status(app, claim_of[waiting_user]) == "approved"
+    # stopping an approved author is an admin's separate act, offered on the admin page
+    assert manager.post(f"/admin/authors/{claim_of[approved_user]}/revoke",
+                        data={"csrf_token": csrf_token(manager)}).status_code == 403
+    assert f"/admin/authors/{claim_of[approved_user]}/revoke" in admin_client.get("/admin").get_data(as_text=True)
+    revoked = admin_client.post(f"/admin/authors/{claim_of[approved_user]}/revoke",
+                                data={"csrf_token": csrf_token(admin_client)})
+    assert revoked.status_code == 303 and _claim_status(app, claim_of[approved_user]) == "rejected"
+    again = admin_client.post(f"/admin/authors/{claim_of[approved_user]}/revoke",
+                              data={"csrf_token": csrf_token(admin_client)})
+    assert again.status_code == 409
 
 
 def _roles(app: Flask, slug: str) -> dict[str, str]:

@@ -105,6 +105,18 @@ def decide_claim(session: Session, claim: Membership, decider: User, decision: s
                 f"{who} has {decision} your claim to write for {claim.school.name}.")
 
 
+def revoke_author(session: Session, membership: Membership, admin: User, mailer: Mailer) -> None:
+    """An admin stops an approved author writing for a school (the claim becomes rejected), and tells them."""
+    if not admin.is_admin:
+        raise HubSchoolProblem("Only an administrator can stop an author writing for a school.")
+    if membership.status != "approved":
+        raise HubSchoolProblem(f"This claim is {membership.status}, not an approved author: decide it instead.")
+    membership.status, membership.decided_by = "rejected", admin.id
+    mailer.send(session, membership.user.email, f"You no longer write for {membership.school.name}",
+                f"An administrator has stopped your account writing for {membership.school.name} in the Commons. "
+                "Reply to this message if you think this is a mistake.")
+
+
 def return_draft(session: Session, draft: Draft, reviewer: User, note: str, mailer: Mailer) -> None:
     """Send a draft back to its school's authors instead of publishing it, saying what to change."""
     note = note.strip()[:MAX_RETURN_NOTE]

@@ -93,6 +93,11 @@ def can_link_schools(user: User | None, hub: Hub) -> bool:
     return can_manage_hub(user, hub)
 
 
+def can_revoke_author(user: User | None) -> bool:
+    """Only an admin stops an approved author writing for a school (hub leads decide pending claims only)."""
+    return user is not None and user.is_admin
+
+
 def can_decide_school_link(user: User | None) -> bool:
     """Only an admin confirms that a hub looks after a school (else anyone could make a hub and
     make themselves a school's author)."""

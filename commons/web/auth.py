@@ -173,7 +173,10 @@ def admin() -> ResponseReturnValue:
     reports = db.session.scalars(select(Report).where(Report.resolved.is_(False)).order_by(Report.created_at)).all()
     outbox = db.session.scalars(select(OutboxMessage).order_by(OutboxMessage.id.desc()).limit(20)).all()
     review = [d for d in db.session.scalars(select(Draft).order_by(Draft.updated_at)) if d.fields.get("submitted")]
+    authors = db.session.scalars(select(Membership).where(Membership.status == "approved")
+                                 .order_by(Membership.school_urn, Membership.id)).all()
     return render_template("auth/admin.html", claims=claims, reports=reports, outbox=outbox, review=review,
+                           authors=authors,
                            links=hub_schools.pending_links(db.session),
                            bodies={m.id: hide_token_links(m.body) for m in outbox})
 
@@ -196,3 +199,20 @@ def decide_claim(claim_id: int) -> ResponseReturnValue:
                                detail=str(problem)), 409
     db.session.commit()
     return redirect(safe_next(url_for("auth.admin")), code=303)
+
+
+@bp.post("/admin/authors/<int:membership_id>/revoke")
+@admin_required
+def revoke_author(membership_id: int) -> ResponseReturnValue:
+    """An admin stops an approved author writing for a school: the separate act a hub lead cannot do."""
+    membership = db.session.get(Membership, membership_id) or abort(404)
+    if not permissions.can_revoke_author(g.user):
+        abort(403)
+    try:
+        hub_schools.revoke_author(db.session, membership, g.user, mailer())
+    except hub_schools.HubSchoolProblem as problem:
+        db.session.rollback()
+        return render_template("error.html", code=409, title="That is not an approved author", detail=str(problem)), 409
+    db.session.commit()
+    flash(f"{membership.user.name} no longer writes for {membership.school.name}.", "ok")
+    return redirect(url_for("auth.admin", _anchor="authors-h"), code=303)
