@@ -30,6 +30,11 @@ def create_app(config: Mapping[str, Any] | None = None, *, embedder: Embedder | 
         MAX_CONTENT_LENGTH=2 * 1024 * 1024,
     )
     app.config.update(settings)
+    hops = proxy_hops(settings)
+    if hops:  # behind N reverse proxies: the client's address, scheme and host are the ones they forward
+        from werkzeug.middleware.proxy_fix import ProxyFix
+
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)  # type: ignore[method-assign]
     trusted = trusted_hosts(settings)
     if trusted:
         app.config["TRUSTED_HOSTS"] = trusted  # a request naming another Host is answered 400
@@ -72,6 +77,19 @@ def trusted_hosts(settings: Mapping[str, Any]) -> list[str]:
     host = urlsplit(public).hostname
     extra = str(settings.get("COMMONS_TRUSTED_HOSTS") or "").replace(",", " ").split()
     return [name for name in ([host] if host else []) + extra if name]
+
+
+def proxy_hops(settings: Mapping[str, Any]) -> int:
+    """How many reverse proxies in front of the Commons to trust (``COMMONS_PROXY_HOPS``; none by default).
+
+    Only with this set are ``X-Forwarded-For``, ``-Proto`` and ``-Host`` believed, so sign-in
+    limits count each client behind the proxy rather than the proxy's one address. Set it to
+    the number of proxies that append to those headers, never more: a client could forge them.
+    """
+    raw = str(settings.get("COMMONS_PROXY_HOPS") or "0").strip()
+    if not raw.isascii() or not raw.isdigit():
+        raise ValueError(f"COMMONS_PROXY_HOPS must be a whole number of proxies, not {raw!r}")
+    return int(raw)
 
 
 def _instance_secret(app: Flask) -> str:

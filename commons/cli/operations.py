@@ -45,21 +45,25 @@ def serve(host: str, port: int, workers: int | None, bind: str | None, threads: 
         fail(error)
     for done in report.repaired:
         click.secho(f"Search index repaired: {done}.", fg="yellow")
+    from commons.ops.running import serving
+
     if workers is not None:
         from commons.ops.server import run
 
         address = bind or f"{host}:{port}"
-        click.echo(f"The Commons is open on http://{address}/ with {workers} workers  (Ctrl+C to stop)")
-        db.engine.dispose()  # nothing database-side is shared across the fork
         factory = click.get_current_context().ensure_object(ScriptInfo).create_app
         if factory is None:
             fail(CommonsError("--workers needs the app factory: run it as `commons serve`"))
-        run(address, workers, threads, timeout, factory)
+        click.echo(f"The Commons is open on http://{address}/ with {workers} workers  (Ctrl+C to stop)")
+        db.engine.dispose()  # nothing database-side is shared across the fork
+        with serving(Path(app.instance_path)):  # `commons restore` refuses while this runs
+            run(address, workers, threads, timeout, factory)
         return
     from werkzeug.serving import run_simple
 
     click.echo(f"The Commons is open on http://{host}:{port}/  (Ctrl+C to stop)")
-    run_simple(host, port, app, threaded=True)
+    with serving(Path(app.instance_path)):  # `commons restore` refuses while this runs
+        run_simple(host, port, app, threaded=True)
 
 
 @click.command()
@@ -115,12 +119,26 @@ def backup_command(path: Path) -> None:
 @click.command("restore")
 @click.argument("path", type=click.Path(dir_okay=False, path_type=Path))
 @click.option("--yes", is_flag=True, help="Do not ask for confirmation.")
+@click.option("--force", is_flag=True,
+              help="Restore even though a server of this instance is running (it notices and rebuilds its "
+                   "search index; stop it first if you can).")
 @with_appcontext
-def restore_command(path: Path, yes: bool) -> None:
-    """Replace the database with the backup at PATH and rebuild the search index (stop servers first)."""
+def restore_command(path: Path, yes: bool, force: bool) -> None:
+    """Replace the database with the backup at PATH and rebuild the search index.
+
+    Refused while a `commons serve` of this instance folder is running: stop the servers
+    first (servers of other machines sharing a PostgreSQL database are not seen here).
+    """
     from commons.ops import doctor as doctor_service
     from commons.ops.backup import restore
+    from commons.ops.running import running_servers
 
+    running = running_servers(Path(current_app.instance_path))
+    if running and not force:
+        fail(CommonsError(
+            "the Commons is being served by " + ", ".join(server.describe() for server in running)
+            + ": stop the server first (restoring under it would leave its search out of date), "
+              "or pass --force to restore anyway"))
     if not yes:
         click.confirm(f"Replace everything in the {db.engine.dialect.name} database with {path}?", abort=True)
     try:

@@ -219,7 +219,7 @@ class LoginAttempt(Base):
     __tablename__ = "login_attempts"
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    key: Mapped[str] = mapped_column(String(300), index=True)  # "account:<email>" or "address:<ip>"
+    key: Mapped[str] = mapped_column(String(300), index=True)  # "account:<email hash>|client:<ip>", "address:<ip>"…
     at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow, index=True)
 
 

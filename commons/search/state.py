@@ -14,10 +14,10 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from commons.models import Passage
+from commons.models import Change, Passage
 from commons.search.source import DatabaseChangeSource
 from indexer import Embedder, SentenceTransformerEmbedder, VectorIndex, apply_changes, rebuild
 from indexer.errors import IndexFileError
@@ -133,16 +133,27 @@ class IndexState:
 
         When nothing has changed since the replicas last caught up (one indexed ``max`` on the
         change log tells), searches go ahead side by side without taking the updating lock.
+        A change log that went backwards (the database was restored under this process) has
+        the replicas rebuilt from the database, with a warning.
         """
         vectors, lexical = self._vectors, self._lexical
         if vectors is not None and lexical is not None:
             newest = DatabaseChangeSource(session, vectors.dimension).last_change()
-            if vectors.last_change >= newest and lexical.last_change >= newest:
+            if vectors.last_change == newest and lexical.last_change == newest:
                 return vectors, lexical
         with self._lock:
             source = DatabaseChangeSource(session, self.dimension(session))
             if self._vectors is None:
                 self._vectors = self._load_or_rebuild(source)
+            newest = source.last_change()
+            applied = max(self._vectors.last_change, self._lexical.last_change if self._lexical else 0)
+            if applied > newest and self._log_went_backwards(session, applied):
+                log.warning("the change log went backwards (newest change %d, the search index had applied %d): "
+                            "was the database restored while this server ran? Rebuilding the search index from "
+                            "the database", newest, applied)
+                self._vectors = rebuild(self.model, source.dimension, source, options=self.options)
+                self._lexical = None
+                self._save_rebuilt(self._vectors)
             if apply_changes(self._vectors, source):
                 self.persist(self._vectors, strict=False)
             if self._lexical is None:
@@ -162,6 +173,26 @@ class IndexState:
             self._vectors = index
             self._lexical = None
             return index
+
+    @staticmethod
+    def _log_went_backwards(session: Session, applied: int) -> bool:
+        """Whether the change log's newest entry, read afresh, is below what the replicas applied.
+
+        Read on a connection of its own: a session whose snapshot predates a publish another
+        thread has applied sees an older newest change without anything having gone backwards.
+        """
+        with session.get_bind().engine.connect() as connection:
+            newest = int(connection.scalar(select(func.coalesce(func.max(Change.seq), 0))) or 0)
+        return newest < applied
+
+    def _save_rebuilt(self, index: VectorIndex) -> None:
+        """Save a rebuilt index over whatever is on disk (which may claim a later change); logged if it fails."""
+        try:
+            with writer_lock(self.directory):
+                index.save(self.directory)
+        except OSError as error:
+            log.warning("could not save the search index in %s (%s); still serving from memory",
+                        self.directory, error)
 
     def _load_or_rebuild(self, source: DatabaseChangeSource) -> VectorIndex:
         try:

@@ -2,10 +2,20 @@
 
 Messages never say whether an email address has an account (no enumeration), and registering
 an address that has one costs the same time as a new one. Failed sign-ins are counted per
-account and per address in the database, so every worker sees the same count; so are the
-account mails anyone can ask for (per recipient, from the outbox, and per client address).
+account from each client address, and per client address, in the database, so every worker
+sees the same count; so are the account mails anyone can ask for (per recipient, from the
+outbox, and per client address).
+
+Failures slow a client down rather than lock an account: after a few failures for an account
+from one client, that client waits a delay that doubles with each further failure ("try again
+in N seconds"), while the account's owner signing in from another client is not held up. A
+client address that fails too often over any accounts waits until its oldest failure in the
+window has aged out. Behind a reverse proxy the client address is the forwarded one only when
+``COMMONS_PROXY_HOPS`` says how many proxies to trust (see ``create_app``).
 """
 
+import hashlib
+import math
 import re
 import smtplib
 from dataclasses import dataclass
@@ -27,12 +37,15 @@ EMAIL = re.compile(r"^[^@\s]{1,64}@[^@\s]+\.[^@\s]{2,}$")
 MIN_PASSWORD = 12
 MAX_PASSWORD = 256
 ATTEMPT_WINDOW = timedelta(minutes=15)
-MAX_FAILURES_PER_ACCOUNT = 5
-MAX_FAILURES_PER_ADDRESS = 20
+MAX_FAILURES_PER_ACCOUNT = 5  # failures for one account from one client before that client must wait
+MAX_FAILURES_PER_ADDRESS = 20  # failures from one client, over any accounts, in ATTEMPT_WINDOW
+FIRST_DELAY = timedelta(seconds=30)  # the wait after MAX_FAILURES_PER_ACCOUNT; doubled by each further failure
+LONGEST_DELAY = ATTEMPT_WINDOW
 RESET_SALT = "password-reset"
 RESET_MAX_AGE = 3600  # seconds
 SIGN_IN_FAILED = "That email address and password do not match an account. Check them and try again."
-TOO_MANY = "Too many attempts to sign in. Wait 15 minutes and try again, or reset your password."
+TOO_MANY = "Too many attempts to sign in from here."
+WAIT = " Try again in {seconds} seconds, or reset your password."
 MAIL_WINDOW = timedelta(hours=1)
 MAX_MAILS_PER_RECIPIENT = 3  # account mails (below) to one address in MAIL_WINDOW
 MAX_MAILS_PER_CLIENT = 10  # requests for account mails from one client address in MAIL_WINDOW
@@ -100,20 +113,56 @@ def register(session: Session, email: str, name: str, password: str) -> User | N
     return user
 
 
-def _failures(session: Session, key: str) -> int:
+def _failures(session: Session, key: str) -> tuple[int, datetime | None, datetime | None]:
+    """How many failures under ``key`` in the window, with the oldest and the newest of them."""
     since = utcnow() - ATTEMPT_WINDOW
-    return int(session.scalar(
-        select(func.count()).select_from(LoginAttempt).where(LoginAttempt.key == key, LoginAttempt.at >= since)
-    ) or 0)
+    count, oldest, newest = session.execute(
+        select(func.count(), func.min(LoginAttempt.at), func.max(LoginAttempt.at))
+        .where(LoginAttempt.key == key, LoginAttempt.at >= since)
+    ).one()
+    return int(count or 0), _aware(oldest), _aware(newest)
+
+
+def _aware(moment: datetime | None) -> datetime | None:
+    return moment.replace(tzinfo=UTC) if moment is not None and moment.tzinfo is None else moment
+
+
+def account_client_key(email: str, address: str) -> str:
+    """The key failures for one account from one client address are counted under.
+
+    The email address is hashed (and the client address clipped) so the key fits its column.
+    """
+    account = hashlib.sha256(normalise_email(email).encode()).hexdigest()[:32]
+    return f"account:{account}|client:{address[:200]}"
+
+
+def sign_in_wait(session: Session, email: str, address: str) -> int:
+    """Seconds this client must wait before it may try to sign in to this account again (0: now).
+
+    After MAX_FAILURES_PER_ACCOUNT failures for the account from this client, it waits
+    FIRST_DELAY after its latest failure, twice as long after each further one (at most
+    LONGEST_DELAY). Other clients, the account's owner among them, are not held up. A client
+    with MAX_FAILURES_PER_ADDRESS failures over any accounts waits until the oldest ages out.
+    """
+    now = utcnow()
+    waits = [0.0]
+    failed, _, latest = _failures(session, account_client_key(email, address))
+    if failed >= MAX_FAILURES_PER_ACCOUNT and latest is not None:
+        delay = min(FIRST_DELAY * 2 ** min(failed - MAX_FAILURES_PER_ACCOUNT, 32), LONGEST_DELAY)
+        waits.append((latest + delay - now).total_seconds())
+    failed, oldest, _ = _failures(session, f"address:{address[:200]}")
+    if failed >= MAX_FAILURES_PER_ADDRESS and oldest is not None:
+        waits.append((oldest + ATTEMPT_WINDOW - now).total_seconds())
+    return max(0, math.ceil(max(waits)))
 
 
 def authenticate(session: Session, email: str, password: str, address: str) -> User:
     """The user whose credentials these are; raises SignInRefused. Failures are recorded."""
     email = normalise_email(email)
-    account_key, address_key = f"account:{email}", f"address:{address}"
-    if (_failures(session, account_key) >= MAX_FAILURES_PER_ACCOUNT
-            or _failures(session, address_key) >= MAX_FAILURES_PER_ADDRESS):
-        raise SignInRefused(TOO_MANY)
+    account_key, address_key = account_client_key(email, address), f"address:{address[:200]}"
+    wait = sign_in_wait(session, email, address)
+    if wait:
+        raise SignInRefused(TOO_MANY + WAIT.format(seconds=wait))
     user = session.scalar(select(User).where(User.email == email))
     if user is None:
         HASHER.hash(password)  # spend the same time as a real check
@@ -167,7 +216,8 @@ def set_password(session: Session, user: User, password: str) -> None:
         raise AccountProblems({"password": problem})
     user.password_hash = hash_password(password)
     user.password_changed_at = utcnow()  # old reset links and other sessions stop working
-    session.execute(delete(LoginAttempt).where(LoginAttempt.key == f"account:{user.email}"))
+    session.execute(delete(LoginAttempt).where(
+        LoginAttempt.key.startswith(account_client_key(user.email, ""), autoescape=True)))
 
 
 def revoke_api_tokens(session: Session, user: User) -> int:
