@@ -9,13 +9,14 @@ requests start with a plain (deferred) ``BEGIN`` and read one consistent snapsho
 blocking anyone. PostgreSQL needs none of this.
 """
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any
 
 import click
 from flask import Flask, current_app, g, has_request_context, request
 from sqlalchemy import Engine, create_engine, event
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
 EXTENSION = "commons.db"
@@ -58,6 +59,23 @@ class Database:
             yield session
         finally:
             session.close()
+
+    def write_best_effort(self, write: Callable[[Session], None], what: str) -> bool:
+        """Run a small write a reading request makes ("last seen", "last used") in a short
+        transaction of its own; False, with a warning logged, when the database is too busy.
+
+        A reading request's own session reads a snapshot: on SQLite it cannot write once another
+        writer has committed since ("database is locked"), so such writes never go through it,
+        and a page is never lost for one. Call it outside a writing request's transaction.
+        """
+        try:
+            with self.new_session() as session:
+                write(session)
+                session.commit()
+        except OperationalError as error:
+            current_app.logger.warning("skipped noting %s: %s", what, error.orig)
+            return False
+        return True
 
 
 class _State:

@@ -6,7 +6,7 @@ from typing import Any
 from flask import Blueprint, g, jsonify, request
 from flask.typing import ResponseReturnValue
 
-from commons.db import db
+from commons.db import READ_METHODS, db
 from commons.services import api_tokens
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
@@ -53,7 +53,14 @@ def act_as_token_user() -> None:
         raise ApiError(401, "unauthorised", "That token does not work: it may have been revoked or mistyped. "
                        "Send 'Authorization: Bearer <token>' with a token made at /account/tokens.",
                        headers={"WWW-Authenticate": BEARER + ', error="invalid_token"'})
-    if db.session.dirty:
+    if db.session.dirty and request.method in READ_METHODS:
+        # A reading request's session cannot be relied on to write: note the use best-effort, apart
+        token_id, used_at = token.id, token.last_used_at
+        db.session.expire(token, ["last_used_at"])
+        if used_at is not None:
+            db.write_best_effort(lambda session: api_tokens.note_use(session, token_id, used_at),
+                                 "when an API token was used")
+    elif db.session.dirty:
         db.session.commit()  # when the token was last used
     g.api_token = token
     g.user = token.user if "read" in token.scopes else None

@@ -12,7 +12,7 @@ import secrets
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 from commons.models import ApiToken, User, utcnow
@@ -86,6 +86,11 @@ def revoke(session: Session, user: User, token_id: int) -> bool:
         return False
     token.revoked_at = utcnow()
     return True
+
+
+def note_use(session: Session, token_id: int, when: datetime) -> None:
+    """Record when a token was last used, in the caller's (own, short) transaction."""
+    session.execute(update(ApiToken).where(ApiToken.id == token_id).values(last_used_at=when))
 
 
 def authenticate(session: Session, secret: str, now: datetime | None = None) -> ApiToken | None:

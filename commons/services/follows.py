@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from urllib.parse import parse_qs, urlencode
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from commons.domain.ids import parse_id
@@ -148,7 +148,7 @@ def new_since(entries_: list[FeedEntry], followed: Follow) -> set[int]:
     return {e.case_study.id for e in entries_ if _aware(e.when) > seen}
 
 
-def mark_seen(follows: list[Follow]) -> None:
-    now = utcnow()
-    for followed in follows:
-        followed.last_seen_at = now
+def mark_seen(session: Session, follow_ids: list[int]) -> None:
+    """Note that the user has seen these follows' items now (in the caller's transaction)."""
+    if follow_ids:
+        session.execute(update(Follow).where(Follow.id.in_(follow_ids)).values(last_seen_at=utcnow()))

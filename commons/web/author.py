@@ -27,7 +27,7 @@ from commons.domain.rendering import render_markdown
 from commons.domain.vocabulary import EVIDENCE_STRENGTHS, OFFERS, SECTIONS, TOPICS
 from commons.models import CaseStudy, Draft, Report, School
 from commons.search.extension import search_index
-from commons.services import authoring, hub_schools, permissions
+from commons.services import authoring, hub_schools, permissions, rate_limits
 from commons.services.authoring import DraftProblems
 from commons.services.publishing import withdraw
 from commons.web.helpers import admin_required, mailer, safe_next, sign_in_required
@@ -226,6 +226,10 @@ def return_draft(draft_id: int) -> ResponseReturnValue:
 @sign_in_required
 def preview() -> ResponseReturnValue:
     """Markdown to the same sanitised HTML the published page shows, for the live preview."""
+    if not rate_limits.allow(db.session, rate_limits.PREVIEW, f"user:{g.user.id}"):
+        db.session.rollback()
+        return jsonify({"error": rate_limits.PREVIEW.message}), 429
+    db.session.commit()
     text = (request.form.get("markdown") or "")[: authoring.MAX_FIELD_CHARS]
     return jsonify({"html": str(render_markdown(text))})
 
@@ -276,6 +280,11 @@ def report(slug: str) -> ResponseReturnValue:
     if not reason:
         return render_template("auth/message.html", title="Tell us what is wrong",
                                message="Go back and say what the problem is, so an administrator can act on it."), 400
+    client = f"user:{g.user.id}" if g.get("user") else f"address:{request.remote_addr or 'unknown'}"
+    if not rate_limits.allow(db.session, rate_limits.REPORT, client):
+        db.session.rollback()
+        return render_template("auth/message.html", title="Too many reports", message=rate_limits.REPORT.message,
+                               link=(url_for("main.case_study", slug=slug), "Back to the case study")), 429
     db.session.add(Report(case_study_id=case_study.id, reason=reason,
                           reporter_id=g.user.id if g.get("user") else None))
     db.session.commit()

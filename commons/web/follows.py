@@ -52,8 +52,9 @@ def following() -> ResponseReturnValue:
         found = follows.entries(db.session, state, followed.kind, followed.target)
         shown.append((followed, found, follows.new_since(found, followed), feed_url(followed.kind, followed.target)))
     page = render_template("follows/following.html", shown=shown, topics=TOPICS)
-    follows.mark_seen(list(mine))  # "new since your last visit" counts from now
-    db.session.commit()
+    # "new since your last visit" counts from now: best-effort, so a busy database never costs the page
+    seen = [followed.id for followed in mine]
+    db.write_best_effort(lambda session: follows.mark_seen(session, seen), "followed items seen")
     return page
 
 
