@@ -1,7 +1,7 @@
 """The HTML pages: one blueprint module per feature, the helpers they share, errors, filters and headers."""
 
 from flask import Flask
-from werkzeug.routing import IntegerConverter
+from werkzeug.routing import IntegerConverter, Map
 
 from commons.domain.ids import MAX_ID, MAX_ID_DIGITS
 from commons.web import auth, author, errors, filters, follows, hubs, open_data, pages, questions, reader, tokens
@@ -17,9 +17,9 @@ class DatabaseId(IntegerConverter):
 
     regex = rf"[0-9]{{1,{MAX_ID_DIGITS}}}"
 
-    def __init__(self, map: object, *args: object, **kwargs: object) -> None:
-        kwargs.setdefault("max", MAX_ID)
-        super().__init__(map, *args, **kwargs)  # type: ignore[arg-type]
+    def __init__(self, map: Map, fixed_digits: int = 0, min: int | None = None, max: int | None = MAX_ID,
+                 signed: bool = False) -> None:
+        super().__init__(map, fixed_digits, min, max, signed)
 
 
 def init_app(app: Flask) -> None:
