@@ -12,12 +12,10 @@ A forked server is a process (and process group) of its own: killing it with SIG
 real crash of the server, while the parent that forked it stays untouched.
 """
 
-import hashlib
 import os
 import signal
 import sys
 
-import numpy as np
 from flask import Flask
 from werkzeug.serving import run_simple
 
@@ -25,24 +23,7 @@ from commons import create_app
 from commons.db import db
 from commons.ops.doctor import startup_check
 from commons.ops.migrate import upgrade
-from indexer.types import Vectors
-
-DIMENSION = 384
-
-
-class HashingEmbedder:
-    """Deterministic bag-of-words vectors: the same text always gives the same vector."""
-
-    name = "all-MiniLM-L6-v2"
-    dimension = DIMENSION
-
-    def encode(self, texts: list[str], batch_size: int = 32, progress: bool = False) -> Vectors:
-        out = np.zeros((len(texts), DIMENSION), dtype=np.float32)
-        for row, text in enumerate(texts):
-            for word in text.lower().split():
-                out[row, int.from_bytes(hashlib.sha256(word.encode()).digest()[:4], "big") % DIMENSION] += 1.0
-            out[row] /= max(float(np.linalg.norm(out[row])), 1e-9)
-        return out
+from tests.fast_embedder import HashingEmbedder
 
 
 def serve(app: Flask, port: int) -> None:
