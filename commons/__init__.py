@@ -34,7 +34,7 @@ def create_app(config: Mapping[str, Any] | None = None, *, embedder: Embedder | 
     if hops:  # behind N reverse proxies: the client's address, scheme and host are the ones they forward
         from werkzeug.middleware.proxy_fix import ProxyFix
 
-        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)  # type: ignore[method-assign]
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)  # type: ignore[method-assign]  # as Flask documents
     trusted = trusted_hosts(settings)
     if trusted:
         app.config["TRUSTED_HOSTS"] = trusted  # a request naming another Host is answered 400
