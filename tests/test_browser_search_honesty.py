@@ -76,3 +76,12 @@ def test_reading_this_as_can_be_undone_by_keyboard_alone(live_demo: LiveServer, 
     with page.expect_navigation():
         box.press("Enter")
     assert "ignore" not in parse_qs(urlsplit(page.url).query)
+
+
+@pytest.mark.parametrize("path", ["/", "/search?q=" + QUESTION, "/search?q=asdfghjkl+qwerty",
+                                  "/search?q=%3Cscript%3Ealert(1)%3C%2Fscript%3E+PP+" + "unbrokenword" * 12])
+def test_no_search_page_scrolls_sideways_on_a_320_pixel_phone(live_demo: LiveServer, page: Any, path: str) -> None:
+    page.set_viewport_size({"width": 320, "height": 800})
+    page.goto(live_demo.url + path)
+    assert page.evaluate("document.documentElement.scrollWidth") <= 320
+    assert page.locator("script", has_text="alert").count() == 0  # the question is shown as text, never as markup
