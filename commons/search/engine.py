@@ -17,6 +17,7 @@ import unicodedata
 from collections import OrderedDict
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
+from functools import cache
 
 import numpy as np
 import numpy.typing as npt
@@ -330,11 +331,13 @@ def _score(candidates: list[_Candidate], known: Catalogue, vectors: VectorIndex,
 
 def _tag_named(topics: tuple[str, ...], words: set[str]) -> bool:
     """Whether every word of one of the case study's topic labels is in the question."""
-    for tag in topics:
-        label = set(tokenize(TOPICS.get(tag, tag)))
-        if label and label <= words:
-            return True
-    return False
+    return any((label := _label_words(tag)) and label <= words for tag in topics)
+
+
+@cache
+def _label_words(tag: str) -> frozenset[str]:
+    """A topic tag's label as tokens, made once per tag rather than per candidate and question."""
+    return frozenset(tokenize(TOPICS.get(tag, tag)))
 
 
 def _compare(known: Catalogue, reader: SchoolContext, candidates: list[_Candidate]) -> dict[int, Comparison]:
