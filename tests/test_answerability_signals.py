@@ -59,3 +59,52 @@ def test_a_snippet_marks_attendance_but_not_attended_when_the_index_keeps_them_a
     assert [f.text for f in snippet.fragments if f.marked] == ["Attendance"]
     plain = make_snippet("Pupils attended a club. Attendance rose to 95%.", "attendance")
     assert [f.text for f in plain.fragments if f.marked] == ["attended", "Attendance"]
+
+
+def test_a_real_word_the_commons_does_not_hold_is_not_corrected_into_one_it_does() -> None:
+    """"choir" is not a misspelling of "choice", nor "insurance" of "insecurity": a question about
+    them must not look answered by case studies about choices and insecurity."""
+    from commons.search.words import misspellings
+
+    lexical = LexicalIndex()
+    lexical.index([1, 2, 3, 4], ["Parents had a choice of clubs and spoke of insecurity.",
+                                 "Food insecurity and choices at lunch.",
+                                 "Phonics and absence in a secondary school.", "Secondary phonics; absence fell."])
+    proposed = lexical.corrections("school choir insurance phonix absense secondry")
+    assert proposed["choir"] == "choic" and "insur" in proposed  # what the index alone would do
+    assert misspellings(proposed) == {"phonix": "phonic", "absens": "absenc", "secondri": "secondari"}
+
+
+def test_fitting_puts_the_question_floor_above_every_question_without_an_answer() -> None:
+    from commons.ops.judged import JudgedQuestion, Outcome, fit_calibration
+
+    def outcome(qid: str, judgements: dict[str, int], candidates: list[tuple[str, float, float]]) -> Outcome:
+        rows = [(slug, {"dense_best": dense, "dense_second": dense - 0.05, "lexical_best": lexical,
+                        "lexical_study": lexical, "topic_tag": 0.0}) for slug, dense, lexical in candidates]
+        from commons.search.answerability import with_gaps
+
+        with_gaps([features for _, features in rows])
+        return Outcome(JudgedQuestion(qid, "natural" if judgements else "none", qid, judgements), [], 0.0,
+                       None, 0, None, candidates=rows)
+
+    rng = np.random.default_rng(3)
+    outcomes = []
+    for n in range(30):
+        strong = 0.55 + 0.3 * rng.random()
+        outcomes.append(outcome(f"a{n}", {f"s{n}": 3}, [(f"s{n}", strong, strong), *(
+            (f"o{n}-{k}", 0.2 + 0.25 * rng.random(), 0.3 * rng.random()) for k in range(8))]))
+    for n in range(10):
+        outcomes.append(outcome(f"n{n}", {}, [(f"x{n}-{k}", 0.3 + 0.2 * rng.random(), 0.4 * rng.random())
+                                              for k in range(8)]))
+    calibration = fit_calibration(outcomes, "synthetic")
+    for item in outcomes:
+        features = [f for _, f in item.candidates]
+        anything = calibration.anything_answers(calibration.answerable(features))
+        if not item.question.judgements:
+            assert not anything
+    answered = [item for item in outcomes if item.question.judgements
+                and calibration.anything_answers(calibration.answerable([f for _, f in item.candidates]))]
+    assert len(answered) >= 27  # at most 1 in 10 answerable questions gated out on data this separable
+    best = [calibration.answers(calibration.relevance(dict(item.candidates)[f"s{item.question.id[1:]}"]))
+            for item in answered]
+    assert sum(best) >= len(best) - 1

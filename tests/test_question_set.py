@@ -79,13 +79,13 @@ def test_the_judged_question_set_reads_and_points_at_real_case_studies(demo_app:
     assert [s for q in questions for s in q.judgements if s not in slugs] == []
 
 
-def test_the_tune_half_meets_its_targets_and_nothing_answers_gibberish(demo_app: Flask) -> None:
-    """The calibration was fitted on the tune half, so these figures hold there by construction;
-    this keeps them from sliding. The held-out and fresh halves are reported by ``commons judged``."""
+def test_the_fitted_splits_meet_their_targets_and_nothing_answers_gibberish(demo_app: Flask) -> None:
+    """The calibration was fitted on the seen splits, so these figures hold there by construction;
+    this keeps them from sliding. The unseen split is reported by ``commons judged``."""
     from commons.ops.judged import read_questions, run, summary
 
     with demo_app.app_context():
-        tune = summary(run(lambda: db.session, search_index.state, read_questions(JUDGED, "tune")))["all"]
+        tune = summary(run(lambda: db.session, search_index.state, read_questions(JUDGED, "seen")))["all"]
         unrelated = [q for q in read_questions(JUDGED, "all")
                      if q.kind == "none" and q.question in ("asdfghjkl qwerty", "best pizza in Naples",
                                                            "zxcvb poiuy lkjhg")]

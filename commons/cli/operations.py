@@ -11,6 +11,8 @@ from tqdm import tqdm
 from commons.cli.common import fail
 from commons.db import db
 from commons.domain.errors import CommonsError
+from commons.ops.judged import GROUPS as JUDGED_GROUPS
+from commons.ops.judged import SPLITS as JUDGED_SPLITS
 from commons.ops.migrate import upgrade
 from commons.search.answerability import FEATURES, Calibration
 from commons.search.extension import search_index
@@ -201,8 +203,9 @@ def eval_command(directory: Path, modes: tuple[str, ...], split: str, max_querie
 
 @click.command("judged")
 @click.argument("directory", type=click.Path(exists=True, file_okay=False, path_type=Path))
-@click.option("--split", default="heldout", show_default=True, type=click.Choice(["tune", "heldout", "fresh", "all"]),
-              help="Which split of the question set to score (fit on tune; report heldout and fresh).")
+@click.option("--split", default="fresh2", show_default=True, type=click.Choice([*JUDGED_SPLITS, *JUDGED_GROUPS]),
+              help="Which split of the question set to score (fit on seen; report fresh2). 'seen' is tune, "
+                   "heldout and fresh; 'all' adds fresh2.")
 @click.option("--json", "as_json", is_flag=True, help="Print every question's outcome and the figures as JSON.")
 @click.option("--fit", "fit_path", type=click.Path(dir_okay=False, path_type=Path), default=None,
               help="Fit the answerability calibration on this split and write it to FILE.")

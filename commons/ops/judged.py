@@ -32,7 +32,8 @@ from commons.search.engine import SearchResults, search
 from indexer.types import Embedder
 
 KINDS = ("keywords", "natural", "context", "jargon", "typo", "none")
-SPLITS = ("tune", "heldout", "fresh")
+SPLITS = ("tune", "heldout", "fresh", "fresh2")
+GROUPS = {"seen": ("tune", "heldout", "fresh"), "all": SPLITS}  # "seen": every split looked at so far
 
 
 class QuestionSetError(CommonsError):
@@ -61,10 +62,10 @@ class Outcome:
 
 
 def read_questions(folder: Path, split: str = "heldout") -> list[JudgedQuestion]:
-    """The questions of one split (``tune``, ``heldout``, ``fresh``) or of all of them (``all``)."""
-    names = SPLITS if split == "all" else (split,)
-    if split != "all" and split not in SPLITS:
-        raise QuestionSetError(f"--split must be tune, heldout, fresh or all, not {split!r}")
+    """The questions of one split (:data:`SPLITS`), or of a group of them (:data:`GROUPS`)."""
+    names = GROUPS.get(split, (split,))
+    if split not in SPLITS and split not in GROUPS:
+        raise QuestionSetError(f"--split must be one of {', '.join((*SPLITS, *GROUPS))}, not {split!r}")
     questions: list[JudgedQuestion] = []
     for name in names:
         path = folder / f"{name}.yaml"
@@ -167,20 +168,30 @@ def demo_commons(embedder: Embedder, settings: dict[str, object] | None = None) 
         yield app
 
 
-def fit_calibration(outcomes: list[Outcome], fitted_on: str, without: frozenset[str] = frozenset()) -> Calibration:
-    """Fit the answerability model on these outcomes' candidates, and choose its floor.
+LOST_BEST = 0.01  # the share of answerable fitting questions allowed to lose their best case study
 
-    Grades 2 and 3 are answers, unjudged case studies are not; grade 1 ("partly") is left
-    out of the fit. The floor is the threshold with the fewest mistakes of the two kinds
-    that matter to a teacher, counted per question: an answer shown for a question nothing
-    answers, and an answerable question whose best case study falls below the floor; the
-    middle of the best range is taken.
+
+def fit_calibration(outcomes: list[Outcome], fitted_on: str, without: frozenset[str] = frozenset()) -> Calibration:
+    """Fit both answerability models on these outcomes' candidates, and choose their floors.
+
+    The question model learns the same answers from each candidate's own evidence alone (no
+    gaps); a question's score is its best candidate's. Its floor is the lowest that no fitting
+    question without an answer reaches, taken midway to the next answerable question above
+    it: a question like one the Commons cannot answer shows none.
+
+    The candidate model learns, from the answerable questions' candidates, which are answers:
+    grades 2 and 3 are, unjudged case studies are not, and grade 1 ("partly") is left out.
+    Its floor is the highest at which at most :data:`LOST_BEST` of the answerable questions'
+    best case studies fall below it: as few weak answers as possible without losing the
+    strong ones. ``without`` leaves candidate signals out (to measure what each adds).
     """
-    from commons.search.answerability import fit
+    from commons.search.answerability import QUESTION_FEATURES, fit
 
     rows: list[dict[str, float]] = []
     labels: list[int] = []
     for item in outcomes:
+        if not item.question.judgements:
+            continue
         for slug, features in item.candidates:
             grade = item.question.judgements.get(slug, 0)
             if grade == 1:
@@ -188,22 +199,25 @@ def fit_calibration(outcomes: list[Outcome], fitted_on: str, without: frozenset[
             rows.append(features)
             labels.append(1 if grade >= 2 else 0)
     weights, bias = fit(rows, labels, without=without)
-    model = Calibration(weights, bias, 0.5, fitted_on)
-    scored = []
+    question_weights, question_bias = fit(rows, labels, names=QUESTION_FEATURES)
+    model = Calibration(weights, bias, 0.5, question_weights, question_bias, 0.5, fitted_on)
+
+    answerable = [(bool(item.question.judgements), model.answerable([f for _, f in item.candidates]))
+                  for item in outcomes]
+    highest_none = max((value for has_answer, value in answerable if not has_answer), default=0.0)
+    above = [value for has_answer, value in answerable if has_answer and value > highest_none]
+    question_floor = (highest_none + min(above)) / 2 if above else min(1.0, highest_none + 1e-4)
+
+    best: list[float] = []
     for item in outcomes:
+        if not item.question.judgements:
+            continue
         relevance = {slug: model.relevance(features) for slug, features in item.candidates}
-        if item.question.judgements:
-            top = max(item.question.judgements.values())
-            best = max((relevance.get(s, 0.0) for s, g in item.question.judgements.items() if g == top), default=0.0)
-            scored.append(("answerable", best))
-        else:
-            scored.append(("none", max(relevance.values(), default=0.0)))
-    thresholds = sorted({value for _, value in scored} | {0.0, 1.0})
-    def mistakes(floor: float) -> int:
-        return sum(1 for kind, value in scored if (kind == "none") == (value >= floor))
-    fewest = min(mistakes(t) for t in thresholds)
-    best_range = [t for t in thresholds if mistakes(t) == fewest]
-    low = best_range[0]
-    above = [t for t in thresholds if t > low and mistakes(t) != fewest]
-    high = above[0] if above else 1.0
-    return Calibration(weights, bias, round((low + high) / 2, 4), fitted_on)
+        top = max(item.question.judgements.values())
+        best.append(max((relevance.get(s, 0.0) for s, g in item.question.judgements.items() if g == top),
+                        default=0.0))
+    best.sort()
+    allowed = int(LOST_BEST * len(best))
+    floor = best[allowed] if allowed < len(best) else 0.5
+    return Calibration(weights, bias, round(floor - 5e-5, 4), question_weights, question_bias,
+                       round(question_floor, 4), fitted_on)

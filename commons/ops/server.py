@@ -48,15 +48,19 @@ class CommonsServer(BaseApplication):  # type: ignore[misc]  # gunicorn has no t
 
 
 def _warm(worker: Any) -> None:
-    """After a worker has loaded the app: its index replicas, and the model, before any request."""
+    """After a worker has loaded the app: its index replicas, the model and the word lists, before any request."""
     from commons.db import db
     from commons.search.extension import search_index
+    from commons.search.glossary import load_glossary
+    from commons.search.words import real_word_stems
 
     app: Flask = worker.wsgi
     with app.app_context():
         state = search_index.state
         state.fresh(db.session)
         state.encode_query("warm up")
+    load_glossary()
+    real_word_stems()
 
 
 def run(bind: str, workers: int, threads: int, timeout: int, app_factory: Callable[[], Flask]) -> None:

@@ -1,15 +1,27 @@
 """Whether a case study answers a question: a relevance that means the same from question to question.
 
 Fusion scores are shares of the best hit, so the top of any list looks good, gibberish
-included. Here each candidate case study is described by signals that do not depend on the
-other candidates (:data:`FEATURES`), and a logistic model turns them into the probability
-that a teacher would judge the case study a useful answer (grade 2 or 3 in the judged
-question set). Results at or above :attr:`Calibration.floor` answer the question; the rest
-are at most "the nearest we have".
+included. Answerability is decided in two steps, each a logistic model fitted on judged
+questions:
 
-The weights and the floor live in ``calibration.json`` beside this module. They are fitted
-on the *tune* half of the judged question set by ``commons judged DIR --split tune --fit``
-(see ``commons/ops/judged.py``), and reported on the held-back half.
+1. **Does anything answer the question?** Each candidate's own evidence
+   (:data:`QUESTION_FEATURES`: its passages' cosines, the share of the question's rare words
+   its best passage and the whole case study hold, whether its topic is named), without any
+   comparison with the other candidates, gives the probability that it answers; the best of
+   these says whether the Commons holds an answer at all. Below
+   :attr:`Calibration.question_floor` nothing answers: the page says so and shows the nearest.
+2. **Which case studies answer it?** Each candidate's own signals (:data:`FEATURES`), and how
+   far it falls behind the strongest candidate of the same question (the two ``_gap``
+   signals), give the probability that a teacher would judge it a useful answer (grade 2 or
+   3). Those at or above :attr:`Calibration.floor` answer the question.
+
+The first step keeps a question the Commons knows nothing about from ever showing answers,
+however confident its best match looks beside the others; the second keeps a question with
+one strong answer from listing nine weak ones beside it.
+
+The weights and floors live in ``calibration.json`` beside this module. They are fitted by
+``commons judged DIR --split SPLIT --fit FILE`` (see ``commons/ops/judged.py``) on judged
+questions that are then never reported; the README in the question folder says which.
 """
 
 import json
@@ -29,38 +41,71 @@ FEATURES: tuple[str, ...] = (
     "lexical_best",  # share of the topic's idf weight found in its best passage
     "lexical_study",  # share of the topic's idf weight found anywhere in its matched passages
     "topic_tag",  # 1 when one of its topic tags is named in the question (or the glossary's reading of it)
+    "dense_gap",  # its dense_best minus the best dense_best of any candidate (0 for the strongest)
+    "lexical_gap",  # its lexical_best minus the best lexical_best of any candidate
 )
+
+QUESTION_FEATURES: tuple[str, ...] = FEATURES[:5]  # a candidate's own evidence, without the gaps
+
+
+def with_gaps(candidates: Sequence[dict[str, float]]) -> None:
+    """Add each candidate's gaps to the strongest candidate of the same question (in place)."""
+    best_dense = max((c["dense_best"] for c in candidates), default=0.0)
+    best_lexical = max((c["lexical_best"] for c in candidates), default=0.0)
+    for features in candidates:
+        features["dense_gap"] = features["dense_best"] - best_dense
+        features["lexical_gap"] = features["lexical_best"] - best_lexical
+
+
+def _logistic(weights: Mapping[str, float], bias: float, features: Mapping[str, float]) -> float:
+    z = bias + sum(weight * features.get(name, 0.0) for name, weight in weights.items())
+    return 1.0 / (1.0 + math.exp(-max(-60.0, min(60.0, z))))
 
 
 @dataclass(frozen=True)
 class Calibration:
-    """A logistic model over :data:`FEATURES`, and the floor that separates answers from the rest."""
+    """The two logistic models, and the floors that separate answers from the rest."""
 
     weights: Mapping[str, float]
     bias: float
     floor: float
+    question_weights: Mapping[str, float]
+    question_bias: float
+    question_floor: float
     fitted_on: str = ""
 
     def relevance(self, features: Mapping[str, float]) -> float:
-        """The calibrated relevance, from 0 to 1."""
-        z = self.bias + sum(self.weights.get(name, 0.0) * features.get(name, 0.0) for name in FEATURES)
-        return 1.0 / (1.0 + math.exp(-max(-60.0, min(60.0, z))))
+        """A candidate's calibrated relevance, from 0 to 1."""
+        return _logistic(self.weights, self.bias, features)
 
     def answers(self, relevance: float) -> bool:
         return relevance >= self.floor
 
+    def answerable(self, candidates: Sequence[Mapping[str, float]]) -> float:
+        """How likely the best-evidenced candidate is an answer, judged on its own evidence alone."""
+        return max((_logistic(self.question_weights, self.question_bias, c) for c in candidates), default=0.0)
+
+    def anything_answers(self, answerable: float) -> bool:
+        return answerable >= self.question_floor
+
     def to_json(self) -> str:
-        return json.dumps({"features": list(FEATURES), "weights": dict(self.weights), "bias": self.bias,
-                           "floor": self.floor, "fitted_on": self.fitted_on}, indent=2) + "\n"
+        return json.dumps({
+            "features": list(FEATURES), "weights": dict(self.weights), "bias": self.bias, "floor": self.floor,
+            "question_features": list(QUESTION_FEATURES), "question_weights": dict(self.question_weights),
+            "question_bias": self.question_bias, "question_floor": self.question_floor,
+            "fitted_on": self.fitted_on,
+        }, indent=2) + "\n"
 
     @classmethod
     def from_json(cls, text: str, where: str = "calibration") -> "Calibration":
         data = json.loads(text)
         missing = [name for name in FEATURES if name not in data.get("weights", {})]
+        missing += [name for name in QUESTION_FEATURES if name not in data.get("question_weights", {})]
         if missing:
             raise ValueError(f"{where}: no weight for {', '.join(missing)}; refit with `commons judged --fit`")
         return cls({n: float(data["weights"][n]) for n in FEATURES}, float(data["bias"]), float(data["floor"]),
-                   str(data.get("fitted_on", "")))
+                   {n: float(data["question_weights"][n]) for n in QUESTION_FEATURES},
+                   float(data["question_bias"]), float(data["question_floor"]), str(data.get("fitted_on", "")))
 
 
 @cache
@@ -70,7 +115,8 @@ def default_calibration() -> Calibration:
 
 
 def fit(rows: Sequence[Mapping[str, float]], labels: Sequence[int], l2: float = 1.0,
-        iterations: int = 50, without: frozenset[str] = frozenset()) -> tuple[dict[str, float], float]:
+        iterations: int = 50, without: frozenset[str] = frozenset(),
+        names: Sequence[str] = FEATURES) -> tuple[dict[str, float], float]:
     """Logistic regression by Newton's method with a small L2 penalty (not on the bias).
 
     The classes are weighted to count equally (a question has a few answers among fifty
@@ -78,7 +124,7 @@ def fit(rows: Sequence[Mapping[str, float]], labels: Sequence[int], l2: float = 
     the floor chosen from the judged questions lands near the middle of the scale. Features
     named in ``without`` get no weight (to measure what each signal adds).
     """
-    x = np.array([[0.0 if name in without else row.get(name, 0.0) for name in FEATURES] + [1.0] for row in rows],
+    x = np.array([[0.0 if name in without else row.get(name, 0.0) for name in names] + [1.0] for row in rows],
                  dtype=np.float64)
     y = np.asarray(labels, dtype=np.float64)
     positives = max(1.0, float(y.sum()))
@@ -95,4 +141,4 @@ def fit(rows: Sequence[Mapping[str, float]], labels: Sequence[int], l2: float = 
         w -= step
         if float(np.abs(step).max()) < 1e-8:
             break
-    return {name: float(w[i]) for i, name in enumerate(FEATURES)}, float(w[-1])
+    return {name: float(w[i]) for i, name in enumerate(names)}, float(w[-1])

@@ -5,9 +5,10 @@
 2. Filters become the passage ids the retrievers may return (before the nearest-neighbour
    search). The topic goes to the vector index and the lexical index and the two lists are
    fused; passages are grouped by case study, each case study once.
-3. Each candidate case study gets a calibrated relevance from signals that do not depend on
-   the other candidates (``answerability.py``): those at or above the floor answer the
-   question; a few of the rest may be shown as "the nearest we have", never as answers.
+3. Answerability (``answerability.py``): the strongest evidence of any candidate says whether
+   anything answers the question at all; if so, each candidate's calibrated relevance (from
+   its own signals and how far it falls behind the strongest) says whether it answers. A few
+   of the rest may be shown as "the nearest we have", never as answers.
 4. The reader's school, or else the school the question describes, reorders the answers by
    comparability, as much as the reader asked for. It never turns a non-answer into one.
 """
@@ -33,13 +34,14 @@ from commons.domain.comparability import (
 )
 from commons.domain.vocabulary import TOPICS
 from commons.models import CaseStudy, Passage
-from commons.search.answerability import Calibration, default_calibration
+from commons.search.answerability import Calibration, default_calibration, with_gaps
 from commons.search.asker import context_from_reading
 from commons.search.catalogue import Catalogue, catalogue
 from commons.search.filters import SearchFilters, allowed_passage_ids
 from commons.search.glossary import Expansion, load_glossary
 from commons.search.reading import ReadQuestion, read_question
 from commons.search.state import IndexState
+from commons.search.words import misspellings
 from indexer.fusion import convex
 from indexer.lexical import LexicalIndex
 from indexer.snippets import Snippet, make_snippet
@@ -150,8 +152,8 @@ def search(
     acronyms (and the reverse) to the lexical query. ``read=False`` searches the words as
     typed; ``ignore`` drops the context parts of those kinds (the reader undid them).
 
-    Every candidate gets a calibrated relevance (``answerability.py``); those at or above the
-    floor answer the question and come first, at most ``limit`` of them, then at most
+    Every candidate gets a calibrated relevance (``answerability.py``); when anything answers
+    the question at all, those at or above the floor answer it and come first, at most ``limit`` of them, then at most
     ``nearest`` of the rest, marked ``answers=False``. The reader's school (``reader``), or
     else the context read from the question, reorders the answers by comparability, as much
     as ``context_level`` says (:data:`CONTEXT_LEVELS`); it never makes a result an answer.
@@ -193,7 +195,7 @@ def search(
     lexical_query = expansion.expanded_text()
     pool = pool or max(settings.pool, limit * 5)
     vectors, lexical = index_state.fresh_pair(session)
-    fixes = lexical.corrections(topic) if read and mode != "dense" else {}
+    fixes = misspellings(lexical.corrections(topic)) if read and mode != "dense" else {}
     if fixes:  # likely misspellings ("persistant absense") searched as the words they are nearest
         lexical_query = " ".join([lexical_query, *fixes.values()])
     matched_topic = " ".join(fixes.get(token, token) for token in lexical.tokens(topic))
@@ -220,7 +222,8 @@ def search(
     hits = _fuse(dense_hits, lexical_hits, mode, settings.dense_weight)
     candidates = _group(known, hits, max(CANDIDATES, limit + nearest), passages_per_result)
     if order == "answers":
-        _score(candidates, known, vectors, lexical, query_vector, dense_hits, matched_topic, lexical_query, calibration)
+        _score(candidates, known, vectors, lexical, query_vector, dense_hits, matched_topic, lexical_query,
+               _alternatives(lexical, expansion), calibration)
     comparisons = _compare(known, context, candidates) if context is not None else {}
     weight = CONTEXT_LEVELS[context_level][1] if context is not None else 0.0
     found.answer_count = sum(1 for c in candidates if c.answers)
@@ -302,8 +305,12 @@ def _group(known: Catalogue, hits: list[Hit], limit: int, passages_per_result: i
 
 def _score(candidates: list[_Candidate], known: Catalogue, vectors: VectorIndex, lexical: LexicalIndex,
            query_vector: Vectors | None, dense_hits: list[Hit], topic: str, lexical_query: str,
-           calibration: Calibration) -> None:
-    """Each candidate's answerability signals, from its matched passages, and its calibrated relevance."""
+           alternatives: dict[str, list[frozenset[str]]], calibration: Calibration) -> None:
+    """Each candidate's answerability signals, from its matched passages, and its calibrated relevance.
+
+    A topic word counts as found in a passage that holds it, or every word of one of its
+    glossary forms (``alternatives``): a case study about "pupil premium" covers "PP".
+    """
     cosine = {h.id: h.score for h in dense_hits}
     passage_ids = [h.id for c in candidates for h in c.all_hits]
     missing = [i for i in dict.fromkeys(passage_ids) if i not in cosine]
@@ -311,12 +318,12 @@ def _score(candidates: list[_Candidate], known: Catalogue, vectors: VectorIndex,
         cosine.update(zip(missing, (vectors.vectors_of(missing) @ query_vector).tolist(), strict=True))
     idf = lexical.query_idf(topic)
     total = sum(idf.values()) or 1.0
-    present = lexical.terms_in(topic, passage_ids)
+    present = lexical.terms_in(lexical_query, passage_ids)
     named = set(tokenize(lexical_query))
     for candidate in candidates:
         ids = [h.id for h in candidate.all_hits]
         dense = [*sorted((cosine.get(i, 0.0) for i in ids), reverse=True), 0.0, 0.0]
-        found = [present.get(i, frozenset()) for i in ids]
+        found = [_covered(present.get(i, frozenset()), idf, alternatives) for i in ids]
         candidate.features = {
             "dense_best": dense[0],
             "dense_second": dense[1],
@@ -324,9 +331,28 @@ def _score(candidates: list[_Candidate], known: Catalogue, vectors: VectorIndex,
             "lexical_study": sum(idf[t] for t in frozenset().union(*found)) / total,
             "topic_tag": 1.0 if _tag_named(known.studies[candidate.case_study_id].topics, named) else 0.0,
         }
+    with_gaps([c.features for c in candidates])
+    anything = calibration.anything_answers(calibration.answerable([c.features for c in candidates]))
+    for candidate in candidates:
         candidate.relevance = candidate.score = calibration.relevance(candidate.features)
-        candidate.answers = calibration.answers(candidate.relevance)
+        candidate.answers = anything and calibration.answers(candidate.relevance)
     candidates.sort(key=lambda c: -c.relevance)
+
+
+def _alternatives(lexical: LexicalIndex, expansion: Expansion) -> dict[str, list[frozenset[str]]]:
+    """Each topic token the glossary expanded, with the token sets of the forms it added."""
+    found: dict[str, list[frozenset[str]]] = {}
+    for item in expansion.items:
+        forms = [frozenset(lexical.tokens(phrase)) for phrase in item.added]
+        for token in lexical.tokens(item.found):
+            found.setdefault(token, []).extend(form for form in forms if form)
+    return found
+
+
+def _covered(terms: frozenset[str], idf: dict[str, float],
+             alternatives: dict[str, list[frozenset[str]]]) -> frozenset[str]:
+    """The topic tokens a passage covers, by holding them or one of their glossary forms whole."""
+    return frozenset(t for t in idf if t in terms or any(form <= terms for form in alternatives.get(t, ())))
 
 
 def _tag_named(topics: tuple[str, ...], words: set[str]) -> bool:
