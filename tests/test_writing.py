@@ -306,7 +306,7 @@ def test_a_too_long_co_authors_field_is_reported_and_kept(app: Flask, author: Fl
 # ---- every form control styled alike
 
 
-STYLED = re.compile(r"/\* Every form control.*?\*/\s*(.*?)\{", re.S)
+STYLED = re.compile(r"/\* Every form control.*?\*/\s*:where\((.*?)\)\s*\{", re.S)
 
 
 def test_every_kind_of_form_control_in_the_templates_is_styled_by_the_one_rule_set() -> None:
