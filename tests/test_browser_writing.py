@@ -201,3 +201,31 @@ def test_the_privacy_check_and_the_preview_fit_and_read_well(
     assert serious_accessibility_violations(page) == []
     with app.app_context():
         assert db.session.scalar(select(CaseStudy.id)) is None  # a preview publishes nothing
+
+
+CONTROLS = ("input:not([type=checkbox]):not([type=radio]):not([type=hidden]):not([type=submit]):not([type=button])"
+            ", select, textarea")
+
+
+def test_every_form_control_looks_alike(served: tuple[Flask, LiveServer], page: Any) -> None:
+    """The fields a new head met as small browser defaults: sign-in, register, describe your school,
+    the claim page's role, the search filters' years and the editor's title and years."""
+    _, server = served
+    seen: dict[str, list[str]] = {}
+    for path in ["/sign-in", "/register", "/my-school", "/search?q=reading+for+pleasure"]:
+        page.goto(server.url + path)
+        seen[path] = page.locator(CONTROLS).evaluate_all(
+            "els => els.map(e => [e.id || e.name, getComputedStyle(e).fontSize, getComputedStyle(e).borderTopWidth])")
+    start_writing(page, server, 1280)
+    page.goto(server.url + "/account/schools?school=Fellside")
+    seen["claim"] = page.locator(CONTROLS).evaluate_all(
+        "els => els.map(e => [e.id || e.name, getComputedStyle(e).fontSize, getComputedStyle(e).borderTopWidth])")
+    page.go_back()
+    seen["editor"] = page.locator(CONTROLS).evaluate_all(
+        "els => els.map(e => [e.id || e.name, getComputedStyle(e).fontSize, getComputedStyle(e).borderTopWidth])")
+    names = {name for controls in seen.values() for name, _, _ in controls}
+    assert {"f-email", "f-password", "f-year_from", "f-title", "f-years", "f-co_authors", "ctx-pupils"} <= names
+    assert any(name.startswith("role-") for name in names)
+    unstyled = [(path, name, size, border) for path, controls in seen.items() for name, size, border in controls
+                if float(size.removesuffix("px")) < 16 or border != "2px"]
+    assert unstyled == []
