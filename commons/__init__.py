@@ -28,6 +28,9 @@ def create_app(config: Mapping[str, Any] | None = None, *, embedder: Embedder | 
     app.config.update(
         COMMONS_PUBLIC_URL=DEFAULT_PUBLIC_URL,
         MAX_CONTENT_LENGTH=2 * 1024 * 1024,
+        # A form's security token lasts a working day, so a case study written over an afternoon
+        # can still be saved; the autosave renews it and an expired one re-shows what was typed.
+        WTF_CSRF_TIME_LIMIT=CSRF_TIME_LIMIT,
     )
     app.config.update(settings)
     hops = proxy_hops(settings)
@@ -62,6 +65,7 @@ def create_app(config: Mapping[str, Any] | None = None, *, embedder: Embedder | 
 
 
 DEFAULT_PUBLIC_URL = "http://127.0.0.1:5000"
+CSRF_TIME_LIMIT = 12 * 60 * 60  # seconds
 
 
 def trusted_hosts(settings: Mapping[str, Any]) -> list[str]:

@@ -31,8 +31,8 @@ MAX_IMPACT_CHARS = authoring.MAX_IMPACT_CHARS
 MAX_PUPILS = 1_000_000
 MAX_ID = 2**31 - 1
 MAX_BODY_TEXT = "1 MB"
-EMPTY: dict[str, Any] = {"title": "", "summary": "", "years": "", "evidence_strength": "", "topics": [],
-                         "open_to": [], "sections": {}, "impact": []}
+EMPTY: dict[str, Any] = {"title": "", "summary": "", "years": "", "evidence_strength": "", "co_authors": "",
+                         "topics": [], "open_to": [], "sections": {}, "impact": []}
 
 
 def _user(scope: str) -> User:

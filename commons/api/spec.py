@@ -124,6 +124,8 @@ DRAFT_FIELDS: dict[str, Any] = {
     "summary": {"type": "string", "maxLength": MAX_SUMMARY, "description": "One or two sentences."},
     "years": {"type": "string", "maxLength": 20, "description": "A year or a range, e.g. \"2022-2024\"."},
     "evidence_strength": {"type": "string", "enum": ["", *EVIDENCE_STRENGTHS]},
+    "co_authors": {"type": "string", "maxLength": 300, "description": "Colleagues who wrote it with you, separated "
+                   "by commas: credited with you (\"Written by\") when it is published."},
     "topics": {"type": "array", "maxItems": len(TOPICS), "items": {"type": "string", "enum": list(TOPICS)}},
     "open_to": {"type": "array", "maxItems": len(OFFERS), "items": {"type": "string", "enum": list(OFFERS)}},
     "sections": {"type": "object", "additionalProperties": False,
@@ -154,7 +156,7 @@ WRITE_SCHEMAS: dict[str, Any] = {
                   "fingerprint": {**TEXT, "description": "A digest of the draft's content: give it when "
                                   "publishing to publish exactly the text you read (409 if it changed since)."},
                   "fields": {"type": "object", "required": list(DRAFT_FIELDS), "properties": {
-                      **{name: TEXT for name in ("title", "summary", "years", "evidence_strength")},
+                      **{name: TEXT for name in ("title", "summary", "years", "evidence_strength", "co_authors")},
                       "topics": {"type": "array", "items": TEXT}, "open_to": {"type": "array", "items": TEXT},
                       "sections": {"type": "object", "additionalProperties": TEXT},
                       "impact": {"type": "array", "items": {"type": "object", "additionalProperties": TEXT}}}},

@@ -14,6 +14,7 @@ import threading
 from collections import OrderedDict
 from collections.abc import Mapping
 from dataclasses import dataclass
+from datetime import date
 from typing import Any
 
 import yaml
@@ -28,6 +29,7 @@ from commons.domain.case_study_format import (
     MAX_SECTION_CHARS,
     MAX_SUMMARY,
     MAX_TITLE,
+    YEARS,
     CaseStudyFormatError,
     parse,
 )
@@ -37,8 +39,9 @@ from commons.services.publishing import publish_all
 from indexer import Embedder
 
 MAX_FIELD_CHARS = 20_000
-TEXT_FIELDS = ["title", "summary", "years", "evidence_strength"]
-TEXT_LIMITS = {"title": MAX_TITLE, "summary": MAX_SUMMARY, "years": 20, "evidence_strength": 40}
+TEXT_FIELDS = ["title", "summary", "years", "evidence_strength", "co_authors"]
+TEXT_LIMITS = {"title": MAX_TITLE, "summary": MAX_SUMMARY, "years": 20, "evidence_strength": 40, "co_authors": 300}
+FIELD_NAMES = {"co_authors": "Written with"}
 MAX_IMPACT_CHARS = 120
 NOT_PUBLISHED = ("{title} is not published now (it was withdrawn or unpublished), so this revision cannot "
                  "put it back; only an administrator can publish it again.")
@@ -84,7 +87,8 @@ def field_problems(fields: Mapping[str, Any]) -> dict[str, str]:
     for name, limit in TEXT_LIMITS.items():
         value = str(fields.get(name) or "")
         if len(value) > limit:
-            problems[name] = f"{name.replace('_', ' ').capitalize()} is {len(value)} characters; keep it under {limit}."
+            label = FIELD_NAMES.get(name, name.replace('_', ' ').capitalize())
+            problems[name] = f"{label} is {len(value)} characters; keep it under {limit}."
     for key, heading in SECTIONS:
         value = str((fields.get("sections") or {}).get(key) or "")
         if len(value) > MAX_SECTION_CHARS:
@@ -183,12 +187,83 @@ def slug_for(title: str, school_name: str) -> str:
     return "-".join(words)[:80].strip("-") or "case-study"
 
 
+def co_author_names(fields: Mapping[str, Any]) -> list[str]:
+    """The names typed in "Written with", separated by commas, semicolons or lines, each once."""
+    names: list[str] = []
+    for name in re.split(r"[,;\n]", str(fields.get("co_authors") or "")):
+        name = " ".join(name.split())
+        if name and name not in names:
+            names.append(name)
+    return names
+
+
 def authors_for(draft: Draft, writer: User) -> list[dict[str, str]]:
-    """Who is credited: a revision keeps the case study's authors and adds whoever wrote it."""
+    """Who is credited: a revision keeps the case study's authors and adds whoever wrote it,
+    then everyone named in "Written with" who is not credited yet."""
     authors = [dict(a) for a in draft.case_study.authors] if draft.case_study else []
     if all(a.get("name") != writer.name for a in authors):
         authors.append({"name": writer.name, "role": _role(writer, draft.school_urn)})
+    for name in co_author_names(draft.fields):
+        if all(a.get("name") != name for a in authors):
+            authors.append({"name": name, "role": ""})
     return authors
+
+
+def credited_names(draft: Draft) -> list[str]:
+    """Who a revision keeps crediting whatever its "Written with" says: the case study's authors."""
+    return [a.get("name", "") for a in draft.case_study.authors] if draft.case_study else []
+
+
+@dataclass(frozen=True)
+class PreviewPassage:
+    id: str
+    markdown: str
+
+
+@dataclass(frozen=True)
+class DraftPreview:
+    """A draft shaped like a published case study, for the page readers will see (nothing is saved)."""
+
+    slug: str
+    title: str
+    summary: str
+    topics: list[str]
+    evidence_strength: str
+    open_to: list[str]
+    start_year: int | None
+    end_year: int | None
+    impact_table: list[dict[str, Any]]
+    authors: list[dict[str, str]]
+    published_on: date
+    school_snapshot: None
+    by_section: dict[str, list[PreviewPassage]]
+
+
+def preview(session: Session, draft: Draft) -> DraftPreview:
+    """``draft`` as it would be published now, credited as publishing it would credit it."""
+    fields = draft.fields
+    writer = session.get(User, draft.updated_by)
+    assert writer is not None
+    found = YEARS.match(str(fields.get("years") or "").strip())
+    start = int(found.group(1)) if found else None
+    end = int(found.group(2) or found.group(1)) if found else None
+    impact = []
+    for row in fields.get("impact") or []:
+        pupils = _int_or_none(row.get("pupils"))
+        impact.append({**{k: row.get(k, "") for k in IMPACT_KEYS[:4]},
+                       "pupils": pupils if pupils is not None else (row.get("pupils") or None)})
+    sections = fields.get("sections") or {}
+    return DraftPreview(
+        slug=draft.case_study.slug if draft.case_study else f"draft-{draft.id}",
+        title=str(fields.get("title") or "").strip() or "Untitled draft",
+        summary=str(fields.get("summary") or ""), topics=list(fields.get("topics") or []),
+        evidence_strength=str(fields.get("evidence_strength") or ""), open_to=list(fields.get("open_to") or []),
+        start_year=start, end_year=end, impact_table=impact, authors=authors_for(draft, writer),
+        published_on=(draft.case_study.published_on if draft.case_study else None) or utcnow().date(),
+        school_snapshot=None,
+        by_section={key: [PreviewPassage(f"preview-{key}", str(sections[key]))]
+                    for key, _ in SECTIONS if str(sections.get(key) or "").strip()},
+    )
 
 
 def source_text(draft: Draft, writer: User, slug: str) -> str:

@@ -4,6 +4,8 @@ Every view loads the object first and asks ``permissions`` before doing anything
 a draft another school owns answers 404, as if it did not exist.
 """
 
+from typing import Any
+
 from flask import (
     Blueprint,
     abort,
@@ -18,9 +20,12 @@ from flask import (
     url_for,
 )
 from flask.typing import ResponseReturnValue
+from flask_wtf.csrf import generate_csrf
 from sqlalchemy import select
 
 from commons.db import db
+from commons.domain.case_study_format import MAX_IMPACT_ROWS
+from commons.domain.comparability import compare, context_from_fields
 from commons.domain.ids import parse_id
 from commons.domain.privacy import PrivacyWarning
 from commons.domain.rendering import render_markdown
@@ -30,7 +35,10 @@ from commons.search.extension import search_index
 from commons.services import authoring, hub_schools, permissions, rate_limits
 from commons.services.authoring import DraftProblems
 from commons.services.publishing import withdraw
-from commons.web.helpers import admin_required, mailer, safe_next, sign_in_required
+from commons.services.schools import snapshot
+from commons.web.errors import EXPIRED, reshow_on_expired_token
+from commons.web.helpers import admin_required, current_reader, mailer, safe_next, sign_in_required
+from commons.web.impact_chart import impact_svg
 
 bp = Blueprint("author", __name__)
 GUIDANCE = {
@@ -66,12 +74,44 @@ def _draft(draft_id: int) -> Draft:
 
 
 def _editor(draft: Draft, errors: dict[str, str] | None = None, warnings: list[PrivacyWarning] | None = None,
-            status: int = 200) -> tuple[str, int]:
+            status: int = 200, fields: dict[str, Any] | None = None, expired: bool = False,
+            rows: int = 0) -> tuple[str, int]:
+    """The editor for ``draft``, showing ``fields`` (what was typed) or else the draft's saved fields,
+    with at least ``rows`` rows of the impact table and one empty row to fill in."""
+    shown = draft.fields if fields is None else fields
+    impact_rows = min(MAX_IMPACT_ROWS, max(len(shown.get("impact") or []) + 1, 2, rows))
     return render_template(
-        "author/editor.html", draft=draft, fields=draft.fields, errors=errors or {}, warnings=warnings or [],
+        "author/editor.html", draft=draft, fields=shown, errors=errors or {}, warnings=warnings or [],
         sections=SECTIONS, guidance=GUIDANCE, topics=TOPICS, offers=OFFERS, strengths=EVIDENCE_STRENGTHS,
-        moderated=authoring.moderation_on(current_app.config),
+        moderated=authoring.moderation_on(current_app.config), expired=EXPIRED if expired else "",
+        impact_rows=impact_rows, max_impact_rows=MAX_IMPACT_ROWS, credited=authoring.credited_names(draft),
     ), status
+
+
+def _rows_shown() -> int:
+    """How many rows of the impact table the submitted editor showed."""
+    return min(MAX_IMPACT_ROWS, parse_id(request.form.get("impact_rows")) or 0)
+
+
+def _editor_after_expired_token(draft_id: int) -> ResponseReturnValue | None:
+    """The editor again, filled in with everything that was sent, when its security token was
+    refused: nothing is saved, and the form carries a fresh token to save it with."""
+    draft = db.session.get(Draft, draft_id) if g.get("user") is not None else None
+    if draft is None or not permissions.can_on_draft(g.user, "edit", draft):
+        return None  # the generic page shows what was typed
+    typed = authoring.fields_from_form(request.form)
+    return _editor(draft, fields=typed, expired=True, status=400, rows=_rows_shown())
+
+
+def _autosave_refused(draft_id: int) -> ResponseReturnValue:
+    """The autosave's answer to a refused token: not saved, and a fresh token to try again with."""
+    if g.get("user") is None:
+        return jsonify({"error": SIGNED_OUT}), 401
+    return jsonify({"error": EXPIRED, "csrf_token": generate_csrf()}), 400
+
+
+SIGNED_OUT = ("you are signed out. Sign in again in another tab, then come back and choose “Save draft”; "
+              "your text is still on this page.")
 
 
 @bp.get("/author")
@@ -101,22 +141,30 @@ def create_draft() -> ResponseReturnValue:
 @bp.get("/author/drafts/<int:draft_id>")
 @sign_in_required
 def edit_draft(draft_id: int) -> ResponseReturnValue:
-    return _editor(_draft(draft_id))
+    return _editor(_draft(draft_id), rows=min(MAX_IMPACT_ROWS, parse_id(request.args.get("rows")) or 0))
 
 
 @bp.post("/author/drafts/<int:draft_id>")
+@reshow_on_expired_token(_editor_after_expired_token)
 @sign_in_required
 def save_draft(draft_id: int) -> ResponseReturnValue:
     draft = _draft(draft_id)
+    action = request.form.get("action")
     left_queue = authoring.save(draft, g.user, authoring.fields_from_form(request.form))
     db.session.commit()  # what the author typed is kept, whatever happens next
-    if left_queue and request.form.get("action") != "publish":  # publishing sends it again
+    if left_queue and action != "publish":  # publishing sends it again
         flash("You changed a draft that was waiting for review, so it is no longer waiting: "
               "send it for review again when it is ready.", "error")
+    if action == "add_row":  # without JavaScript: saved, and shown again with one more row
+        rows = _rows_shown() + 1
+        return redirect(url_for("author.edit_draft", draft_id=draft.id, rows=rows,
+                                _anchor=f"impact-{rows - 1}-measure"), code=303)
+    if action == "preview":
+        return redirect(url_for("author.preview_draft", draft_id=draft.id), code=303)
     too_long = authoring.field_problems(draft.fields)
     if too_long:  # kept as typed, never cut short: the author decides what to take out
-        return _editor(draft, errors=too_long, status=400)
-    if request.form.get("action") != "publish":
+        return _editor(draft, errors=too_long, status=400, rows=_rows_shown())
+    if action != "publish":
         return redirect(url_for("author.edit_draft", draft_id=draft.id, saved=1), code=303)
     refusal = authoring.publish_refusal(draft, g.user)
     if refusal:
@@ -133,6 +181,38 @@ def save_draft(draft_id: int) -> ResponseReturnValue:
                                        "the review queue until you send it again.",
                                link=(url_for("author.dashboard"), "Back to your case studies"))
     return _publish(draft)
+
+
+@bp.post("/author/drafts/<int:draft_id>/autosave")
+@reshow_on_expired_token(_autosave_refused)
+def autosave_draft(draft_id: int) -> ResponseReturnValue:
+    """The editor's script saves what is typed as it goes, with the same use case as "Save draft";
+    it answers JSON, and a fresh security token so a long afternoon's writing never outlives its own."""
+    if g.get("user") is None:
+        return jsonify({"error": SIGNED_OUT}), 401
+    draft = db.session.get(Draft, draft_id)
+    if draft is None or not permissions.can_on_draft(g.user, "edit", draft):
+        return jsonify({"error": "this draft is not there any more (it may have been published); "
+                                 "copy your text somewhere safe."}), 404
+    left_queue = authoring.save(draft, g.user, authoring.fields_from_form(request.form))
+    db.session.commit()
+    return jsonify({"saved": True, "left_review_queue": left_queue, "problems": authoring.field_problems(draft.fields),
+                    "csrf_token": generate_csrf()})
+
+
+@bp.get("/author/drafts/<int:draft_id>/preview")
+@sign_in_required
+def preview_draft(draft_id: int) -> ResponseReturnValue:
+    """The draft through the published page's own template, for those who may edit it."""
+    draft = _draft(draft_id)
+    shown = authoring.preview(db.session, draft)
+    reader = current_reader()
+    then = context_from_fields(snapshot(draft.school), draft.school_urn)
+    adapt = compare(reader, then) if reader is not None and reader.urn != draft.school_urn else None
+    return render_template("case_study.html", preview=True, draft=draft, case_study=shown, school=draft.school,
+                           sections=SECTIONS, by_section=shown.by_section, related=[], adapt=adapt, comparable=[],
+                           can_edit=False, chart=impact_svg(shown.impact_table, f"Impact: {shown.title}"),
+                           json_ld=None)
 
 
 def _publish(draft: Draft, reviewing: bool = False) -> ResponseReturnValue:

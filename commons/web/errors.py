@@ -1,12 +1,21 @@
 """Friendly error pages."""
 
-from flask import Flask, jsonify, render_template, request
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any, TypeVar
+
+from flask import Flask, current_app, g, jsonify, render_template, request
 from flask.globals import request_ctx
 from flask.typing import ResponseReturnValue
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
 
 from commons.domain.errors import NotFound
+from commons.web.auth import load_user
+
+EXPIRED = "Your session's security check expired; nothing you typed is lost: check it and save again."
+NOT_SHOWN_AGAIN = ("csrf_token", "password", "new_password", "confirm_password", "current_password")
+View = TypeVar("View", bound=Callable[..., Any])
 
 TITLES = {
     400: "That request didn't make sense",
@@ -31,6 +40,21 @@ def init_app(app: Flask) -> None:
 
     @app.errorhandler(CSRFError)
     def csrf_error(error: CSRFError) -> ResponseReturnValue:
+        """Nothing is saved on a refused token; what was typed is shown again with a fresh one."""
+        if _is_api():
+            return jsonify({"error": "csrf", "message": error.description}), 400
+        if "user" not in g:
+            load_user()  # the token is checked before the signed-in user is loaded
+        view = current_app.view_functions.get(request.endpoint or "")
+        reshow: Callable[..., ResponseReturnValue | None] | None = getattr(view, "reshow_on_expired_token", None)
+        if reshow is not None:
+            shown = reshow(**(request.view_args or {}))
+            if shown is not None:
+                return shown
+        typed = typed_fields(request.form)
+        if typed:
+            return render_template("expired_form.html", message=EXPIRED, fields=typed,
+                                   action=request.full_path.rstrip("?")), 400
         return render_template(
             "error.html", code=400, title="That form had expired",
             detail="For your security, forms stop working after a while, or when sent from another site. "
@@ -52,3 +76,35 @@ def init_app(app: Flask) -> None:
 def _is_api() -> bool:
     """API clients get JSON errors, never an HTML page."""
     return request.path.startswith("/api/")
+
+
+def reshow_on_expired_token(reshow: Callable[..., ResponseReturnValue | None]) -> Callable[[View], View]:
+    """Mark a form's view with how to show its form again, filled in from the request, when the
+    form's security token is refused; ``reshow`` takes the view's URL arguments and answers None
+    to fall back to the generic page. It must not save anything."""
+
+    def mark(view: View) -> View:
+        view.reshow_on_expired_token = reshow  # type: ignore[attr-defined]
+        return view
+
+    return mark
+
+
+@dataclass(frozen=True)
+class TypedField:
+    name: str
+    values: list[str]
+    long: bool
+
+
+def typed_fields(form: Any) -> list[TypedField]:
+    """What a refused form carried, to send again: every field but the token and passwords
+    (a password is never written back into a page); empty if nothing was typed."""
+    fields = []
+    for name in form:
+        if name in NOT_SHOWN_AGAIN or "password" in name:
+            continue
+        values = form.getlist(name)
+        if any(value.strip() for value in values):
+            fields.append(TypedField(name, values, any("\n" in v or len(v) > 80 for v in values)))
+    return fields
