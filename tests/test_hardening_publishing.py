@@ -5,6 +5,7 @@
 9: the public revision diff takes bounded time, and is kept per pair of revisions.
 14: the web editor never cuts what was typed short, and counts a line end once.
 20: a summary with a line '---' is published as typed.
+12: the id of a published (deleted) draft was given to the next draft, so a stale client overwrote it.
 """
 
 import html
@@ -15,10 +16,10 @@ from pathlib import Path
 
 from flask import Flask
 from flask.testing import FlaskClient
-from sqlalchemy import select
+from sqlalchemy import select, text
 
 from commons.db import db
-from commons.models import CaseStudy, Draft, User
+from commons.models import CaseStudy, Draft, Follow, User
 from commons.services import api_tokens, authoring
 from tests import samples
 from tests.accounts import client_for, csrf_token, make_user
@@ -234,3 +235,36 @@ def test_defect_20_a_summary_with_a_line_of_three_dashes_is_published(app: Flask
         case_study = db.session.scalar(select(CaseStudy).where(CaseStudy.slug == done.get_json()["slug"]))
         assert case_study.summary == summary.strip()
         assert case_study.revisions[-1].sections["context"] == samples.BODY["context"]
+
+
+def test_defect_12_a_published_drafts_id_is_never_given_to_a_new_draft(app: Flask) -> None:
+    first = bearer(app, make_user(app, "first@example.org", school=SCHOOL, name="Ruth Armitage"))
+    second = bearer(app, make_user(app, "second@example.org", school=SCHOOL, name="Sam Okafor"))
+    api = app.test_client()
+    old = api.post("/api/v1/drafts", json={"school_urn": SCHOOL, **COMPLETE}, headers=first).get_json()["id"]
+    assert api.post(f"/api/v1/drafts/{old}/publish", headers=first).get_json()["status"] == "published"
+    new = api.post("/api/v1/drafts", json={"school_urn": SCHOOL, "title": "Sam's own draft"}, headers=second)
+    assert new.status_code == 201 and new.get_json()["id"] != old
+
+    stale = api.patch(f"/api/v1/drafts/{old}", json={"title": "A stale client's edit"}, headers=first)
+    assert stale.status_code in (404, 410)
+    assert api.get(f"/api/v1/drafts/{new.get_json()['id']}", headers=second).get_json()["fields"]["title"] == \
+        "Sam's own draft"
+
+    with app.app_context():  # follows, collection items and hub schools keep their ids the same way
+        user = db.session.scalar(select(User).where(User.email == "first@example.org"))
+        followed = Follow(user_id=user.id, kind="topic", target="reading", label="Reading")
+        db.session.add(followed)
+        db.session.commit()
+        gone = followed.id
+        db.session.delete(followed)
+        db.session.commit()
+        again = Follow(user_id=user.id, kind="topic", target="reading", label="Reading")
+        db.session.add(again)
+        db.session.commit()
+        assert again.id != gone
+        if db.engine.dialect.name == "sqlite":
+            for table in ("drafts", "follows", "collection_items", "hub_schools"):
+                ddl = db.session.scalar(text("SELECT sql FROM sqlite_master WHERE type = 'table' AND name = :t"),
+                                        {"t": table})
+                assert "AUTOINCREMENT" in ddl, table

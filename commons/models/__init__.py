@@ -199,6 +199,7 @@ class Draft(Base):
     """The working copy of a case study, private to its school's authors until published."""
 
     __tablename__ = "drafts"
+    __table_args__ = ({"sqlite_autoincrement": True},)  # a stale client's id never names someone's new draft
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     school_urn: Mapped[int] = mapped_column(ForeignKey("schools.urn"), index=True)
@@ -311,7 +312,7 @@ class CollectionItem(Base):
     """One case study in a collection, at a position, with the curator's note."""
 
     __tablename__ = "collection_items"
-    __table_args__ = (UniqueConstraint("collection_id", "case_study_id"),)
+    __table_args__ = (UniqueConstraint("collection_id", "case_study_id"), {"sqlite_autoincrement": True})
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     collection_id: Mapped[int] = mapped_column(ForeignKey("collections.id"), index=True)
@@ -328,7 +329,7 @@ class Follow(Base):
     """Something a signed-in reader follows: a hub, a collection, a school, a topic or a saved search."""
 
     __tablename__ = "follows"
-    __table_args__ = (UniqueConstraint("user_id", "kind", "target"),)
+    __table_args__ = (UniqueConstraint("user_id", "kind", "target"), {"sqlite_autoincrement": True})
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
@@ -392,7 +393,7 @@ class HubSchool(Base):
     """
 
     __tablename__ = "hub_schools"
-    __table_args__ = (UniqueConstraint("hub_id", "school_urn"),)
+    __table_args__ = (UniqueConstraint("hub_id", "school_urn"), {"sqlite_autoincrement": True})
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     hub_id: Mapped[int] = mapped_column(ForeignKey("hubs.id"), index=True)

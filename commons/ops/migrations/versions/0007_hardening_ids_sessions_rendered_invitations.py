@@ -1,0 +1,39 @@
+"""Hardening: ids never reused
+
+Revision ID: 0007
+Revises: 0006
+Create Date: 2026-12-03 16:45:00
+
+Drafts, follows, collection items and hub schools get ids that are never reused after a delete
+(AUTOINCREMENT on SQLite, which rebuilds each table; PostgreSQL's sequences never reuse).
+"""
+
+import sqlalchemy as sa
+from alembic import op
+
+revision = '0007'
+down_revision = '0006'
+branch_labels = None
+depends_on = None
+
+NEVER_REUSED = ('drafts', 'follows', 'collection_items', 'hub_schools')
+
+
+def _autoincrement(on: bool) -> None:
+    """Rebuild each table whose ids clients hold with (or without) SQLite's AUTOINCREMENT.
+
+    The copy keeps every row and id; from then on SQLite remembers the largest id ever used.
+    """
+    if op.get_bind().dialect.name != 'sqlite':
+        return
+    for table in NEVER_REUSED:
+        with op.batch_alter_table(table, recreate='always', table_kwargs={'sqlite_autoincrement': on}):
+            pass
+
+
+def upgrade() -> None:
+    _autoincrement(True)
+
+
+def downgrade() -> None:
+    _autoincrement(False)
