@@ -2,7 +2,7 @@
 
 1 reset poisoning through the Host header, 6 registration timing, 16 unlimited mail,
 23 weak passwords, 26 hub members and account enumeration, 27 API tokens after a reset,
-30 reset links in the admin outbox.
+30 reset links in the admin outbox, 15 sessions that outlived signing out.
 """
 
 from pathlib import Path
@@ -225,3 +225,69 @@ def test_defect_30_the_admin_outbox_shows_that_a_reset_link_exists_but_not_its_t
     page = admin.get("/admin").get_data(as_text=True)
     assert accounts.SUBJECT_RESET in page and "head@example.org" in page
     assert token not in page and "/reset-password/[a one-time link, hidden here]" in page
+
+
+def _signed_in_as(client: FlaskClient) -> bool:
+    return 'action="/sign-out"' in client.get("/my-school").get_data(as_text=True)
+
+
+def test_defect_15_signing_out_ends_every_copy_of_the_session(app: Flask) -> None:
+    make_user(app, "head@example.org")
+    browser = app.test_client()
+    sign_in(browser, "head@example.org")
+    assert _signed_in_as(browser) and browser.get("/author").status_code == 200
+    copied = browser.get_cookie("session")
+    assert copied is not None
+    thief = app.test_client()
+    thief.set_cookie("session", copied.value)
+    assert _signed_in_as(thief)
+
+    assert browser.post("/sign-out", data={"csrf_token": csrf_token(browser)}).status_code == 303
+    assert not _signed_in_as(browser)
+    assert not _signed_in_as(thief)
+    assert thief.get("/author").status_code == 303  # to the sign-in page
+    replayed = app.test_client()  # the cookie as it was before signing out, sent again
+    replayed.set_cookie("session", copied.value)
+    assert not _signed_in_as(replayed)
+
+    sign_in(browser, "head@example.org")  # signing in again works, and only the new session does
+    assert _signed_in_as(browser) and not _signed_in_as(replayed)
+
+
+def test_defect_15_a_new_password_ends_other_sessions(app: Flask) -> None:
+    make_user(app, "head@example.org")
+    elsewhere = app.test_client()
+    sign_in(elsewhere, "head@example.org")
+    here = app.test_client()
+    forgot(here, "head@example.org")
+    link = reset_link(app, "head@example.org")
+    assert here.post(link, data={"csrf_token": csrf_token(here), "password": "a brand new long password"}
+                     ).status_code == 303
+    assert _signed_in_as(here) and not _signed_in_as(elsewhere)
+
+
+def test_defect_15_a_session_ends_after_its_lifetime_however_active(database_url: str, tmp_path: Path,
+                                                                    fast_embedder: object) -> None:
+    app = create_app({"TESTING": True, "COMMONS_DATABASE_URL": database_url,
+                      "COMMONS_INSTANCE_PATH": str(tmp_path / "instance"), "COMMONS_SECRET_KEY": "test-secret",
+                      "COMMONS_SESSION_LIFETIME_DAYS": "3"}, embedder=fast_embedder)  # type: ignore[arg-type]
+    assert app.config["COMMONS_SESSION_LIFETIME_DAYS"] == 3
+    with app.app_context():
+        upgrade(db.engine)
+    make_user(app, "head@example.org")
+    client = app.test_client()
+    sign_in(client, "head@example.org")
+    with client.session_transaction() as stored:
+        stored["signed_in_at"] -= 3 * 24 * 3600 - 60  # a minute short of three days ago, and busy since
+    assert _signed_in_as(client)
+    with client.session_transaction() as stored:
+        stored["signed_in_at"] -= 120  # a minute past
+    assert not _signed_in_as(client)
+    with client.session_transaction() as stored:
+        assert "user_id" not in stored
+    for wrong in ("0", "two weeks", "-1", "1000"):
+        with pytest.raises(ValueError, match="COMMONS_SESSION_LIFETIME_DAYS"):
+            create_app({"COMMONS_INSTANCE_PATH": str(tmp_path / "other"), "COMMONS_SECRET_KEY": "x",
+                        "COMMONS_SESSION_LIFETIME_DAYS": wrong})
+    with app.app_context():
+        db.engine.dispose()

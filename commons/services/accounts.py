@@ -215,9 +215,29 @@ def set_password(session: Session, user: User, password: str) -> None:
     if problem:
         raise AccountProblems({"password": problem})
     user.password_hash = hash_password(password)
-    user.password_changed_at = utcnow()  # old reset links and other sessions stop working
+    user.password_changed_at = utcnow()  # old reset links stop working
+    end_sessions(user)  # and every browser signed in with the old password is signed out
     session.execute(delete(LoginAttempt).where(
         LoginAttempt.key.startswith(account_client_key(user.email, ""), autoescape=True)))
+
+
+def end_sessions(user: User) -> None:
+    """Sign the user out everywhere: every session begun before this, and every copy of it, stops working."""
+    user.session_generation = (user.session_generation or 0) + 1
+
+
+def session_is_current(user: User, generation: object, signed_in_at: object, now: float,
+                       lifetime: timedelta) -> bool:
+    """Whether a browser session the user began (as stored in its cookie) may still act for them.
+
+    Not after sign-out or a new password (the generation moved on), and never longer than
+    ``lifetime`` after signing in, however busy the session has been.
+    """
+    if not isinstance(generation, int) or generation != user.session_generation:
+        return False
+    if not isinstance(signed_in_at, int | float) or isinstance(signed_in_at, bool):
+        return False
+    return 0 <= now - signed_in_at < lifetime.total_seconds()
 
 
 def revoke_api_tokens(session: Session, user: User) -> int:

@@ -1,4 +1,4 @@
-"""Hardening: ids never reused
+"""Hardening: ids never reused, sessions that end
 
 Revision ID: 0007
 Revises: 0006
@@ -6,6 +6,7 @@ Create Date: 2026-12-03 16:45:00
 
 Drafts, follows, collection items and hub schools get ids that are never reused after a delete
 (AUTOINCREMENT on SQLite, which rebuilds each table; PostgreSQL's sequences never reuse).
+Users get a session generation: signing out or changing the password ends every copy of a session.
 """
 
 import sqlalchemy as sa
@@ -33,7 +34,11 @@ def _autoincrement(on: bool) -> None:
 
 def upgrade() -> None:
     _autoincrement(True)
+    with op.batch_alter_table('users', schema=None) as batch_op:
+        batch_op.add_column(sa.Column('session_generation', sa.Integer(), nullable=False, server_default='0'))
 
 
 def downgrade() -> None:
+    with op.batch_alter_table('users', schema=None) as batch_op:
+        batch_op.drop_column('session_generation')
     _autoincrement(False)
