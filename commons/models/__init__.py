@@ -138,6 +138,9 @@ class Passage(Base):
     heading: Mapped[str] = mapped_column(String(120))
     position: Mapped[int] = mapped_column(Integer)
     markdown: Mapped[str] = mapped_column(Text)
+    # the sanitised HTML of ``markdown``, rendered at publish by the renderer of that version
+    html: Mapped[str | None] = mapped_column(Text)
+    renderer_version: Mapped[str | None] = mapped_column(String(100))
     text: Mapped[str] = mapped_column(Text)
     embedding: Mapped[bytes] = mapped_column(LargeBinary)
     embedding_model: Mapped[str] = mapped_column(String(200))

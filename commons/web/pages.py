@@ -13,7 +13,7 @@ from commons.search import engine as search_service
 from commons.search.extension import search_index
 from commons.search.filters import CHOICES, FSM_BANDS, SIZE_BANDS, FilterProblem, SearchFilters
 from commons.search.related import from_comparable_schools, more_like_this
-from commons.services import permissions
+from commons.services import permissions, publishing
 from commons.services.export import json_ld
 from commons.services.hub_schools import hubs_for_school
 from commons.services.offers import school_offers
@@ -93,12 +93,15 @@ def case_study(slug: str) -> ResponseReturnValue:
     by_section: dict[str, list[Passage]] = {key: [] for key, _ in SECTIONS}
     for passage in found.passages:
         by_section.setdefault(passage.section, []).append(passage)
+    html, fresh = publishing.passages_html(found.passages)  # the HTML stored at publish
+    if fresh:  # published by an older renderer: kept now, best-effort, so the next view need not render it
+        db.write_best_effort(lambda session: publishing.store_passages_html(session, fresh), "rendered passages")
     related = more_like_this(db.session, search_index.state, found)
     reader = current_reader()
     then = context_from_fields(found.school_snapshot or {}, found.school_urn)
     adapt = compare(reader, then) if reader is not None and reader.urn != found.school_urn else None
     return render_template("case_study.html", case_study=found, school=found.school,
-                           sections=SECTIONS, by_section=by_section, related=related, adapt=adapt,
+                           sections=SECTIONS, by_section=by_section, html=html, related=related, adapt=adapt,
                            comparable=from_comparable_schools(db.session, found),
                            can_edit=permissions.can_on_case_study(user, "edit", found),
                            chart=impact_svg(found.impact_table or [], f"Impact: {found.title}"),
