@@ -4,13 +4,15 @@
 claims already decided, 13 a hub manager making themselves owner and removing the owner.
 """
 
+import re
+
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import select
 
 from commons.db import db
-from commons.models import Hub, Membership, School, User
+from commons.models import Hub, Membership, OutboxMessage, School, User
 from commons.services import api_tokens, collections, hub_schools
 from tests.accounts import csrf_token, make_user, sign_in
 
@@ -215,7 +217,14 @@ def test_defect_13_only_owners_grant_lead_roles_and_nobody_changes_their_own(app
     assert "Only the hub&#39;s owners" in as_manager("other@example.org", "manager")
     assert "Only the hub&#39;s owners" in as_manager("nobody@example.org", "owner")  # the same, account or not
     assert _roles(app, slug) == before
-    as_manager("curator@example.org", "curator")  # managers still add, and remove, curators
+    as_manager("curator@example.org", "curator")  # managers still invite, and remove, curators
+    curator = app.test_client()
+    sign_in(curator, "curator@example.org")
+    with app.app_context():
+        mail = db.session.scalars(select(OutboxMessage).where(OutboxMessage.to == "curator@example.org")).one()
+    link = re.search(r"/hub-invitations/\S+", mail.body)
+    assert link is not None
+    assert curator.post(link.group(0), data={"csrf_token": csrf_token(curator)}).status_code == 303
     assert _roles(app, slug)["curator@example.org"] == "curator"
     as_manager("curator@example.org", "remove")
     assert "curator@example.org" not in _roles(app, slug)

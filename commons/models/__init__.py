@@ -288,6 +288,29 @@ class HubMember(Base):
     user: Mapped[User] = relationship()
 
 
+class HubInvitation(Base):
+    """An invitation to join a hub in a role, mailed to an address; it becomes a membership when the
+    account with that address accepts it (signing in, or registering first, with that address).
+
+    Made the same whether or not the address has an account, so adding a member tells nobody
+    who has one. Only a SHA-256 digest of the link's secret is stored.
+    """
+
+    __tablename__ = "hub_invitations"
+    __table_args__ = (UniqueConstraint("hub_id", "email"), {"sqlite_autoincrement": True})
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    hub_id: Mapped[int] = mapped_column(ForeignKey("hubs.id"), index=True)
+    email: Mapped[str] = mapped_column(String(254))  # stored lower-cased, as typed
+    role: Mapped[str] = mapped_column(String(20))
+    token_digest: Mapped[str] = mapped_column(String(64), unique=True)  # sha256 hex of the link's secret
+    invited_by: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    expires_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+    hub: Mapped[Hub] = relationship()
+
+
 class Collection(Base):
     """An ordered, annotated set of case studies that a hub curates and publishes."""
 

@@ -25,6 +25,9 @@ class Limit:
 # The editor previews a section 300 ms after typing stops, and every section when it opens.
 PREVIEW = Limit("preview", 120, timedelta(minutes=1),
                 "Too many previews in a minute. Wait a moment and the preview will catch up.")
+# Each invitation to a hub is a mail to an address a hub lead chose.
+INVITATION = Limit("invitation", 30, timedelta(hours=1),
+                   "You have sent as many hub invitations as you may in an hour. Wait an hour and try again.")
 REPORT = Limit("report", 10, timedelta(hours=1),
                "Too many reports have been sent from here in the last hour. Wait an hour and try again.")
 
