@@ -16,10 +16,12 @@ from pathlib import Path
 
 from flask import Flask
 from flask.testing import FlaskClient
-from sqlalchemy import select, text
+from alembic import command
+from sqlalchemy import create_engine, select, text
 
 from commons.db import db
 from commons.models import CaseStudy, Draft, Follow, User
+from commons.ops.migrate import alembic_config, upgrade
 from commons.services import api_tokens, authoring
 from tests import samples
 from tests.accounts import client_for, csrf_token, make_user
@@ -268,3 +270,27 @@ def test_defect_12_a_published_drafts_id_is_never_given_to_a_new_draft(app: Flas
                 ddl = db.session.scalar(text("SELECT sql FROM sqlite_master WHERE type = 'table' AND name = :t"),
                                         {"t": table})
                 assert "AUTOINCREMENT" in ddl, table
+
+
+def test_defect_12_the_sqlite_migration_keeps_every_row_and_id(tmp_path: Path) -> None:
+    engine = create_engine(f"sqlite:///{tmp_path / 'before.db'}")
+    config = alembic_config(engine)
+    with engine.begin() as connection:
+        config.attributes["connection"] = connection
+        command.upgrade(config, "0006")
+    stamp = "'2026-01-01 00:00:00'"
+    with engine.begin() as connection:  # rows as a 0006 database holds them (foreign keys not checked here)
+        for draft_id in (3, 7):
+            connection.execute(text(f"INSERT INTO drafts (id, school_urn, fields, created_by, updated_by, created_at, "
+                                    f"updated_at) VALUES ({draft_id}, {SCHOOL}, '{{}}', 1, 1, {stamp}, {stamp})"))
+        connection.execute(text(f"INSERT INTO follows (id, user_id, kind, target, label, last_seen_at, created_at) "
+                                f"VALUES (5, 1, 'topic', 'reading', 'Reading', {stamp}, {stamp})"))
+    upgrade(engine)
+    with engine.begin() as connection:
+        assert list(connection.scalars(text("SELECT id FROM drafts ORDER BY id"))) == [3, 7]
+        assert list(connection.scalars(text("SELECT target FROM follows WHERE id = 5"))) == ["reading"]
+        connection.execute(text("DELETE FROM drafts WHERE id = 7"))
+        connection.execute(text(f"INSERT INTO drafts (school_urn, fields, created_by, updated_by, created_at, "
+                                f"updated_at) VALUES ({SCHOOL}, '{{}}', 1, 1, {stamp}, {stamp})"))
+        assert list(connection.scalars(text("SELECT id FROM drafts ORDER BY id"))) == [3, 8]
+    engine.dispose()
