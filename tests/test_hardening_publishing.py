@@ -14,9 +14,9 @@ import re
 import time
 from pathlib import Path
 
+from alembic import command
 from flask import Flask
 from flask.testing import FlaskClient
-from alembic import command
 from sqlalchemy import create_engine, select, text
 
 from commons.db import db
