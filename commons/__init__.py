@@ -38,6 +38,8 @@ def create_app(config: Mapping[str, Any] | None = None, *, embedder: Embedder | 
         from werkzeug.middleware.proxy_fix import ProxyFix
 
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)  # type: ignore[method-assign]  # as Flask documents
+    app.config["COMMONS_SESSION_LIFETIME_DAYS"] = session_lifetime_days(settings)
+    app.config["COMMONS_SEARCHES_PER_MINUTE"] = searches_per_minute(settings)
     trusted = trusted_hosts(settings)
     if trusted:
         app.config["TRUSTED_HOSTS"] = trusted  # a request naming another Host is answered 400
@@ -93,6 +95,23 @@ def proxy_hops(settings: Mapping[str, Any]) -> int:
     raw = str(settings.get("COMMONS_PROXY_HOPS") or "0").strip()
     if not raw.isascii() or not raw.isdigit():
         raise ValueError(f"COMMONS_PROXY_HOPS must be a whole number of proxies, not {raw!r}")
+    return int(raw)
+
+
+def session_lifetime_days(settings: Mapping[str, Any]) -> int:
+    """How many days a sign-in lasts however active it is (``COMMONS_SESSION_LIFETIME_DAYS``, 14 by default)."""
+    raw = str(settings.get("COMMONS_SESSION_LIFETIME_DAYS") or "14").strip()
+    if not raw.isascii() or not raw.isdigit() or not 1 <= int(raw) <= 366:
+        raise ValueError(f"COMMONS_SESSION_LIFETIME_DAYS must be a whole number of days from 1 to 366, not {raw!r}")
+    return int(raw)
+
+
+def searches_per_minute(settings: Mapping[str, Any]) -> int:
+    """Searches one client address may make in a minute, web and API together
+    (``COMMONS_SEARCHES_PER_MINUTE``, 120 by default; 0 turns the limit off)."""
+    raw = str(settings.get("COMMONS_SEARCHES_PER_MINUTE", "120")).strip()
+    if not raw.isascii() or not raw.isdigit():
+        raise ValueError(f"COMMONS_SEARCHES_PER_MINUTE must be a whole number of searches, not {raw!r}")
     return int(raw)
 
 

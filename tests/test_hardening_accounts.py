@@ -2,7 +2,8 @@
 
 1 reset poisoning through the Host header, 6 registration timing, 16 unlimited mail,
 23 weak passwords, 26 hub members and account enumeration, 27 API tokens after a reset,
-30 reset links in the admin outbox.
+30 reset links in the admin outbox, 15 sessions that outlived signing out; 26 also covers the
+members list, where adding a member is an invitation shown as the address typed until accepted.
 """
 
 from pathlib import Path
@@ -16,8 +17,8 @@ from commons import create_app, trusted_hosts
 from commons.db import db
 from commons.models import ApiToken, HubMember, OutboxMessage, User
 from commons.ops.migrate import upgrade
-from commons.services import accounts, api_tokens, collections
-from commons.web.helpers import public_link
+from commons.services import accounts, api_tokens, collections, hub_invitations
+from commons.web.helpers import hide_token_links, public_link
 from tests.accounts import PASSWORD, csrf_token, make_user, sign_in
 
 PUBLIC = "http://127.0.0.1:5000"  # the default COMMONS_PUBLIC_URL
@@ -186,7 +187,7 @@ def test_defect_26_adding_a_hub_member_says_the_same_whether_or_not_the_address_
 
     with_account, without_account = add("teacher@example.org"), add("stranger@example.org")
     assert with_account == without_account
-    assert with_account[2] == [("ok", collections.MEMBER_SET)]
+    assert with_account[2] == [("ok", hub_invitations.MEMBER_SET)]
     assert add("teacher@example.org", "remove") == add("stranger@example.org", "remove")
     assert add("not an address")[2] == [("error", "Enter an email address like name@school.org.uk.")]
     assert add("stranger@example.org", "emperor")[2] == [("error", "The role must be owner, manager or curator.")]
@@ -225,3 +226,155 @@ def test_defect_30_the_admin_outbox_shows_that_a_reset_link_exists_but_not_its_t
     page = admin.get("/admin").get_data(as_text=True)
     assert accounts.SUBJECT_RESET in page and "head@example.org" in page
     assert token not in page and "/reset-password/[a one-time link, hidden here]" in page
+
+
+def _signed_in_as(client: FlaskClient) -> bool:
+    return 'action="/sign-out"' in client.get("/my-school").get_data(as_text=True)
+
+
+def test_defect_15_signing_out_ends_every_copy_of_the_session(app: Flask) -> None:
+    make_user(app, "head@example.org")
+    browser = app.test_client()
+    sign_in(browser, "head@example.org")
+    assert _signed_in_as(browser) and browser.get("/author").status_code == 200
+    copied = browser.get_cookie("session")
+    assert copied is not None
+    thief = app.test_client()
+    thief.set_cookie("session", copied.value)
+    assert _signed_in_as(thief)
+
+    assert browser.post("/sign-out", data={"csrf_token": csrf_token(browser)}).status_code == 303
+    assert not _signed_in_as(browser)
+    assert not _signed_in_as(thief)
+    assert thief.get("/author").status_code == 303  # to the sign-in page
+    replayed = app.test_client()  # the cookie as it was before signing out, sent again
+    replayed.set_cookie("session", copied.value)
+    assert not _signed_in_as(replayed)
+
+    sign_in(browser, "head@example.org")  # signing in again works, and only the new session does
+    assert _signed_in_as(browser) and not _signed_in_as(replayed)
+
+
+def test_defect_15_a_new_password_ends_other_sessions(app: Flask) -> None:
+    make_user(app, "head@example.org")
+    elsewhere = app.test_client()
+    sign_in(elsewhere, "head@example.org")
+    here = app.test_client()
+    forgot(here, "head@example.org")
+    link = reset_link(app, "head@example.org")
+    assert here.post(link, data={"csrf_token": csrf_token(here), "password": "a brand new long password"}
+                     ).status_code == 303
+    assert _signed_in_as(here) and not _signed_in_as(elsewhere)
+
+
+def test_defect_15_a_session_ends_after_its_lifetime_however_active(database_url: str, tmp_path: Path,
+                                                                    fast_embedder: object) -> None:
+    app = create_app({"TESTING": True, "COMMONS_DATABASE_URL": database_url,
+                      "COMMONS_INSTANCE_PATH": str(tmp_path / "instance"), "COMMONS_SECRET_KEY": "test-secret",
+                      "COMMONS_SESSION_LIFETIME_DAYS": "3"}, embedder=fast_embedder)  # type: ignore[arg-type]
+    assert app.config["COMMONS_SESSION_LIFETIME_DAYS"] == 3
+    with app.app_context():
+        upgrade(db.engine)
+    make_user(app, "head@example.org")
+    client = app.test_client()
+    sign_in(client, "head@example.org")
+    with client.session_transaction() as stored:
+        stored["signed_in_at"] -= 3 * 24 * 3600 - 60  # a minute short of three days ago, and busy since
+    assert _signed_in_as(client)
+    with client.session_transaction() as stored:
+        stored["signed_in_at"] -= 120  # a minute past
+    assert not _signed_in_as(client)
+    with client.session_transaction() as stored:
+        assert "user_id" not in stored
+    for wrong in ("0", "two weeks", "-1", "1000"):
+        with pytest.raises(ValueError, match="COMMONS_SESSION_LIFETIME_DAYS"):
+            create_app({"COMMONS_INSTANCE_PATH": str(tmp_path / "other"), "COMMONS_SECRET_KEY": "x",
+                        "COMMONS_SESSION_LIFETIME_DAYS": wrong})
+    with app.app_context():
+        db.engine.dispose()
+
+
+def _hub_with_owner(app: Flask) -> str:
+    owner = make_user(app, "owner@example.org", name="Olive Owner")
+    with app.app_context():
+        hub = collections.create_hub(db.session, "Fells Hub", "trust", db.session.get(User, owner))
+        db.session.commit()
+        return hub.slug
+
+
+def _set_member(client: FlaskClient, slug: str, email: str, role: str) -> None:
+    response = client.post(f"/hubs/{slug}/members", data={"csrf_token": csrf_token(client), "email": email,
+                                                          "role": role})
+    assert response.status_code == 303
+
+
+def _invitation_link(app: Flask, email: str) -> str:
+    [mail] = [m for m in outbox(app, email) if m.subject == hub_invitations.SUBJECT_INVITATION][-1:]
+    return "/" + mail.body.split(f"{PUBLIC}/", 1)[1].split()[0]
+
+
+def test_defect_26_the_members_list_is_the_same_whether_or_not_the_address_has_an_account(app: Flask) -> None:
+    slug = _hub_with_owner(app)
+    make_user(app, "teacher@example.org", name="Tess Teacher")
+    owner = app.test_client()
+    sign_in(owner, "owner@example.org")
+
+    _set_member(owner, slug, "Teacher@Example.org ", "curator")
+    with_account = owner.get(f"/hubs/{slug}").get_data(as_text=True)
+    _set_member(owner, slug, "teacher@example.org", "remove")  # withdrawn
+    assert "Invited:" not in owner.get(f"/hubs/{slug}").get_data(as_text=True)
+    _set_member(owner, slug, "stranger@example.org", "curator")
+    without_account = owner.get(f"/hubs/{slug}").get_data(as_text=True)
+
+    assert "Invited: teacher@example.org, curator" in with_account and "Tess Teacher" not in with_account
+    assert "Invited: stranger@example.org, curator" in without_account
+    assert with_account.replace("teacher@example.org", "@") == without_account.replace("stranger@example.org", "@")
+    mails = [outbox(app, "teacher@example.org"), outbox(app, "stranger@example.org")]
+    assert [len(m) for m in mails] == [1, 1]
+    bodies = [hide_token_links(m[0].body) for m in mails]
+    assert bodies[0] == bodies[1] and "/hub-invitations/[a one-time link, hidden here]" in bodies[0]
+    assert f"{PUBLIC}/hub-invitations/" in mails[0][0].body
+    assert "Invited:" not in app.test_client().get(f"/hubs/{slug}").get_data(as_text=True)  # leads only
+    with app.app_context():
+        assert {m.user.email for m in db.session.scalars(select(HubMember))} == {"owner@example.org"}
+
+
+def test_defect_26_only_the_invited_address_accepts_and_then_joins(app: Flask) -> None:
+    slug = _hub_with_owner(app)
+    make_user(app, "teacher@example.org", name="Tess Teacher")
+    make_user(app, "nosy@example.org", name="Nosy Neighbour")
+    owner = app.test_client()
+    sign_in(owner, "owner@example.org")
+    _set_member(owner, slug, "teacher@example.org", "curator")
+    _set_member(owner, slug, "new@example.org", "curator")
+    link = _invitation_link(app, "teacher@example.org")
+
+    anonymous = app.test_client().get(link)
+    assert anonymous.status_code == 303 and "/sign-in" in anonymous.headers["Location"]
+    stranger = app.test_client()
+    sign_in(stranger, "nosy@example.org")
+    assert stranger.get(link).status_code == 403
+    refused = stranger.post(link, data={"csrf_token": csrf_token(stranger)})
+    assert refused.status_code == 403 and "sent to another email address" in refused.get_data(as_text=True)
+    assert "teacher@example.org" not in refused.get_data(as_text=True)
+    assert stranger.get("/hub-invitations/" + "x" * 43).status_code == 404
+
+    teacher = app.test_client()
+    sign_in(teacher, "teacher@example.org")
+    assert "Join Fells Hub" in teacher.get(link).get_data(as_text=True)
+    joined = teacher.post(link, data={"csrf_token": csrf_token(teacher)})
+    assert joined.status_code == 303
+    page = owner.get(f"/hubs/{slug}").get_data(as_text=True)
+    assert "Tess Teacher, curator" in page and "Invited: teacher@example.org" not in page
+    assert "Nosy Neighbour" not in page
+    assert teacher.post(link, data={"csrf_token": csrf_token(teacher)}).status_code == 404  # used
+
+    # someone with no account registers with the invited address, then accepts
+    newcomer = app.test_client()
+    register(newcomer, "new@example.org")
+    sign_in(newcomer, "new@example.org")
+    assert newcomer.post(_invitation_link(app, "new@example.org"),
+                         data={"csrf_token": csrf_token(newcomer)}).status_code == 303
+    with app.app_context():
+        roles = {m.user.email: m.role for m in db.session.scalars(select(HubMember))}
+    assert roles == {"owner@example.org": "owner", "teacher@example.org": "curator", "new@example.org": "curator"}

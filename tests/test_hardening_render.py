@@ -1,6 +1,7 @@
 """Hardening of rendering, reports and reading pages: each test is named after the defect it keeps fixed.
 
-3: Markdown rendering took time quadratic in runs of brackets; the preview is rate-limited.
+3: Markdown rendering took time quadratic in runs of brackets; the preview is rate-limited; published
+   text is rendered once, at publish, and pages serve the stored HTML.
 25: anonymous reports were unlimited.
 10: GET requests that note something ("seen", "last used") failed while others wrote.
 """
@@ -19,8 +20,9 @@ from sqlalchemy import event, select
 from sqlalchemy.orm import Session
 
 from commons.db import db
-from commons.domain.rendering import MAX_RENDERED_CHARS, render_markdown
-from commons.models import ApiToken, Follow, Report, User
+from commons.domain import rendering
+from commons.domain.rendering import MAX_RENDERED_CHARS, RENDERER_VERSION, render_markdown
+from commons.models import ApiToken, CaseStudy, Follow, Passage, Report, User
 from commons.services import api_tokens, rate_limits
 from tests import samples
 from tests.accounts import client_for, csrf_token, make_user
@@ -54,6 +56,60 @@ def test_defect_03_a_published_section_of_brackets_renders(app: Flask, runner: A
     assert runner.invoke(args=["import", str(tmp_path / "in")]).exit_code == 0
     page = app.test_client().get("/case-studies/brackets")
     assert page.status_code == 200 and "[" * 4_000 in page.get_data(as_text=True)
+
+
+def _passages(app: Flask, slug: str) -> list[tuple[int, str, str | None, str | None]]:
+    with app.app_context():
+        return [(p.id, p.markdown, p.html, p.renderer_version) for p in db.session.scalars(
+            select(Passage).join(CaseStudy).where(CaseStudy.slug == slug).order_by(Passage.position))]
+
+
+def _renderer_refuses(monkeypatch: pytest.MonkeyPatch) -> None:
+    def refuse(*args: object, **kwargs: object) -> str:
+        raise AssertionError("rendered on a view")
+
+    monkeypatch.setattr(rendering._PARSER, "render", refuse)
+    monkeypatch.setattr(rendering.nh3, "clean", refuse)
+
+
+def test_defect_03_published_text_is_rendered_once_and_the_page_serves_the_stored_html(
+        app: Flask, runner: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    samples.write(tmp_path / "in", "stored", urn=SCHOOL,
+                  sections={"challenge": "Boys *stopped* reading. <script>alert(1)</script>[a](javascript:x)"})
+    assert runner.invoke(args=["import", str(tmp_path / "in")]).exit_code == 0
+    stored = _passages(app, "stored")
+    assert stored
+    for _, markdown, html_, version in stored:
+        assert html_ == str(render_markdown(markdown)) and version == RENDERER_VERSION
+    challenge = next(html_ for _, markdown, html_, _ in stored if "stopped" in markdown)
+    assert challenge is not None and "<em>stopped</em>" in challenge
+    assert "<script" not in challenge and "alert(1)" not in challenge and "href=\"javascript" not in challenge
+
+    _renderer_refuses(monkeypatch)
+    page = app.test_client().get("/case-studies/stored")
+    assert page.status_code == 200
+    body = page.get_data(as_text=True)
+    assert all(html_ in body for _, _, html_, _ in stored)
+
+
+def test_defect_03_html_from_before_or_from_an_older_renderer_is_rendered_once_then_stored(
+        app: Flask, runner: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    samples.write(tmp_path / "in", "older", urn=SCHOOL, sections={"challenge": "Boys *stopped* reading."})
+    assert runner.invoke(args=["import", str(tmp_path / "in")]).exit_code == 0
+    [first, *rest] = _passages(app, "older")
+    with app.app_context():  # one passage from before HTML was stored, the rest from an older renderer
+        db.session.get(Passage, first[0]).html = None
+        for passage_id, *_ in rest:
+            db.session.get(Passage, passage_id).renderer_version = "1; python-markdown"
+            db.session.get(Passage, passage_id).html = "<p>stale</p>"
+        db.session.commit()
+    page = app.test_client().get("/case-studies/older")
+    assert page.status_code == 200 and "stale" not in page.get_data(as_text=True)
+    refreshed = _passages(app, "older")
+    assert all(html_ == str(render_markdown(markdown)) and version == RENDERER_VERSION
+               for _, markdown, html_, version in refreshed)
+    _renderer_refuses(monkeypatch)  # kept: the next view renders nothing
+    assert app.test_client().get("/case-studies/older").status_code == 200
 
 
 def test_defect_25_reports_are_rate_limited(app: Flask, runner: Any, tmp_path: Path) -> None:

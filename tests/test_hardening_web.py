@@ -1,17 +1,20 @@
 """Hardening of the web pages and the API (issue 15): each test is named after the defect it keeps fixed.
 
 28 private pages cached, 18 huge ids, odd digits and deep JSON answered 500, 5 hub leads deciding
-claims already decided, 13 a hub manager making themselves owner and removing the owner.
+claims already decided, 13 a hub manager making themselves owner and removing the owner; and the
+one rate-limiting mechanism, which now limits searches per client too.
 """
+
+import re
 
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from commons.db import db
-from commons.models import Hub, Membership, School, User
-from commons.services import api_tokens, collections, hub_schools
+from commons.models import Hub, LoginAttempt, Membership, OutboxMessage, School, User
+from commons.services import api_tokens, collections, hub_schools, rate_limits
 from tests.accounts import csrf_token, make_user, sign_in
 
 SCHOOL = 990003
@@ -215,7 +218,14 @@ def test_defect_13_only_owners_grant_lead_roles_and_nobody_changes_their_own(app
     assert "Only the hub&#39;s owners" in as_manager("other@example.org", "manager")
     assert "Only the hub&#39;s owners" in as_manager("nobody@example.org", "owner")  # the same, account or not
     assert _roles(app, slug) == before
-    as_manager("curator@example.org", "curator")  # managers still add, and remove, curators
+    as_manager("curator@example.org", "curator")  # managers still invite, and remove, curators
+    curator = app.test_client()
+    sign_in(curator, "curator@example.org")
+    with app.app_context():
+        mail = db.session.scalars(select(OutboxMessage).where(OutboxMessage.to == "curator@example.org")).one()
+    link = re.search(r"/hub-invitations/\S+", mail.body)
+    assert link is not None
+    assert curator.post(link.group(0), data={"csrf_token": csrf_token(curator)}).status_code == 303
     assert _roles(app, slug)["curator@example.org"] == "curator"
     as_manager("curator@example.org", "remove")
     assert "curator@example.org" not in _roles(app, slug)
@@ -234,3 +244,31 @@ def test_defect_13_only_owners_grant_lead_roles_and_nobody_changes_their_own(app
     assert _roles(app, slug)["owner@example.org"] == "owner"
     as_owner("manager@example.org", "curator")  # an owner changes and removes managers
     assert _roles(app, slug)["manager@example.org"] == "curator"
+
+
+def test_searches_are_rate_limited_per_client_through_the_one_mechanism(app: Flask) -> None:
+    app.config["COMMONS_SEARCHES_PER_MINUTE"] = rate_limits.SEARCH.most  # the default (tests turn it off)
+    client = app.test_client()
+    question = "boys reading for pleasure <in> a small rural primary"
+    for _ in range(rate_limits.SEARCH.most):
+        assert client.get("/search", query_string={"q": question, "phase": "primary"}).status_code == 200
+    refused = client.get("/search", query_string={"q": question, "phase": "primary"})
+    assert refused.status_code == 429 and refused.headers["Retry-After"] == "60"
+    page = refused.get_data(as_text=True)
+    assert "Too many searches from here in the last minute" in page
+    assert 'value="boys reading for pleasure &lt;in&gt; a small rural primary"' in page  # kept in the box
+    assert 'value="primary" selected' in page  # and the filters
+    assert client.get("/api/v1/search", query_string={"q": question}).status_code == 429  # one budget
+    assert client.get("/search").status_code == 200  # the page without a question is not counted
+
+    elsewhere = app.test_client()
+    elsewhere.environ_base["REMOTE_ADDR"] = "192.0.2.7"
+    assert elsewhere.get("/search", query_string={"q": question}).status_code == 200  # per client
+    assert elsewhere.get("/api/v1/search", query_string={"q": question}).status_code == 200
+
+    with app.app_context():  # counted as rows of the one counter table, pruned to the window
+        rows = db.session.scalar(select(func.count()).select_from(LoginAttempt)
+                                 .where(LoginAttempt.key == rate_limits.key(rate_limits.SEARCH, "127.0.0.1")))
+    assert rows == rate_limits.SEARCH.most
+    app.config["COMMONS_SEARCHES_PER_MINUTE"] = 0
+    assert client.get("/search", query_string={"q": question}).status_code == 200  # 0 turns it off

@@ -14,6 +14,7 @@ from typing import Any
 from flask import current_app, g, jsonify, request
 from flask.typing import ResponseReturnValue
 from sqlalchemy import func, select
+from sqlalchemy.orm import Session
 
 from commons.api.common import FILTERS, ApiError, bp, number, paging, params
 from commons.db import db
@@ -24,7 +25,7 @@ from commons.search.extension import search_index
 from commons.search.filters import FilterProblem, SearchFilters
 from commons.search.reading import KINDS
 from commons.search.serialise import case_study_summary, search_results
-from commons.services import export, permissions, schools
+from commons.services import export, permissions, rate_limits, schools
 from commons.services.collections import current_case_studies
 
 
@@ -41,6 +42,21 @@ def _ignored() -> frozenset[str]:
     return frozenset(kinds)
 
 
+def search_allowed() -> bool:
+    """Count a search from this client address against ``rate_limits.SEARCH`` (one budget with the
+    web's search page), in a short transaction of its own, best-effort; False when it is used up."""
+    limit = rate_limits.searches(current_app.config["COMMONS_SEARCHES_PER_MINUTE"])
+    if limit is None:
+        return True
+    allowed = [True]
+
+    def count(session: Session) -> None:
+        allowed[0] = rate_limits.allow(session, limit, request.remote_addr or "unknown")
+
+    db.write_best_effort(count, "a search against its rate limit")
+    return allowed[0]
+
+
 @bp.get("/search")
 def search() -> ResponseReturnValue:
     args = params(["q", "limit", "offset", "context", "school", "read", "ignore", *FILTERS])
@@ -55,6 +71,9 @@ def search() -> ResponseReturnValue:
         if school is None:
             raise ApiError(404, "unknown_school", f"no school with URN {urn}")
         reader = schools.context(school)
+    if (args.get("q") or "").strip() and not search_allowed():
+        raise ApiError(429, "too_many_searches", rate_limits.SEARCH.message,
+                       headers={"Retry-After": str(int(rate_limits.SEARCH.window.total_seconds()))})
     try:
         filters = SearchFilters.from_args({k: args.get(k) for k in FILTERS})
         results = search_service.search(db.session, search_index.state, args.get("q"), limit=offset + limit,

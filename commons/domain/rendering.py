@@ -5,6 +5,7 @@ markdown-it-py parses in linear time and renders the same features the allow-lis
 """
 
 import re
+from importlib.metadata import version
 
 import nh3
 from markdown_it import MarkdownIt
@@ -21,6 +22,11 @@ _SCHEME = re.compile(r"([a-z][a-z0-9+.-]*):")
 # No field the editor accepts is longer (sections are capped at 20,000 characters); longer
 # text is cut before it is parsed, so no input makes rendering cost more than a field's worth.
 MAX_RENDERED_CHARS = 20_000
+
+# Published text is rendered once, at publish, and the HTML stored with this version beside it:
+# a page re-renders (and stores again) only what an older renderer made. Change the first part
+# when the allow-list or the parser's options change; the libraries' versions count too.
+RENDERER_VERSION = f"2; markdown-it-py {version('markdown-it-py')}; nh3 {version('nh3')}"
 
 # CommonMark with tables; raw HTML stays enabled as before and nh3 keeps only the allow-list.
 # Strikethrough is off: python-markdown never had it and <s> is not allowed.

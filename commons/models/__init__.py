@@ -138,6 +138,9 @@ class Passage(Base):
     heading: Mapped[str] = mapped_column(String(120))
     position: Mapped[int] = mapped_column(Integer)
     markdown: Mapped[str] = mapped_column(Text)
+    # the sanitised HTML of ``markdown``, rendered at publish by the renderer of that version
+    html: Mapped[str | None] = mapped_column(Text)
+    renderer_version: Mapped[str | None] = mapped_column(String(100))
     text: Mapped[str] = mapped_column(Text)
     embedding: Mapped[bytes] = mapped_column(LargeBinary)
     embedding_model: Mapped[str] = mapped_column(String(200))
@@ -170,6 +173,8 @@ class User(Base):
     is_admin: Mapped[bool] = mapped_column(Boolean, default=False)
     my_school: Mapped[dict[str, Any] | None] = mapped_column(JSON)  # what "My school" keeps (see readers)
     password_changed_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    # Stored in each browser session at sign-in; signing out or a new password adds one, ending every copy.
+    session_generation: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
 
     memberships: Mapped[list["Membership"]] = relationship(
@@ -199,6 +204,7 @@ class Draft(Base):
     """The working copy of a case study, private to its school's authors until published."""
 
     __tablename__ = "drafts"
+    __table_args__ = ({"sqlite_autoincrement": True},)  # a stale client's id never names someone's new draft
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     school_urn: Mapped[int] = mapped_column(ForeignKey("schools.urn"), index=True)
@@ -282,6 +288,29 @@ class HubMember(Base):
     user: Mapped[User] = relationship()
 
 
+class HubInvitation(Base):
+    """An invitation to join a hub in a role, mailed to an address; it becomes a membership when the
+    account with that address accepts it (signing in, or registering first, with that address).
+
+    Made the same whether or not the address has an account, so adding a member tells nobody
+    who has one. Only a SHA-256 digest of the link's secret is stored.
+    """
+
+    __tablename__ = "hub_invitations"
+    __table_args__ = (UniqueConstraint("hub_id", "email"), {"sqlite_autoincrement": True})
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    hub_id: Mapped[int] = mapped_column(ForeignKey("hubs.id"), index=True)
+    email: Mapped[str] = mapped_column(String(254))  # stored lower-cased, as typed
+    role: Mapped[str] = mapped_column(String(20))
+    token_digest: Mapped[str] = mapped_column(String(64), unique=True)  # sha256 hex of the link's secret
+    invited_by: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    expires_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+    hub: Mapped[Hub] = relationship()
+
+
 class Collection(Base):
     """An ordered, annotated set of case studies that a hub curates and publishes."""
 
@@ -311,7 +340,7 @@ class CollectionItem(Base):
     """One case study in a collection, at a position, with the curator's note."""
 
     __tablename__ = "collection_items"
-    __table_args__ = (UniqueConstraint("collection_id", "case_study_id"),)
+    __table_args__ = (UniqueConstraint("collection_id", "case_study_id"), {"sqlite_autoincrement": True})
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     collection_id: Mapped[int] = mapped_column(ForeignKey("collections.id"), index=True)
@@ -328,7 +357,7 @@ class Follow(Base):
     """Something a signed-in reader follows: a hub, a collection, a school, a topic or a saved search."""
 
     __tablename__ = "follows"
-    __table_args__ = (UniqueConstraint("user_id", "kind", "target"),)
+    __table_args__ = (UniqueConstraint("user_id", "kind", "target"), {"sqlite_autoincrement": True})
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
@@ -392,7 +421,7 @@ class HubSchool(Base):
     """
 
     __tablename__ = "hub_schools"
-    __table_args__ = (UniqueConstraint("hub_id", "school_urn"),)
+    __table_args__ = (UniqueConstraint("hub_id", "school_urn"), {"sqlite_autoincrement": True})
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     hub_id: Mapped[int] = mapped_column(ForeignKey("hubs.id"), index=True)

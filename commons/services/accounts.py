@@ -6,7 +6,8 @@ account from each client address, and per client address, in the database, so ev
 sees the same count; so are the account mails anyone can ask for (per recipient, from the
 outbox, and per client address).
 
-Failures slow a client down rather than lock an account: after a few failures for an account
+Every count goes through ``rate_limits``, the one mechanism for limits (see its docstring for why
+database counters). Failures slow a client down rather than lock an account: after a few failures for an account
 from one client, that client waits a delay that doubles with each further failure ("try again
 in N seconds"), while the account's owner signing in from another client is not held up. A
 client address that fails too often over any accounts waits until its oldest failure in the
@@ -26,35 +27,37 @@ from typing import Any
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
-from sqlalchemy import delete, func, select, update
+from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 from commons.domain.passwords import weakness
-from commons.models import ApiToken, LoginAttempt, OutboxMessage, User, utcnow
+from commons.models import ApiToken, OutboxMessage, User, utcnow
+from commons.services import rate_limits
+from commons.services.rate_limits import SIGN_IN_ACCOUNT, SIGN_IN_ADDRESS
 
 HASHER = PasswordHasher()  # Argon2id with the library's recommended parameters
 EMAIL = re.compile(r"^[^@\s]{1,64}@[^@\s]+\.[^@\s]{2,}$")
 MIN_PASSWORD = 12
 MAX_PASSWORD = 256
-ATTEMPT_WINDOW = timedelta(minutes=15)
-MAX_FAILURES_PER_ACCOUNT = 5  # failures for one account from one client before that client must wait
-MAX_FAILURES_PER_ADDRESS = 20  # failures from one client, over any accounts, in ATTEMPT_WINDOW
+ATTEMPT_WINDOW = SIGN_IN_ACCOUNT.window
+MAX_FAILURES_PER_ACCOUNT = SIGN_IN_ACCOUNT.most  # failures for one account from one client before that client waits
+MAX_FAILURES_PER_ADDRESS = SIGN_IN_ADDRESS.most  # failures from one client, over any accounts, in its window
 FIRST_DELAY = timedelta(seconds=30)  # the wait after MAX_FAILURES_PER_ACCOUNT; doubled by each further failure
 LONGEST_DELAY = ATTEMPT_WINDOW
 RESET_SALT = "password-reset"
 RESET_MAX_AGE = 3600  # seconds
 SIGN_IN_FAILED = "That email address and password do not match an account. Check them and try again."
-TOO_MANY = "Too many attempts to sign in from here."
+TOO_MANY = SIGN_IN_ACCOUNT.message
 WAIT = " Try again in {seconds} seconds, or reset your password."
 MAIL_WINDOW = timedelta(hours=1)
 MAX_MAILS_PER_RECIPIENT = 3  # account mails (below) to one address in MAIL_WINDOW
-MAX_MAILS_PER_CLIENT = 10  # requests for account mails from one client address in MAIL_WINDOW
+MAX_MAILS_PER_CLIENT = rate_limits.MAIL.most  # requests for account mails from one client address in its window
 SUBJECT_REGISTERED_ALREADY = "Someone tried to register with your address"
 SUBJECT_WELCOME = "Welcome to the School Improvement Commons"
 SUBJECT_RESET = "Reset your School Improvement Commons password"
 # Mails a stranger can make the Commons send to an address of their choosing: these are limited.
 ACCOUNT_MAIL_SUBJECTS = (SUBJECT_REGISTERED_ALREADY, SUBJECT_WELCOME, SUBJECT_RESET)
-TOO_MANY_MAILS = "Too many emails have been asked for from here. Wait an hour and try again."
+TOO_MANY_MAILS = rate_limits.MAIL.message
 
 
 class AccountProblems(ValueError):
@@ -113,27 +116,13 @@ def register(session: Session, email: str, name: str, password: str) -> User | N
     return user
 
 
-def _failures(session: Session, key: str) -> tuple[int, datetime | None, datetime | None]:
-    """How many failures under ``key`` in the window, with the oldest and the newest of them."""
-    since = utcnow() - ATTEMPT_WINDOW
-    count, oldest, newest = session.execute(
-        select(func.count(), func.min(LoginAttempt.at), func.max(LoginAttempt.at))
-        .where(LoginAttempt.key == key, LoginAttempt.at >= since)
-    ).one()
-    return int(count or 0), _aware(oldest), _aware(newest)
-
-
-def _aware(moment: datetime | None) -> datetime | None:
-    return moment.replace(tzinfo=UTC) if moment is not None and moment.tzinfo is None else moment
-
-
-def account_client_key(email: str, address: str) -> str:
-    """The key failures for one account from one client address are counted under.
+def _account_from(email: str, address: str) -> str:
+    """The client failures for one account from one client address are counted for.
 
     The email address is hashed (and the client address clipped) so the key fits its column.
     """
     account = hashlib.sha256(normalise_email(email).encode()).hexdigest()[:32]
-    return f"account:{account}|client:{address[:200]}"
+    return f"{account}|client:{address[:200]}"
 
 
 def sign_in_wait(session: Session, email: str, address: str) -> int:
@@ -144,22 +133,17 @@ def sign_in_wait(session: Session, email: str, address: str) -> int:
     LONGEST_DELAY). Other clients, the account's owner among them, are not held up. A client
     with MAX_FAILURES_PER_ADDRESS failures over any accounts waits until the oldest ages out.
     """
-    now = utcnow()
-    waits = [0.0]
-    failed, _, latest = _failures(session, account_client_key(email, address))
-    if failed >= MAX_FAILURES_PER_ACCOUNT and latest is not None:
-        delay = min(FIRST_DELAY * 2 ** min(failed - MAX_FAILURES_PER_ACCOUNT, 32), LONGEST_DELAY)
-        waits.append((latest + delay - now).total_seconds())
-    failed, oldest, _ = _failures(session, f"address:{address[:200]}")
-    if failed >= MAX_FAILURES_PER_ADDRESS and oldest is not None:
-        waits.append((oldest + ATTEMPT_WINDOW - now).total_seconds())
+    waits = [0.0, float(rate_limits.wait(session, SIGN_IN_ADDRESS, address[:200]))]
+    failed = rate_limits.usage(session, SIGN_IN_ACCOUNT, _account_from(email, address))
+    if failed.count >= MAX_FAILURES_PER_ACCOUNT and failed.newest is not None:
+        delay = min(FIRST_DELAY * 2 ** min(failed.count - MAX_FAILURES_PER_ACCOUNT, 32), LONGEST_DELAY)
+        waits.append((failed.newest + delay - utcnow()).total_seconds())
     return max(0, math.ceil(max(waits)))
 
 
 def authenticate(session: Session, email: str, password: str, address: str) -> User:
     """The user whose credentials these are; raises SignInRefused. Failures are recorded."""
     email = normalise_email(email)
-    account_key, address_key = account_client_key(email, address), f"address:{address[:200]}"
     wait = sign_in_wait(session, email, address)
     if wait:
         raise SignInRefused(TOO_MANY + WAIT.format(seconds=wait))
@@ -167,12 +151,12 @@ def authenticate(session: Session, email: str, password: str, address: str) -> U
     if user is None:
         HASHER.hash(password)  # spend the same time as a real check
     elif _verify(user, password):
-        session.execute(delete(LoginAttempt).where(LoginAttempt.key == account_key))
+        rate_limits.forget(session, SIGN_IN_ACCOUNT, _account_from(email, address))
         if HASHER.check_needs_rehash(user.password_hash):
             user.password_hash = hash_password(password)
         return user
-    session.add_all([LoginAttempt(key=account_key), LoginAttempt(key=address_key)])
-    session.flush()
+    rate_limits.record(session, SIGN_IN_ACCOUNT, _account_from(email, address))
+    rate_limits.record(session, SIGN_IN_ADDRESS, address[:200])
     raise SignInRefused(SIGN_IN_FAILED)
 
 
@@ -215,9 +199,28 @@ def set_password(session: Session, user: User, password: str) -> None:
     if problem:
         raise AccountProblems({"password": problem})
     user.password_hash = hash_password(password)
-    user.password_changed_at = utcnow()  # old reset links and other sessions stop working
-    session.execute(delete(LoginAttempt).where(
-        LoginAttempt.key.startswith(account_client_key(user.email, ""), autoescape=True)))
+    user.password_changed_at = utcnow()  # old reset links stop working
+    end_sessions(user)  # and every browser signed in with the old password is signed out
+    rate_limits.forget(session, SIGN_IN_ACCOUNT, _account_from(user.email, ""), starting=True)
+
+
+def end_sessions(user: User) -> None:
+    """Sign the user out everywhere: every session begun before this, and every copy of it, stops working."""
+    user.session_generation = (user.session_generation or 0) + 1
+
+
+def session_is_current(user: User, generation: object, signed_in_at: object, now: float,
+                       lifetime: timedelta) -> bool:
+    """Whether a browser session the user began (as stored in its cookie) may still act for them.
+
+    Not after sign-out or a new password (the generation moved on), and never longer than
+    ``lifetime`` after signing in, however busy the session has been.
+    """
+    if not isinstance(generation, int) or generation != user.session_generation:
+        return False
+    if not isinstance(signed_in_at, int | float) or isinstance(signed_in_at, bool):
+        return False
+    return 0 <= now - signed_in_at < lifetime.total_seconds()
 
 
 def revoke_api_tokens(session: Session, user: User) -> int:
@@ -230,17 +233,9 @@ def revoke_api_tokens(session: Session, user: User) -> int:
 def client_may_ask_for_mail(session: Session, address: str) -> bool:
     """Count a request for an account mail from this client address; False when it has asked too often.
 
-    Counted in the database (the sign-in attempts table, under its own key) so every worker agrees.
     The count is the same whether or not the address asked about has an account.
     """
-    key = f"mail:{address}"
-    asked = int(session.scalar(select(func.count()).select_from(LoginAttempt).where(
-        LoginAttempt.key == key, LoginAttempt.at >= utcnow() - MAIL_WINDOW)) or 0)
-    if asked >= MAX_MAILS_PER_CLIENT:
-        return False
-    session.add(LoginAttempt(key=key))
-    session.flush()
-    return True
+    return rate_limits.allow(session, rate_limits.MAIL, address)
 
 
 def recipient_may_get_mail(session: Session, to: str) -> bool:

@@ -20,8 +20,6 @@ from commons.models import CaseStudy, Collection, CollectionItem, Hub, HubMember
 from commons.search.engine import QuestionProblem, SearchResults, clean_question, search
 from commons.search.filters import FSM_BANDS, SIZE_BANDS, FilterProblem, SearchFilters
 from commons.search.state import IndexState
-from commons.services import permissions
-from commons.services.accounts import EMAIL, normalise_email
 
 HUB_KINDS = {
     "teaching-school-hub": "Teaching School Hub",
@@ -35,10 +33,6 @@ MAX_ITEMS = 200
 MAX_SMART_LIMIT = 50
 MAX_SMART_QUERY = 1000
 HUB_ROLES = ("owner", "manager", "curator")
-MEMBER_SET = ("Done. If that address has an account, it now has that role in this hub (or has left the hub, "
-              "if you removed it). If it has none, nothing changed: ask them to register, then add them again.")
-
-
 class CollectionProblem(ValueError):
     """Something a curator asked for that cannot be done; the message says why."""
 
@@ -85,32 +79,6 @@ def set_member(session: Session, hub: Hub, user: User, role: str | None) -> None
 
 
 LEAD_ROLES = ("owner", "manager")
-
-
-def set_member_by_email(session: Session, hub: Hub, email: str, role: str | None, *, actor: User) -> None:
-    """``set_member`` for the account with this address, done by ``actor``; nothing happens when there is none.
-
-    Every refusal here is about the form, the actor's own rights or a role the hub's members
-    already see, never about whether the address has an account, and the caller says
-    ``MEMBER_SET`` either way: adding a member must not tell who has an account. Only owners
-    (and admins) grant or remove the owner and manager roles; nobody changes their own role.
-    """
-    email = normalise_email(email)
-    if not EMAIL.match(email) or len(email) > 254:
-        raise CollectionProblem("Enter an email address like name@school.org.uk.")
-    if role is not None and role not in HUB_ROLES:
-        raise CollectionProblem("The role must be owner, manager or curator.")
-    if email == actor.email:
-        raise CollectionProblem("You cannot change your own role in a hub: ask one of its owners.")
-    if role in LEAD_ROLES and not permissions.can_grant_lead_roles(actor, hub):
-        raise CollectionProblem("Only the hub's owners can make someone an owner or a manager.")
-    user = session.scalar(select(User).where(User.email == email))
-    if user is None:
-        return
-    current = next((m.role for m in hub.members if m.user_id == user.id), None)
-    if not permissions.can_change_member(actor, hub, user.id, current, role):
-        raise CollectionProblem("Only the hub's owners can change or remove an owner or a manager.")
-    set_member(session, hub, user, role)
 
 
 def _title(text: str) -> str:

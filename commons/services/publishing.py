@@ -8,16 +8,21 @@ higher one, or a replica that has read up to the higher number would skip it for
 PostgreSQL numbers come from a sequence at insert time while transactions may commit in any
 order, so every transaction that writes changes first takes a transaction-scoped advisory
 lock (released at commit or rollback). SQLite allows one writer at a time anyway.
+
+Each passage's Markdown is rendered to sanitised HTML once, at publish, and stored with the
+renderer's version; pages show the stored HTML and re-render only what an older renderer made.
 """
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
-from sqlalchemy import delete, func, select, text
+from markupsafe import Markup
+from sqlalchemy import delete, func, select, text, update
 from sqlalchemy.orm import Session
 
 from commons.domain.case_study_format import ParsedCaseStudy
 from commons.domain.errors import ImportProblems
+from commons.domain.rendering import RENDERER_VERSION, render_markdown
 from commons.domain.vocabulary import SECTIONS
 from commons.models import CaseStudy, Change, Passage, Revision, School, utcnow
 from commons.services.schools import snapshot
@@ -129,6 +134,8 @@ def publish_all(
                     heading=chunk.heading,
                     position=chunk.position,
                     markdown=chunk.markdown,
+                    html=str(render_markdown(chunk.markdown)),  # rendered once, here, not on every view
+                    renderer_version=RENDERER_VERSION,
                     text=chunk.text,
                     embedding=vectors[row].tobytes(),
                     embedding_model=embedder.name,
@@ -180,6 +187,30 @@ def _remove_passages(session: Session, case_study_id: int) -> None:
     lock_change_log(session)
     session.add_all(Change(op="remove", passage_id=pid, case_study_id=case_study_id) for pid in old_ids)
     session.execute(delete(Passage).where(Passage.id.in_(old_ids)))
+
+
+def passages_html(passages: Sequence[Passage]) -> tuple[dict[int, Markup], dict[int, str]]:
+    """The stored, sanitised HTML of each passage, by id; and what had to be rendered now.
+
+    A passage published by another renderer version (or before HTML was stored) is rendered
+    here; the second mapping holds those, for ``store_passages_html`` to keep.
+    """
+    shown: dict[int, Markup] = {}
+    fresh: dict[int, str] = {}
+    for passage in passages:
+        if passage.html is not None and passage.renderer_version == RENDERER_VERSION:
+            shown[passage.id] = Markup(passage.html)  # nosec B704 - sanitised by render_markdown when stored
+        else:
+            shown[passage.id] = render_markdown(passage.markdown)
+            fresh[passage.id] = str(shown[passage.id])
+    return shown, fresh
+
+
+def store_passages_html(session: Session, fresh: dict[int, str]) -> None:
+    """Keep HTML rendered on a view, so the next view does not render it again (in the caller's transaction)."""
+    for passage_id, html in fresh.items():
+        session.execute(update(Passage).where(Passage.id == passage_id)
+                        .values(html=html, renderer_version=RENDERER_VERSION))
 
 
 def withdraw(session: Session, case_study: CaseStudy) -> None:

@@ -1,5 +1,7 @@
 """Accounts in the browser: register, sign in and out, reset a password, claim a school; admin."""
 
+import time
+from datetime import timedelta
 from typing import Any
 
 from flask import Blueprint, abort, current_app, flash, g, redirect, render_template, request, session, url_for
@@ -26,10 +28,19 @@ def load_user() -> None:
     if user_id is None:
         return
     user = db.session.get(User, user_id)
-    if user is None or accounts.password_stamp(user.password_changed_at) != session.get("since"):
-        session.clear()  # the account has gone, or its password changed since this sign-in
+    if (user is None or accounts.password_stamp(user.password_changed_at) != session.get("since")
+            or not accounts.session_is_current(user, session.get("generation"), session.get("signed_in_at"),
+                                               time.time(), session_lifetime())):
+        # the account has gone, its password changed, it signed out (from this copy of the session or
+        # another), or it signed in longer ago than a session may last
+        session.clear()
         return
     g.user = user
+
+
+def session_lifetime() -> timedelta:
+    """How long a sign-in lasts, however active: ``COMMONS_SESSION_LIFETIME_DAYS`` (14 by default)."""
+    return timedelta(days=current_app.config["COMMONS_SESSION_LIFETIME_DAYS"])
 
 
 @bp.app_context_processor
@@ -42,6 +53,8 @@ def _start_session(user: User) -> None:
     session.clear()  # a fresh session (and CSRF token) at every sign-in
     session["user_id"] = user.id
     session["since"] = accounts.password_stamp(user.password_changed_at)
+    session["generation"] = user.session_generation
+    session["signed_in_at"] = int(time.time())
     if user.my_school is None and reader:
         user.my_school = reader  # what the visitor chose before signing in is kept on the profile
         db.session.commit()
@@ -101,6 +114,10 @@ def sign_in() -> ResponseReturnValue:
 
 @bp.post("/sign-out")
 def sign_out() -> ResponseReturnValue:
+    """End this sign-in everywhere: a copy of the session cookie stops working too."""
+    if g.user is not None:
+        accounts.end_sessions(g.user)
+        db.session.commit()
     session.clear()
     return redirect(url_for("main.home"), code=303)
 

@@ -89,7 +89,7 @@ def public_link(endpoint: str, **values: Any) -> str:
     return base + path
 
 
-TOKEN_LINK = re.compile(r"(/reset-password/)[^\s]+")
+TOKEN_LINK = re.compile(r"(/reset-password/|/hub-invitations/)[^\s]+")
 
 
 def hide_token_links(body: str) -> str:

@@ -18,11 +18,11 @@ from commons.domain.vocabulary import OFFERS, SECTIONS
 from commons.models import CaseStudy, Collection, CollectionItem, Draft, Hub, HubMember, HubSchool, School, User
 from commons.search.extension import search_index
 from commons.search.filters import CHOICES, FSM_BANDS, SIZE_BANDS, SearchFilters
-from commons.services import authoring, collections, hub_schools, permissions
+from commons.services import accounts, authoring, collections, hub_invitations, hub_schools, permissions
 from commons.services.accounts import normalise_email
 from commons.services.collections import HUB_KINDS, CollectionProblem, SmartSearch
 from commons.services.readers import find_schools
-from commons.web.helpers import admin_required, safe_next, sign_in_required
+from commons.web.helpers import admin_required, mailer, public_link, safe_next, sign_in_required
 
 bp = Blueprint("hubs", __name__)
 
@@ -117,6 +117,7 @@ def hub_page(slug: str) -> ResponseReturnValue:
         "hubs/hub.html", hub=hub, collections=shown, kinds=HUB_KINDS,
         can_curate=permissions.can_curate(user, hub), can_manage=permissions.can_manage_hub(user, hub),
         can_grant_leads=permissions.can_grant_lead_roles(user, hub),
+        invitations=hub_invitations.pending(db.session, hub) if permissions.can_manage_hub(user, hub) else [],
         schools=hub_schools.links(db.session, hub),
         other_links=hub_schools.links(db.session, hub, ("pending", "rejected")) if can_link else [],
         can_link=can_link, school_query=query, school_matches=find_schools(db.session, query) if query else [],
@@ -132,15 +133,41 @@ def set_member(slug: str) -> ResponseReturnValue:
         abort(403)
     role = request.form.get("role") or None
     try:
-        collections.set_member_by_email(db.session, hub, request.form.get("email", ""),
-                                        None if role == "remove" else role, actor=g.user)
+        hub_invitations.set_member_by_email(
+            db.session, hub, request.form.get("email", ""), None if role == "remove" else role, actor=g.user,
+            mailer=mailer(), link=lambda token: public_link("hubs.invitation", token=token))
         db.session.commit()
     except CollectionProblem as problem:
         db.session.rollback()
         flash(str(problem), "error")
     else:
-        flash(collections.MEMBER_SET, "ok")  # the same whether or not the address has an account
-    return redirect(url_for("hubs.hub_page", slug=slug), code=303)
+        flash(hub_invitations.MEMBER_SET, "ok")  # the same whether or not the address has an account
+    return redirect(url_for("hubs.hub_page", slug=slug, _anchor="members-h"), code=303)
+
+
+@bp.route("/hub-invitations/<token>", methods=["GET", "POST"])
+@sign_in_required
+def invitation(token: str) -> ResponseReturnValue:
+    """The link in an invitation mail: the account with the invited address accepts it here."""
+    found = hub_invitations.find(db.session, token)
+    if found is None:
+        return render_template("auth/message.html", title="That invitation has expired",
+                               message="Invitations work for 14 days, until accepted or withdrawn. Ask the "
+                                       "hub's owners or managers to invite you again."), 404
+    if accounts.normalise_email(g.user.email) != found.email:
+        return render_template("auth/message.html", title="This invitation is for someone else",
+                               message=hub_invitations.OTHER_ADDRESS), 403
+    if request.method == "GET":
+        return render_template("hubs/invitation.html", invitation=found, hub=found.hub)
+    try:
+        hub = hub_invitations.accept(db.session, found, g.user)
+    except CollectionProblem as problem:
+        db.session.rollback()
+        return render_template("auth/message.html", title="The invitation could not be accepted",
+                               message=str(problem)), 409
+    db.session.commit()
+    flash(f"You have joined {hub.name} as a {found.role}.", "ok")
+    return redirect(url_for("hubs.hub_page", slug=hub.slug), code=303)
 
 
 @bp.post("/hubs/<slug>/collections")

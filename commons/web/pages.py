@@ -1,8 +1,11 @@
 """HTML pages: home, search results, case studies and schools. Views stay short."""
 
-from flask import Blueprint, g, render_template, request, url_for
+from contextlib import suppress
+
+from flask import Blueprint, current_app, g, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 from sqlalchemy import func, select
+from sqlalchemy.orm import Session
 
 from commons.db import db
 from commons.domain.comparability import CONTEXT_LEVELS, DEFAULT_CONTEXT_LEVEL, compare, context_from_fields
@@ -13,7 +16,7 @@ from commons.search import engine as search_service
 from commons.search.extension import search_index
 from commons.search.filters import CHOICES, FSM_BANDS, SIZE_BANDS, FilterProblem, SearchFilters
 from commons.search.related import from_comparable_schools, more_like_this
-from commons.services import permissions
+from commons.services import permissions, publishing, rate_limits
 from commons.services.export import json_ld
 from commons.services.hub_schools import hubs_for_school
 from commons.services.offers import school_offers
@@ -70,6 +73,11 @@ def search() -> ResponseReturnValue:
             "fsm_bands": {k: v[0] for k, v in FSM_BANDS.items()},
             "size_bands": {k: v[0] for k, v in SIZE_BANDS.items()},
             "filters": SearchFilters(), "results": None, "problem": None, "reading": None}
+    if question.strip() and not search_allowed():
+        page["problem"] = rate_limits.SEARCH.message  # the question and filters stay in the form
+        with suppress(FilterProblem):
+            page["filters"] = SearchFilters.from_args(request.args)
+        return render_template("search.html", **page), 429, {"Retry-After": str(_seconds(rate_limits.SEARCH))}
     try:
         page["filters"] = filters = SearchFilters.from_args(request.args)
         page["results"] = results = search_service.search(
@@ -80,6 +88,28 @@ def search() -> ResponseReturnValue:
     except (search_service.QuestionProblem, FilterProblem) as problem:
         page["problem"] = str(problem)
     return render_template("search.html", **page)
+
+
+def search_allowed() -> bool:
+    """Count a search from this client address against ``rate_limits.SEARCH``; False when it is used up.
+
+    Counted in a short transaction of its own (a search is a reading request), best-effort: when
+    the database is too busy to count, the search goes ahead rather than failing.
+    """
+    limit = rate_limits.searches(current_app.config["COMMONS_SEARCHES_PER_MINUTE"])
+    if limit is None:
+        return True
+    allowed = [True]
+
+    def count(session: Session) -> None:
+        allowed[0] = rate_limits.allow(session, limit, request.remote_addr or "unknown")
+
+    db.write_best_effort(count, "a search against its rate limit")
+    return allowed[0]
+
+
+def _seconds(limit: rate_limits.Limit) -> int:
+    return int(limit.window.total_seconds())
 
 
 @bp.get("/case-studies/<slug>")
@@ -93,12 +123,15 @@ def case_study(slug: str) -> ResponseReturnValue:
     by_section: dict[str, list[Passage]] = {key: [] for key, _ in SECTIONS}
     for passage in found.passages:
         by_section.setdefault(passage.section, []).append(passage)
+    html, fresh = publishing.passages_html(found.passages)  # the HTML stored at publish
+    if fresh:  # published by an older renderer: kept now, best-effort, so the next view need not render it
+        db.write_best_effort(lambda session: publishing.store_passages_html(session, fresh), "rendered passages")
     related = more_like_this(db.session, search_index.state, found)
     reader = current_reader()
     then = context_from_fields(found.school_snapshot or {}, found.school_urn)
     adapt = compare(reader, then) if reader is not None and reader.urn != found.school_urn else None
     return render_template("case_study.html", case_study=found, school=found.school,
-                           sections=SECTIONS, by_section=by_section, related=related, adapt=adapt,
+                           sections=SECTIONS, by_section=by_section, html=html, related=related, adapt=adapt,
                            comparable=from_comparable_schools(db.session, found),
                            can_edit=permissions.can_on_case_study(user, "edit", found),
                            chart=impact_svg(found.impact_table or [], f"Impact: {found.title}"),
