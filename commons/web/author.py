@@ -209,8 +209,10 @@ def preview_draft(draft_id: int) -> ResponseReturnValue:
     reader = current_reader()
     then = context_from_fields(snapshot(draft.school), draft.school_urn)
     adapt = compare(reader, then) if reader is not None and reader.urn != draft.school_urn else None
+    html = {p.id: render_markdown(p.markdown) for passages in shown.by_section.values() for p in passages}
     return render_template("case_study.html", preview=True, draft=draft, case_study=shown, school=draft.school,
-                           sections=SECTIONS, by_section=shown.by_section, related=[], adapt=adapt, comparable=[],
+                           sections=SECTIONS, by_section=shown.by_section, html=html, related=[], adapt=adapt,
+                           comparable=[],
                            can_edit=False, chart=impact_svg(shown.impact_table, f"Impact: {shown.title}"),
                            json_ld=None)
 
