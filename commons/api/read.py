@@ -155,5 +155,5 @@ def collection(slug: str) -> ResponseReturnValue:
 def openapi() -> ResponseReturnValue:
     from commons.api.spec import spec
 
-    return jsonify(spec(request.host_url.rstrip("/")))
+    return jsonify(spec(str(current_app.config["COMMONS_PUBLIC_URL"]).rstrip("/")))  # the one public address
 
