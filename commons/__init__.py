@@ -26,10 +26,13 @@ def create_app(config: Mapping[str, Any] | None = None, *, embedder: Embedder | 
         instance_path=str(Path(instance_path).resolve()) if instance_path else None,
     )
     app.config.update(
-        COMMONS_PUBLIC_URL=DEFAULT_PUBLIC_URL,
+        # the one public address of every absolute link (mail, citations, exports, feeds, JSON-LD, the API);
+        # when unset, `commons serve` passes where it listens (COMMONS_SERVED_URL) and says so
+        COMMONS_PUBLIC_URL=str(settings.get("COMMONS_SERVED_URL") or DEFAULT_PUBLIC_URL),
         MAX_CONTENT_LENGTH=2 * 1024 * 1024,
     )
     app.config.update(settings)
+    app.config["COMMONS_PUBLIC_URL_SET"] = bool(str(settings.get("COMMONS_PUBLIC_URL") or "").strip())
     hops = proxy_hops(settings)
     if hops:  # behind N reverse proxies: the client's address, scheme and host are the ones they forward
         from werkzeug.middleware.proxy_fix import ProxyFix
@@ -62,6 +65,19 @@ def create_app(config: Mapping[str, Any] | None = None, *, embedder: Embedder | 
 
 
 DEFAULT_PUBLIC_URL = "http://127.0.0.1:5000"
+
+
+def served_url(address: str) -> str:
+    """The address a server listening on ``HOST:PORT`` is reached at (a wildcard host: this machine's name)."""
+    host, _, port = address.rpartition(":")
+    host = host.strip("[]")
+    if host in ("", "0.0.0.0", "::"):  # nosec B104  # naming the wildcard, not binding to it
+        import socket
+
+        host = socket.gethostname()
+    if ":" in host:
+        host = f"[{host}]"
+    return f"http://{host}:{port}"
 
 
 def trusted_hosts(settings: Mapping[str, Any]) -> list[str]:

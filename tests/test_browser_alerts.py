@@ -32,8 +32,9 @@ def check_page(page: Any) -> None:
     for width in WIDTHS:
         page.set_viewport_size({"width": width, "height": 900})
         assert serious_accessibility_violations(page) == [], width
-        wide = page.evaluate("""w => [...document.querySelectorAll('body *')].filter(e => e.getBoundingClientRect().right > w)
-                                .map(e => e.tagName + '.' + e.className + ' ' + (e.id || '')).slice(0, 5)""", width)
+        wide = page.evaluate("""w => [...document.querySelectorAll('body *')]
+            .filter(e => e.getBoundingClientRect().right > w)
+            .map(e => e.tagName + '.' + e.className + ' ' + (e.id || '')).slice(0, 5)""", width)
         assert page.evaluate("document.documentElement.scrollWidth") <= width, wide
 
 

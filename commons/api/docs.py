@@ -122,4 +122,4 @@ def _curl(server: str, method: str, path: str, parameters: list[dict[str, Any]],
         parts.append('-H "Authorization: Bearer $COMMONS_TOKEN"')
     if body:
         parts.append("-H 'Content-Type: application/json' -d '{…}'")
-    return " ".join(parts + [f"'{url}'"])
+    return " ".join([*parts, f"'{url}'"])
