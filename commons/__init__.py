@@ -9,7 +9,10 @@ from urllib.parse import urlsplit
 
 from flask import Flask
 
+from commons.ops.public_url import DEFAULT_PUBLIC_URL
 from indexer import Embedder
+
+__all__ = ["DEFAULT_PUBLIC_URL", "create_app", "proxy_hops", "trusted_hosts"]
 
 
 def create_app(config: Mapping[str, Any] | None = None, *, embedder: Embedder | None = None) -> Flask:
@@ -64,20 +67,6 @@ def create_app(config: Mapping[str, Any] | None = None, *, embedder: Embedder | 
     return app
 
 
-DEFAULT_PUBLIC_URL = "http://127.0.0.1:5000"
-
-
-def served_url(address: str) -> str:
-    """The address a server listening on ``HOST:PORT`` is reached at (a wildcard host: this machine's name)."""
-    host, _, port = address.rpartition(":")
-    host = host.strip("[]")
-    if host in ("", "0.0.0.0", "::"):  # nosec B104  # naming the wildcard, not binding to it
-        import socket
-
-        host = socket.gethostname()
-    if ":" in host:
-        host = f"[{host}]"
-    return f"http://{host}:{port}"
 
 
 def trusted_hosts(settings: Mapping[str, Any]) -> list[str]:

@@ -13,8 +13,8 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 
-from commons import served_url
 from commons.api.spec import spec
+from commons.ops.public_url import served_url
 from commons.services import export
 from tests import samples
 

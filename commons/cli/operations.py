@@ -70,7 +70,7 @@ def serve(host: str, port: int, workers: int | None, bind: str | None, threads: 
 
 def _public_url_for(app: Flask, address: str) -> None:
     """With COMMONS_PUBLIC_URL unset, links use where this server listens, and the console says so."""
-    from commons import DEFAULT_PUBLIC_URL, served_url
+    from commons.ops.public_url import DEFAULT_PUBLIC_URL, served_url
 
     if app.config.get("COMMONS_PUBLIC_URL_SET"):
         return
