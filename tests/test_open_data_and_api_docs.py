@@ -103,10 +103,13 @@ def test_every_absolute_link_uses_the_one_public_address(app: Flask, published: 
     assert "https://commons.example.org/case-studies/corve-reading" in sitemap and "8123" not in sitemap
     robots = published.get("/robots.txt", base_url="http://localhost:8123").get_data(as_text=True)
     assert "Sitemap: https://commons.example.org/sitemap.xml" in robots
-    feed = published.get("/feeds/new.atom", base_url="http://localhost:8123").get_data(as_text=True)
-    assert "8123" not in feed.split("<entry>")[0]
-    record = published.get("/api/v1/case-studies/corve-reading").get_json()
+    for feed_path in ("/feeds/new.atom", "/feeds/school/990001.atom"):
+        feed = published.get(feed_path, base_url="http://localhost:8123").get_data(as_text=True)
+        assert "8123" not in feed and "https://commons.example.org/case-studies/corve-reading" in feed
+    record = published.get("/api/v1/case-studies/corve-reading", base_url="http://localhost:8123").get_json()
     assert record["url"] == "https://commons.example.org/case-studies/corve-reading"
+    listed = published.get("/api/v1/case-studies", base_url="http://localhost:8123").get_json()
+    assert {item["api_url"].split("/api/")[0] for item in listed["items"]} == {"https://commons.example.org"}
 
 
 def test_serve_warns_when_the_public_address_is_unset_and_differs(app: Flask, monkeypatch: pytest.MonkeyPatch) -> None:

@@ -28,8 +28,13 @@ from commons.services import export, permissions, schools
 from commons.services.collections import current_case_studies
 
 
+def _base() -> str:
+    """The one public address every URL in an answer starts with (``COMMONS_PUBLIC_URL``)."""
+    return str(current_app.config["COMMONS_PUBLIC_URL"]).rstrip("/")
+
+
 def _summary(case_study: CaseStudy) -> dict[str, Any]:
-    return case_study_summary(case_study, request.url_root)
+    return case_study_summary(case_study, _base())
 
 
 def _ignored() -> frozenset[str]:
@@ -63,7 +68,7 @@ def search() -> ResponseReturnValue:
     except (search_service.QuestionProblem, FilterProblem) as problem:
         raise ApiError(400, "bad_question" if isinstance(problem, search_service.QuestionProblem) else "bad_filter",
                        str(problem)) from None
-    return jsonify(search_results(results, request.url_root, limit, offset))
+    return jsonify(search_results(results, _base(), limit, offset))
 
 
 @bp.get("/case-studies")

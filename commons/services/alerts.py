@@ -18,7 +18,7 @@ from datetime import UTC, datetime, timedelta
 from urllib.parse import parse_qs
 
 from itsdangerous import BadSignature, URLSafeSerializer
-from sqlalchemy import select
+from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
 from commons.models import AlertEvent, CaseStudy, Follow, User, utcnow
@@ -36,6 +36,7 @@ FREQUENCIES = {
 }
 DIGEST_PERIODS = {"daily": timedelta(days=1), "weekly": timedelta(days=7)}
 DIGEST_SLACK = timedelta(hours=2)  # a cron job that runs a little early still sends
+KEEP_SENT = timedelta(days=30)  # how long a sent publish stays in the queue, for the record
 EVENTS_PER_RUN = 20  # publishes handled per call: bounded work, the rest wait for the next call
 SEARCH_DEPTH = 50  # how many answers of a saved search are looked at for the new case study
 TOKEN_SALT = "commons-alerts-unsubscribe"
@@ -187,6 +188,7 @@ def send_immediate(session: Session, index_state: IndexState, mailer: Mailer, li
                                   .order_by(AlertEvent.id).limit(limit)))
     if not events:
         return 0
+    session.execute(delete(AlertEvent).where(AlertEvent.sent_at < utcnow() - KEEP_SENT))
     waiting = list(session.scalars(select(Follow).where(Follow.alert == "immediate").order_by(Follow.id)))
     matcher = _Matcher(session, index_state)
     sent = 0

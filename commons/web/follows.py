@@ -16,7 +16,7 @@ from commons.models import Follow, utcnow
 from commons.search.extension import search_index
 from commons.services import alerts, follows
 from commons.services.follows import FollowProblem
-from commons.web.helpers import alert_links, mailer, safe_next, sign_in_required
+from commons.web.helpers import alert_links, mailer, public_base, safe_next, sign_in_required
 
 bp = Blueprint("follows", __name__)
 log = logging.getLogger(__name__)
@@ -91,7 +91,8 @@ def _atom(kind: str, target: str) -> Response:
         abort(404)
     found = follows.entries(db.session, search_index.state, kind, target)
     updated = found[0].when if found else utcnow()
-    xml = render_template("follows/feed.xml", title=title, entries=found, self_url=request.url, updated=updated)
+    self_url = public_base() + request.full_path.rstrip("?")  # the one public address, not the Host header
+    xml = render_template("follows/feed.xml", title=title, entries=found, self_url=self_url, updated=updated)
     return Response(xml_safe(xml), mimetype="application/atom+xml")  # no character XML 1.0 forbids
 
 

@@ -76,6 +76,11 @@ def mailer() -> accounts.Mailer:
     )
 
 
+def public_base() -> str:
+    """The configured public address, with no trailing slash."""
+    return str(current_app.config["COMMONS_PUBLIC_URL"]).rstrip("/")
+
+
 def public_link(endpoint: str, **values: Any) -> str:
     """An absolute link for a mail: the configured ``COMMONS_PUBLIC_URL`` and the endpoint's path.
 
