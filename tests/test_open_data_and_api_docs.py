@@ -5,6 +5,7 @@ OpenAPI document, and one public address for every absolute link."""
 import csv
 import io
 import json
+import os
 import re
 from pathlib import Path
 from typing import Any
@@ -115,13 +116,14 @@ def test_every_absolute_link_uses_the_one_public_address(app: Flask, published: 
 def test_serve_warns_when_the_public_address_is_unset_and_differs(app: Flask, monkeypatch: pytest.MonkeyPatch) -> None:
     import werkzeug.serving
 
-    monkeypatch.delenv("COMMONS_SERVED_URL", raising=False)  # restored (removed) after the test
+    monkeypatch.setenv("COMMONS_SERVED_URL", "")  # whatever serve sets there is undone after the test
     served: dict[str, Any] = {}
     monkeypatch.setattr(werkzeug.serving, "run_simple", lambda host, port, wsgi, **kw: served.update(app=wsgi))
     result = app.test_cli_runner().invoke(args=["serve", "--port", "8123"])
     assert result.exit_code == 0, result.output
     assert "COMMONS_PUBLIC_URL is not set and this server listens on http://127.0.0.1:8123" in result.stderr
     assert served["app"].config["COMMONS_PUBLIC_URL"] == "http://127.0.0.1:8123"
+    assert os.environ["COMMONS_SERVED_URL"] == ""  # one process: nothing to pass on
     assert served_url("[::1]:8000") == "http://[::1]:8000" and served_url("localhost:80") == "http://localhost:80"
 
     app.config["COMMONS_PUBLIC_URL"] = "https://commons.example.org"

@@ -40,7 +40,7 @@ def serve(host: str, port: int, workers: int | None, bind: str | None, threads: 
 
     upgrade(db.engine)
     app: Flask = current_app._get_current_object()  # type: ignore[attr-defined]  # typed as Flask, not as its proxy
-    _public_url_for(app, bind or f"{host}:{port}")
+    _public_url_for(app, bind or f"{host}:{port}", workers is not None)
     try:
         report = startup_check(app, warm=workers is None)
     except CommonsError as error:
@@ -68,7 +68,7 @@ def serve(host: str, port: int, workers: int | None, bind: str | None, threads: 
         run_simple(host, port, app, threaded=True)
 
 
-def _public_url_for(app: Flask, address: str) -> None:
+def _public_url_for(app: Flask, address: str, forking: bool) -> None:
     """With COMMONS_PUBLIC_URL unset, links use where this server listens, and the console says so."""
     from commons.ops.public_url import DEFAULT_PUBLIC_URL, served_url
 
@@ -80,7 +80,8 @@ def _public_url_for(app: Flask, address: str) -> None:
                     f"{DEFAULT_PUBLIC_URL}. Links in mail, citations, feeds, exports and the API will use {served}; "
                     "set COMMONS_PUBLIC_URL to the address readers use.", fg="yellow", err=True)
     app.config["COMMONS_PUBLIC_URL"] = served
-    os.environ["COMMONS_SERVED_URL"] = served  # gunicorn's workers make their own app from the environment
+    if forking:
+        os.environ["COMMONS_SERVED_URL"] = served  # gunicorn's workers make their own app from the environment
 
 
 @click.command()
