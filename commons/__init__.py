@@ -9,7 +9,10 @@ from urllib.parse import urlsplit
 
 from flask import Flask
 
+from commons.ops.public_url import DEFAULT_PUBLIC_URL
 from indexer import Embedder
+
+__all__ = ["DEFAULT_PUBLIC_URL", "create_app", "proxy_hops", "trusted_hosts"]
 
 
 def create_app(config: Mapping[str, Any] | None = None, *, embedder: Embedder | None = None) -> Flask:
@@ -26,13 +29,16 @@ def create_app(config: Mapping[str, Any] | None = None, *, embedder: Embedder | 
         instance_path=str(Path(instance_path).resolve()) if instance_path else None,
     )
     app.config.update(
-        COMMONS_PUBLIC_URL=DEFAULT_PUBLIC_URL,
+        # the one public address of every absolute link (mail, citations, exports, feeds, JSON-LD, the API);
+        # when unset, `commons serve` passes where it listens (COMMONS_SERVED_URL) and says so
+        COMMONS_PUBLIC_URL=str(settings.get("COMMONS_SERVED_URL") or DEFAULT_PUBLIC_URL),
         MAX_CONTENT_LENGTH=2 * 1024 * 1024,
         # A form's security token lasts a working day, so a case study written over an afternoon
         # can still be saved; the autosave renews it and an expired one re-shows what was typed.
         WTF_CSRF_TIME_LIMIT=CSRF_TIME_LIMIT,
     )
     app.config.update(settings)
+    app.config["COMMONS_PUBLIC_URL_SET"] = bool(str(settings.get("COMMONS_PUBLIC_URL") or "").strip())
     hops = proxy_hops(settings)
     if hops:  # behind N reverse proxies: the client's address, scheme and host are the ones they forward
         from werkzeug.middleware.proxy_fix import ProxyFix
@@ -66,7 +72,6 @@ def create_app(config: Mapping[str, Any] | None = None, *, embedder: Embedder | 
     return app
 
 
-DEFAULT_PUBLIC_URL = "http://127.0.0.1:5000"
 CSRF_TIME_LIMIT = 12 * 60 * 60  # seconds
 
 

@@ -3,7 +3,7 @@
 from collections.abc import Callable
 from typing import Any
 
-from flask import Blueprint, g, jsonify, request
+from flask import Blueprint, current_app, g, jsonify, request, url_for
 from flask.typing import ResponseReturnValue
 
 from commons.db import READ_METHODS, db
@@ -18,6 +18,16 @@ FILTERS = ["phase", "provision", "region", "setting", "fsm_band", "size_band", "
 
 MAX_BODY = 1024 * 1024
 BEARER = 'Bearer realm="commons"'
+
+
+def public_url(endpoint: str, **values: Any) -> str:
+    """An absolute URL from the one configured public address (``COMMONS_PUBLIC_URL``), never the Host header."""
+    base = str(current_app.config["COMMONS_PUBLIC_URL"]).rstrip("/")
+    path = url_for(endpoint, **values)
+    root = request.script_root
+    if root and base.endswith(root) and path.startswith(root):
+        path = path[len(root):]
+    return base + path
 
 
 class ApiError(Exception):

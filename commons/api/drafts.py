@@ -10,12 +10,12 @@ are refused (400), content that cannot be accepted is listed field by field (422
 import json
 from typing import Any
 
-from flask import current_app, g, jsonify, request, url_for
+from flask import current_app, g, jsonify, request
 from flask.typing import ResponseReturnValue
 from sqlalchemy import func, select
 from werkzeug.exceptions import RequestEntityTooLarge
 
-from commons.api.common import BEARER, ApiError, bp, number, paging, params
+from commons.api.common import BEARER, ApiError, bp, number, paging, params, public_url
 from commons.db import db
 from commons.domain.case_study_format import IMPACT_KEYS, MAX_IMPACT_ROWS, MAX_SECTION_CHARS
 from commons.domain.vocabulary import EVIDENCE_STRENGTHS, OFFERS, SECTION_HEADINGS, TOPICS
@@ -181,12 +181,12 @@ def _draft_json(draft: Draft) -> dict[str, Any]:
     return {
         "id": draft.id, "school": {"urn": draft.school_urn, "name": draft.school.name},
         "case_study": None if case_study is None else {
-            "slug": case_study.slug, "url": url_for("main.case_study", slug=case_study.slug, _external=True),
-            "api_url": url_for("api.case_study", slug=case_study.slug, _external=True)},
+            "slug": case_study.slug, "url": public_url("main.case_study", slug=case_study.slug),
+            "api_url": public_url("api.case_study", slug=case_study.slug)},
         "submitted": bool(stored.get("submitted")), "fields": fields, "fingerprint": authoring.fingerprint(draft),
         "created_at": draft.created_at.isoformat(), "updated_at": draft.updated_at.isoformat(),
-        "url": url_for("author.edit_draft", draft_id=draft.id, _external=True),
-        "api_url": url_for("api.draft", draft_id=draft.id, _external=True),
+        "url": public_url("author.edit_draft", draft_id=draft.id),
+        "api_url": public_url("api.draft", draft_id=draft.id),
     }
 
 
@@ -241,7 +241,7 @@ def create_draft() -> ResponseReturnValue:
     created = authoring.new_draft(db.session, user, urn)
     _save(created, user, fields)
     db.session.commit()
-    return jsonify(_draft_json(created)), 201, {"Location": url_for("api.draft", draft_id=created.id, _external=True)}
+    return jsonify(_draft_json(created)), 201, {"Location": public_url("api.draft", draft_id=created.id)}
 
 
 @bp.patch("/drafts/<int:draft_id>")
@@ -314,8 +314,8 @@ def publish_draft(draft_id: int) -> ResponseReturnValue:
                        details={"errors": {_field_name(k): v for k, v in problems.errors.items()}}) from None
     db.session.commit()
     return jsonify({"status": "published", "slug": case_study.slug, "revision": case_study.revisions[-1].number,
-                    "url": url_for("main.case_study", slug=case_study.slug, _external=True),
-                    "api_url": url_for("api.case_study", slug=case_study.slug, _external=True)})
+                    "url": public_url("main.case_study", slug=case_study.slug),
+                    "api_url": public_url("api.case_study", slug=case_study.slug)})
 
 
 def _field_name(editor_name: str) -> str:

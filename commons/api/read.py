@@ -29,8 +29,13 @@ from commons.services import export, permissions, rate_limits, schools
 from commons.services.collections import current_case_studies
 
 
+def _base() -> str:
+    """The one public address every URL in an answer starts with (``COMMONS_PUBLIC_URL``)."""
+    return str(current_app.config["COMMONS_PUBLIC_URL"]).rstrip("/")
+
+
 def _summary(case_study: CaseStudy) -> dict[str, Any]:
-    return case_study_summary(case_study, request.url_root)
+    return case_study_summary(case_study, _base())
 
 
 def _ignored() -> frozenset[str]:
@@ -82,7 +87,7 @@ def search() -> ResponseReturnValue:
     except (search_service.QuestionProblem, FilterProblem) as problem:
         raise ApiError(400, "bad_question" if isinstance(problem, search_service.QuestionProblem) else "bad_filter",
                        str(problem)) from None
-    return jsonify(search_results(results, request.url_root, limit, offset))
+    return jsonify(search_results(results, _base(), limit, offset))
 
 
 @bp.get("/case-studies")
@@ -174,5 +179,5 @@ def collection(slug: str) -> ResponseReturnValue:
 def openapi() -> ResponseReturnValue:
     from commons.api.spec import spec
 
-    return jsonify(spec(request.host_url.rstrip("/")))
+    return jsonify(spec(str(current_app.config["COMMONS_PUBLIC_URL"]).rstrip("/")))  # the one public address
 

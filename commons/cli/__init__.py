@@ -2,7 +2,7 @@
 
 from flask import Flask
 
-from commons.cli import accounts, content, operations, search
+from commons.cli import accounts, alerts, content, operations, search
 
 
 def init_app(app: Flask) -> None:
@@ -10,5 +10,5 @@ def init_app(app: Flask) -> None:
     for command in (content.db_upgrade, content.setup, content.import_command, search.search, content.reindex,
                     content.schools, accounts.users, content.export_command, operations.serve,
                     operations.eval_command, operations.doctor, operations.backup_command,
-                    operations.restore_command, operations.judged_command):
+                    operations.restore_command, operations.judged_command, alerts.alerts):
         app.cli.add_command(command)

@@ -1,5 +1,6 @@
 """Commands for running the Commons: serve, doctor, backup, restore, eval."""
 
+import os
 import sys
 from pathlib import Path
 
@@ -41,6 +42,7 @@ def serve(host: str, port: int, workers: int | None, bind: str | None, threads: 
 
     upgrade(db.engine)
     app: Flask = current_app._get_current_object()  # type: ignore[attr-defined]  # typed as Flask, not as its proxy
+    _public_url_for(app, bind or f"{host}:{port}", workers is not None)
     try:
         report = startup_check(app, warm=workers is None)
     except CommonsError as error:
@@ -66,6 +68,22 @@ def serve(host: str, port: int, workers: int | None, bind: str | None, threads: 
     click.echo(f"The Commons is open on http://{host}:{port}/  (Ctrl+C to stop)")
     with serving(Path(app.instance_path)):  # `commons restore` refuses while this runs
         run_simple(host, port, app, threaded=True)
+
+
+def _public_url_for(app: Flask, address: str, forking: bool) -> None:
+    """With COMMONS_PUBLIC_URL unset, links use where this server listens, and the console says so."""
+    from commons.ops.public_url import DEFAULT_PUBLIC_URL, served_url
+
+    if app.config.get("COMMONS_PUBLIC_URL_SET"):
+        return
+    served = served_url(address)
+    if served != DEFAULT_PUBLIC_URL:
+        click.secho(f"Warning: COMMONS_PUBLIC_URL is not set and this server listens on {served}, not "
+                    f"{DEFAULT_PUBLIC_URL}. Links in mail, citations, feeds, exports and the API will use {served}; "
+                    "set COMMONS_PUBLIC_URL to the address readers use.", fg="yellow", err=True)
+    app.config["COMMONS_PUBLIC_URL"] = served
+    if forking:
+        os.environ["COMMONS_SERVED_URL"] = served  # gunicorn's workers make their own app from the environment
 
 
 @click.command()

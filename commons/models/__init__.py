@@ -240,6 +240,7 @@ class OutboxMessage(Base):
     body: Mapped[str] = mapped_column(Text)
     delivered: Mapped[bool] = mapped_column(Boolean, default=False)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    headers: Mapped[dict[str, str] | None] = mapped_column(JSON)  # extra mail headers (List-Unsubscribe…)
 
 
 class Report(Base):
@@ -366,6 +367,25 @@ class Follow(Base):
     label: Mapped[str] = mapped_column(String(300))
     last_seen_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    # email alerts: off, immediate, daily or weekly (ALERT_FREQUENCIES in services/alerts.py)
+    alert: Mapped[str] = mapped_column(String(10), default="off")
+    alerted_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))  # the last digest's moment
+
+
+class AlertEvent(Base):
+    """A case study published (or revised), waiting for its immediate email alerts to be sent.
+
+    Written in the publishing transaction, so an alert goes out only for a publish that committed.
+    """
+
+    __tablename__ = "alert_events"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    case_study_id: Mapped[int] = mapped_column(ForeignKey("case_studies.id"), index=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    sent_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), index=True)
+
+    case_study: Mapped[CaseStudy] = relationship()
 
 
 class ApiToken(Base):
@@ -408,6 +428,13 @@ class AuthorQuestion(Base):
     answered_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow, index=True)
     answered_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    # the asker's school context when they asked (phase, pupils, % FSM, setting…), shown to the school
+    asker_context: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    # the asker agreed that the school may publish the question and its answer on the case study,
+    # and whether with their name (anonymous unless they said so)
+    share_consent: Mapped[bool] = mapped_column(Boolean, default=False)
+    share_name: Mapped[bool] = mapped_column(Boolean, default=False)
+    published_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), index=True)
 
     case_study: Mapped[CaseStudy] = relationship()
     sender: Mapped[User] = relationship(foreign_keys=[sender_id])

@@ -256,12 +256,16 @@ class Mailer:
     password: str | None = None
     sender: str = "commons@localhost"
 
-    def send(self, session: Session, to: str, subject: str, body: str) -> OutboxMessage:
-        message = OutboxMessage(to=to, subject=subject, body=body, delivered=False)
+    def send(self, session: Session, to: str, subject: str, body: str,
+             headers: dict[str, str] | None = None) -> OutboxMessage:
+        """Send (or keep in the outbox) one plain-text mail; ``headers`` adds e.g. List-Unsubscribe."""
+        message = OutboxMessage(to=to, subject=subject, body=body, delivered=False, headers=headers or None)
         session.add(message)
         if self.host:
             email = EmailMessage()
             email["From"], email["To"], email["Subject"] = self.sender, to, subject
+            for name, value in (headers or {}).items():
+                email[name] = value
             email.set_content(body)
             with smtplib.SMTP(self.host, self.port, timeout=10) as smtp:
                 smtp.starttls()

@@ -10,19 +10,59 @@ import json
 import os
 import tempfile
 from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session, joinedload
 
+from commons.domain.comparability import setting_of
 from commons.domain.text_safety import csv_safe
 from commons.models import LICENCE, CaseStudy, School
 from commons.services.schools import COLUMNS
 
 LICENCE_URL = "https://creativecommons.org/licenses/by/4.0/"
-CSV_FIELDS = ["slug", "title", "summary", "school_urn", "school_name", "topics", "start_year", "end_year",
-              "evidence_strength", "open_to", "published_on", "revision", "url", "licence", "attribution"]
+CONTEXT_FIELDS = ["phase", "pupils", "fsm_pct", "sen_pct", "eal_pct", "setting", "region"]
+CSV_FIELDS = ["slug", "title", "summary", "school_urn", "school_name", *CONTEXT_FIELDS, "topics", "start_year",
+              "end_year", "evidence_strength", "open_to", "published_on", "revision", "url", "licence", "attribution"]
+BOM = "\ufeff"  # UTF-8 with a byte-order mark: Excel on Windows then reads the accents and quotation marks right
+
+# The data dictionary: every field of the downloads, what it holds (the open-data page shows it).
+DICTIONARY: list[tuple[str, str, str]] = [
+    ("slug", "text", "The case study's identifier; its page is /case-studies/<slug>."),
+    ("title", "text", "The title."),
+    ("summary", "text", "A sentence or two saying what was done and what changed."),
+    ("school_urn", "number", "The school's Unique Reference Number (Get Information About Schools)."),
+    ("school_name", "text", "The school's name."),
+    ("phase", "text", "Phase of education when published (GIAS PhaseOfEducation): Primary, Secondary, …"),
+    ("pupils", "number", "Pupils on roll when published (GIAS NumberOfPupils); empty when unknown."),
+    ("fsm_pct", "number", "Percentage of pupils eligible for free school meals when published; empty when unknown."),
+    ("sen_pct", "number", "Percentage of pupils with special educational needs when published; empty when unknown."),
+    ("eal_pct", "number", "Percentage of pupils with English as an additional language when published; "
+                          "empty when unknown."),
+    ("setting", "text", "urban or rural (from GIAS UrbanRural); empty when unknown."),
+    ("region", "text", "Government office region (GIAS GOR)."),
+    ("topics", "text", "Topic keys, separated by spaces (the Commons' topic list)."),
+    ("start_year", "number", "The year the work began."),
+    ("end_year", "number", "The year the work ended (or the latest year reported)."),
+    ("evidence_strength", "text", "How strong the evidence of impact is, in the school's own judgement."),
+    ("open_to", "text", "What the school offers other schools (visits, calls, materials), separated by spaces."),
+    ("published_on", "date", "When it was first published (YYYY-MM-DD)."),
+    ("revision", "number", "The number of the current published revision (every revision is kept)."),
+    ("url", "text", "Its page on the Commons."),
+    ("licence", "text", "CC-BY-4.0 for every record."),
+    ("attribution", "text", "How to credit it: authors, school, year, title, address and licence."),
+]
+JSONL_ONLY: list[tuple[str, str, str]] = [
+    ("school.context_when_published", "object", "The school's whole context when published, with the date taken."),
+    ("authors", "list", "Each author's name and role."),
+    ("impact_table", "list", "Rows of measure, before, after, period and number of pupils."),
+    ("sections", "object", "Each section of the write-up (context, challenge, what we did, …) in Markdown."),
+    ("source", "text", "The whole case study in the import format, ready to load into another Commons."),
+    ("licence_url", "text", "The licence's address."),
+]
 
 
 def attribution(case_study: CaseStudy, url: str) -> str:
@@ -76,6 +116,58 @@ def records(session: Session, base_url: str) -> Iterator[dict[str, Any]]:
         yield record(case_study, base_url)
 
 
+@dataclass(frozen=True)
+class Edition:
+    """What the downloads hold now: how many case studies, and when any last changed (publish or withdrawal)."""
+
+    count: int
+    last_updated: datetime | None
+
+
+def edition(session: Session) -> Edition:
+    count = session.scalar(select(func.count()).select_from(CaseStudy).where(CaseStudy.status == "published"))
+    last = session.scalar(select(func.max(CaseStudy.updated_at)))
+    return Edition(int(count or 0), last)
+
+
+def sizes(session: Session, base_url: str) -> dict[str, int]:
+    """The size in bytes of each download, as served (the caller caches it per edition: it reads everything)."""
+    jsonl = sum(len(line.encode("utf-8")) for line in jsonl_lines(records(session, base_url)))
+    csv_size = sum(len(part.encode("utf-8")) for part in csv_rows(records(session, base_url)))
+    return {"jsonl": jsonl, "csv": csv_size}
+
+
+def dataset_json_ld(base_url: str, found: Edition, byte_sizes: dict[str, int], paths: dict[str, str]) -> dict[str, Any]:
+    """The dataset's own description: schema.org ``Dataset`` with its downloads, and the same in DCAT terms
+    (``dcat:Dataset``, ``dcat:Distribution``), as data catalogues such as CKAN and Zenodo publish."""
+    base = base_url.rstrip("/")
+    modified = found.last_updated.date().isoformat() if found.last_updated else None
+    files = [("jsonl", "application/x-ndjson", "All case studies, JSON Lines"),
+             ("csv", "text/csv", "All case studies, CSV (UTF-8 with byte-order mark)")]
+    return {
+        "@context": {"@vocab": "https://schema.org/", "dcat": "http://www.w3.org/ns/dcat#",
+                     "dct": "http://purl.org/dc/terms/"},
+        "@type": ["Dataset", "dcat:Dataset"],
+        "@id": base + paths["page"],
+        "name": "School Improvement Commons: case studies", "dct:title": "School Improvement Commons: case studies",
+        "description": "Case studies of how schools in England improved, written by the schools: their context, "
+                       "what they did, the active ingredients, the evidence of impact, cost and time.",
+        "url": base + paths["page"], "license": LICENCE_URL, "dct:license": {"@id": LICENCE_URL},
+        "isAccessibleForFree": True, "inLanguage": "en-GB", "keywords": ["school improvement", "education", "England"],
+        "creator": {"@type": "Organization", "name": "School Improvement Commons", "url": base + "/"},
+        "dateModified": modified, "dct:modified": modified,
+        "variableMeasured": [name for name, _, _ in DICTIONARY],
+        "size": f"{found.count} case studies",
+        "distribution": [{
+            "@type": ["DataDownload", "dcat:Distribution"], "name": title, "dct:title": title,
+            "encodingFormat": media, "dcat:mediaType": media,
+            "contentUrl": base + paths[key], "dcat:downloadURL": {"@id": base + paths[key]},
+            "contentSize": f"{byte_sizes[key]} B", "dcat:byteSize": byte_sizes[key],
+            "dateModified": modified, "license": LICENCE_URL,
+        } for key, media, title in files],
+    }
+
+
 def jsonl_lines(records_: Iterable[dict[str, Any]]) -> Iterator[str]:
     for item in records_:
         yield json.dumps(item, ensure_ascii=False) + "\n"
@@ -84,10 +176,14 @@ def jsonl_lines(records_: Iterable[dict[str, Any]]) -> Iterator[str]:
 def csv_rows(records_: Iterable[dict[str, Any]]) -> Iterator[str]:
     """The header, then one CSV line per record (a generator, so a download can stream)."""
     buffer = io.StringIO()
+    buffer.write(BOM)
     writer = csv.DictWriter(buffer, fieldnames=CSV_FIELDS, extrasaction="ignore")
     writer.writeheader()
     for item in records_:
+        context = item["school"].get("context_when_published") or {}
         row = {**item, "school_urn": item["school"]["urn"], "school_name": item["school"]["name"],
+               **{name: _cell(context.get(name)) for name in CONTEXT_FIELDS},
+               "setting": setting_of(context.get("urban_rural")) or "",
                "topics": " ".join(item["topics"]), "open_to": " ".join(item["open_to"] or [])}
         writer.writerow({name: csv_safe(row.get(name)) for name in CSV_FIELDS})
         yield buffer.getvalue()

@@ -25,6 +25,7 @@ from commons.domain.errors import ImportProblems
 from commons.domain.rendering import RENDERER_VERSION, render_markdown
 from commons.domain.vocabulary import SECTIONS
 from commons.models import CaseStudy, Change, Passage, Revision, School, utcnow
+from commons.services.alerts import note_published
 from commons.services.schools import snapshot
 from indexer import Chunk, Embedder, Section, chunk_document
 
@@ -101,6 +102,7 @@ def publish_all(
     created: list[str] = []
     revised: list[str] = []
     row = 0
+    published_ids: list[int] = []
     for parsed, chunks in chunked:
         case_study = session.scalar(select(CaseStudy).where(CaseStudy.slug == parsed.slug))
         if case_study is None:
@@ -148,8 +150,10 @@ def publish_all(
         session.add_all(
             Change(op="add", passage_id=p.id, case_study_id=case_study.id) for p in passages
         )
+        published_ids.append(case_study.id)
         if progress is not None:
             progress(1)
+    note_published(session, published_ids)  # its followers' email alerts, sent once this commits
     session.flush()
     return PublishResult(created=created, revised=revised, passages=len(texts))
 

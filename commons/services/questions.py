@@ -19,9 +19,11 @@ from datetime import UTC, datetime, timedelta
 from sqlalchemy import case, func, select
 from sqlalchemy.orm import Session
 
+from commons.domain.comparability import SchoolContext
 from commons.models import AuthorQuestion, CaseStudy, Membership, User, utcnow
 from commons.services import permissions, readers
 from commons.services.accounts import Mailer
+from commons.services.schools import reader_line
 
 MIN_BODY = 20
 MAX_BODY = 2000
@@ -120,20 +122,37 @@ def clean_body(body: str) -> str:
 
 
 def asker_label(session: Session, sender: User) -> str:
-    """How the school sees the asker: their name, and their school if they set "my school"."""
+    """How the school sees the asker: their name, and their school if they set "my school"
+    (a school described by hand by what was said of it: "from a rural primary school of 180 pupils")."""
     name = sender.name.strip()
     if not name or "@" in name:
         name = "A reader"  # never let a name carry an email address to the other side
     school = readers.reader_context(session, sender.my_school)
+    if school is not None and school.urn is None:
+        described = readers.described_name(school)
+        return f"{name}, from {described[0].lower()}{described[1:]}"
     if school is not None and school.name:
         return f"{name}, {school.name}"
     return name
 
 
-def ask(session: Session, mailer: Mailer, sender: User, case_study: CaseStudy, body: str,
-        answer_link: Callable[[AuthorQuestion], str]) -> AuthorQuestion:
-    """Record a question and mail it to every approved author of the school.
+def context_line(question: AuthorQuestion) -> str | None:
+    """The asker's school context when they asked, in one line ("primary · 180 pupils · FSM 38% · rural")."""
+    if not question.asker_context:
+        return None
+    try:
+        return reader_line(SchoolContext.from_dict(question.asker_context))
+    except TypeError:
+        return None
 
+
+def ask(session: Session, mailer: Mailer, sender: User, case_study: CaseStudy, body: str,
+        answer_link: Callable[[AuthorQuestion], str], share: bool = False, share_name: bool = False) -> AuthorQuestion:
+    """Record a question and mail it to every approved author of the school, with the asker's school
+    context (phase, size, FSM, setting) so the answer can fit their school.
+
+    ``share``: the asker agrees the school may publish the question and its answer on the case
+    study; ``share_name``: with their name (anonymous otherwise).
     Raises QuestionProblem (bad text, not published, nobody to read it) or RateLimited.
     """
     text = clean_body(body)
@@ -143,16 +162,24 @@ def ask(session: Session, mailer: Mailer, sender: User, case_study: CaseStudy, b
     problem = refusal(session, sender, case_study)
     if problem is not None:
         raise problem
+    context = readers.reader_context(session, sender.my_school)
     question = AuthorQuestion(case_study_id=case_study.id, school_urn=case_study.school_urn,
-                              sender_id=sender.id, body=text, status="open", reply="")
+                              sender_id=sender.id, body=text, status="open", reply="",
+                              asker_context=context.to_dict() if context is not None else None,
+                              share_consent=bool(share), share_name=bool(share and share_name))
     session.add(question)
     session.flush()
     who = asker_label(session, sender)
     link = answer_link(question)
+    their_school = context_line(question)
+    about = f"Their school: {their_school}.\n\n" if their_school else ""
+    sharing = ("They agree that you may publish the question and your answer on the case study"
+               f"{' with their name' if question.share_name else ', without their name'}, for other readers.\n\n"
+               if question.share_consent else "")
     for author in authors_of(session, case_study.school_urn):
         mailer.send(session, author.email, f"A question about “{_short(case_study.title)}”",
                     f"{who} asked {case_study.school.name} a question about its case study "
-                    f"“{case_study.title}” on the School Improvement Commons:\n\n{text}\n\n"
+                    f"“{case_study.title}” on the School Improvement Commons:\n\n{text}\n\n{about}{sharing}"
                     f"Reply or decline on the Commons: {link}\n\n"
                     "Your reply is emailed to them from the Commons. Neither of you sees the other's email "
                     "address, so replying to this email will not reach them.")
@@ -222,6 +249,44 @@ def decline(session: Session, mailer: Mailer, author: User, question: AuthorQues
                 "You are welcome to ask about their other case studies, or to look for schools like yours "
                 "that did similar work.")
     session.flush()
+
+
+def publish_answer(session: Session, author: User, question: AuthorQuestion, publish: bool = True) -> None:
+    """Show (or stop showing) an answered question on its case study, where readers find it.
+
+    Only the school's authors (and admins), only a replied question, and only when the asker agreed.
+    """
+    if not can_answer(author, question):
+        raise PermissionError("not an author of this school")
+    if publish:
+        if question.status != "replied":
+            raise AlreadyAnswered("Only a question the school has answered can be published.")
+        if not question.share_consent:
+            raise QuestionProblem("The asker did not agree to this question being published, so it stays private.")
+        if question.case_study.status != "published":
+            raise QuestionProblem("The case study is not published, so there is nowhere to show it.")
+        question.published_at = question.published_at or utcnow()
+    else:
+        question.published_at = None
+    session.flush()
+
+
+def published_answers(session: Session, case_study: CaseStudy) -> list[AuthorQuestion]:
+    """The questions and answers shown on a case study, oldest first (at most 50)."""
+    return list(session.scalars(select(AuthorQuestion).where(
+        AuthorQuestion.case_study_id == case_study.id, AuthorQuestion.published_at.is_not(None),
+        AuthorQuestion.status == "replied", AuthorQuestion.share_consent.is_(True))
+        .order_by(AuthorQuestion.published_at, AuthorQuestion.id).limit(50)))
+
+
+def public_asker(session: Session, question: AuthorQuestion) -> str:
+    """Who asked, as readers of the case study see it: anonymous unless the asker chose their name."""
+    line = context_line(question)
+    if question.share_name:
+        name = question.sender.name.strip()
+        if name and "@" not in name:
+            return f"{name}" + (f" ({line})" if line else "")
+    return "A reader" + (f" from a school like this: {line}" if line else "")
 
 
 def inbox(session: Session, user: User) -> list[AuthorQuestion]:

@@ -6,6 +6,7 @@ context. :func:`reader_context` turns it back into a :class:`SchoolContext` for 
 
 import math
 import re
+from dataclasses import replace
 from typing import Any
 
 from sqlalchemy import String, cast, func, or_, select
@@ -102,11 +103,42 @@ def parse_manual(form: Any) -> SchoolContext:
     setting = choice("setting", SETTINGS)
     if errors:
         raise ContextProblems(errors)
-    return SchoolContext(
+    context = SchoolContext(
         phase=phase, provision=provision, pupils=int(pupils) if pupils is not None else None,
         fsm_pct=fsm, sen_pct=sen, eal_pct=eal, setting=setting, region=region,
-        name="Your school (described by hand)",
     )
+    return replace(context, name=described_name(context))
+
+
+def described_name(context: SchoolContext) -> str:
+    """A school described by hand, named by what was said of it: "A rural primary school of 180 pupils".
+
+    Never "your school": the name is also shown to others (the school a question goes to).
+    """
+    kind = {"special": "special school", "alternative provision": "alternative provision"}.get(context.provision)
+    if kind is None:
+        kind = {"sixth form": "sixth form", "early years": "early years setting"}.get(
+            context.phase or "", f"{context.phase} school" if context.phase else "school")
+    words = " ".join(part for part in (context.setting, kind) if part)
+    size = f" of {context.pupils:,} pupils" if context.pupils is not None else ""
+    article = "An" if words[:1].lower() in "aeiou" else "A"
+    return f"{article} {words}{size}"
+
+
+def manual_form(context: SchoolContext | None) -> dict[str, str]:
+    """The "describe your school" form filled with what was kept, to change it rather than start again."""
+    if context is None or context.urn is not None:
+        return {}
+
+    def text(value: object) -> str:
+        if value is None:
+            return ""
+        if isinstance(value, float) and value.is_integer():
+            return str(int(value))
+        return str(value)
+
+    return {name: text(getattr(context, name)) for name in
+            ("phase", "provision", "pupils", "fsm_pct", "sen_pct", "eal_pct", "region", "setting")}
 
 
 def stored_form(context: SchoolContext) -> dict[str, Any]:
@@ -125,7 +157,8 @@ def reader_context(session: Session, stored: dict[str, Any] | None) -> SchoolCon
         return schools.context(school) if school is not None else None
     if "manual" in stored:
         try:
-            return SchoolContext.from_dict(stored["manual"])
+            context = SchoolContext.from_dict(stored["manual"])
         except TypeError:
             return None
+        return replace(context, name=described_name(context))  # earlier ones were "Your school (described by hand)"
     return None

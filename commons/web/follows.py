@@ -1,8 +1,11 @@
-"""Following and feeds: follow a hub, collection, school, topic or search; Atom feeds of each."""
+"""Following and feeds: follow a hub, collection, school, topic or search; Atom feeds of each;
+email alerts chosen per follow, and unsubscribing from them with the link a mail carries."""
 
+import logging
 from urllib.parse import urlencode
 
-from flask import Blueprint, Response, abort, flash, g, redirect, render_template, request, url_for
+from flask import Blueprint, Response, abort, current_app, flash, g, redirect, render_template, request, url_for
+from flask.blueprints import BlueprintSetupState
 from flask.typing import ResponseReturnValue
 from sqlalchemy import select
 
@@ -11,11 +14,12 @@ from commons.domain.text_safety import xml_safe
 from commons.domain.vocabulary import TOPICS
 from commons.models import Follow, utcnow
 from commons.search.extension import search_index
-from commons.services import follows
+from commons.services import alerts, follows
 from commons.services.follows import FollowProblem
-from commons.web.helpers import safe_next, sign_in_required
+from commons.web.helpers import alert_links, mailer, public_base, safe_next, sign_in_required
 
 bp = Blueprint("follows", __name__)
+log = logging.getLogger(__name__)
 
 
 @bp.post("/follow")
@@ -51,7 +55,7 @@ def following() -> ResponseReturnValue:
     for followed in mine:
         found = follows.entries(db.session, state, followed.kind, followed.target)
         shown.append((followed, found, follows.new_since(found, followed), feed_url(followed.kind, followed.target)))
-    page = render_template("follows/following.html", shown=shown, topics=TOPICS)
+    page = render_template("follows/following.html", shown=shown, topics=TOPICS, frequencies=alerts.FREQUENCIES)
     # "new since your last visit" counts from now: best-effort, so a busy database never costs the page
     seen = [followed.id for followed in mine]
     db.write_best_effort(lambda session: follows.mark_seen(session, seen), "followed items seen")
@@ -87,5 +91,67 @@ def _atom(kind: str, target: str) -> Response:
         abort(404)
     found = follows.entries(db.session, search_index.state, kind, target)
     updated = found[0].when if found else utcnow()
-    xml = render_template("follows/feed.xml", title=title, entries=found, self_url=request.url, updated=updated)
+    self_url = public_base() + request.full_path.rstrip("?")  # the one public address, not the Host header
+    xml = render_template("follows/feed.xml", title=title, entries=found, self_url=self_url, updated=updated)
     return Response(xml_safe(xml), mimetype="application/atom+xml")  # no character XML 1.0 forbids
+
+
+@bp.post("/following/<int:follow_id>/alert")
+@sign_in_required
+def choose_alert(follow_id: int) -> ResponseReturnValue:
+    try:
+        followed = alerts.choose(db.session, g.user, follow_id, request.form.get("alert", ""))
+    except LookupError:
+        abort(404)
+    except alerts.AlertProblem as problem:
+        db.session.rollback()
+        flash(str(problem), "error")
+        return redirect(url_for("follows.following"), code=303)
+    db.session.commit()
+    choice = alerts.FREQUENCIES[followed.alert]
+    flash(f"{followed.label}: {choice.lower() if followed.alert != 'off' else 'no emails'}"
+          f"{' will be emailed to you' if followed.alert != 'off' else ''}.", "ok")
+    return redirect(url_for("follows.following") + f"#follow-{followed.id}", code=303)
+
+
+@bp.route("/alerts/unsubscribe/<token>", methods=["GET", "POST"])
+def unsubscribe(token: str) -> ResponseReturnValue:
+    """The link in every alert mail: no sign-in, the signed token says whose emails and which.
+
+    GET shows what will stop and one button (so a mail scanner following links stops nothing);
+    POST stops them, from that button or from a mail client's one-click List-Unsubscribe-Post.
+    """
+    named = alerts.read_token(current_app.config["SECRET_KEY"], token)
+    if named is None:
+        abort(404)
+    user_id, follow_ids = named
+    if request.method == "POST":
+        stopped = alerts.unsubscribe(db.session, user_id, follow_ids)
+        db.session.commit()
+        return render_template("follows/unsubscribe.html", token=token, stopped=stopped, done=True)
+    return render_template("follows/unsubscribe.html", token=token, done=False,
+                           stopped=alerts.token_follows(db.session, user_id, follow_ids))
+
+
+@bp.record_once
+def _exempt_unsubscribe(state: BlueprintSetupState) -> None:
+    # A mail client's one-click unsubscribe (RFC 8058) posts with no session: the signed token is the proof.
+    state.app.extensions["csrf"].exempt(unsubscribe)
+
+
+@bp.after_app_request
+def _send_immediate_alerts(response: Response) -> Response:
+    """After a request that published (and committed), email the followers who asked for it at once.
+
+    Bounded per request; what is left, or fails, waits for `commons alerts send`.
+    """
+    if not db.session.info.pop("alerts_pending", False) or response.status_code >= 400:
+        return response
+    try:
+        alerts.send_immediate(db.session, search_index.state, mailer(), alert_links(),
+                              current_app.config["SECRET_KEY"])
+        db.session.commit()
+    except Exception:  # a mail server down must not turn a done publish into an error page
+        db.session.rollback()
+        log.exception("Immediate email alerts not sent now; `commons alerts send` will retry them")
+    return response

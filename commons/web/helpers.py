@@ -13,6 +13,7 @@ from flask.typing import ResponseReturnValue
 from commons.db import db
 from commons.domain.comparability import SchoolContext
 from commons.services import accounts, readers
+from commons.services.alerts import AlertLinks
 
 P = ParamSpec("P")
 READER_SESSION_KEY = "reader"
@@ -75,6 +76,11 @@ def mailer() -> accounts.Mailer:
     )
 
 
+def public_base() -> str:
+    """The configured public address, with no trailing slash."""
+    return str(current_app.config["COMMONS_PUBLIC_URL"]).rstrip("/")
+
+
 def public_link(endpoint: str, **values: Any) -> str:
     """An absolute link for a mail: the configured ``COMMONS_PUBLIC_URL`` and the endpoint's path.
 
@@ -87,6 +93,13 @@ def public_link(endpoint: str, **values: Any) -> str:
     if root and base.endswith(root) and path.startswith(root):
         path = path[len(root):]  # the public URL already holds the prefix the app is mounted under
     return base + path
+
+
+def alert_links() -> AlertLinks:
+    """The links alert mails carry, each from the configured public address."""
+    return AlertLinks(case_study=lambda slug: public_link("main.case_study", slug=slug),
+                      unsubscribe=lambda token: public_link("follows.unsubscribe", token=token),
+                      following=lambda: public_link("follows.following"))
 
 
 TOKEN_LINK = re.compile(r"(/reset-password/|/hub-invitations/)[^\s]+")

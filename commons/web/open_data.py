@@ -1,6 +1,8 @@
 """Open data on the web: downloads, the feed of new case studies, sitemap.xml and robots.txt."""
 
-from flask import Blueprint, Response, current_app, render_template, stream_with_context, url_for
+from typing import Any
+
+from flask import Blueprint, Response, current_app, jsonify, render_template, stream_with_context, url_for
 from flask.typing import ResponseReturnValue
 from sqlalchemy import select
 
@@ -9,8 +11,14 @@ from commons.domain.text_safety import xml_safe
 from commons.models import CaseStudy, Collection, Hub, utcnow
 from commons.services import export
 from commons.services.follows import FeedEntry
+from commons.web.helpers import public_link
 
 bp = Blueprint("open", __name__)
+
+
+@bp.app_context_processor
+def inject_public_link() -> dict[str, Any]:
+    return {"public_link": public_link}  # absolute links in feeds and the sitemap, from the one public address
 
 
 def _base() -> str:
@@ -20,7 +28,29 @@ def _base() -> str:
 
 @bp.get("/open-data")
 def open_data() -> ResponseReturnValue:
-    return render_template("open_data.html")
+    found, byte_sizes, described = _dataset()
+    return render_template("open_data.html", edition=found, sizes=byte_sizes, dataset=described,
+                           dictionary=export.DICTIONARY, jsonl_only=export.JSONL_ONLY)
+
+
+@bp.get("/open-data/dataset.jsonld")
+def dataset_description() -> ResponseReturnValue:
+    """The dataset's schema.org / DCAT description on its own, for catalogue harvesters."""
+    response = jsonify(_dataset()[2])
+    response.mimetype = "application/ld+json"
+    return response
+
+
+def _dataset() -> tuple[export.Edition, dict[str, int], dict[str, Any]]:
+    found = export.edition(db.session)
+    cache: dict[tuple[Any, ...], dict[str, int]] = current_app.extensions.setdefault("commons_open_data_sizes", {})
+    key = (found.count, found.last_updated, _base())
+    if key not in cache:  # reading everything once per edition, not per visit
+        cache.clear()
+        cache[key] = export.sizes(db.session, _base())
+    paths = {"page": url_for("open.open_data"), "jsonl": url_for("open.download_jsonl"),
+             "csv": url_for("open.download_csv")}
+    return found, cache[key], export.dataset_json_ld(_base(), found, cache[key], paths)
 
 
 @bp.get("/open-data/case-studies.jsonl")
@@ -33,7 +63,8 @@ def download_jsonl() -> ResponseReturnValue:
 @bp.get("/open-data/case-studies.csv")
 def download_csv() -> ResponseReturnValue:
     rows = stream_with_context(export.csv_rows(export.records(db.session, _base())))
-    return Response(rows, mimetype="text/csv", headers={"Content-Disposition": "attachment; filename=case-studies.csv"})
+    return Response(rows, content_type="text/csv; charset=utf-8",
+                    headers={"Content-Disposition": "attachment; filename=case-studies.csv"})
 
 
 @bp.get("/feeds/new.atom")
@@ -42,7 +73,7 @@ def new_feed() -> ResponseReturnValue:
                                 .order_by(CaseStudy.updated_at.desc()).limit(30)).all()
     found = [FeedEntry(c, c.updated_at) for c in newest]
     xml = render_template("follows/feed.xml", title="Newly published case studies", entries=found,
-                          self_url=url_for("open.new_feed", _external=True),
+                          self_url=public_link("open.new_feed"),
                           updated=found[0].when if found else utcnow())
     return Response(xml_safe(xml), mimetype="application/atom+xml")  # no character XML 1.0 forbids
 
@@ -59,5 +90,5 @@ def sitemap() -> ResponseReturnValue:
 @bp.get("/robots.txt")
 def robots() -> ResponseReturnValue:
     lines = ["User-agent: *", "Disallow: /author", "Disallow: /admin", "Disallow: /my-school", "Disallow: /following",
-             "Allow: /", f"Sitemap: {url_for('open.sitemap', _external=True)}"]
+             "Allow: /", f"Sitemap: {public_link('open.sitemap')}"]
     return Response("\n".join(lines) + "\n", mimetype="text/plain")

@@ -2,7 +2,7 @@
 
 from contextlib import suppress
 
-from flask import Blueprint, current_app, g, render_template, request, url_for
+from flask import Blueprint, current_app, g, render_template, request
 from flask.typing import ResponseReturnValue
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
@@ -20,7 +20,7 @@ from commons.services import permissions, publishing, rate_limits
 from commons.services.export import json_ld
 from commons.services.hub_schools import hubs_for_school
 from commons.services.offers import school_offers
-from commons.web.helpers import current_reader
+from commons.web.helpers import current_reader, public_link
 from commons.web.impact_chart import impact_svg
 from commons.web.search_reading import reading_args, reading_control
 
@@ -135,7 +135,7 @@ def case_study(slug: str) -> ResponseReturnValue:
                            comparable=from_comparable_schools(db.session, found),
                            can_edit=permissions.can_on_case_study(user, "edit", found),
                            chart=impact_svg(found.impact_table or [], f"Impact: {found.title}"),
-                           json_ld=json_ld(found, url_for("main.case_study", slug=found.slug, _external=True)))
+                           json_ld=json_ld(found, public_link("main.case_study", slug=found.slug)))
 
 
 @bp.get("/schools/<int:urn>")

@@ -20,6 +20,9 @@ bp = Blueprint("questions", __name__)
 def inject_questions() -> dict[str, Any]:
     return {"ask_box": _ask_box, "questions_inbox": _inbox_link,
             "asker_label": lambda sender: service.asker_label(db.session, sender),
+            "question_context": service.context_line,
+            "published_answers": lambda case_study: service.published_answers(db.session, case_study),
+            "public_asker": lambda question: service.public_asker(db.session, question),
             "QUESTION_LIMITS": {"min": MIN_BODY, "max": MAX_BODY, "reply": MAX_REPLY, "reason": MAX_REASON}}
 
 
@@ -70,15 +73,16 @@ def ask(slug: str) -> ResponseReturnValue:
     case_study = _published(slug)
     if request.method == "GET":
         return render_template("questions/ask.html", case_study=case_study, box=_ask_box(case_study),
-                               body="", error=None)
+                               body="", error=None, share=False, share_name=False)
     body = request.form.get("body", "")
+    share, share_name = request.form.get("share") == "yes", request.form.get("share_name") == "yes"
     try:
         service.ask(db.session, mailer(), g.user, case_study, body,
-                    lambda q: public_link("questions.question", question_id=q.id))
+                    lambda q: public_link("questions.question", question_id=q.id), share=share, share_name=share_name)
     except QuestionProblem as problem:
         db.session.rollback()
         return render_template("questions/ask.html", case_study=case_study, box=_ask_box(case_study),
-                               body=body, error=str(problem)), problem.status
+                               body=body, error=str(problem), share=share, share_name=share_name), problem.status
     db.session.commit()
     flash(f"Your question has gone to {case_study.school.name}. We will email you when they answer; "
           "until then it waits here.", "ok")
@@ -128,6 +132,25 @@ def answer(question_id: int, action: str) -> ResponseReturnValue:
     done = "Your reply has been sent" if action == "reply" else "The question has been declined and the asker told"
     flash(f"{done}. Their email address and yours stay private.", "ok")
     return redirect(url_for("questions.inbox"), code=303)
+
+
+@bp.post("/questions/<int:question_id>/<any(publish, unpublish):action>")
+@sign_in_required
+def publish(question_id: int, action: str) -> ResponseReturnValue:
+    """Show an answered question on its case study (the asker agreed), or stop showing it."""
+    found = _question(question_id)
+    try:
+        service.publish_answer(db.session, g.user, found, publish=action == "publish")
+    except QuestionProblem as problem:
+        db.session.rollback()
+        flash(str(problem), "error")
+        return redirect(url_for("questions.question", question_id=question_id), code=303)
+    db.session.commit()
+    if action == "publish":
+        flash("The question and your answer are now on the case study, for every reader.", "ok")
+        return redirect(url_for("main.case_study", slug=found.case_study.slug) + "#questions-answered", code=303)
+    flash("The question and answer are no longer shown on the case study.", "ok")
+    return redirect(url_for("questions.question", question_id=question_id), code=303)
 
 
 def _answerers(found: list[AuthorQuestion]) -> dict[int, User]:

@@ -53,7 +53,7 @@ def my_school() -> ResponseReturnValue:
     query = request.args.get("school", "").strip()
     matches = readers.find_schools(db.session, query) if query else []
     return render_template("my_school.html", query=query, matches=matches, choices=_choices(),
-                           errors={}, form={}, next=safe_next(""))
+                           errors={}, form=readers.manual_form(current_reader()), next=safe_next(""))
 
 
 @bp.post("/my-school")
