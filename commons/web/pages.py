@@ -1,6 +1,9 @@
 """HTML pages: home, search results, case studies and schools. Views stay short."""
 
-from flask import Blueprint, g, render_template, request, url_for
+from dataclasses import fields
+from urllib.parse import urlencode
+
+from flask import Blueprint, g, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 from sqlalchemy import func, select
 
@@ -22,6 +25,7 @@ from commons.web.impact_chart import impact_svg
 from commons.web.search_reading import reading_args, reading_control
 
 bp = Blueprint("main", __name__)
+FILTER_NAMES = frozenset(f.name for f in fields(SearchFilters))
 
 EXAMPLE_QUESTIONS = [
     "how did a small rural primary improve attendance of disadvantaged pupils?",
@@ -72,6 +76,12 @@ def search() -> ResponseReturnValue:
             "filters": SearchFilters(), "results": None, "problem": None, "reading": None}
     try:
         page["filters"] = filters = SearchFilters.from_args(request.args)
+        if not question.strip():
+            # No question: the filters alone are a listing, newest (or most comparable) first.
+            if filters.active():
+                kept = urlencode([(k, v) for k, v in request.args.items(multi=True) if k in FILTER_NAMES and v.strip()])
+                return redirect(url_for("browse.all_case_studies") + "?" + kept, code=303)
+            return render_template("search.html", no_question=True, **page)
         page["results"] = results = search_service.search(
             db.session, search_index.state, question, reader=reader, context_level=level, filters=filters,
             read=read, ignore=ignore,
