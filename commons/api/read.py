@@ -17,7 +17,7 @@ from flask import current_app, g, jsonify, request
 from flask.typing import ResponseReturnValue
 from sqlalchemy import select
 
-from commons.api.common import FILTERS, MAX_OFFSET, ApiError, bp, number, paging, params
+from commons.api.common import FILTERS, ApiError, bp, number, paging, params
 from commons.db import db
 from commons.domain.comparability import CONTEXT_LEVELS, DEFAULT_CONTEXT_LEVEL, SchoolContext
 from commons.models import CaseStudy, Collection, Hub, School
@@ -67,8 +67,6 @@ def case_studies() -> ResponseReturnValue:
     """Published case studies without a question: newest first, or most comparable to ``school`` first."""
     args = params(["limit", "offset", "page", "school", *FILTERS])
     limit, offset = paging(args)
-    if "page" in args and "offset" in args:
-        raise ApiError(400, "bad_parameter", "give page or offset, not both")
     page = number("page", 1, browsing.MAX_PAGE, 1)(args.get("page"))
     assert page is not None
     reader = _reader(args)
@@ -76,15 +74,13 @@ def case_studies() -> ResponseReturnValue:
         filters = SearchFilters.from_args({k: args.get(k) for k in FILTERS})
     except FilterProblem as problem:
         raise ApiError(400, "bad_filter", str(problem)) from None
-    listing = browsing.browse(db.session, filters, reader, page=page, per_page=limit,
-                              offset=offset if "offset" in args else None)
-    start = offset if "offset" in args else (page - 1) * limit
+    start = (page - 1) * limit + offset
+    listing = browsing.browse(db.session, filters, reader, per_page=limit, offset=start)
     following = None
-    if start + len(listing.items) < listing.total and ("offset" not in args or start + limit <= MAX_OFFSET):
-        kept = [(k, v) for k, v in request.args.items(multi=True) if k not in ("page", "offset")]
-        step = [("offset", str(start + limit))] if "offset" in args else [("page", str(page + 1))]
-        following = request.base_url + "?" + urlencode([*kept, *step])
-    return jsonify({"total": listing.total, "limit": limit, "offset": start, "page": None if "offset" in args else page,
+    if start + len(listing.items) < listing.total:
+        kept = [(k, v) for k, v in request.args.items(multi=True) if k != "page"]
+        following = request.base_url + "?" + urlencode([*kept, ("page", str(page + 1))])
+    return jsonify({"total": listing.total, "limit": limit, "offset": start, "page": page,
                     "order": listing.order, "next": following,
                     "items": [{**_summary(i.case_study), "published_on": _date(i.case_study.published_on),
                                "why": i.comparison.to_dict() if i.comparison else None} for i in listing.items]})

@@ -272,11 +272,12 @@ def _read_side(server: str) -> dict[str, Any]:
             "/api/v1/case-studies": {"get": {
                 "summary": "Published case studies without a question (as the web's topic pages and \"All case "
                            "studies\"): newest first, or the most comparable to `school` first; the same filters "
-                           "as search; a page at a time (`page`, or `offset`), with the link to the next page",
+                           "as search; a page at a time (`page` of `limit`, starting `offset` further on), with "
+                           "the link to the next page",
                 "parameters": [
                     *PAGING,
                     _query("page", {"type": "integer", "minimum": 1, "maximum": MAX_PAGE, "default": 1},
-                           "Which page of `limit` results (instead of `offset`)."),
+                           "Which page of `limit` results; `offset` then skips that many more."),
                     _query("school", {"type": "integer", "minimum": 1, "maximum": 99999999},
                            "The reader's school URN: the case studies from the most comparable schools come first, "
                            "each with `why`."),
@@ -284,8 +285,9 @@ def _read_side(server: str) -> dict[str, Any]:
                 ],
                 "responses": {"200": _json({"type": "object", "required": ["total", "items", "next"], "properties": {
                     "total": {"type": "integer", "description": "How many case studies the filters let through."},
-                    "limit": {"type": "integer"}, "offset": {"type": "integer"},
-                    "page": {"type": "integer", "nullable": True, "description": "Null when `offset` was given."},
+                    "limit": {"type": "integer"},
+                    "offset": {"type": "integer", "description": "Where this page starts."},
+                    "page": {"type": "integer"},
                     "order": {"type": "string", "enum": ["newest", "comparable"]},
                     "next": {"type": "string", "nullable": True, "description": "The next page, or null at the end."},
                     "items": {"type": "array", "items": {"allOf": [
