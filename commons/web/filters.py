@@ -6,7 +6,7 @@ from flask import Flask, Response, g, request
 
 from commons.domain.rendering import render_markdown
 from commons.domain.table_rows import SnippetTable, snippet_table
-from commons.domain.vocabulary import EVIDENCE_STRENGTHS, OFFERS, SECTION_HEADINGS, TOPICS
+from commons.domain.vocabulary import EVIDENCE_STRENGTHS, OFFERS, SECTION_HEADINGS, TOPICS, evidence_description
 from commons.services import schools
 from commons.services.schools import context_line, reader_line
 
@@ -73,6 +73,7 @@ def init_app(app: Flask) -> None:
         EVIDENCE_STRENGTHS=EVIDENCE_STRENGTHS,
         SECTION_HEADINGS=SECTION_HEADINGS,
         years=years,
+        evidence_description=evidence_description,
         provision=schools.provision,
         governance=schools.governance,
         setting=schools.setting,
