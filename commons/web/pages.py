@@ -64,6 +64,18 @@ def context_level() -> int:
     return level if 0 <= level < len(CONTEXT_LEVELS) else DEFAULT_CONTEXT_LEVEL
 
 
+SEARCH_PAGE = 10  # answers shown at first; "More results" shows as many again
+MAX_SEARCH_PAGES = 5
+
+
+def search_pages() -> int:
+    """How many pages of answers to show (``page``, from 1 to :data:`MAX_SEARCH_PAGES`; 1 when absent or odd)."""
+    try:
+        return min(max(int(request.args.get("page", 1)), 1), MAX_SEARCH_PAGES)
+    except ValueError:
+        return 1
+
+
 @bp.get("/search")
 def search() -> ResponseReturnValue:
     question = request.args.get("q", "")
@@ -73,7 +85,7 @@ def search() -> ResponseReturnValue:
     page = {"question": question, "level": level, "filter_choices": CHOICES,
             "fsm_bands": {k: v[0] for k, v in FSM_BANDS.items()},
             "size_bands": {k: v[0] for k, v in SIZE_BANDS.items()},
-            "filters": SearchFilters(), "results": None, "problem": None, "reading": None}
+            "filters": SearchFilters(), "results": None, "problem": None, "reading": None, "more": None}
     try:
         page["filters"] = filters = SearchFilters.from_args(request.args)
         if not question.strip():
@@ -82,10 +94,15 @@ def search() -> ResponseReturnValue:
                 kept = urlencode([(k, v) for k, v in request.args.items(multi=True) if k in FILTER_NAMES and v.strip()])
                 return redirect(url_for("browse.all_case_studies") + "?" + kept, code=303)
             return render_template("search.html", no_question=True, **page)
+        shown = SEARCH_PAGE * search_pages()
         page["results"] = results = search_service.search(
             db.session, search_index.state, question, reader=reader, context_level=level, filters=filters,
-            read=read, ignore=ignore,
+            read=read, ignore=ignore, limit=shown,
         )
+        if len(results.answers) >= shown and shown < SEARCH_PAGE * MAX_SEARCH_PAGES:
+            more = [(k, v) for k, v in request.args.items(multi=True) if k != "page"]
+            page["more"] = (url_for("main.search") + "?" + urlencode([*more, ("page", str(shown // SEARCH_PAGE + 1))])
+                            + f"#answer-{shown + 1}")
         page["reading"] = reading_control(results, request.args, reader.name if reader is not None else None)
     except (search_service.QuestionProblem, FilterProblem) as problem:
         page["problem"] = str(problem)
