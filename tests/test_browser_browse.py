@@ -50,7 +50,8 @@ def test_browse_a_topic_page_by_page_from_the_menu(live: LiveServer, page: Any) 
     second_page = page.locator("li.result--listed h3").all_inner_texts()
     assert len(second_page) == min(PER_PAGE, total - PER_PAGE)
     assert not set(first_page) & set(second_page)
-    assert page.locator(".pager__count").inner_text() == f"Showing {PER_PAGE + 1} to {PER_PAGE + len(second_page)} of {total}"
+    shown = f"Showing {PER_PAGE + 1} to {PER_PAGE + len(second_page)} of {total}"
+    assert page.locator(".pager__count").inner_text() == shown
     page.get_by_role("link", name="Previous results").click()
     page.wait_for_url("**/topics/send")
     assert page.locator("li.result--listed h3").all_inner_texts() == first_page
