@@ -128,10 +128,10 @@ def test_the_api_lists_case_studies_with_filters_and_pages(demo: Flask) -> None:
 def test_search_answers_have_more_results_too(demo: Flask) -> None:
     client = demo.test_client()
     first = client.get("/search?q=reading").get_data(as_text=True)
-    assert first.count('<li class="result" id="answer-') == 10
+    assert first.count('<article id="answer-') == 10
     more = re.search(r'<a class="pager__link pager__link--more" href="([^"]+)">More results', first)
     assert more is not None and more.group(1).replace("&amp;", "&") == "/search?q=reading&page=2#answer-11"
     second = client.get("/search?q=reading&page=2").get_data(as_text=True)
-    answers = second.count('<li class="result" id="answer-')
+    answers = second.count('<article id="answer-')
     assert 10 < answers <= 20 and 'id="answer-11"' in second
     assert client.get("/search?q=reading&page=999").status_code == 200  # capped, not an error

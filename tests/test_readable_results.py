@@ -12,7 +12,7 @@ from commons.services.demo import load_demo
 from indexer import Embedder
 from indexer.snippets import make_snippet
 
-RESULT = re.compile(r'<li class="result" id="answer-\d+">\s*<article aria-labelledby="result-\d+">(.*?)</article>',
+RESULT = re.compile(r'<li class="result">\s*<article id="answer-\d+" aria-labelledby="result-\d+">(.*?)</article>',
                     re.S)
 QUESTION = "persistent absence all pupils before and after in a moorland primary"
 

@@ -13,8 +13,9 @@ itself. Its weights live in :data:`WEIGHTS` and nowhere else:
   on a log scale (180 and 360 pupils are as far apart as 600 and 1,200).
 * **Tie-breaks**: the same region, then the same governance, add a little
   (:data:`TIE_BREAKS`). ``similarity = min(1, 1 - distance + tie-breaks)``.
-* **The label** matches the gap: "Comparable" from a similarity of 0.7 only when no variable
-  differs by a meaningful margin (:data:`MARGINS`); "Partly comparable" from 0.4.
+* **The label** matches the gap: "Comparable" from a similarity of 0.7 only when % FSM, the
+  strongest signal, is within its meaningful margin (:data:`MARGINS`: 10 points); "Partly
+  comparable" from 0.4.
 
 Inspection outcomes are never used. A difference is *meaningful* (shown in "Before you
 adapt this") when it passes the margin in :data:`MARGINS`.
@@ -185,8 +186,8 @@ class Comparison:
             return "Your school"
         if self.blocked:
             return "Different kind of school"
-        if self.similarity >= 0.7 and not self.differences():
-            return "Comparable"  # never over a meaningful gap, however alike the rest
+        if self.similarity >= 0.7 and not any(f.key == "fsm" and f.meaningful_difference for f in self.factors):
+            return "Comparable"  # never over a meaningful gap in FSM, however alike the rest
         if self.similarity >= 0.4:
             return "Partly comparable"
         return "Different context"
