@@ -84,7 +84,8 @@ def test_every_new_page_is_accessible_and_fits_the_screen(live: LiveServer, page
     page.set_viewport_size({"width": width, "height": 900})
     for path in ("/topics", "/topics/send", "/topics/send?page=2", "/case-studies", "/case-studies?phase=primary",
                  "/case-studies?phase=special&region=London&topic=maths", "/hubs",
-                 "/collections/attendance-in-rural-and-coastal-schools", "/search?q="):
+                 "/hubs/north-moors-teaching-school-hub", "/collections/attendance-in-rural-and-coastal-schools",
+                 "/search?q=", "/search?q=reading&page=2"):
         page.goto(live.url + path)
         _check(page, width)
 

@@ -99,7 +99,7 @@ def search() -> ResponseReturnValue:
             db.session, search_index.state, question, reader=reader, context_level=level, filters=filters,
             read=read, ignore=ignore, limit=shown,
         )
-        if len(results.answers) >= shown and shown < SEARCH_PAGE * MAX_SEARCH_PAGES:
+        if results.answer_count > len(results.answers) and shown < SEARCH_PAGE * MAX_SEARCH_PAGES:
             more = [(k, v) for k, v in request.args.items(multi=True) if k != "page"]
             page["more"] = (url_for("main.search") + "?" + urlencode([*more, ("page", str(shown // SEARCH_PAGE + 1))])
                             + f"#answer-{shown + 1}")
