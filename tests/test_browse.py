@@ -14,6 +14,7 @@ from commons.search.filters import SearchFilters
 from commons.services import browsing, schools
 from commons.services.demo import load_demo
 from indexer import Embedder
+from tests.accounts import client_for, csrf_token, make_user
 
 LISTED = re.compile(r'<h3 id="listed-\d+"><a href="/case-studies/([a-z0-9-]+)">')
 
@@ -135,3 +136,15 @@ def test_search_answers_have_more_results_too(demo: Flask) -> None:
     answers = second.count('<article id="answer-')
     assert 10 < answers <= 20 and 'id="answer-11"' in second
     assert client.get("/search?q=reading&page=999").status_code == 200  # capped, not an error
+
+
+def test_a_signed_in_reader_can_follow_a_topic_from_its_page(demo: Flask) -> None:
+    make_user(demo, "reader@example.org")
+    client = client_for(demo, "reader")
+    page = client.get("/topics/reading").get_data(as_text=True)
+    assert "Follow this topic" in page
+    followed = client.post("/follow", data={"csrf_token": csrf_token(client), "kind": "topic", "target": "reading",
+                                            "next": "/topics/reading"})
+    assert followed.status_code == 303
+    assert "Reading and phonics" in client.get("/following").get_data(as_text=True)
+    assert "Follow this topic" not in demo.test_client().get("/topics/reading").get_data(as_text=True)
