@@ -148,3 +148,9 @@ def test_a_signed_in_reader_can_follow_a_topic_from_its_page(demo: Flask) -> Non
     assert followed.status_code == 303
     assert "Reading and phonics" in client.get("/following").get_data(as_text=True)
     assert "Follow this topic" not in demo.test_client().get("/topics/reading").get_data(as_text=True)
+
+
+def test_the_sitemap_lists_the_topic_pages(demo: Flask) -> None:
+    sitemap = demo.test_client().get("/sitemap.xml").get_data(as_text=True)
+    assert "<loc>http://localhost/topics</loc>" in sitemap and "<loc>http://localhost/case-studies</loc>" in sitemap
+    assert "<loc>http://localhost/topics/retrieval-practice</loc>" in sitemap
