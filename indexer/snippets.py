@@ -15,7 +15,8 @@ SNIPPET_WORDS = 45
 UNMARKED = frozenset(
     """get gets getting got make makes making made help helps helped helping use uses used using do does did
     doing done go goes going went way ways thing things lot lots really also just well still even much many
-    new good better best want wanted need needs needed""".split()  # noqa: SIM905  (read better as text)
+    new good better best want wanted need needs needed come comes came coming work works worked working
+    improve improves improved improving improvement""".split()  # noqa: SIM905  (read better as text)
 )
 
 
