@@ -11,6 +11,22 @@ from indexer.tokenize import STOP_WORDS, tokenize
 
 WORD = re.compile(r"[A-Za-z0-9][A-Za-z0-9'’]*")
 SNIPPET_WORDS = 45
+# Words a question often has that say nothing about what it is about: searched, never marked.
+UNMARKED = frozenset(
+    """get gets getting got make makes making made help helps helped helping use uses used using do does did
+    doing done go goes going went way ways thing things lot lots really also just well still even much many
+    new good better best want wanted need needs needed come comes came coming work works worked working
+    improve improves improved improving improvement""".split()  # noqa: SIM905  (read better as text)
+)
+
+
+def worth_marking(word: str) -> bool:
+    """Whether a word of a passage that matches the question is worth marking: not a stop-word, not an
+    everyday word (:data:`UNMARKED`), and not one or two letters unless an acronym or a number ("PE", "Y6")."""
+    lower = word.lower().replace("’", "'")
+    if lower in STOP_WORDS or lower.split("'")[0] in STOP_WORDS or lower in UNMARKED:
+        return False
+    return len(word) > 2 or word.isupper() or any(c.isdigit() for c in word)
 
 
 @dataclass(frozen=True)
@@ -79,7 +95,7 @@ def make_snippet(text: str, question: str, max_words: int = SNIPPET_WORDS,
     position = 0
     for match in WORD.finditer(joined):
         word = match.group(0)
-        if word.lower() in STOP_WORDS:
+        if not worth_marking(word):
             continue
         stem = overrides.get(word.lower()) or _stem_of(word)
         if stem is None or stem not in stems:

@@ -42,11 +42,14 @@ def test_pick_a_school_move_the_control_and_read_before_you_adapt(live_demo: Liv
     assert len(default_why) == len(default_titles) == 10
     assert default_why[0].startswith(("Comparable", "Partly comparable")) and "(yours 38)" in default_why[0]
 
-    page.get_by_label("Not at all").check()  # the page re-runs the search at once
+    page.get_by_label("Not at all").check()  # nothing happens on change (WCAG 3.2.2): the reader updates
+    assert "context=0" not in page.url
+    page.get_by_role("button", name="Update results").click()
     page.wait_for_url("**context=0*")
     plain_titles, plain_why = _results(page)
     assert plain_titles != default_titles and plain_why != default_why
     page.get_by_label("Strongly").check()
+    page.get_by_role("button", name="Update results").click()
     page.wait_for_url("**context=4*")
     _, strong_why = _results(page)
     comparable = lambda lines: sum(line.startswith("Comparable") for line in lines[:5])  # noqa: E731

@@ -9,23 +9,25 @@ anonymous visitor: the API never uses the browser's session cookie, which is why
 can be exempt from CSRF checks. The write side is in ``commons/api/drafts.py``.
 """
 
+from datetime import date
 from typing import Any
+from urllib.parse import urlencode
 
 from flask import current_app, g, jsonify, request
 from flask.typing import ResponseReturnValue
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from commons.api.common import FILTERS, ApiError, bp, number, paging, params
 from commons.db import db
-from commons.domain.comparability import CONTEXT_LEVELS, DEFAULT_CONTEXT_LEVEL
+from commons.domain.comparability import CONTEXT_LEVELS, DEFAULT_CONTEXT_LEVEL, SchoolContext
 from commons.models import CaseStudy, Collection, Hub, School
 from commons.search import engine as search_service
 from commons.search.extension import search_index
 from commons.search.filters import FilterProblem, SearchFilters
 from commons.search.reading import KINDS
 from commons.search.serialise import case_study_summary, search_results
-from commons.services import export, permissions, rate_limits, schools
+from commons.services import browsing, export, permissions, rate_limits, schools
 from commons.services.collections import current_case_studies
 
 
@@ -69,13 +71,7 @@ def search() -> ResponseReturnValue:
     level = number("context", 0, len(CONTEXT_LEVELS) - 1, DEFAULT_CONTEXT_LEVEL)(args.get("context"))
     read = number("read", 0, 1, 1)(args.get("read")) != 0
     ignore = _ignored()
-    urn = number("school", 1, 99_999_999, None)(args.get("school"))
-    reader = None
-    if urn is not None:
-        school = db.session.get(School, urn)
-        if school is None:
-            raise ApiError(404, "unknown_school", f"no school with URN {urn}")
-        reader = schools.context(school)
+    reader = _reader(args)
     if (args.get("q") or "").strip() and not search_allowed():
         raise ApiError(429, "too_many_searches", rate_limits.SEARCH.message,
                        headers={"Retry-After": str(int(rate_limits.SEARCH.window.total_seconds()))})
@@ -92,11 +88,41 @@ def search() -> ResponseReturnValue:
 
 @bp.get("/case-studies")
 def case_studies() -> ResponseReturnValue:
-    limit, offset = paging(params(["limit", "offset"]))
-    published = select(CaseStudy).where(CaseStudy.status == "published")
-    total = db.session.scalar(select(func.count()).select_from(published.subquery()))
-    page = db.session.scalars(published.order_by(CaseStudy.id).offset(offset).limit(limit)).all()
-    return jsonify({"total": total, "limit": limit, "offset": offset, "items": [_summary(c) for c in page]})
+    """Published case studies without a question: newest first, or most comparable to ``school`` first."""
+    args = params(["limit", "offset", "page", "school", *FILTERS])
+    limit, offset = paging(args)
+    page = number("page", 1, browsing.MAX_PAGE, 1)(args.get("page"))
+    assert page is not None
+    reader = _reader(args)
+    try:
+        filters = SearchFilters.from_args({k: args.get(k) for k in FILTERS})
+    except FilterProblem as problem:
+        raise ApiError(400, "bad_filter", str(problem)) from None
+    start = (page - 1) * limit + offset
+    listing = browsing.browse(db.session, filters, reader, per_page=limit, offset=start)
+    following = None
+    if start + len(listing.items) < listing.total:
+        kept = [(k, v) for k, v in request.args.items(multi=True) if k != "page"]
+        following = request.base_url + "?" + urlencode([*kept, ("page", str(page + 1))])
+    return jsonify({"total": listing.total, "limit": limit, "offset": start, "page": page,
+                    "order": listing.order, "next": following,
+                    "items": [{**_summary(i.case_study), "published_on": _date(i.case_study.published_on),
+                               "why": i.comparison.to_dict() if i.comparison else None} for i in listing.items]})
+
+
+def _date(value: date | None) -> str | None:
+    return value.isoformat() if value is not None else None
+
+
+def _reader(args: dict[str, str]) -> SchoolContext | None:
+    """The reader's school, from the ``school`` parameter (a URN), or None."""
+    urn = number("school", 1, 99_999_999, None)(args.get("school"))
+    if urn is None:
+        return None
+    school = db.session.get(School, urn)
+    if school is None:
+        raise ApiError(404, "unknown_school", f"no school with URN {urn}")
+    return schools.context(school)
 
 
 def _case_study(slug: str, action: str = "view") -> CaseStudy:

@@ -7,6 +7,7 @@ from commons.domain.comparability import CONTEXT_LEVELS
 from commons.domain.vocabulary import EVIDENCE_STRENGTHS, OFFERS, SECTION_HEADINGS, TOPICS
 from commons.search.filters import CHOICES
 from commons.search.reading import KINDS
+from commons.services.browsing import MAX_PAGE
 
 ERROR = {"$ref": "#/components/schemas/Error"}
 
@@ -271,11 +272,31 @@ def _read_side(server: str) -> dict[str, Any]:
                 "responses": {"200": _json({"$ref": "#/components/schemas/SearchResults"}, "Results"),
                               **_errors(400, 404)}}},
             "/api/v1/case-studies": {"get": {
-                "summary": "Published case studies, oldest first", "parameters": PAGING,
-                "responses": {"200": _json({"type": "object", "required": ["total", "items"], "properties": {
-                    "total": {"type": "integer"}, "limit": {"type": "integer"}, "offset": {"type": "integer"},
-                    "items": {"type": "array", "items": {"$ref": "#/components/schemas/CaseStudySummary"}}}}, "A page"),
-                    **_errors(400)}}},
+                "summary": "Published case studies without a question (as the web's topic pages and \"All case "
+                           "studies\"): newest first, or the most comparable to `school` first; the same filters "
+                           "as search; a page at a time (`page` of `limit`, starting `offset` further on), with "
+                           "the link to the next page",
+                "parameters": [
+                    *PAGING,
+                    _query("page", {"type": "integer", "minimum": 1, "maximum": MAX_PAGE, "default": 1},
+                           "Which page of `limit` results; `offset` then skips that many more."),
+                    _query("school", {"type": "integer", "minimum": 1, "maximum": 99999999},
+                           "The reader's school URN: the case studies from the most comparable schools come first, "
+                           "each with `why`."),
+                    *filters,
+                ],
+                "responses": {"200": _json({"type": "object", "required": ["total", "items", "next"], "properties": {
+                    "total": {"type": "integer", "description": "How many case studies the filters let through."},
+                    "limit": {"type": "integer"},
+                    "offset": {"type": "integer", "description": "Where this page starts."},
+                    "page": {"type": "integer"},
+                    "order": {"type": "string", "enum": ["newest", "comparable"]},
+                    "next": {"type": "string", "nullable": True, "description": "The next page, or null at the end."},
+                    "items": {"type": "array", "items": {"allOf": [
+                        {"$ref": "#/components/schemas/CaseStudySummary"}, {"type": "object", "properties": {
+                            "published_on": {"type": "string", "nullable": True},
+                            "why": {"$ref": "#/components/schemas/Why"}}}]}}}}, "A page"),
+                    **_errors(400, 404)}}},
             "/api/v1/case-studies/{slug}": {"get": {
                 "summary": "One case study, whole, with licence and attribution",
                 "parameters": [_path("slug", SLUG)],

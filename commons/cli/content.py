@@ -1,8 +1,11 @@
 """Commands for the content: set up, import, export, schools, reindex, schema upgrade."""
 
+import sys
 from pathlib import Path
+from typing import Any
 
 import click
+import numpy as np
 from flask import current_app
 from flask.cli import with_appcontext
 from tqdm import tqdm
@@ -12,10 +15,11 @@ from commons.db import db
 from commons.domain.errors import CommonsError
 from commons.ops.migrate import upgrade
 from commons.search.extension import search_index
-from commons.services.demo import load_demo
+from commons.services.demo import demo_case_studies_to_load, load_demo, load_demo_hubs
 from commons.services.importing import import_case_studies
 from commons.services.schools import import_schools
-from indexer import IndexerError
+from indexer import Embedder, IndexerError
+from indexer.types import Vectors
 
 
 @click.command("db-upgrade")
@@ -26,20 +30,54 @@ def db_upgrade() -> None:
     click.echo("Database schema is up to date.")
 
 
+class _ProgressEmbedder:
+    """Wraps the model so a long encode reports its progress: texts are sent in slices, the bar moves per slice."""
+
+    SLICE = 64
+
+    def __init__(self, embedder: Embedder, bar: "tqdm[Any]") -> None:
+        self.embedder, self.bar = embedder, bar
+        self.name, self.dimension = embedder.name, embedder.dimension
+
+    def encode(self, texts: list[str], batch_size: int = 32, progress: bool = False) -> Vectors:
+        self.bar.reset(total=len(texts))
+        parts = []
+        for start in range(0, len(texts), self.SLICE):
+            parts.append(self.embedder.encode(texts[start:start + self.SLICE], batch_size=batch_size))
+            self.bar.update(len(texts[start:start + self.SLICE]))
+        return np.concatenate(parts) if parts else self.embedder.encode([], batch_size=batch_size)
+
+
 @click.command()
 @click.option("--demo/--no-demo", default=True, help="Load the fictional demo commons.")
 @with_appcontext
 def setup(demo: bool) -> None:
-    """Create the database, load the demo commons and build the search index (idempotent)."""
+    """Create the database, load the demo commons and build the search index (idempotent).
+
+    Each step says what it is doing: the first run exports the model to ONNX and embeds every
+    demo case study, which takes a minute or two; later runs find everything done.
+    """
+    click.echo(f"Database: creating or upgrading the schema ({db.engine.dialect.name})...")
     upgrade(db.engine)
     state = search_index.state
     if demo:
-        with tqdm(desc="Demo case studies", unit=" case study", leave=False) as bar:
-            result = load_demo(db.session, state.embedder, progress=bar.update)
-        if result.created:
+        waiting = demo_case_studies_to_load(db.session)
+        if waiting:
+            click.echo("Model: loading the embedding model (the first run exports it to ONNX, "
+                       "which takes a minute)...")
+            embedder = state.embedder
+            click.echo(f"Model: ready ({embedder.name}, {embedder.dimension} dimensions).")
+            click.echo(f"Demo commons: embedding the passages of {waiting} demo case studies...")
+            with tqdm(desc="Embedding passages", unit=" passage", file=sys.stdout) as bar:
+                result = load_demo(db.session, _ProgressEmbedder(embedder, bar))
             click.echo(f"Loaded {len(result.created)} demo case studies ({result.passages} passages).")
         else:
+            load_demo(db.session, state.embedder)  # the schools, updated from the demo file
             click.echo("Demo commons already loaded.")
+        hubs = load_demo_hubs(db.session)
+        if hubs:
+            click.echo(f"Loaded {len(hubs)} demo hubs with their collections.")
+    click.echo("Search index: bringing it up to date with the database...")
     try:
         index = state.fresh(db.session)
     except IndexerError as error:

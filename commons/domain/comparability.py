@@ -13,6 +13,9 @@ itself. Its weights live in :data:`WEIGHTS` and nowhere else:
   on a log scale (180 and 360 pupils are as far apart as 600 and 1,200).
 * **Tie-breaks**: the same region, then the same governance, add a little
   (:data:`TIE_BREAKS`). ``similarity = min(1, 1 - distance + tie-breaks)``.
+* **The label** matches the gap: "Comparable" from a similarity of 0.7 only when % FSM, the
+  strongest signal, is within its meaningful margin (:data:`MARGINS`: 10 points); "Partly
+  comparable" from 0.4.
 
 Inspection outcomes are never used. A difference is *meaningful* (shown in "Before you
 adapt this") when it passes the margin in :data:`MARGINS`.
@@ -183,8 +186,8 @@ class Comparison:
             return "Your school"
         if self.blocked:
             return "Different kind of school"
-        if self.similarity >= 0.7:
-            return "Comparable"
+        if self.similarity >= 0.7 and not any(f.key == "fsm" and f.meaningful_difference for f in self.factors):
+            return "Comparable"  # never over a meaningful gap in FSM, however alike the rest
         if self.similarity >= 0.4:
             return "Partly comparable"
         return "Different context"
@@ -218,6 +221,11 @@ class Comparison:
         }
 
 
+def with_article(words: str) -> str:
+    """"a rural school", "an urban school", "an all-through school"."""
+    return ("an " if words[:1].lower() in "aeiou" and words[:1] else "a ") + words
+
+
 def _pct(value: float | None) -> str:
     return f"{value:.0f}%"
 
@@ -235,7 +243,8 @@ def compare(reader: SchoolContext, theirs: SchoolContext) -> Comparison:
                               not provision_ok, note))
     if theirs.phase:
         factors.append(Factor("phase", "Phase", theirs.phase, reader.phase, reader.phase == theirs.phase,
-                              not phase_ok, "" if phase_ok else f"a {theirs.phase} school, yours is {reader.phase}"))
+                              not phase_ok,
+                              "" if phase_ok else f"{with_article(str(theirs.phase))} school, yours is {reader.phase}"))
     elif theirs.provision == "mainstream":
         factors.append(Factor("phase", "Phase", "phase not published", reader.phase, False, False))
     if not provision_ok:
@@ -289,7 +298,7 @@ def compare(reader: SchoolContext, theirs: SchoolContext) -> Comparison:
             squared += WEIGHTS["setting"] * (1.0 if differs else 0.0)
         factors.append(Factor("setting", "Setting", theirs.setting, reader.setting,
                               reader.setting == theirs.setting, differs,
-                              f"a {theirs.setting} school, yours is {reader.setting}" if differs else ""))
+                              f"{with_article(theirs.setting)} school, yours is {reader.setting}" if differs else ""))
     bonus = 0.0
     if theirs.region:
         same = reader.region == theirs.region

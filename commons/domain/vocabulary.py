@@ -41,6 +41,17 @@ EVIDENCE_STRENGTHS: dict[str, str] = {
     "external evaluation": "External evaluation: assessed by someone outside the school",
 }
 
+SELF_REPORTED_WITH_FIGURES = ("Self-reported: the school's own account, with figures it has not had checked "
+                              "by anyone outside the school")
+
+
+def evidence_description(strength: str, shows_figures: bool) -> str:
+    """What a strength of evidence means for this case study: "without data shown" is not said over a table of data."""
+    if strength == "self-reported" and shows_figures:
+        return SELF_REPORTED_WITH_FIGURES
+    return EVIDENCE_STRENGTHS.get(strength, strength)
+
+
 # What a school can say it is open to, about the topics of a case study (peer matching).
 OFFERS: dict[str, str] = {
     "visits": "Visits",

@@ -2,10 +2,11 @@
 
 from pathlib import Path
 
+import yaml
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from commons.models import CaseStudy
+from commons.models import CaseStudy, Collection, CollectionItem, Hub
 from commons.services.importing import case_study_files, parse_files
 from commons.services.publishing import ProgressCallback, PublishResult, publish_all
 from commons.services.schools import import_schools
@@ -29,3 +30,52 @@ def load_demo(session: Session, embedder: Embedder, progress: ProgressCallback |
         session.rollback()
         raise
     return result
+
+
+DEMO_HUBS = DEMO_DIR / "hubs.yaml"
+
+
+def load_demo_hubs(session: Session, path: Path = DEMO_HUBS) -> list[str]:
+    """Add the demo hubs and their published, curated collections (idempotent); the new hubs' slugs.
+
+    The hubs are fictional and named so. They have no members: an admin adds owners from the hub's page.
+    A hub or collection already in the database (by slug) is left as it is; a case study that
+    is not published is left out of its collection.
+    """
+    entries = yaml.safe_load(path.read_text(encoding="utf-8")) or []
+    by_slug = {c.slug: c for c in session.scalars(select(CaseStudy).where(CaseStudy.status == "published"))}
+    created: list[str] = []
+    try:
+        for entry in entries:
+            if session.scalar(select(Hub).where(Hub.slug == entry["slug"])) is not None:
+                continue
+            hub = Hub(slug=entry["slug"], name=entry["name"], kind=entry["kind"],
+                      description=" ".join(entry.get("description", "").split()))
+            session.add(hub)
+            for listed in entry.get("collections", []):
+                if session.scalar(select(Collection).where(Collection.slug == listed["slug"])) is not None:
+                    continue
+                collection = Collection(hub=hub, slug=listed["slug"], title=listed["title"],
+                                        description=" ".join(listed.get("description", "").split()),
+                                        status="published", featured=bool(listed.get("featured", False)))
+                session.add(collection)
+                position = 0
+                for item in listed.get("items", []):
+                    found = by_slug.get(item["slug"])
+                    if found is None:
+                        continue
+                    position += 1
+                    session.add(CollectionItem(collection=collection, case_study=found, position=position,
+                                               note=item.get("note", "")))
+            created.append(hub.slug)
+        session.commit()
+    except BaseException:
+        session.rollback()
+        raise
+    return created
+
+
+def demo_case_studies_to_load(session: Session) -> int:
+    """How many demo case studies are not in the database yet (what `load_demo` would add)."""
+    present = set(session.scalars(select(CaseStudy.slug)))
+    return sum(1 for p in parse_files(case_study_files([CASE_STUDIES])) if p.slug not in present)

@@ -1,13 +1,10 @@
-// Re-run the search as soon as the reader changes "how much should school context count?"
-// or a filter, so the effect is visible at once. Without this script, the Update button does it.
 // A new question is read afresh: what the reader undid in the reading of the old one
 // (hidden "ignore" and "read" inputs) is not carried over to it.
+// Filters and "how much should school context count?" never submit on change (WCAG 3.2.2):
+// the reader chooses, then presses "Update results" or "Search".
 (function () {
-  var form = document.querySelector("form[data-autosubmit]");
+  var form = document.querySelector("form[data-reading-form]");
   if (!form) return;
-  form.addEventListener("change", function (event) {
-    if (event.target.matches("input[type=radio], select")) form.requestSubmit();
-  });
   var question = form.querySelector("input[name=q]");
   if (!question) return;
   var asked = question.value;

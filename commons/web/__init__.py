@@ -4,9 +4,23 @@ from flask import Flask
 from werkzeug.routing import IntegerConverter, Map
 
 from commons.domain.ids import MAX_ID, MAX_ID_DIGITS
-from commons.web import auth, author, errors, filters, follows, hubs, open_data, pages, questions, reader, tokens
+from commons.web import (
+    auth,
+    author,
+    browse,
+    errors,
+    filters,
+    follows,
+    hubs,
+    open_data,
+    pages,
+    questions,
+    reader,
+    tokens,
+)
 
-BLUEPRINTS = (pages.bp, reader.bp, auth.bp, author.bp, hubs.bp, follows.bp, open_data.bp, questions.bp, tokens.bp)
+BLUEPRINTS = (pages.bp, browse.bp, reader.bp, auth.bp, author.bp, hubs.bp, follows.bp, open_data.bp, questions.bp,
+              tokens.bp)
 
 
 class DatabaseId(IntegerConverter):

@@ -1,9 +1,12 @@
 """Template filters and globals, and the security headers every response carries."""
 
+from typing import Any
+
 from flask import Flask, Response, g, request
 
 from commons.domain.rendering import render_markdown
-from commons.domain.vocabulary import EVIDENCE_STRENGTHS, OFFERS, SECTION_HEADINGS, TOPICS
+from commons.domain.table_rows import SnippetTable, snippet_table
+from commons.domain.vocabulary import EVIDENCE_STRENGTHS, OFFERS, SECTION_HEADINGS, TOPICS, evidence_description
 from commons.services import schools
 from commons.services.schools import context_line, reader_line
 
@@ -27,6 +30,13 @@ def topic_label(topic: str) -> str:
 
 def offer_label(offer: str) -> str:
     return OFFERS.get(offer, offer)
+
+
+def table_rows(hit: Any) -> SnippetTable | None:
+    """The table rows a search hit's snippet shows, as cells (see :mod:`commons.domain.table_rows`)."""
+    if getattr(hit, "snippet", None) is None:
+        return None
+    return snippet_table(hit.passage.markdown, hit.snippet.text)
 
 
 def years(start: int, end: int) -> str:
@@ -56,13 +66,14 @@ def private_responses_not_stored(response: Response) -> Response:
 def init_app(app: Flask) -> None:
     app.jinja_env.filters.update(
         markdown=render_markdown, percent=percent, pupils=pupils, context_line=context_line,
-        reader_line=reader_line, offer_label=offer_label, topic_label=topic_label,
+        reader_line=reader_line, offer_label=offer_label, topic_label=topic_label, table_rows=table_rows,
     )
     app.jinja_env.globals.update(
         TOPICS=TOPICS,
         EVIDENCE_STRENGTHS=EVIDENCE_STRENGTHS,
         SECTION_HEADINGS=SECTION_HEADINGS,
         years=years,
+        evidence_description=evidence_description,
         provision=schools.provision,
         governance=schools.governance,
         setting=schools.setting,

@@ -1,8 +1,10 @@
 """HTML pages: home, search results, case studies and schools. Views stay short."""
 
 from contextlib import suppress
+from dataclasses import fields
+from urllib.parse import urlencode
 
-from flask import Blueprint, current_app, g, render_template, request
+from flask import Blueprint, current_app, g, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
@@ -25,6 +27,7 @@ from commons.web.impact_chart import impact_svg
 from commons.web.search_reading import reading_args, reading_control
 
 bp = Blueprint("main", __name__)
+FILTER_NAMES = frozenset(f.name for f in fields(SearchFilters))
 
 EXAMPLE_QUESTIONS = [
     "how did a small rural primary improve attendance of disadvantaged pupils?",
@@ -63,6 +66,18 @@ def context_level() -> int:
     return level if 0 <= level < len(CONTEXT_LEVELS) else DEFAULT_CONTEXT_LEVEL
 
 
+SEARCH_PAGE = 10  # answers shown at first; "More results" shows as many again
+MAX_SEARCH_PAGES = 5
+
+
+def search_pages() -> int:
+    """How many pages of answers to show (``page``, from 1 to :data:`MAX_SEARCH_PAGES`; 1 when absent or odd)."""
+    try:
+        return min(max(int(request.args.get("page", 1)), 1), MAX_SEARCH_PAGES)
+    except ValueError:
+        return 1
+
+
 @bp.get("/search")
 def search() -> ResponseReturnValue:
     question = request.args.get("q", "")
@@ -72,7 +87,7 @@ def search() -> ResponseReturnValue:
     page = {"question": question, "level": level, "filter_choices": CHOICES,
             "fsm_bands": {k: v[0] for k, v in FSM_BANDS.items()},
             "size_bands": {k: v[0] for k, v in SIZE_BANDS.items()},
-            "filters": SearchFilters(), "results": None, "problem": None, "reading": None}
+            "filters": SearchFilters(), "results": None, "problem": None, "reading": None, "more": None}
     if question.strip() and not search_allowed():
         page["problem"] = rate_limits.SEARCH.message  # the question and filters stay in the form
         with suppress(FilterProblem):
@@ -80,10 +95,21 @@ def search() -> ResponseReturnValue:
         return render_template("search.html", **page), 429, {"Retry-After": str(_seconds(rate_limits.SEARCH))}
     try:
         page["filters"] = filters = SearchFilters.from_args(request.args)
+        if not question.strip():
+            # No question: the filters alone are a listing, newest (or most comparable) first.
+            if filters.active():
+                kept = urlencode([(k, v) for k, v in request.args.items(multi=True) if k in FILTER_NAMES and v.strip()])
+                return redirect(url_for("browse.all_case_studies") + "?" + kept, code=303)
+            return render_template("search.html", no_question=True, **page)
+        shown = SEARCH_PAGE * search_pages()
         page["results"] = results = search_service.search(
             db.session, search_index.state, question, reader=reader, context_level=level, filters=filters,
-            read=read, ignore=ignore,
+            read=read, ignore=ignore, limit=shown,
         )
+        if results.answer_count > len(results.answers) and shown < SEARCH_PAGE * MAX_SEARCH_PAGES:
+            more = [(k, v) for k, v in request.args.items(multi=True) if k != "page"]
+            page["more"] = (url_for("main.search") + "?" + urlencode([*more, ("page", str(shown // SEARCH_PAGE + 1))])
+                            + f"#answer-{shown + 1}")
         page["reading"] = reading_control(results, request.args, reader.name if reader is not None else None)
     except (search_service.QuestionProblem, FilterProblem) as problem:
         page["problem"] = str(problem)
