@@ -27,12 +27,11 @@ from commons.domain.rendering import render_markdown
 from commons.domain.vocabulary import EVIDENCE_STRENGTHS, OFFERS, SECTIONS, TOPICS
 from commons.models import CaseStudy, Draft, Hub, HubMember, Report, School
 from commons.search.extension import search_index
-from commons.services import authoring, hub_schools, permissions, publishing, rate_limits, revisions
+from commons.services import authoring, claims, hub_schools, permissions, publishing, rate_limits, revisions
 from commons.services.authoring import DraftProblems
 from commons.web.helpers import admin_required, mailer, safe_next, sign_in_required
 
 bp = Blueprint("author", __name__)
-CLAIM_DAYS = "two working days"  # how long a claim to write for a school usually waits, as the pages say
 GUIDANCE = {
     "context": "Your school in your own words: phase, size, community, and what was true before. "
                "The school's published data is shown beside it automatically.",
@@ -87,7 +86,7 @@ def dashboard() -> ResponseReturnValue:
     hubs = db.session.scalars(select(Hub).join(HubMember, HubMember.hub_id == Hub.id)
                               .where(HubMember.user_id == g.user.id).order_by(Hub.name)).all()
     return render_template("author/dashboard.html", schools=schools, drafts=drafts, studies=studies, pending=pending,
-                           hubs=hubs, claim_days=CLAIM_DAYS,
+                           hubs=hubs, claim_days=claims.CLAIM_DAYS,
                            can_manage=lambda hub: permissions.can_manage_hub(g.user, hub),
                            republish_refusal=lambda c: publishing.republish_refusal(c, g.user))
 

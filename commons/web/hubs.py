@@ -65,7 +65,16 @@ def curated_hubs(user: User | None) -> list[Hub]:
 @bp.app_context_processor
 def inject_collections() -> dict[str, object]:
     return {"curated_collections": lambda: curated_collections(g.get("user")),
-            "curated_hubs": lambda: curated_hubs(g.get("user"))}
+            "curated_hubs": lambda: curated_hubs(g.get("user")),
+            "user_hubs": lambda: member_hubs(g.get("user"))}
+
+
+def member_hubs(user: User | None) -> list[Hub]:
+    """The hubs this user is a member of (for the menu's "Your hubs")."""
+    if user is None:
+        return []
+    return list(db.session.scalars(select(Hub).join(HubMember, HubMember.hub_id == Hub.id)
+                                   .where(HubMember.user_id == user.id).order_by(Hub.name)))
 
 
 def _smart_query_from_form() -> str:
