@@ -5,6 +5,7 @@ Every view loads the hub or collection first and asks ``permissions``; an unpubl
 of a hub you do not belong to answers 404.
 """
 
+from collections.abc import Mapping
 from dataclasses import fields
 from urllib.parse import urlencode
 
@@ -25,6 +26,7 @@ from commons.services.readers import find_schools
 from commons.web.helpers import admin_required, safe_next, sign_in_required
 
 bp = Blueprint("hubs", __name__)
+MAX_FIND = 300  # "Find case studies to add" on a collection page: the question's length
 
 
 def _hub(slug: str) -> Hub:
@@ -69,6 +71,13 @@ def inject_collections() -> dict[str, object]:
             "user_hubs": lambda: member_hubs(g.get("user"))}
 
 
+@bp.app_template_global()
+def split_by_holding(mine: list[Collection], case_study: CaseStudy) -> tuple[list[Collection], list[Collection]]:
+    """The collections that already hold this case study, and those it could be added to."""
+    holding = [c for c in mine if collections.holds(c, case_study)]
+    return holding, [c for c in mine if c not in holding]
+
+
 def member_hubs(user: User | None) -> list[Hub]:
     """The hubs this user is a member of (for the menu's "Your hubs")."""
     if user is None:
@@ -94,8 +103,12 @@ def _smart_form() -> dict[str, object]:
 
 @bp.get("/hubs")
 def hub_list() -> ResponseReturnValue:
+    return _hub_list()
+
+
+def _hub_list(form: Mapping[str, str] | None = None, error: str = "", status: int = 200) -> ResponseReturnValue:
     hubs = db.session.scalars(select(Hub).order_by(Hub.name)).all()
-    return render_template("hubs/list.html", hubs=hubs, kinds=HUB_KINDS)
+    return render_template("hubs/list.html", hubs=hubs, kinds=HUB_KINDS, form=form or {}, error=error), status
 
 
 @bp.post("/hubs")
@@ -109,8 +122,7 @@ def create_hub() -> ResponseReturnValue:
                                      owner, request.form.get("description", ""))
     except CollectionProblem as problem:
         db.session.rollback()
-        flash(str(problem), "error")
-        return redirect(url_for("hubs.hub_list"), code=303)
+        return _hub_list(request.form, str(problem), 400)  # what was typed is shown again
     db.session.commit()
     return redirect(url_for("hubs.hub_page", slug=hub.slug), code=303)
 
@@ -197,8 +209,17 @@ def collection_page(slug: str) -> ResponseReturnValue:
             "hubs/collection.html", collection=collection, items=[], can_curate=can_curate,
             smart=SmartSearch.of(collection), **_smart_form(),
             results=collections.smart_results(db.session, search_index.state, collection, snippets=True))
-    items = collection.items if can_curate else collections.visible_items(collection)
-    return render_template("hubs/collection.html", collection=collection, items=items, can_curate=can_curate)
+    preview = can_curate and request.args.get("as") == "reader"  # the page as a reader will see it
+    if preview:
+        return render_template("hubs/collection.html", collection=collection, can_curate=False, preview=True,
+                               items=collections.visible_items(collection))
+    if not can_curate:
+        return render_template("hubs/collection.html", collection=collection, can_curate=False,
+                               items=collections.visible_items(collection))
+    find = request.args.get("find", "").strip()[:MAX_FIND]
+    found = collections.find_to_add(db.session, search_index.state, find) if find else []
+    return render_template("hubs/collection.html", collection=collection, items=collection.items, can_curate=True,
+                           find=find, found=found)
 
 
 @bp.post("/collections/<slug>")
@@ -231,9 +252,11 @@ def add_item() -> ResponseReturnValue:
     try:
         if case_study is None:
             raise CollectionProblem("There is no such case study.")
+        already = collections.holds(collection, case_study)
         collections.add_item(db.session, collection, case_study, request.form.get("note", ""))
         db.session.commit()
-        flash(f"Added “{case_study.title}” to {collection.title}.", "ok")
+        flash(f"“{case_study.title}” is already in {collection.title}." if already
+              else f"Added “{case_study.title}” to {collection.title}.", "ok")
     except CollectionProblem as problem:
         db.session.rollback()
         flash(str(problem), "error")
