@@ -80,6 +80,9 @@ def test_a_head_publishes_revises_and_withdraws(writable_demo: LiveServer, page:
 
     page.goto(slug_url)
     page.get_by_role("button", name="Withdraw").click()
+    page.get_by_label("Why are you withdrawing it?").fill("The walking buses stopped.")
+    page.get_by_role("button", name="Withdraw it").click()
+    page.goto(slug_url)
     assert page.locator("h1").inner_text() == "This case study has been withdrawn"
     page.goto(base + "/search?q=parents+walking+children+to+school+from+farms")
     assert "Walking buses in a fell village" not in page.locator("main").inner_text()  # neither an answer nor near
