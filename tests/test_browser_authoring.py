@@ -73,7 +73,7 @@ def test_a_head_publishes_revises_and_withdraws(writable_demo: LiveServer, page:
     page.locator("#f-section-cost-and-time").fill("Nothing but volunteers' time and four hi-vis vests (£40).")
     page.get_by_role("button", name="Publish this revision").click()
     page.wait_for_url("**/case-studies/**")
-    page.get_by_role("link", name="History").click()
+    page.get_by_role("link", name="History", exact=True).click()
     page.get_by_role("button", name="Show the changes").click()
     assert "four hi-vis vests" in page.locator("section.diff ins").first.inner_text()
     assert serious_accessibility_violations(page) == []
