@@ -85,3 +85,38 @@ def test_a_curator_previews_a_draft_collection_as_a_reader_will_see_it(app: Flas
     assert "Curator's note:</strong> Start here." in preview
     assert "Save note" not in preview and "Collection settings" not in preview and "Find case studies" not in preview
     assert client_for(app, "reader").get(f"/collections/{hub['collection']}?as=reader").status_code == 404
+
+
+def test_no_hub_or_collection_form_loses_what_was_typed(app: Flask, hub: dict) -> None:
+    curator = client_for(app, "curator")
+    token = csrf_token(curator)
+    slug = hub["collection"]
+    hub_page = "/hubs/fells-hub"
+    long_title = "x" * 201
+    refused = curator.post(f"{hub_page}/collections", data={"csrf_token": token, "title": long_title,
+                                                            "description": "Reading in the early years."})
+    text = refused.get_data(as_text=True)
+    assert refused.status_code == 400 and "title of up to 200 characters" in text
+    assert f'value="{long_title}"' in text and "Reading in the early years.</textarea>" in text
+
+    member = curator.post(f"{hub_page}/members", data={"csrf_token": token, "email": "not-an-address",
+                                                       "role": "manager"})
+    text = member.get_data(as_text=True)
+    assert member.status_code == 400 and 'value="not-an-address"' in text
+    assert '<option value="manager" selected>' in text
+
+    smart = curator.post("/smart-collections", data={"csrf_token": token, "hub": "fells-hub",
+                                                     "title": "Attendance, updated", "q": "attendance",
+                                                     "phase": "primary", "limit": "500"})
+    text = smart.get_data(as_text=True)
+    assert smart.status_code == 400 and 'value="Attendance, updated"' in text and 'value="500"' in text
+    assert '<option value="primary" selected>' in text
+
+    settings = curator.post(f"/collections/{slug}", data={"csrf_token": token, "title": "   ",
+                                                          "description": "A new description.", "status": "published"})
+    text = settings.get_data(as_text=True)
+    assert settings.status_code == 400 and "A new description.</textarea>" in text
+    assert 'id="s-status" name="status" value="published" checked' in text
+    with app.app_context():
+        collection = db.session.scalar(select(Collection).where(Collection.slug == slug))
+        assert collection.status == "draft" and collection.description == ""

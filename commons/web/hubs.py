@@ -129,7 +129,13 @@ def create_hub() -> ResponseReturnValue:
 
 @bp.get("/hubs/<slug>")
 def hub_page(slug: str) -> ResponseReturnValue:
-    hub = _hub(slug)
+    return _hub_page(_hub(slug))
+
+
+def _hub_page(hub: Hub, form: Mapping[str, str] | None = None, which: str = "", error: str = "",
+              status: int = 200) -> ResponseReturnValue:
+    """The hub page; after a refused form, that form (``which``: "collection", "smart" or "member")
+    shows the error and everything typed in it."""
     user = g.get("user")
     shown = [c for c in hub.collections if permissions.can_view_collection(user, c)]
     can_link = permissions.can_link_schools(user, hub)
@@ -141,8 +147,15 @@ def hub_page(slug: str) -> ResponseReturnValue:
         schools=hub_schools.links(db.session, hub),
         other_links=hub_schools.links(db.session, hub, ("pending", "rejected")) if can_link else [],
         can_link=can_link, school_query=query, school_matches=find_schools(db.session, query) if query else [],
+        form=form or {}, which=which, error=error, smart_values=_smart_values(form) if which == "smart" else {},
         **_smart_form(),
-    )
+    ), status
+
+
+def _smart_values(form: Mapping[str, str] | None) -> dict[str, str]:
+    """The filters typed into a refused smart-collection form, to show them again."""
+    names = [f.name for f in fields(SearchFilters)]
+    return {name: form[name] for name in names if form and form.get(name)}
 
 
 @bp.post("/hubs/<slug>/members")
@@ -158,9 +171,8 @@ def set_member(slug: str) -> ResponseReturnValue:
         db.session.commit()
     except CollectionProblem as problem:
         db.session.rollback()
-        flash(str(problem), "error")
-    else:
-        flash(collections.MEMBER_SET, "ok")  # the same whether or not the address has an account
+        return _hub_page(hub, request.form, "member", str(problem), 400)
+    flash(collections.MEMBER_SET, "ok")  # the same whether or not the address has an account
     return redirect(url_for("hubs.hub_page", slug=slug), code=303)
 
 
@@ -175,8 +187,7 @@ def create_collection(slug: str) -> ResponseReturnValue:
                                                    request.form.get("description", ""))
     except CollectionProblem as problem:
         db.session.rollback()
-        flash(str(problem), "error")
-        return redirect(url_for("hubs.hub_page", slug=slug), code=303)
+        return _hub_page(hub, request.form, "collection", str(problem), 400)
     db.session.commit()
     return redirect(url_for("hubs.collection_page", slug=collection.slug), code=303)
 
@@ -194,6 +205,8 @@ def create_smart_collection() -> ResponseReturnValue:
             request.form.get("limit"), request.form.get("description", ""))
     except CollectionProblem as problem:
         db.session.rollback()
+        if request.form.get("smart_query") is None:  # the hub page's form: shown again as typed
+            return _hub_page(hub, request.form, "smart", str(problem), 400)
         flash(str(problem), "error")
         return redirect(safe_next(url_for("hubs.hub_page", slug=hub.slug)), code=303)
     db.session.commit()
@@ -238,8 +251,19 @@ def update_collection(slug: str) -> ResponseReturnValue:
         db.session.commit()
     except CollectionProblem as problem:
         db.session.rollback()
-        flash(str(problem), "error")
+        return _settings_refused(slug, str(problem))
     return redirect(url_for("hubs.collection_page", slug=slug), code=303)
+
+
+def _settings_refused(slug: str, error: str) -> ResponseReturnValue:
+    """The collection page again, its settings form showing the error and everything typed."""
+    collection = _collection(slug, curate=True)
+    smart = SmartSearch.of(collection) if collection.smart_query is not None else None
+    results = (collections.smart_results(db.session, search_index.state, collection, snippets=True)
+               if smart is not None else None)
+    return render_template("hubs/collection.html", collection=collection, items=collection.items, can_curate=True,
+                           smart=smart, results=results, settings_error=error, settings=request.form,
+                           smart_values=_smart_values(request.form), **_smart_form()), 400
 
 
 @bp.post("/collection-items")
