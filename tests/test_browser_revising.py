@@ -185,6 +185,7 @@ def test_a_new_head_goes_from_the_home_page_to_a_published_case_study(served: tu
     admin = browser.new_context().new_page()
     sign_in(admin, base, "admin@commons.example")
     admin.goto(base + "/admin")
+    checked(admin)
     claim = admin.locator("li", has_text="Nia Newhead").first
     assert "I am named as head on the school's website." in claim.inner_text()
     claim.get_by_role("button", name="Approve").click()

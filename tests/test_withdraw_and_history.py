@@ -105,8 +105,9 @@ def test_its_authors_publish_it_again_as_a_new_revision(app: Flask, published: s
 def test_an_admins_unpublishing_is_undone_only_by_an_admin(app: Flask, published: str) -> None:
     admin, admin_token = signed_in(app, "admin@example.org")
     assert admin.post(f"/admin/case-studies/{published}/unpublish",
-                      data={"csrf_token": admin_token}).status_code == 303
+                      data={"csrf_token": admin_token, "reason": "It names a pupil."}).status_code == 303
     assert status(app, published).withdrawn_by_admin
+    assert status(app, published).withdrawn_reason == "It names a pupil."
     author, token = signed_in(app, "author@example.org")
     dashboard = author.get("/author").get_data(as_text=True)
     assert "only an administrator can publish it again" in dashboard
