@@ -62,13 +62,18 @@ def diff(old: Revision, new: Revision) -> list[SectionDiff]:
     return text[:2] + details + text[2:]
 
 
+MAX_SUMMARISED = 50  # the newest revisions whose changed fields the history lists (each a bounded diff)
+
+
 def history(session: Session, case_study: CaseStudy) -> list[HistoryEntry]:
-    """The revisions, newest first, each with its author and the headings of what it changed."""
+    """The revisions, newest first, each with its author and the headings of what it changed
+    (for the newest MAX_SUMMARISED; any two can still be compared)."""
     entries = []
     revisions = list(case_study.revisions)
     for position, revision in enumerate(revisions):
         before = revisions[position - 1] if position else None
-        changed = [d.heading for d in diff(before, revision) if d.changed] if before is not None else []
+        summarise = before is not None and position >= len(revisions) - MAX_SUMMARISED
+        changed = [d.heading for d in diff(before, revision) if d.changed] if before is not None and summarise else []
         entries.append(HistoryEntry(revision, author_name(revision), changed))
     return entries[::-1]
 
