@@ -295,7 +295,7 @@ class LexicalIndex:
         """Every row's ``k1 * (1 - b + b * length / average length)``, for the current generation."""
         if self._norms[0] != self._generation:
             lengths = self._row_len[: self._n_rows]
-            average = self._total_len / self._live
+            average = (self._total_len / self._live) if self._live else 1.0  # every row removed
             self._norms = (self._generation, self.k1 * (1.0 - self.b + self.b * lengths / average))
         return self._norms[1]
 

@@ -139,7 +139,10 @@ def test_a_head_writes_publishes_revises_and_withdraws(app: Flask, world: dict) 
     assert "<ins>Parent volunteers led two walking buses from the far end of the village.</ins>" in changes
     assert "<del>We phoned families on the first morning of any absence and ran a breakfast club.</del>" in changes
 
-    assert client.post(f"/case-studies/{slug}/withdraw", data={"csrf_token": token}).status_code == 303
+    assert client.post(f"/case-studies/{slug}/withdraw", data={"csrf_token": token}).status_code == 200  # asks first
+    withdrawn = client.post(f"/case-studies/{slug}/withdraw",
+                            data={"csrf_token": token, "confirm": "yes", "reason": "Out of date."})
+    assert withdrawn.status_code == 303
     assert client.get(f"/case-studies/{slug}").status_code == 410
     with app.app_context():
         assert all(r.case_study.slug != slug for r in search(db.session, search_index.state, "walking buses").results)

@@ -73,13 +73,16 @@ def test_a_head_publishes_revises_and_withdraws(writable_demo: LiveServer, page:
     page.locator("#f-section-cost-and-time").fill("Nothing but volunteers' time and four hi-vis vests (£40).")
     page.get_by_role("button", name="Publish this revision").click()
     page.wait_for_url("**/case-studies/**")
-    page.get_by_role("link", name="History").click()
+    page.get_by_role("link", name="History", exact=True).click()
     page.get_by_role("button", name="Show the changes").click()
     assert "four hi-vis vests" in page.locator("section.diff ins").first.inner_text()
     assert serious_accessibility_violations(page) == []
 
     page.goto(slug_url)
     page.get_by_role("button", name="Withdraw").click()
+    page.get_by_label("Why are you withdrawing it?").fill("The walking buses stopped.")
+    page.get_by_role("button", name="Withdraw it").click()
+    page.goto(slug_url)
     assert page.locator("h1").inner_text() == "This case study has been withdrawn"
     page.goto(base + "/search?q=parents+walking+children+to+school+from+farms")
     assert "Walking buses in a fell village" not in page.locator("main").inner_text()  # neither an answer nor near

@@ -209,7 +209,7 @@ def test_defect_13_only_owners_grant_lead_roles_and_nobody_changes_their_own(app
     def as_manager(email: str, role: str) -> str:
         response = manager.post(f"/hubs/{slug}/members", data={"csrf_token": csrf_token(manager), "email": email,
                                                                "role": role}, follow_redirects=True)
-        assert response.status_code == 200
+        assert response.status_code in (200, 400)  # a refusal shows the form again, as typed
         return response.get_data(as_text=True)
 
     assert "cannot change your own role" in as_manager("manager@example.org", "owner")

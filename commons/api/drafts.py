@@ -21,7 +21,7 @@ from commons.domain.case_study_format import IMPACT_KEYS, MAX_IMPACT_ROWS, MAX_S
 from commons.domain.vocabulary import EVIDENCE_STRENGTHS, OFFERS, SECTION_HEADINGS, TOPICS
 from commons.models import CaseStudy, Draft, School, User
 from commons.search.extension import search_index
-from commons.services import authoring, permissions
+from commons.services import authoring, permissions, revisions
 from commons.services.authoring import DraftProblems
 
 TEXT_LIMITS = authoring.TEXT_LIMITS  # the web editor's limits, reported the same way
@@ -307,7 +307,7 @@ def publish_draft(draft_id: int) -> ResponseReturnValue:
                         "approves it. A change to the draft takes it out of the review queue until you publish "
                         "it again.", "draft": _draft_json(found)}), 202
     try:
-        case_study = authoring.publish(db.session, found, search_index.state.embedder, user)
+        case_study = revisions.publish_draft(db.session, found, search_index.state.embedder, user)
     except DraftProblems as problems:
         db.session.rollback()
         raise ApiError(422, "cannot_publish", "The draft cannot be published yet.",

@@ -93,6 +93,11 @@ class CaseStudy(Base):
     published_on: Mapped[date | None] = mapped_column(Date)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    # why and by whom it was last withdrawn; an admin's unpublishing is not undone by its authors
+    withdrawn_reason: Mapped[str] = mapped_column(Text, default="")
+    withdrawn_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    withdrawn_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    withdrawn_by_admin: Mapped[bool] = mapped_column(Boolean, default=False)
 
     school: Mapped[School] = relationship(back_populates="case_studies")
     revisions: Mapped[list["Revision"]] = relationship(
@@ -118,8 +123,11 @@ class Revision(Base):
     sections: Mapped[dict[str, str]] = mapped_column(JSON)
     source: Mapped[str] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    note: Mapped[str] = mapped_column(Text, default="")  # the author's "what changed"
+    author_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))  # who wrote it (None: imported)
 
     case_study: Mapped[CaseStudy] = relationship(back_populates="revisions")
+    author: Mapped["User | None"] = relationship()
 
 
 class Passage(Base):
@@ -192,6 +200,8 @@ class Membership(Base):
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
     school_urn: Mapped[int] = mapped_column(ForeignKey("schools.urn"), index=True)
     role_at_school: Mapped[str] = mapped_column(String(120), default="")
+    work_email: Mapped[str] = mapped_column(String(254), default="")  # for whoever decides to check
+    evidence: Mapped[str] = mapped_column(Text, default="")  # a note they can verify
     status: Mapped[str] = mapped_column(String(20), default="pending")  # pending, approved, rejected
     decided_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
@@ -210,6 +220,7 @@ class Draft(Base):
     school_urn: Mapped[int] = mapped_column(ForeignKey("schools.urn"), index=True)
     case_study_id: Mapped[int | None] = mapped_column(ForeignKey("case_studies.id"), unique=True)
     fields: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    change_note: Mapped[str] = mapped_column(Text, default="")  # "what changed", kept with the revision
     created_by: Mapped[int] = mapped_column(ForeignKey("users.id"))
     updated_by: Mapped[int] = mapped_column(ForeignKey("users.id"))
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)

@@ -125,6 +125,25 @@ def add_item(session: Session, collection: Collection, case_study: CaseStudy, no
     return item
 
 
+FIND_LIMIT = 10
+
+
+def find_to_add(session: Session, index_state: IndexState, question: str) -> list[CaseStudy]:
+    """Published case studies a curator might add, for "Find case studies to add" on a collection
+    page: the same search as the search page, answers first, then the nearest."""
+    try:
+        results = search(session, index_state, question, limit=FIND_LIMIT, snippets=False)
+    except QuestionProblem:
+        return []
+    found = [r.case_study for r in results.results if r.case_study.status == "published"]
+    return list(dict.fromkeys(found))[:FIND_LIMIT]
+
+
+def holds(collection: Collection, case_study: CaseStudy) -> bool:
+    """Whether the case study is in this (hand-picked) collection already."""
+    return any(i.case_study_id == case_study.id for i in collection.items)
+
+
 def reorder(session: Session, collection: Collection, item_ids: list[int]) -> None:
     """Put the items in this order; every item must be named exactly once."""
     _not_smart(collection)

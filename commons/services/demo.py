@@ -6,6 +6,7 @@ import yaml
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from commons.domain.case_study_format import ParsedCaseStudy
 from commons.models import CaseStudy, Collection, CollectionItem, Hub
 from commons.services.importing import case_study_files, parse_files
 from commons.services.publishing import ProgressCallback, PublishResult, publish_all
@@ -25,6 +26,7 @@ def load_demo(session: Session, embedder: Embedder, progress: ProgressCallback |
     missing = [p for p in parsed if p.slug not in present]
     try:
         result = publish_all(session, missing, embedder, progress=progress)
+        _date_snapshots(session, missing)
         session.commit()
     except BaseException:
         session.rollback()
@@ -79,3 +81,13 @@ def demo_case_studies_to_load(session: Session) -> int:
     """How many demo case studies are not in the database yet (what `load_demo` would add)."""
     present = set(session.scalars(select(CaseStudy.slug)))
     return sum(1 for p in parse_files(case_study_files([CASE_STUDIES])) if p.slug not in present)
+
+
+def _date_snapshots(session: Session, published: list[ParsedCaseStudy]) -> None:
+    """The demo's fictional schools are described as they were when each case study was published,
+    so its context snapshot carries the publication date, not the day the demo was loaded."""
+    for parsed in published:
+        case_study = session.scalar(select(CaseStudy).where(CaseStudy.slug == parsed.slug))
+        if case_study is not None and parsed.published is not None:
+            case_study.school_snapshot = {**case_study.school_snapshot, "taken_on": parsed.published.isoformat()}
+    session.flush()

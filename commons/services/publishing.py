@@ -20,11 +20,11 @@ from markupsafe import Markup
 from sqlalchemy import delete, func, select, text, update
 from sqlalchemy.orm import Session
 
-from commons.domain.case_study_format import ParsedCaseStudy
+from commons.domain.case_study_format import ParsedCaseStudy, parse
 from commons.domain.errors import ImportProblems
 from commons.domain.rendering import RENDERER_VERSION, render_markdown
 from commons.domain.vocabulary import SECTIONS
-from commons.models import CaseStudy, Change, Passage, Revision, School, utcnow
+from commons.models import CaseStudy, Change, Passage, Revision, School, User, utcnow
 from commons.services.alerts import note_published
 from commons.services.schools import snapshot
 from indexer import Chunk, Embedder, Section, chunk_document
@@ -217,9 +217,75 @@ def store_passages_html(session: Session, fresh: dict[int, str]) -> None:
                         .values(html=html, renderer_version=RENDERER_VERSION))
 
 
-def withdraw(session: Session, case_study: CaseStudy) -> None:
-    """Take a case study out of search; its revisions stay for the record."""
+MAX_WITHDRAW_REASON = 2000
+
+
+def withdraw(session: Session, case_study: CaseStudy, *, reason: str = "", by: User | None = None,
+             by_admin: bool = False) -> None:
+    """Take a case study out of search; its revisions stay for the record.
+
+    ``reason`` and ``by`` are kept with it; ``by_admin`` marks an administrator's unpublishing,
+    which its authors cannot undo (``republish_refusal``).
+    """
     case_study.status = "withdrawn"
     case_study.updated_at = utcnow()
+    case_study.withdrawn_reason = " ".join(reason.split())[:MAX_WITHDRAW_REASON]
+    case_study.withdrawn_at = utcnow()
+    case_study.withdrawn_by = by.id if by is not None else None
+    case_study.withdrawn_by_admin = by_admin
     _remove_passages(session, case_study.id)
     session.flush()
+
+
+UNPUBLISHED_BY_ADMIN = ("An administrator unpublished this case study, so only an administrator can publish it "
+                        "again. Reply to their email, or report it, to ask them to look again.")
+
+
+def republish_refusal(case_study: CaseStudy, user: User) -> str | None:
+    """Why ``user`` may not republish this withdrawn case study, or None (the caller has checked
+    that they are one of the school's authors or an admin)."""
+    if case_study.status != "withdrawn":
+        return "This case study is published already."
+    if case_study.withdrawn_by_admin and not user.is_admin:
+        return UNPUBLISHED_BY_ADMIN
+    return None
+
+
+def republish(session: Session, case_study: CaseStudy, embedder: Embedder, user: User, note: str = "") -> Revision:
+    """Publish a withdrawn case study again, as a new revision of its latest text; raises ValueError
+    with ``republish_refusal``'s reason."""
+    refusal = republish_refusal(case_study, user)
+    if refusal:
+        raise ValueError(refusal)
+    latest = case_study.revisions[-1]
+    parsed = parse(latest.source, path=case_study.slug, default_slug=case_study.slug)
+    publish_all(session, [parsed], embedder, update=True)
+    case_study.withdrawn_reason = ""
+    case_study.withdrawn_at = None
+    case_study.withdrawn_by = None
+    case_study.withdrawn_by_admin = False
+    session.refresh(case_study, ["revisions"])
+    revision = case_study.revisions[-1]
+    revision.note = clean_note(note) or "Published again after it was withdrawn."
+    revision.author_id = user.id
+    session.flush()
+    return revision
+
+
+MAX_CHANGE_NOTE = 1000
+
+
+def clean_note(note: str) -> str:
+    """A revision's "what changed" note: one paragraph, at most MAX_CHANGE_NOTE characters."""
+    return " ".join((note or "").split())[:MAX_CHANGE_NOTE]
+
+
+def record_revision(session: Session, case_study: CaseStudy, author_id: int | None, note: str) -> None:
+    """Keep who wrote the newest revision and what they said changed."""
+    session.flush()
+    session.refresh(case_study, ["revisions"])
+    if case_study.revisions:
+        revision = case_study.revisions[-1]
+        revision.note = clean_note(note)
+        revision.author_id = author_id
+        session.flush()

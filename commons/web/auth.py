@@ -11,12 +11,14 @@ from sqlalchemy import select
 from commons.db import db
 from commons.domain.ids import parse_id
 from commons.models import Draft, Membership, OutboxMessage, Report, School, User
-from commons.services import accounts, hub_schools, permissions
+from commons.services import accounts, claims, hub_schools, permissions
 from commons.services.accounts import AccountProblems, SignInRefused
 from commons.services.readers import find_schools
 from commons.web.helpers import admin_required, hide_token_links, mailer, public_link, safe_next, sign_in_required
 
 bp = Blueprint("auth", __name__)
+REGISTERED = ("If that address can be used for a new account, we have sent it an email with a link to sign in. "
+              "Then say which school you work for: once that is confirmed, you can write and publish for it.")
 SENT = ("If that address can be used for an account, we have sent it an email with what to do next. "
         "Check your inbox (and spam folder).")
 
@@ -81,10 +83,26 @@ def register() -> ResponseReturnValue:
                       "address, which already has one. If it was you, sign in or reset your password: "
                       f"{public_link('auth.forgot')}")
     else:
-        mailer().send(db.session, email, accounts.SUBJECT_WELCOME,
-                      f"Your account is ready. Sign in at {public_link('auth.sign_in')}")
+        mailer().send(db.session, email, accounts.SUBJECT_WELCOME, _welcome())
     db.session.commit()
-    return render_template("auth/message.html", title="Check your email", message=SENT)
+    return render_template("auth/message.html", title="Check your email", message=REGISTERED,
+                           link=(url_for("auth.sign_in", next=url_for("auth.claim_school")), "Sign in"))
+
+
+def _welcome() -> str:
+    return (f"Your School Improvement Commons account is ready.\n\n"
+            f"1. Sign in: {public_link('auth.sign_in', next=url_for('auth.claim_school'))}\n"
+            "2. Say which school you work for, with your role and your school email address or a note someone "
+            f"can check. An administrator, or a hub that looks after your school, confirms it, usually within "
+            f"{claims.CLAIM_DAYS}; we email you when they do.\n"
+            "3. Write your case study under \"Your case studies\" and publish it when it is ready.\n\n"
+            f"What to expect: {public_link('auth.share')}")
+
+
+@bp.get("/share")
+def share() -> ResponseReturnValue:
+    """For writers: the steps from an account to a published case study, and how long approval takes."""
+    return render_template("auth/share.html", claim_days=claims.CLAIM_DAYS)
 
 
 def _client_address() -> str:
@@ -167,19 +185,28 @@ def reset(token: str) -> ResponseReturnValue:
 @sign_in_required
 def claim_school() -> ResponseReturnValue:
     query = request.values.get("school", "").strip()
-    if request.method == "POST":
-        school = db.session.get(School, parse_id(request.form.get("urn")) or 0)
-        if school is None:
-            abort(400)
-        exists = db.session.scalar(select(Membership).where(
-            Membership.user_id == g.user.id, Membership.school_urn == school.urn))
-        if exists is None:
-            db.session.add(Membership(user_id=g.user.id, school_urn=school.urn,
-                                      role_at_school=request.form.get("role", "")[:120]))
-            db.session.commit()
-        return redirect(url_for("auth.claim_school"), code=303)
     matches = find_schools(db.session, query) if query else []
-    return render_template("auth/claim.html", query=query, matches=matches)
+    if request.method == "GET":
+        return render_template("auth/claim.html", query=query, matches=matches, errors={}, form={}, claimed=None,
+                               claim_days=claims.CLAIM_DAYS)
+    school = db.session.get(School, parse_id(request.form.get("urn")) or 0)
+    if school is None:
+        abort(400)
+    try:
+        membership = claims.claim(db.session, g.user, school, request.form.get("role", ""),
+                                  request.form.get("work_email", ""), request.form.get("evidence", ""))
+    except AccountProblems as problems:
+        db.session.rollback()
+        if school not in matches:
+            matches = [school, *matches]
+        return render_template("auth/claim.html", query=query, matches=matches, errors=problems.errors,
+                               form=request.form, claimed=school.urn, claim_days=claims.CLAIM_DAYS), 400
+    db.session.commit()
+    if membership.status == "pending":
+        flash(f"Thank you: your claim to write for {school.name} is waiting to be confirmed. An administrator, or "
+              f"the leads of a hub that looks after the school, usually decides within {claims.CLAIM_DAYS}; we "
+              "email you when they do.", "ok")
+    return redirect(url_for("auth.claim_school"), code=303)
 
 
 @bp.get("/admin")

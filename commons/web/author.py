@@ -30,11 +30,10 @@ from commons.domain.ids import parse_id
 from commons.domain.privacy import PrivacyWarning
 from commons.domain.rendering import render_markdown
 from commons.domain.vocabulary import EVIDENCE_STRENGTHS, OFFERS, SECTIONS, TOPICS
-from commons.models import CaseStudy, Draft, Report, School
+from commons.models import CaseStudy, Draft, Hub, HubMember, Report, School
 from commons.search.extension import search_index
-from commons.services import authoring, hub_schools, permissions, rate_limits
+from commons.services import authoring, claims, hub_schools, permissions, publishing, rate_limits, revisions
 from commons.services.authoring import DraftProblems
-from commons.services.publishing import withdraw
 from commons.services.schools import snapshot
 from commons.web.errors import EXPIRED, reshow_on_expired_token
 from commons.web.helpers import admin_required, current_reader, mailer, safe_next, sign_in_required
@@ -124,7 +123,12 @@ def dashboard() -> ResponseReturnValue:
     studies = db.session.scalars(select(CaseStudy).where(CaseStudy.school_urn.in_(urns))
                                  .order_by(CaseStudy.updated_at.desc())).all() if urns else []
     pending = [m for m in g.user.memberships if m.status == "pending"]
-    return render_template("author/dashboard.html", schools=schools, drafts=drafts, studies=studies, pending=pending)
+    hubs = db.session.scalars(select(Hub).join(HubMember, HubMember.hub_id == Hub.id)
+                              .where(HubMember.user_id == g.user.id).order_by(Hub.name)).all()
+    return render_template("author/dashboard.html", schools=schools, drafts=drafts, studies=studies, pending=pending,
+                           hubs=hubs, claim_days=claims.CLAIM_DAYS,
+                           can_manage=lambda hub: permissions.can_manage_hub(g.user, hub),
+                           republish_refusal=lambda c: publishing.republish_refusal(c, g.user))
 
 
 @bp.post("/author/drafts")
@@ -151,6 +155,7 @@ def save_draft(draft_id: int) -> ResponseReturnValue:
     draft = _draft(draft_id)
     action = request.form.get("action")
     left_queue = authoring.save(draft, g.user, authoring.fields_from_form(request.form))
+    revisions.keep_change_note(draft, request.form.get("change_note"))
     db.session.commit()  # what the author typed is kept, whatever happens next
     if left_queue and action != "publish":  # publishing sends it again
         flash("You changed a draft that was waiting for review, so it is no longer waiting: "
@@ -219,7 +224,7 @@ def preview_draft(draft_id: int) -> ResponseReturnValue:
 
 def _publish(draft: Draft, reviewing: bool = False) -> ResponseReturnValue:
     try:
-        case_study = authoring.publish(db.session, draft, search_index.state.embedder, g.user)
+        case_study = revisions.publish_draft(db.session, draft, search_index.state.embedder, g.user)
     except DraftProblems as problems:
         db.session.rollback()
         found = db.session.get(Draft, draft.id) or abort(404)
@@ -327,20 +332,52 @@ def edit_case_study(slug: str) -> ResponseReturnValue:
     return redirect(url_for("author.edit_draft", draft_id=draft.id), code=303)
 
 
-@bp.post("/case-studies/<slug>/withdraw")
+@bp.route("/case-studies/<slug>/withdraw", methods=["GET", "POST"])
 @sign_in_required
 def withdraw_case_study(slug: str) -> ResponseReturnValue:
+    """Withdraw, after a confirmation page that asks why. The case study page's Withdraw button
+    only opens this page; nothing is withdrawn until the author confirms, with a reason."""
     case_study = _case_study(slug, "withdraw")
-    if case_study.status == "published":
-        withdraw(db.session, case_study)
-        db.session.commit()
-    return redirect(url_for("main.case_study", slug=slug), code=303)
+    if case_study.status != "published":
+        return redirect(url_for("author.dashboard", _anchor="published-h"), code=303)
+    reason = (request.form.get("reason") or "").strip()
+    if request.method == "GET" or request.form.get("confirm") != "yes":
+        return render_template("author/withdraw.html", case_study=case_study, reason=reason, errors={})
+    if not reason:
+        return render_template("author/withdraw.html", case_study=case_study, reason=reason,
+                               errors={"reason": "Say why you are withdrawing it: readers who cited it, and "
+                                                 "your school's other authors, will want to know."}), 400
+    by_admin = g.user.is_admin and case_study.school_urn not in permissions.authored_schools(g.user)
+    publishing.withdraw(db.session, case_study, reason=reason, by=g.user, by_admin=by_admin)
+    db.session.commit()
+    flash(f"“{case_study.title}” is withdrawn: it is out of search, and its page now says so. You can "
+          "publish it again from here.", "ok")
+    return redirect(url_for("author.dashboard", _anchor="published-h"), code=303)
+
+
+@bp.route("/case-studies/<slug>/republish", methods=["GET", "POST"])
+@sign_in_required
+def republish_case_study(slug: str) -> ResponseReturnValue:
+    """Publish a withdrawn case study again, as a new revision of its latest text: its school's
+    authors, unless an administrator unpublished it (then only an administrator)."""
+    case_study = _case_study(slug, "withdraw")
+    refusal = publishing.republish_refusal(case_study, g.user)
+    if refusal:
+        return render_template("auth/message.html", title="This cannot be published again here",
+                               message=refusal, link=(url_for("author.dashboard"), "Back to your case studies")), 409
+    note = request.form.get("change_note") or ""
+    if request.method == "GET" or request.form.get("confirm") != "yes":
+        return render_template("author/republish.html", case_study=case_study, note=note)
+    publishing.republish(db.session, case_study, search_index.state.embedder, g.user, note)
+    db.session.commit()
+    return redirect(url_for("main.case_study", slug=slug, published=1), code=303)
 
 
 @bp.get("/case-studies/<slug>/history")
 def history(slug: str) -> ResponseReturnValue:
     case_study = _case_study(slug, "history")
-    return render_template("author/history.html", case_study=case_study, revisions=case_study.revisions)
+    return render_template("author/history.html", case_study=case_study, revisions=case_study.revisions,
+                           entries=revisions.history(db.session, case_study))
 
 
 @bp.get("/case-studies/<slug>/diff")
@@ -352,7 +389,7 @@ def revision_diff(slug: str) -> ResponseReturnValue:
     if old is None or new is None:
         abort(404)
     return render_template("author/diff.html", case_study=case_study, old=old, new=new,
-                           sections=authoring.diff(old, new))
+                           sections=revisions.diff(old, new), author_name=revisions.author_name)
 
 
 @bp.post("/case-studies/<slug>/report")
@@ -380,7 +417,8 @@ def report(slug: str) -> ResponseReturnValue:
 def unpublish(slug: str) -> ResponseReturnValue:
     case_study = _case_study(slug, "withdraw")
     if case_study.status == "published":
-        withdraw(db.session, case_study)
+        publishing.withdraw(db.session, case_study, reason=(request.form.get("reason") or "Unpublished by an "
+                            "administrator."), by=g.user, by_admin=True)
     for open_report in db.session.scalars(select(Report).where(Report.case_study_id == case_study.id)):
         open_report.resolved = True
     db.session.commit()

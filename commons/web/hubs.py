@@ -5,6 +5,7 @@ Every view loads the hub or collection first and asks ``permissions``; an unpubl
 of a hub you do not belong to answers 404.
 """
 
+from collections.abc import Mapping
 from dataclasses import fields
 from urllib.parse import urlencode
 
@@ -25,6 +26,7 @@ from commons.services.readers import find_schools
 from commons.web.helpers import admin_required, mailer, public_link, safe_next, sign_in_required
 
 bp = Blueprint("hubs", __name__)
+MAX_FIND = 300  # "Find case studies to add" on a collection page: the question's length
 
 
 def _hub(slug: str) -> Hub:
@@ -65,7 +67,23 @@ def curated_hubs(user: User | None) -> list[Hub]:
 @bp.app_context_processor
 def inject_collections() -> dict[str, object]:
     return {"curated_collections": lambda: curated_collections(g.get("user")),
-            "curated_hubs": lambda: curated_hubs(g.get("user"))}
+            "curated_hubs": lambda: curated_hubs(g.get("user")),
+            "user_hubs": lambda: member_hubs(g.get("user"))}
+
+
+@bp.app_template_global()
+def split_by_holding(mine: list[Collection], case_study: CaseStudy) -> tuple[list[Collection], list[Collection]]:
+    """The collections that already hold this case study, and those it could be added to."""
+    holding = [c for c in mine if collections.holds(c, case_study)]
+    return holding, [c for c in mine if c not in holding]
+
+
+def member_hubs(user: User | None) -> list[Hub]:
+    """The hubs this user is a member of (for the menu's "Your hubs")."""
+    if user is None:
+        return []
+    return list(db.session.scalars(select(Hub).join(HubMember, HubMember.hub_id == Hub.id)
+                                   .where(HubMember.user_id == user.id).order_by(Hub.name)))
 
 
 def _smart_query_from_form() -> str:
@@ -85,8 +103,12 @@ def _smart_form() -> dict[str, object]:
 
 @bp.get("/hubs")
 def hub_list() -> ResponseReturnValue:
+    return _hub_list()
+
+
+def _hub_list(form: Mapping[str, str] | None = None, error: str = "", status: int = 200) -> ResponseReturnValue:
     hubs = db.session.scalars(select(Hub).order_by(Hub.name)).all()
-    return render_template("hubs/list.html", hubs=hubs, kinds=HUB_KINDS)
+    return render_template("hubs/list.html", hubs=hubs, kinds=HUB_KINDS, form=form or {}, error=error), status
 
 
 @bp.post("/hubs")
@@ -100,15 +122,20 @@ def create_hub() -> ResponseReturnValue:
                                      owner, request.form.get("description", ""))
     except CollectionProblem as problem:
         db.session.rollback()
-        flash(str(problem), "error")
-        return redirect(url_for("hubs.hub_list"), code=303)
+        return _hub_list(request.form, str(problem), 400)  # what was typed is shown again
     db.session.commit()
     return redirect(url_for("hubs.hub_page", slug=hub.slug), code=303)
 
 
 @bp.get("/hubs/<slug>")
 def hub_page(slug: str) -> ResponseReturnValue:
-    hub = _hub(slug)
+    return _hub_page(_hub(slug))
+
+
+def _hub_page(hub: Hub, form: Mapping[str, str] | None = None, which: str = "", error: str = "",
+              status: int = 200) -> ResponseReturnValue:
+    """The hub page; after a refused form, that form (``which``: "collection", "smart" or "member")
+    shows the error and everything typed in it."""
     user = g.get("user")
     shown = [c for c in hub.collections if permissions.can_view_collection(user, c)]
     can_link = permissions.can_link_schools(user, hub)
@@ -121,8 +148,15 @@ def hub_page(slug: str) -> ResponseReturnValue:
         schools=hub_schools.links(db.session, hub),
         other_links=hub_schools.links(db.session, hub, ("pending", "rejected")) if can_link else [],
         can_link=can_link, school_query=query, school_matches=find_schools(db.session, query) if query else [],
+        form=form or {}, which=which, error=error, smart_values=_smart_values(form) if which == "smart" else {},
         **_smart_form(),
-    )
+    ), status
+
+
+def _smart_values(form: Mapping[str, str] | None) -> dict[str, str]:
+    """The filters typed into a refused smart-collection form, to show them again."""
+    names = [f.name for f in fields(SearchFilters)]
+    return {name: form[name] for name in names if form and form.get(name)}
 
 
 @bp.post("/hubs/<slug>/members")
@@ -139,9 +173,8 @@ def set_member(slug: str) -> ResponseReturnValue:
         db.session.commit()
     except CollectionProblem as problem:
         db.session.rollback()
-        flash(str(problem), "error")
-    else:
-        flash(hub_invitations.MEMBER_SET, "ok")  # the same whether or not the address has an account
+        return _hub_page(hub, request.form, "member", str(problem), 400)
+    flash(hub_invitations.MEMBER_SET, "ok")  # the same whether or not the address has an account
     return redirect(url_for("hubs.hub_page", slug=slug, _anchor="members-h"), code=303)
 
 
@@ -181,8 +214,7 @@ def create_collection(slug: str) -> ResponseReturnValue:
                                                    request.form.get("description", ""))
     except CollectionProblem as problem:
         db.session.rollback()
-        flash(str(problem), "error")
-        return redirect(url_for("hubs.hub_page", slug=slug), code=303)
+        return _hub_page(hub, request.form, "collection", str(problem), 400)
     db.session.commit()
     return redirect(url_for("hubs.collection_page", slug=collection.slug), code=303)
 
@@ -200,6 +232,8 @@ def create_smart_collection() -> ResponseReturnValue:
             request.form.get("limit"), request.form.get("description", ""))
     except CollectionProblem as problem:
         db.session.rollback()
+        if request.form.get("smart_query") is None:  # the hub page's form: shown again as typed
+            return _hub_page(hub, request.form, "smart", str(problem), 400)
         flash(str(problem), "error")
         return redirect(safe_next(url_for("hubs.hub_page", slug=hub.slug)), code=303)
     db.session.commit()
@@ -215,8 +249,17 @@ def collection_page(slug: str) -> ResponseReturnValue:
             "hubs/collection.html", collection=collection, items=[], can_curate=can_curate,
             smart=SmartSearch.of(collection), **_smart_form(),
             results=collections.smart_results(db.session, search_index.state, collection, snippets=True))
-    items = collection.items if can_curate else collections.visible_items(collection)
-    return render_template("hubs/collection.html", collection=collection, items=items, can_curate=can_curate)
+    preview = can_curate and request.args.get("as") == "reader"  # the page as a reader will see it
+    if preview:
+        return render_template("hubs/collection.html", collection=collection, can_curate=False, preview=True,
+                               items=collections.visible_items(collection))
+    if not can_curate:
+        return render_template("hubs/collection.html", collection=collection, can_curate=False,
+                               items=collections.visible_items(collection))
+    find = request.args.get("find", "").strip()[:MAX_FIND]
+    found = collections.find_to_add(db.session, search_index.state, find) if find else []
+    return render_template("hubs/collection.html", collection=collection, items=collection.items, can_curate=True,
+                           find=find, found=found)
 
 
 @bp.post("/collections/<slug>")
@@ -235,8 +278,19 @@ def update_collection(slug: str) -> ResponseReturnValue:
         db.session.commit()
     except CollectionProblem as problem:
         db.session.rollback()
-        flash(str(problem), "error")
+        return _settings_refused(slug, str(problem))
     return redirect(url_for("hubs.collection_page", slug=slug), code=303)
+
+
+def _settings_refused(slug: str, error: str) -> ResponseReturnValue:
+    """The collection page again, its settings form showing the error and everything typed."""
+    collection = _collection(slug, curate=True)
+    smart = SmartSearch.of(collection) if collection.smart_query is not None else None
+    results = (collections.smart_results(db.session, search_index.state, collection, snippets=True)
+               if smart is not None else None)
+    return render_template("hubs/collection.html", collection=collection, items=collection.items, can_curate=True,
+                           smart=smart, results=results, settings_error=error, settings=request.form,
+                           smart_values=_smart_values(request.form), **_smart_form()), 400
 
 
 @bp.post("/collection-items")
@@ -249,9 +303,11 @@ def add_item() -> ResponseReturnValue:
     try:
         if case_study is None:
             raise CollectionProblem("There is no such case study.")
+        already = collections.holds(collection, case_study)
         collections.add_item(db.session, collection, case_study, request.form.get("note", ""))
         db.session.commit()
-        flash(f"Added “{case_study.title}” to {collection.title}.", "ok")
+        flash(f"“{case_study.title}” is already in {collection.title}." if already
+              else f"Added “{case_study.title}” to {collection.title}.", "ok")
     except CollectionProblem as problem:
         db.session.rollback()
         flash(str(problem), "error")
