@@ -1,5 +1,5 @@
 """A teacher asks, agreeing that the answer may be shared; the head replies and publishes it; the
-next reader finds the question and answer on the case study: in a real browser, at desktop and
+next reader finds the question and answer on the case study, and by searching: in a real browser, at desktop and
 phone widths."""
 
 from collections.abc import Iterator
@@ -61,4 +61,12 @@ def test_a_published_answer_is_found_on_the_case_study(served: LiveServer, brows
                                                 "Primary School's answers")
     assert QUESTION in answered.inner_text() and REPLY in answered.inner_text()
     assert "A reader asked" in answered.inner_text() and "Tom Teacher" not in reader.content()
+    check_page(reader)
+
+    reader.goto(base + "/")  # and by searching for what the answer says
+    reader.get_by_role("searchbox").first.fill("teaching assistants on a rota for the extra half hour")
+    reader.keyboard.press("Enter")
+    reader.wait_for_url("**/search?**")
+    result = reader.locator("li.result").filter(has_text="Two teaching assistants on a rota")
+    assert result.count() == 1
     check_page(reader)

@@ -101,8 +101,19 @@ def test_an_answer_is_published_on_the_case_study_only_with_the_askers_consent(
     assert "A reader from a school like this: primary · 180 pupils" in section
     assert "Tom Teacher" not in case_study and TEACHER not in case_study
 
+    def answer_passages() -> list[dict[str, Any]]:  # what search finds of the published answer
+        found = reader.get("/api/v1/search", query_string={"q": "teaching assistants rota extra half hour",
+                                                           "limit": 10}).get_json()
+        return [p for r in found["results"] if r["slug"] == "breakfast-club" for p in r["passages"]
+                if p["section"] == "questions"]
+
+    passages = answer_passages()
+    assert passages and REPLY in passages[0]["text"] and QUESTION in passages[0]["text"]
+    assert passages[0]["url"].endswith(f"/case-studies/breakfast-club#answered-{shared}")
+
     head.post(f"/questions/{shared}/unpublish", data={"csrf_token": csrf_token(head)})
     assert 'id="questions-answered"' not in reader.get("/case-studies/breakfast-club").get_data(as_text=True)
+    assert answer_passages() == []  # out of search too
 
 
 def test_a_question_asked_privately_stays_private_and_a_named_one_shows_the_name(
@@ -147,3 +158,18 @@ def test_find_leaders_links_to_asking_the_school_on_the_commons(app: Flask, worl
     assert "Messaging through the Commons is coming" not in page
     assert 'href="/case-studies/breakfast-club/ask"' in page and "(you sign in first)" in page
     assert "your email address stays private" in page
+
+
+def test_a_published_answer_stays_searchable_when_the_case_study_is_revised(
+        app: Flask, world: dict[str, FlaskClient], runner: Any, tmp_path: Path) -> None:
+    teacher, head = world["teacher"], world["head"]
+    ask(teacher, share="yes")
+    shared = answer(app, head)
+    assert head.post(f"/questions/{shared}/publish", data={"csrf_token": csrf_token(head)}).status_code == 303
+    samples.write(tmp_path / "again", "breakfast-club", urn=990003, open_to="[visits]")
+    assert runner.invoke(args=["import", "--update", str(tmp_path / "again")]).exit_code == 0
+    found = app.test_client().get("/api/v1/search", query_string={
+        "q": "teaching assistants rota extra half hour", "limit": 10}).get_json()
+    texts = [p["text"] for r in found["results"] if r["slug"] == "breakfast-club" for p in r["passages"]
+             if p["section"] == "questions"]
+    assert texts and REPLY in texts[0]

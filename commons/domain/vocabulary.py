@@ -58,3 +58,5 @@ OFFERS: dict[str, str] = {
     "peer-review": "Peer review",
     "support": "School-to-school support",
 }
+
+QUESTIONS_SECTION = "questions"  # a question a reader asked and the school answered, published on the case study

@@ -20,7 +20,8 @@ comparability among the answers).
 
 from typing import Any
 
-from commons.models import CaseStudy
+from commons.domain.vocabulary import QUESTIONS_SECTION
+from commons.models import CaseStudy, Passage
 from commons.search.engine import CaseStudyResult, SearchResults
 
 
@@ -58,7 +59,7 @@ def result(found: CaseStudyResult, base_url: str) -> dict[str, Any]:
         "answers": bool(found.answers),
         "why": found.comparison.to_dict() if found.comparison else None,
         "passages": [{"id": hit.passage.id, "section": hit.passage.section, "heading": hit.passage.heading,
-                      "text": hit.passage.text, "url": f"{base}/case-studies/{slug}#p-{hit.passage.id}"}
+                      "text": hit.passage.text, "url": f"{base}/case-studies/{slug}#{_anchor(hit.passage)}"}
                      for hit in found.passages],
     }
 
@@ -73,3 +74,10 @@ def search_results(results: SearchResults, base_url: str, limit: int, offset: in
         "read_as": read_as(results),
         "results": [result(r, base_url) for r in results.results[offset:offset + limit]],
     }
+
+
+def _anchor(passage: Passage) -> str:
+    """Where a passage is on its case study's page: a section passage, or a published question."""
+    if passage.section == QUESTIONS_SECTION:
+        return f"answered-{passage.position}"
+    return f"p-{passage.id}"

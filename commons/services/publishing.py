@@ -23,11 +23,12 @@ from sqlalchemy.orm import Session
 from commons.domain.case_study_format import ParsedCaseStudy, parse
 from commons.domain.errors import ImportProblems
 from commons.domain.rendering import RENDERER_VERSION, render_markdown
-from commons.domain.vocabulary import SECTIONS
-from commons.models import CaseStudy, Change, Passage, Revision, School, User, utcnow
+from commons.domain.vocabulary import QUESTIONS_SECTION, SECTIONS
+from commons.models import AuthorQuestion, CaseStudy, Change, Passage, Revision, School, User, utcnow
 from commons.services.alerts import note_published
 from commons.services.schools import snapshot
 from indexer import Chunk, Embedder, Section, chunk_document
+from indexer.chunking import searchable_text
 
 ProgressCallback = Callable[[int], None]
 CHANGE_LOG_LOCK = 0x436F6D6D6F6E73  # "Commons": the advisory lock key of change-log writers
@@ -144,6 +145,7 @@ def publish_all(
                 )
             )
             row += 1
+        passages += answer_passages(session, case_study, revision.id, embedder)  # they stay searchable
         session.add_all(passages)
         session.flush()
         lock_change_log(session)
@@ -191,6 +193,63 @@ def _remove_passages(session: Session, case_study_id: int) -> None:
     lock_change_log(session)
     session.add_all(Change(op="remove", passage_id=pid, case_study_id=case_study_id) for pid in old_ids)
     session.execute(delete(Passage).where(Passage.id.in_(old_ids)))
+
+
+QUESTIONS_HEADING = "Questions readers asked"  # one passage per published question; its position is the id
+
+
+def published_answers(session: Session, case_study_id: int, limit: int = 50) -> list[AuthorQuestion]:
+    """The questions and answers shown on a case study, oldest first: replied, agreed to and published."""
+    return list(session.scalars(select(AuthorQuestion).where(
+        AuthorQuestion.case_study_id == case_study_id, AuthorQuestion.published_at.is_not(None),
+        AuthorQuestion.status == "replied", AuthorQuestion.share_consent.is_(True))
+        .order_by(AuthorQuestion.published_at, AuthorQuestion.id).limit(limit)))
+
+
+def _answer_text(question: AuthorQuestion) -> str:
+    asked, answered = " ".join(question.body.split()), " ".join(question.reply.split())
+    return f"A reader asked: {asked}\n\nThe school answered: {answered}"
+
+
+def answer_passages(session: Session, case_study: CaseStudy, revision_id: int, embedder: Embedder,
+                    only: AuthorQuestion | None = None) -> list[Passage]:
+    """Passages (not yet added) for the case study's published questions and answers, or for ``only``."""
+    answered = [only] if only is not None else published_answers(session, case_study.id)
+    if not answered:
+        return []
+    texts = [_answer_text(q) for q in answered]
+    vectors = embedder.encode([searchable_text(case_study.title, QUESTIONS_HEADING, t) for t in texts])
+    return [Passage(case_study_id=case_study.id, revision_id=revision_id, section=QUESTIONS_SECTION,
+                    heading=QUESTIONS_HEADING, position=q.id, markdown=t, html=str(render_markdown(t)),
+                    renderer_version=RENDERER_VERSION, text=t, embedding=v.tobytes(), embedding_model=embedder.name)
+            for q, t, v in zip(answered, texts, vectors, strict=True)]
+
+
+def index_answer(session: Session, question: AuthorQuestion, embedder: Embedder) -> None:
+    """Make a question just published on its case study searchable with it (in the caller's transaction)."""
+    unindex_answer(session, question)
+    case_study = question.case_study
+    revision_id = session.scalar(select(func.max(Revision.id)).where(Revision.case_study_id == case_study.id))
+    if case_study.status != "published" or revision_id is None:
+        return
+    passages = answer_passages(session, case_study, revision_id, embedder, only=question)
+    session.add_all(passages)
+    session.flush()
+    lock_change_log(session)
+    session.add_all(Change(op="add", passage_id=p.id, case_study_id=case_study.id) for p in passages)
+    session.flush()
+
+
+def unindex_answer(session: Session, question: AuthorQuestion) -> None:
+    """Take a question no longer shown on its case study out of search."""
+    found = list(session.scalars(select(Passage.id).where(
+        Passage.case_study_id == question.case_study_id, Passage.section == QUESTIONS_SECTION,
+        Passage.position == question.id)))
+    if found:
+        lock_change_log(session)
+        session.add_all(Change(op="remove", passage_id=pid, case_study_id=question.case_study_id) for pid in found)
+        session.execute(delete(Passage).where(Passage.id.in_(found)))
+        session.flush()
 
 
 def passages_html(passages: Sequence[Passage]) -> tuple[dict[int, Markup], dict[int, str]]:

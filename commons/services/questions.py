@@ -21,9 +21,10 @@ from sqlalchemy.orm import Session
 
 from commons.domain.comparability import SchoolContext
 from commons.models import AuthorQuestion, CaseStudy, Membership, User, utcnow
-from commons.services import permissions, readers
+from commons.services import permissions, publishing, readers
 from commons.services.accounts import Mailer
 from commons.services.schools import reader_line
+from indexer.types import Embedder
 
 MIN_BODY = 20
 MAX_BODY = 2000
@@ -251,8 +252,10 @@ def decline(session: Session, mailer: Mailer, author: User, question: AuthorQues
     session.flush()
 
 
-def publish_answer(session: Session, author: User, question: AuthorQuestion, publish: bool = True) -> None:
-    """Show (or stop showing) an answered question on its case study, where readers find it.
+def publish_answer(session: Session, author: User, question: AuthorQuestion, embedder: Embedder,
+                   publish: bool = True) -> None:
+    """Show (or stop showing) an answered question on its case study, where readers find it,
+    and in search with the case study.
 
     Only the school's authors (and admins), only a replied question, and only when the asker agreed.
     """
@@ -266,17 +269,17 @@ def publish_answer(session: Session, author: User, question: AuthorQuestion, pub
         if question.case_study.status != "published":
             raise QuestionProblem("The case study is not published, so there is nowhere to show it.")
         question.published_at = question.published_at or utcnow()
+        session.flush()
+        publishing.index_answer(session, question, embedder)
     else:
         question.published_at = None
-    session.flush()
+        session.flush()
+        publishing.unindex_answer(session, question)
 
 
 def published_answers(session: Session, case_study: CaseStudy) -> list[AuthorQuestion]:
     """The questions and answers shown on a case study, oldest first (at most 50)."""
-    return list(session.scalars(select(AuthorQuestion).where(
-        AuthorQuestion.case_study_id == case_study.id, AuthorQuestion.published_at.is_not(None),
-        AuthorQuestion.status == "replied", AuthorQuestion.share_consent.is_(True))
-        .order_by(AuthorQuestion.published_at, AuthorQuestion.id).limit(50)))
+    return publishing.published_answers(session, case_study.id)
 
 
 def public_asker(session: Session, question: AuthorQuestion) -> str:

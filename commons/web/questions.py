@@ -8,6 +8,7 @@ from sqlalchemy import select
 
 from commons.db import db
 from commons.models import AuthorQuestion, CaseStudy, User
+from commons.search.extension import search_index
 from commons.services import permissions
 from commons.services import questions as service
 from commons.services.questions import MAX_BODY, MAX_REASON, MAX_REPLY, MIN_BODY, QuestionProblem
@@ -140,7 +141,7 @@ def publish(question_id: int, action: str) -> ResponseReturnValue:
     """Show an answered question on its case study (the asker agreed), or stop showing it."""
     found = _question(question_id)
     try:
-        service.publish_answer(db.session, g.user, found, publish=action == "publish")
+        service.publish_answer(db.session, g.user, found, search_index.state.embedder, publish=action == "publish")
     except QuestionProblem as problem:
         db.session.rollback()
         flash(str(problem), "error")
