@@ -120,3 +120,23 @@ def test_no_hub_or_collection_form_loses_what_was_typed(app: Flask, hub: dict) -
     with app.app_context():
         collection = db.session.scalar(select(Collection).where(Collection.slug == slug))
         assert collection.status == "draft" and collection.description == ""
+
+
+def test_a_refused_smart_collection_from_the_search_page_keeps_the_title_and_hub_typed(app: Flask, hub: dict) -> None:
+    curator = client_for(app, "curator")
+    title = "Walking buses and phone calls in winter " * 6  # 240 characters: too long to keep
+    refused = curator.post("/smart-collections", data={
+        "csrf_token": csrf_token(curator), "hub": "fells-hub", "title": title,
+        "smart_query": "q=attendance", "next": "/search?q=attendance"})
+    assert refused.status_code == 303 and refused.headers["Location"].startswith("/search?q=attendance&smart_title=")
+    page = curator.get(refused.headers["Location"]).get_data(as_text=True)
+    assert "a title of up to 200 characters" in page
+    assert f'id="smart-title" name="title" maxlength="200" value="{title[:200]}"' in page
+    assert '<option value="fells-hub" selected>' in page
+    saved = curator.post("/smart-collections", data={  # saved again from that page: its address is not the query
+        "csrf_token": csrf_token(curator), "hub": "fells-hub", "title": title[:60],
+        "smart_query": "q=attendance&smart_title=x&smart_hub=fells-hub", "next": "/search?q=attendance"})
+    assert saved.status_code == 303
+    with app.app_context():
+        kept = db.session.scalar(select(Collection).where(Collection.smart_query.is_not(None)))
+        assert kept is not None and kept.smart_query == "q=attendance"

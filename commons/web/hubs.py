@@ -7,7 +7,7 @@ of a hub you do not belong to answers 404.
 
 from collections.abc import Mapping
 from dataclasses import fields
-from urllib.parse import urlencode
+from urllib.parse import parse_qsl, urlencode
 
 from flask import Blueprint, abort, current_app, flash, g, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
@@ -88,8 +88,9 @@ def member_hubs(user: User | None) -> list[Hub]:
 
 def _smart_query_from_form() -> str:
     """The search a smart collection keeps: a whole query string (from the search page) or form fields."""
-    if request.form.get("smart_query") is not None:
-        return request.form["smart_query"]
+    if request.form.get("smart_query") is not None:  # less what a refused save put back in the page's address
+        return urlencode([(k, v) for k, v in parse_qsl(request.form["smart_query"], keep_blank_values=True)
+                          if k not in ("smart_title", "smart_hub")])
     names = ["q", *(f.name for f in fields(SearchFilters))]
     return urlencode([(name, request.form[name]) for name in names if request.form.get(name)])
 
@@ -234,8 +235,10 @@ def create_smart_collection() -> ResponseReturnValue:
         db.session.rollback()
         if request.form.get("smart_query") is None:  # the hub page's form: shown again as typed
             return _hub_page(hub, request.form, "smart", str(problem), 400)
-        flash(str(problem), "error")
-        return redirect(safe_next(url_for("hubs.hub_page", slug=hub.slug)), code=303)
+        flash(str(problem), "error")  # back to the search, the title and hub typed still in its form
+        back = safe_next(url_for("hubs.hub_page", slug=hub.slug))
+        typed = urlencode({"smart_title": request.form.get("title", "")[:200], "smart_hub": hub.slug})
+        return redirect(f"{back}{'&' if '?' in back else '?'}{typed}#smart-title", code=303)
     db.session.commit()
     return redirect(url_for("hubs.collection_page", slug=collection.slug), code=303)
 
