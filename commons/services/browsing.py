@@ -14,12 +14,12 @@ light query for the order and one for the page's own rows, however large the com
 import math
 from dataclasses import dataclass
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session, selectinload
 
 from commons.domain.comparability import Comparison, SchoolContext, compare
 from commons.domain.vocabulary import TOPICS
-from commons.models import CaseStudy
+from commons.models import CaseStudy, Change, Collection
 from commons.search.catalogue import catalogue
 from commons.search.filters import SearchFilters
 
@@ -136,3 +136,19 @@ def topic_counts(session: Session) -> list[TopicCount]:
             if topic in counts:
                 counts[topic] += 1
     return [TopicCount(key, TOPICS[key], counts[key]) for key in TOPICS]
+
+
+def public_version(session: Session) -> tuple[int, int, str]:
+    """What the public home, topic and listing pages depend on, in one light query; it changes on every change.
+
+    The change log's newest position moves on every publish, revision and withdrawal; the number
+    of collections and the newest collection update move when one is created, published, featured
+    or changes its case studies. (A school's details from a GIAS import are not in it: cached
+    pages are also kept only a short time.)
+    """
+    row = session.execute(select(
+        select(func.coalesce(func.max(Change.seq), 0)).scalar_subquery(),
+        select(func.count(Collection.id)).scalar_subquery(),
+        select(func.max(Collection.updated_at)).scalar_subquery(),
+    )).one()
+    return int(row[0] or 0), int(row[1] or 0), str(row[2])

@@ -103,6 +103,7 @@ def update_collection(collection: Collection, title: str, description: str, publ
     collection.description = description[:5000]
     collection.status = "published" if published else "draft"
     collection.featured = featured and published
+    _touch(collection)  # the home page shows featured collections: its cached copies are keyed by this
 
 
 def add_item(session: Session, collection: Collection, case_study: CaseStudy, note: str = "") -> CollectionItem:

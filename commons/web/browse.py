@@ -12,6 +12,7 @@ from commons.domain.vocabulary import TOPICS
 from commons.search.filters import CHOICES, FSM_BANDS, SIZE_BANDS, FilterProblem, SearchFilters
 from commons.services import browsing
 from commons.web.helpers import current_reader
+from commons.web.page_cache import cached_page
 
 bp = Blueprint("browse", __name__)
 
@@ -52,11 +53,13 @@ def _listing(template: str, endpoint: str, topic: str | None = None, **page: Any
 
 
 @bp.get("/topics")
+@cached_page
 def topics() -> ResponseReturnValue:
     return render_template("browse/topics.html", topics=browsing.topic_counts(db.session))
 
 
 @bp.get("/topics/<topic>")
+@cached_page
 def topic(topic: str) -> ResponseReturnValue:
     if topic not in TOPICS:
         raise NotFound(f"There is no topic called “{topic}”. The topics are listed at /topics.")
@@ -65,5 +68,6 @@ def topic(topic: str) -> ResponseReturnValue:
 
 
 @bp.get("/case-studies")
+@cached_page
 def all_case_studies() -> ResponseReturnValue:
     return _listing("browse/listing.html", "browse.all_case_studies", heading="All case studies", fixed_topic=None)

@@ -24,6 +24,7 @@ from commons.services.hub_schools import hubs_for_school
 from commons.services.offers import school_offers
 from commons.web.helpers import current_reader, public_link
 from commons.web.impact_chart import impact_svg
+from commons.web.page_cache import cached_page
 from commons.web.search_reading import reading_args, reading_control
 
 bp = Blueprint("main", __name__)
@@ -38,6 +39,7 @@ EXAMPLE_QUESTIONS = [
 
 
 @bp.get("/")
+@cached_page
 def home() -> ResponseReturnValue:
     session = db.session
     counts = {
