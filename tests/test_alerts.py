@@ -206,3 +206,17 @@ def test_a_saved_search_is_alerted_when_the_search_answers_with_the_new_case_stu
     assert "Immediate alerts: 1 email(s) sent." in result.output, result.output
     (mail,) = outbox(app, READER)
     assert "breakfast club" in mail.body and "phonics" not in mail.body
+
+
+def test_a_backlog_of_publishes_nobody_could_be_alerted_of_never_holds_up_the_next_alert(
+        app: Flask, people: dict[str, Any], runner: Any, tmp_path: Path) -> None:
+    """As after `commons setup`: many publishes queued before anyone asked for alerts."""
+    for n in range(25):  # more than one request's share of queued publishes
+        samples.write(tmp_path / "in", f"older-study-{n}", urn=OTHER_SCHOOL)
+    assert runner.invoke(args=["import", str(tmp_path / "in")]).exit_code == 0
+    follow(people["reader"], "school", str(SCHOOL), "immediate")
+    publish_over_api(app, people["ids"]["author"])
+    mails = outbox(app, READER)
+    assert len(mails) == 1 and mails[0].subject == f"New on the Commons: {DRAFT['title']}"
+    with app.app_context():
+        assert db.session.scalar(select(AlertEvent.id).where(AlertEvent.sent_at.is_(None))) is None

@@ -18,7 +18,7 @@ from datetime import UTC, datetime, timedelta
 from urllib.parse import parse_qs
 
 from itsdangerous import BadSignature, URLSafeSerializer
-from sqlalchemy import delete, select
+from sqlalchemy import delete, select, update
 from sqlalchemy.orm import Session
 
 from commons.models import AlertEvent, CaseStudy, Follow, User, utcnow
@@ -183,13 +183,23 @@ def waiting(session: Session) -> bool:
 
 def send_immediate(session: Session, index_state: IndexState, mailer: Mailer, links: AlertLinks, secret: str,
                    limit: int = EVENTS_PER_RUN) -> int:
-    """Send the alerts of up to ``limit`` waiting publishes (in the caller's transaction); returns mails sent."""
+    """Send the alerts of up to ``limit`` waiting publishes (in the caller's transaction); returns mails sent.
+
+    Publishes from before any follow asks for immediate alerts (a bulk import, the demo) can
+    alert nobody: they are marked done at once, in one statement, so they never hold up the
+    alerts of the next publish.
+    """
+    waiting = list(session.scalars(select(Follow).where(Follow.alert == "immediate").order_by(Follow.id)))
+    earliest = min((f.created_at for f in waiting), default=None)
+    session.execute(update(AlertEvent).where(
+        AlertEvent.sent_at.is_(None), *([AlertEvent.created_at < earliest] if earliest is not None else []))
+        .values(sent_at=utcnow()))
     events = list(session.scalars(select(AlertEvent).where(AlertEvent.sent_at.is_(None))
                                   .order_by(AlertEvent.id).limit(limit)))
     if not events:
+        session.flush()
         return 0
     session.execute(delete(AlertEvent).where(AlertEvent.sent_at < utcnow() - KEEP_SENT))
-    waiting = list(session.scalars(select(Follow).where(Follow.alert == "immediate").order_by(Follow.id)))
     matcher = _Matcher(session, index_state)
     sent = 0
     done: set[int] = set()
