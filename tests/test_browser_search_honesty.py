@@ -85,3 +85,20 @@ def test_no_search_page_scrolls_sideways_on_a_320_pixel_phone(live_demo: LiveSer
     page.goto(live_demo.url + path)
     assert page.evaluate("document.documentElement.scrollWidth") <= 320
     assert page.locator("script", has_text="alert").count() == 0  # the question is shown as text, never as markup
+
+
+def test_no_demo_case_study_scrolls_sideways_on_a_320_pixel_phone(live_demo: LiveServer, page: Any) -> None:
+    """Tables in a section scroll inside their own box; long words and context values wrap."""
+    from pathlib import Path
+
+    import commons
+
+    slugs = sorted(p.stem for p in (Path(commons.__file__).parent / "demo" / "case_studies").glob("*.md"))
+    assert len(slugs) >= 90
+    page.set_viewport_size({"width": 320, "height": 800})
+    wide = []
+    for slug in slugs:
+        page.goto(f"{live_demo.url}/case-studies/{slug}")
+        if page.evaluate("document.documentElement.scrollWidth") > 320:
+            wide.append(slug)
+    assert wide == []
