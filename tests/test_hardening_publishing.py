@@ -223,6 +223,8 @@ def test_defect_14_the_web_editor_never_truncates_and_counts_a_line_end_once(app
         assert fields["sections"]["challenge"] == too_long and fields["impact"][0]["measure"] == "m" * 130
     publish = author.post(editor, data={**form, "action": "publish"})
     assert publish.status_code == 400 and published(app) == []
+    # nor does the browser: no field carries a maxlength, which cuts pasted text without a word
+    assert "maxlength" not in author.get(editor).get_data(as_text=True).split('<form method="post"', 1)[1]
 
 
 def test_defect_20_a_summary_with_a_line_of_three_dashes_is_published(app: Flask) -> None:
