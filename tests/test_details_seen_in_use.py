@@ -94,3 +94,12 @@ def test_approve_and_reject_stay_together_on_the_admin_page(app: Flask) -> None:
     assert form is not None and "Approve" in form.group(1) and "Reject" in form.group(1)
     css = (Path(__file__).parents[1] / "commons" / "static" / "style.css").read_text(encoding="utf-8")
     assert re.search(r"\.decision \{[^}]*flex-wrap: nowrap", css)
+
+
+def test_every_page_has_an_icon_and_asking_for_favicon_ico_finds_it(app: Flask) -> None:
+    client = app.test_client()
+    page = client.get("/").get_data(as_text=True)
+    assert '<link rel="icon" href="/static/favicon.svg" type="image/svg+xml">' in page
+    icon = client.get("/favicon.ico")
+    assert icon.status_code == 301 and icon.headers["Location"].endswith("/static/favicon.svg")
+    assert client.get("/static/favicon.svg").status_code == 200

@@ -60,6 +60,8 @@ def test_the_open_data_page_counts_sizes_dates_and_describes_the_dataset(publish
     assert 'href="/docs"' in page and "API documentation" in page and "byte-order mark" in page
     for name, _, meaning in export.DICTIONARY:
         assert f"<code>{name}</code>" in page and meaning.split("(")[0][:30].replace("'", "&#39;") in page
+    offers = next(meaning for name, _, meaning in export.DICTIONARY if name == "open_to")
+    assert all(value in offers for value in ("visits", "peer-review", "support"))  # the values the CSV holds
     dataset = json_ld_of(page)
     assert "Dataset" in dataset["@type"] and "dcat:Dataset" in dataset["@type"]
     assert dataset["license"] == "https://creativecommons.org/licenses/by/4.0/"

@@ -20,6 +20,7 @@ from sqlalchemy.orm import Session, joinedload
 
 from commons.domain.comparability import setting_of
 from commons.domain.text_safety import csv_safe
+from commons.domain.vocabulary import OFFERS
 from commons.models import LICENCE, CaseStudy, School
 from commons.services.schools import COLUMNS
 
@@ -48,7 +49,8 @@ DICTIONARY: list[tuple[str, str, str]] = [
     ("start_year", "number", "The year the work began."),
     ("end_year", "number", "The year the work ended (or the latest year reported)."),
     ("evidence_strength", "text", "How strong the evidence of impact is, in the school's own judgement."),
-    ("open_to", "text", "What the school offers other schools (visits, calls, materials), separated by spaces."),
+    ("open_to", "text", "What the school offers other schools, separated by spaces: "
+     + ", ".join(f"{key} ({label.lower()})" for key, label in OFFERS.items()) + "."),
     ("published_on", "date", "When it was first published (YYYY-MM-DD)."),
     ("revision", "number", "The number of the current published revision (every revision is kept)."),
     ("url", "text", "Its page on the Commons."),

@@ -2,7 +2,7 @@
 
 from typing import Any
 
-from flask import Blueprint, Response, current_app, jsonify, render_template, stream_with_context, url_for
+from flask import Blueprint, Response, current_app, jsonify, redirect, render_template, stream_with_context, url_for
 from flask.typing import ResponseReturnValue
 from sqlalchemy import select
 
@@ -85,6 +85,12 @@ def sitemap() -> ResponseReturnValue:
     hubs = db.session.scalars(select(Hub)).all()
     xml = render_template("sitemap.xml", studies=studies, collections=collections, hubs=hubs)
     return Response(xml_safe(xml), mimetype="application/xml")
+
+
+@bp.get("/favicon.ico")
+def favicon() -> ResponseReturnValue:
+    """Browsers and feed readers ask for this by name; the icon is the SVG every page links."""
+    return redirect(url_for("static", filename="favicon.svg"), code=301)
 
 
 @bp.get("/robots.txt")
