@@ -220,3 +220,12 @@ def test_a_backlog_of_publishes_nobody_could_be_alerted_of_never_holds_up_the_ne
     assert len(mails) == 1 and mails[0].subject == f"New on the Commons: {DRAFT['title']}"
     with app.app_context():
         assert db.session.scalar(select(AlertEvent.id).where(AlertEvent.sent_at.is_(None))) is None
+
+
+def test_the_following_page_dates_each_case_study_by_its_publication(
+        app: Flask, people: dict[str, Any], runner: Any, tmp_path: Path) -> None:
+    samples.write(tmp_path / "in", "breakfast-club", urn=SCHOOL, published="2024-10-03")
+    assert runner.invoke(args=["import", str(tmp_path / "in")]).exit_code == 0  # loaded today, published in 2024
+    follow(people["reader"], "school", str(SCHOOL))
+    page = people["reader"].get("/following").get_data(as_text=True)
+    assert "published 3 October 2024" in page
