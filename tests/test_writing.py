@@ -332,3 +332,10 @@ def test_every_kind_of_form_control_in_the_templates_is_styled_by_the_one_rule_s
         wanted = {"": "input:not([type])", "select": "select", "textarea": "textarea"}.get(kind, f"input[type={kind}]")
         assert wanted in selectors, f"{wanted} is not styled with the other form controls"
     assert {"input:not([type])", "input[type=email]", "input[type=password]", "select", "textarea"} <= selectors
+
+
+def test_going_back_to_a_draft_that_was_published_says_where_it_went(author: FlaskClient) -> None:
+    gone = author.get("/author/drafts/987654")  # published drafts are removed; their ids are never reused
+    page = gone.get_data(as_text=True)
+    assert gone.status_code == 404 and "once a draft is published it becomes the case study" in page
+    assert "Your case studies" in page

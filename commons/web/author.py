@@ -26,6 +26,7 @@ from sqlalchemy import select
 from commons.db import db
 from commons.domain.case_study_format import MAX_IMPACT_ROWS
 from commons.domain.comparability import compare, context_from_fields
+from commons.domain.errors import NotFound
 from commons.domain.ids import parse_id
 from commons.domain.privacy import PrivacyWarning
 from commons.domain.rendering import render_markdown
@@ -67,8 +68,9 @@ def _case_study(slug: str, action: str) -> CaseStudy:
 
 def _draft(draft_id: int) -> Draft:
     draft = db.session.get(Draft, draft_id)
-    if draft is None or not permissions.can_on_draft(g.user, "edit", draft):
-        abort(404)  # another school's draft does not exist, as far as you can tell
+    if draft is None or not permissions.can_on_draft(g.user, "edit", draft):  # another school's: not there either
+        raise NotFound("This draft is not here any more: once a draft is published it becomes the case study "
+                       "(find it, and write a new revision, under “Your case studies”), or it was discarded.")
     return draft
 
 
