@@ -23,6 +23,7 @@ from sqlalchemy.orm import Session
 from commons.domain.case_study_format import ParsedCaseStudy, parse
 from commons.domain.errors import ImportProblems
 from commons.domain.rendering import RENDERER_VERSION, render_markdown
+from commons.domain.statuses import CaseStudyStatus
 from commons.domain.vocabulary import SECTIONS
 from commons.models import CaseStudy, Change, Passage, Revision, School, User, utcnow
 from commons.services.alerts import note_published
@@ -171,7 +172,7 @@ def _fill(session: Session, case_study: CaseStudy, parsed: ParsedCaseStudy) -> N
     case_study.authors = parsed.authors
     case_study.open_to = parsed.open_to
     case_study.impact_table = parsed.impact_table
-    case_study.status = "published"
+    case_study.status = CaseStudyStatus.PUBLISHED
     case_study.published_on = parsed.published or utcnow().date()
     case_study.school_snapshot = snapshot(school)
     case_study.updated_at = utcnow()
@@ -227,7 +228,7 @@ def withdraw(session: Session, case_study: CaseStudy, *, reason: str = "", by: U
     ``reason`` and ``by`` are kept with it; ``by_admin`` marks an administrator's unpublishing,
     which its authors cannot undo (``republish_refusal``).
     """
-    case_study.status = "withdrawn"
+    case_study.status = CaseStudyStatus.WITHDRAWN
     case_study.updated_at = utcnow()
     case_study.withdrawn_reason = " ".join(reason.split())[:MAX_WITHDRAW_REASON]
     case_study.withdrawn_at = utcnow()
@@ -244,7 +245,7 @@ UNPUBLISHED_BY_ADMIN = ("An administrator unpublished this case study, so only a
 def republish_refusal(case_study: CaseStudy, user: User) -> str | None:
     """Why ``user`` may not republish this withdrawn case study, or None (the caller has checked
     that they are one of the school's authors or an admin)."""
-    if case_study.status != "withdrawn":
+    if case_study.status != CaseStudyStatus.WITHDRAWN:
         return "This case study is published already."
     if case_study.withdrawn_by_admin and not user.is_admin:
         return UNPUBLISHED_BY_ADMIN
