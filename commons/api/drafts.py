@@ -305,7 +305,7 @@ def publish_draft(draft_id: int) -> ResponseReturnValue:
     if authoring.moderation_on(current_app.config) and not user.is_admin:
         authoring.send_for_review(found)
         db.session.commit()
-        return jsonify({"status": "submitted", "message": "Sent for review: it is published once a reviewer "
+        return jsonify({"status": DraftStatus.SUBMITTED, "message": "Sent for review: it is published once a reviewer "
                         "approves it. A change to the draft takes it out of the review queue until you publish "
                         "it again.", "draft": _draft_json(found)}), 202
     try:
@@ -315,7 +315,8 @@ def publish_draft(draft_id: int) -> ResponseReturnValue:
         raise ApiError(422, "cannot_publish", "The draft cannot be published yet.",
                        details={"errors": {_field_name(k): v for k, v in problems.errors.items()}}) from None
     db.session.commit()
-    return jsonify({"status": "published", "slug": case_study.slug, "revision": case_study.revisions[-1].number,
+    return jsonify({"status": CaseStudyStatus.PUBLISHED, "slug": case_study.slug,
+                    "revision": case_study.revisions[-1].number,
                     "url": public_url("main.case_study", slug=case_study.slug),
                     "api_url": public_url("api.case_study", slug=case_study.slug)})
 

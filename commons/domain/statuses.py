@@ -39,6 +39,13 @@ class CollectionStatus(StrEnum):
     PUBLISHED = "published"
 
 
+class ReportStatus(StrEnum):
+    """A reader's report of a problem with a case study: open until an administrator acts on it."""
+
+    OPEN = "open"
+    RESOLVED = "resolved"
+
+
 class QuestionStatus(StrEnum):
     """A reader's question to a case study's authors."""
 

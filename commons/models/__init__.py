@@ -265,7 +265,8 @@ class Report(Base):
     case_study_id: Mapped[int] = mapped_column(ForeignKey("case_studies.id"), index=True)
     reason: Mapped[str] = mapped_column(Text)
     reporter_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
-    resolved: Mapped[bool] = mapped_column(Boolean, default=False)
+    # ReportStatus: "open" until an administrator acts on it, then "resolved"
+    status: Mapped[str] = mapped_column(String(20), default="open", server_default="open", index=True)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
 
     case_study: Mapped[CaseStudy] = relationship()

@@ -10,7 +10,7 @@ from sqlalchemy import select
 
 from commons.db import db
 from commons.domain.ids import parse_id
-from commons.domain.statuses import ClaimStatus
+from commons.domain.statuses import ClaimStatus, ReportStatus
 from commons.models import Membership, OutboxMessage, Report, School, User
 from commons.services import accounts, authoring, claims, hub_schools, permissions
 from commons.services.accounts import AccountProblems, SignInRefused
@@ -215,7 +215,8 @@ def claim_school() -> ResponseReturnValue:
 def admin() -> ResponseReturnValue:
     claims = db.session.scalars(select(Membership).where(Membership.status == ClaimStatus.PENDING)
                                 .order_by(Membership.created_at)).all()
-    reports = db.session.scalars(select(Report).where(Report.resolved.is_(False)).order_by(Report.created_at)).all()
+    reports = db.session.scalars(select(Report).where(Report.status == ReportStatus.OPEN)
+                                 .order_by(Report.created_at)).all()
     outbox = db.session.scalars(select(OutboxMessage).order_by(OutboxMessage.id.desc()).limit(20)).all()
     review = authoring.waiting_for_review(db.session)
     authors = db.session.scalars(select(Membership).where(Membership.status == ClaimStatus.APPROVED)

@@ -29,7 +29,7 @@ from commons.domain.comparability import compare, context_from_fields
 from commons.domain.ids import parse_id
 from commons.domain.privacy import PrivacyWarning
 from commons.domain.rendering import render_markdown
-from commons.domain.statuses import CaseStudyStatus, ClaimStatus
+from commons.domain.statuses import CaseStudyStatus, ClaimStatus, ReportStatus
 from commons.domain.vocabulary import EVIDENCE_STRENGTHS, OFFERS, SECTIONS, TOPICS
 from commons.models import CaseStudy, Draft, Hub, HubMember, Report, School
 from commons.search.extension import search_index
@@ -420,7 +420,8 @@ def unpublish(slug: str) -> ResponseReturnValue:
     if case_study.status == CaseStudyStatus.PUBLISHED:
         publishing.withdraw(db.session, case_study, reason=(request.form.get("reason") or "Unpublished by an "
                             "administrator."), by=g.user, by_admin=True)
-    for open_report in db.session.scalars(select(Report).where(Report.case_study_id == case_study.id)):
-        open_report.resolved = True
+    for open_report in db.session.scalars(select(Report).where(Report.case_study_id == case_study.id,
+                                                               Report.status == ReportStatus.OPEN)):
+        open_report.status = ReportStatus.RESOLVED
     db.session.commit()
     return redirect(url_for("auth.admin"), code=303)

@@ -1,5 +1,6 @@
-"""A draft's status is a column: the review queues ask the database for submitted drafts, and the
-migration gives every existing draft the status its fields held."""
+"""Statuses named once: a draft's status is a column the review queues ask the database about,
+a report's is open or resolved, and the migration gives every existing draft and report the
+status it held."""
 
 import json
 
@@ -65,7 +66,7 @@ def test_sending_for_review_sets_the_column_and_keeps_the_fields_as_typed(app: F
         assert draft.status == DraftStatus.WRITING
 
 
-def test_the_migration_gives_each_existing_draft_the_status_its_fields_held(database_url: str) -> None:
+def test_the_migration_gives_each_existing_draft_and_report_the_status_it_held(database_url: str) -> None:
     engine = create_engine(database_url)
     config = alembic_config(engine)
     with engine.begin() as connection:
@@ -88,6 +89,15 @@ def test_the_migration_gives_each_existing_draft_the_status_its_fields_held(data
                 f"INSERT INTO drafts (id, school_urn, fields, change_note, created_by, updated_by, created_at, "
                 f"updated_at) VALUES ({draft_id}, {SCHOOL}, :fields, '', 1, 1, {stamp}, {stamp})"),
                 {"fields": json.dumps(fields)})
+        connection.execute(text(
+            f"INSERT INTO case_studies (id, slug, school_urn, title, summary, topics, start_year, end_year, "
+            f"evidence_strength, authors, status, licence, school_snapshot, open_to, impact_table, created_at, "
+            f"updated_at, withdrawn_reason, withdrawn_by_admin) VALUES (1, 'reported', {SCHOOL}, 'T', 'S', '[]', "
+            f"2024, 2024, 'self-reported', '[]', 'published', 'CC-BY-4.0', '{{}}', '[]', '[]', {stamp}, {stamp}, "
+            f"'', false)"))
+        for report_id, resolved in ((1, "true"), (2, "false")):
+            connection.execute(text(f"INSERT INTO reports (id, case_study_id, reason, resolved, created_at) "
+                                    f"VALUES ({report_id}, 1, 'Names a pupil.', {resolved}, {stamp})"))
     upgrade(engine)
     with engine.begin() as connection:
         rows = {i: (status, json.loads(fields) if isinstance(fields, str) else fields) for i, status, fields in
@@ -98,4 +108,6 @@ def test_the_migration_gives_each_existing_draft_the_status_its_fields_held(data
             f"INSERT INTO drafts (id, school_urn, fields, change_note, created_by, updated_by, created_at, "
             f"updated_at) VALUES (5, {SCHOOL}, '{{}}', '', 1, 1, {stamp}, {stamp})"))
         assert connection.scalar(text("SELECT status FROM drafts WHERE id = 5")) == "writing"
+        assert list(connection.execute(text("SELECT id, status FROM reports ORDER BY id"))) == [
+            (1, "resolved"), (2, "open")]
     engine.dispose()
