@@ -10,7 +10,7 @@ from sqlalchemy import create_engine, text
 
 from commons.db import db
 from commons.domain.statuses import CaseStudyStatus, ClaimStatus, DraftStatus
-from commons.models import Draft, User
+from commons.models import Draft, Membership, User
 from commons.ops.migrate import alembic_config, upgrade
 from commons.services import authoring
 from tests.accounts import client_for, make_user
@@ -111,3 +111,22 @@ def test_the_migration_gives_each_existing_draft_and_report_the_status_it_held(d
         assert list(connection.execute(text("SELECT id, status FROM reports ORDER BY id"))) == [
             (1, "resolved"), (2, "open")]
     engine.dispose()
+
+
+def test_pages_name_each_stored_status_in_words(app: Flask) -> None:
+    """The templates compare with the named statuses and look their words up by the stored string."""
+    author = make_user(app, "author@example.org", school=SCHOOL)
+    with app.app_context():
+        for urn, status in ((990012, ClaimStatus.PENDING), (990014, ClaimStatus.REJECTED)):
+            db.session.add(Membership(user_id=author, school_urn=urn, status=status, role_at_school="Deputy head"))
+        db.session.add(Draft(school_urn=SCHOOL, fields={"title": "Reading dogs"}, status=DraftStatus.SUBMITTED,
+                             created_by=author, updated_by=author))
+        db.session.add(Draft(school_urn=SCHOOL, fields={"title": "Phonics"}, created_by=author, updated_by=author))
+        db.session.commit()
+    client = client_for(app, "author")
+    claims = client.get("/account/schools").get_data(as_text=True)
+    assert claims.count("you can write for this school") == 1 and claims.count("waiting to be confirmed") == 1
+    assert claims.count("not confirmed<") == 1
+    dashboard = client.get("/author").get_data(as_text=True)
+    waiting = [line for line in dashboard.split("<li>") if "waiting for review" in line]
+    assert len(waiting) == 1 and "Reading dogs" in waiting[0]
