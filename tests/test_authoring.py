@@ -9,7 +9,8 @@ from flask.testing import FlaskClient
 from sqlalchemy import select
 
 from commons.db import db
-from commons.models import CaseStudy, Draft, LoginAttempt, OutboxMessage, User
+from commons.domain.statuses import ReportStatus
+from commons.models import CaseStudy, Draft, LoginAttempt, OutboxMessage, Report, User
 from commons.search.engine import search
 from commons.search.extension import search_index
 from commons.services.accounts import SIGN_IN_FAILED, TOO_MANY
@@ -250,6 +251,10 @@ def test_moderation_queue_and_reader_reports(database_url: str, tmp_path: Path, 
     unpublished = admin.post(f"/admin/case-studies/{slug}/unpublish", data={"csrf_token": csrf_token(admin)})
     assert unpublished.status_code == 303
     assert reader.get(f"/case-studies/{slug}").status_code == 410
+    open_reports = admin.get("/admin").get_data(as_text=True).split('id="reports-h"')[1].split("</section>")[0]
+    assert "Names a pupil." not in open_reports and "No open reports." in open_reports
+    with app.app_context():  # acted on: the report is resolved, and kept
+        assert [r.status for r in db.session.scalars(select(Report))] == [ReportStatus.RESOLVED]
     with app.app_context():
         db.engine.dispose()
 

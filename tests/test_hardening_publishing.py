@@ -106,7 +106,7 @@ def test_defect_02_an_edit_takes_a_draft_out_of_the_review_queue(app: Flask) -> 
     saved = web.post(f"/author/drafts/{draft_id}", data=form, follow_redirects=True)
     assert "no longer waiting" in saved.get_data(as_text=True)
     with app.app_context():
-        assert not db.session.get(Draft, draft_id).fields.get("submitted")
+        assert db.session.get(Draft, draft_id).status == "writing"
 
 
 def test_defect_02_the_reviewer_sees_and_confirms_the_privacy_warnings(app: Flask) -> None:

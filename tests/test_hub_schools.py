@@ -186,14 +186,14 @@ def test_a_hub_reviews_its_schools_drafts_when_moderation_is_on(app: Flask, worl
         assert other.post(f"/admin/drafts/{draft_id}/return", data=send_back).status_code == 404
     with app.app_context():  # refused attempts changed nothing
         assert db.session.scalar(select(CaseStudy)) is None
-        assert all(db.session.get(Draft, d).fields.get("submitted") for d in (ours, theirs))
+        assert all(db.session.get(Draft, d).status == "submitted" for d in (ours, theirs))
 
     returned = manager.post(f"/admin/drafts/{ours}/return",
                             data={"csrf_token": token, "note": "Say how many pupils took part.",
                                   "next": f"/hubs/{hub}/claims"})
     assert returned.status_code == 303 and returned.headers["Location"].endswith(f"/hubs/{hub}/claims")
     with app.app_context():
-        assert not db.session.get(Draft, ours).fields.get("submitted")
+        assert db.session.get(Draft, ours).status == "writing"
         mail = db.session.scalar(select(OutboxMessage).where(OutboxMessage.to == "author@example.org",
                                                              OutboxMessage.subject.like("Returned%")))
         assert mail is not None and "Say how many pupils took part." in mail.body

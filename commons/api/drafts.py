@@ -18,6 +18,7 @@ from werkzeug.exceptions import RequestEntityTooLarge
 from commons.api.common import BEARER, ApiError, bp, number, paging, params, public_url
 from commons.db import db
 from commons.domain.case_study_format import IMPACT_KEYS, MAX_IMPACT_ROWS, MAX_SECTION_CHARS
+from commons.domain.statuses import CaseStudyStatus, DraftStatus
 from commons.domain.vocabulary import EVIDENCE_STRENGTHS, OFFERS, SECTION_HEADINGS, TOPICS
 from commons.models import CaseStudy, Draft, School, User
 from commons.search.extension import search_index
@@ -183,7 +184,8 @@ def _draft_json(draft: Draft) -> dict[str, Any]:
         "case_study": None if case_study is None else {
             "slug": case_study.slug, "url": public_url("main.case_study", slug=case_study.slug),
             "api_url": public_url("api.case_study", slug=case_study.slug)},
-        "submitted": bool(stored.get("submitted")), "fields": fields, "fingerprint": authoring.fingerprint(draft),
+        "submitted": draft.status == DraftStatus.SUBMITTED, "fields": fields,
+        "fingerprint": authoring.fingerprint(draft),
         "created_at": draft.created_at.isoformat(), "updated_at": draft.updated_at.isoformat(),
         "url": public_url("author.edit_draft", draft_id=draft.id),
         "api_url": public_url("api.draft", draft_id=draft.id),
@@ -193,7 +195,7 @@ def _draft_json(draft: Draft) -> dict[str, Any]:
 def _save(draft: Draft, user: User, changes: dict[str, Any]) -> None:
     """Change only the fields given; a section not given keeps its text. A change to a draft waiting
     for review takes it out of the queue ("submitted" becomes false): publish it again to send it again."""
-    current = {**EMPTY, **{k: v for k, v in draft.fields.items() if k != "submitted"}}
+    current = {**EMPTY, **draft.fields}
     if "sections" in changes:
         changes = {**changes, "sections": {**current.get("sections", {}), **changes["sections"]}}
     authoring.save(draft, user, {**current, **changes})
@@ -265,7 +267,7 @@ def open_draft(slug: str) -> ResponseReturnValue:
         raise ApiError(404, "not_found", f"No case study {slug!r}.")
     if not permissions.can_on_case_study(user, "edit", found):
         raise ApiError(403, "not_your_school", f"You do not write for {found.school.name}, so cannot revise {slug!r}.")
-    if found.status != "published":
+    if found.status != CaseStudyStatus.PUBLISHED:
         raise ApiError(409, "not_published", f"{slug!r} is {found.status}; only a published case study can be revised.")
     existing = db.session.scalar(select(Draft.id).where(Draft.case_study_id == found.id))
     opened = authoring.draft_for_edit(db.session, user, found)
@@ -301,9 +303,9 @@ def publish_draft(draft_id: int) -> ResponseReturnValue:
                            {"field": w.field, "kind": w.kind, "excerpt": w.excerpt, "message": w.message}
                            for w in warnings]})
     if authoring.moderation_on(current_app.config) and not user.is_admin:
-        found.fields = {**found.fields, "submitted": True}
+        authoring.send_for_review(found)
         db.session.commit()
-        return jsonify({"status": "submitted", "message": "Sent for review: it is published once a reviewer "
+        return jsonify({"status": DraftStatus.SUBMITTED, "message": "Sent for review: it is published once a reviewer "
                         "approves it. A change to the draft takes it out of the review queue until you publish "
                         "it again.", "draft": _draft_json(found)}), 202
     try:
@@ -313,7 +315,8 @@ def publish_draft(draft_id: int) -> ResponseReturnValue:
         raise ApiError(422, "cannot_publish", "The draft cannot be published yet.",
                        details={"errors": {_field_name(k): v for k, v in problems.errors.items()}}) from None
     db.session.commit()
-    return jsonify({"status": "published", "slug": case_study.slug, "revision": case_study.revisions[-1].number,
+    return jsonify({"status": CaseStudyStatus.PUBLISHED, "slug": case_study.slug,
+                    "revision": case_study.revisions[-1].number,
                     "url": public_url("main.case_study", slug=case_study.slug),
                     "api_url": public_url("api.case_study", slug=case_study.slug)})
 

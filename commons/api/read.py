@@ -21,6 +21,7 @@ from sqlalchemy.orm import Session
 from commons.api.common import FILTERS, ApiError, bp, number, paging, params
 from commons.db import db
 from commons.domain.comparability import CONTEXT_LEVELS, DEFAULT_CONTEXT_LEVEL, SchoolContext
+from commons.domain.statuses import CaseStudyStatus, CollectionStatus
 from commons.models import CaseStudy, Collection, Hub, School
 from commons.search import engine as search_service
 from commons.search.extension import search_index
@@ -129,7 +130,7 @@ def _case_study(slug: str, action: str = "view") -> CaseStudy:
     found = db.session.scalar(select(CaseStudy).where(CaseStudy.slug == slug))
     if found is None or not permissions.can_on_case_study(g.get("user"), action, found):
         raise ApiError(404, "not_found", f"no published case study {slug!r}")
-    if found.status == "withdrawn" and action == "view":
+    if found.status == CaseStudyStatus.WITHDRAWN and action == "view":
         raise ApiError(410, "withdrawn", f"{slug!r} was withdrawn by its school")
     return found
 
@@ -161,7 +162,7 @@ def school(urn: int) -> ResponseReturnValue:
         "urn": found.urn, "name": found.name, "establishment_type": found.establishment_type, "phase": context.phase,
         "provision": context.provision, "pupils": found.pupils, "fsm_pct": found.fsm_pct, "sen_pct": found.sen_pct,
         "eal_pct": found.eal_pct, "region": found.region, "setting": context.setting, "governance": context.governance,
-        "case_studies": [_summary(c) for c in found.case_studies if c.status == "published"],
+        "case_studies": [_summary(c) for c in found.case_studies if c.status == CaseStudyStatus.PUBLISHED],
     })
 
 
@@ -173,7 +174,7 @@ def hubs() -> ResponseReturnValue:
 
 def _hub(hub: Hub) -> dict[str, Any]:
     return {"slug": hub.slug, "name": hub.name, "kind": hub.kind, "description": hub.description,
-            "collections": [c.slug for c in hub.collections if c.status == "published"]}
+            "collections": [c.slug for c in hub.collections if c.status == CollectionStatus.PUBLISHED]}
 
 
 @bp.get("/hubs/<slug>")
@@ -196,7 +197,7 @@ def collection(slug: str) -> ResponseReturnValue:
                  for n, c in enumerate(current_case_studies(db.session, search_index.state, found), start=1)]
     else:
         items = [{**_summary(i.case_study), "note": i.note, "position": i.position}
-                 for i in found.items if i.case_study.status == "published"]
+                 for i in found.items if i.case_study.status == CaseStudyStatus.PUBLISHED]
     return jsonify({"slug": found.slug, "title": found.title, "description": found.description,
                     "hub": found.hub.slug, "status": found.status, "smart_query": found.smart_query, "items": items})
 

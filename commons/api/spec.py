@@ -4,6 +4,7 @@ from typing import Any
 
 from commons.domain.case_study_format import IMPACT_KEYS, MAX_IMPACT_ROWS, MAX_SECTION_CHARS, MAX_SUMMARY, MAX_TITLE
 from commons.domain.comparability import CONTEXT_LEVELS
+from commons.domain.statuses import CaseStudyStatus, DraftStatus
 from commons.domain.vocabulary import EVIDENCE_STRENGTHS, OFFERS, SECTION_HEADINGS, TOPICS
 from commons.search.filters import CHOICES
 from commons.search.reading import KINDS
@@ -213,10 +214,11 @@ def _write_paths() -> dict[str, Any]:
             "privacy check's warnings (422) unless `confirm_privacy` is true; with moderation on, sent for review",
             "publish", {
                 "200": _json({"type": "object", "required": ["status", "slug", "url"], "properties": {
-                    "status": {"type": "string", "enum": ["published"]}, "slug": TEXT, "revision": {"type": "integer"},
+                    "status": {"type": "string", "enum": [CaseStudyStatus.PUBLISHED]}, "slug": TEXT,
+                    "revision": {"type": "integer"},
                     "url": TEXT, "api_url": TEXT}}, "Published"),
                 "202": _json({"type": "object", "required": ["status", "message", "draft"], "properties": {
-                    "status": {"type": "string", "enum": ["submitted"]}, "message": TEXT, "draft": draft}},
+                    "status": {"type": "string", "enum": [DraftStatus.SUBMITTED]}, "message": TEXT, "draft": draft}},
                     "Sent for review")},
             404, 409, 413, 415, 422, parameters=[draft_id], requestBody=_body("Publish", required=False))},
     }

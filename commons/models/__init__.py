@@ -220,6 +220,8 @@ class Draft(Base):
     school_urn: Mapped[int] = mapped_column(ForeignKey("schools.urn"), index=True)
     case_study_id: Mapped[int | None] = mapped_column(ForeignKey("case_studies.id"), unique=True)
     fields: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    # DraftStatus: "writing", or "submitted" while it waits for a reviewer with exactly these fields
+    status: Mapped[str] = mapped_column(String(20), default="writing", server_default="writing", index=True)
     change_note: Mapped[str] = mapped_column(Text, default="")  # "what changed", kept with the revision
     created_by: Mapped[int] = mapped_column(ForeignKey("users.id"))
     updated_by: Mapped[int] = mapped_column(ForeignKey("users.id"))
@@ -263,7 +265,8 @@ class Report(Base):
     case_study_id: Mapped[int] = mapped_column(ForeignKey("case_studies.id"), index=True)
     reason: Mapped[str] = mapped_column(Text)
     reporter_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
-    resolved: Mapped[bool] = mapped_column(Boolean, default=False)
+    # ReportStatus: "open" until an administrator acts on it, then "resolved"
+    status: Mapped[str] = mapped_column(String(20), default="open", server_default="open", index=True)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
 
     case_study: Mapped[CaseStudy] = relationship()

@@ -8,6 +8,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, joinedload
 
 from commons.domain.comparability import Comparison, compare, context_from_fields
+from commons.domain.statuses import CaseStudyStatus
 from commons.models import CaseStudy, Passage
 from commons.search.catalogue import catalogue
 from commons.search.state import IndexState
@@ -50,7 +51,8 @@ def more_like_this(session: Session, index_state: IndexState, case_study: CaseSt
             select(CaseStudy).where(CaseStudy.id.in_(list(best))).options(joinedload(CaseStudy.school))
         )
     }
-    return [Related(found[i], s) for i, s in best.items() if i in found and found[i].status == "published"]
+    return [Related(found[i], s) for i, s in best.items()
+            if i in found and found[i].status == CaseStudyStatus.PUBLISHED]
 
 
 @dataclass

@@ -6,12 +6,13 @@ import numpy as np
 from sqlalchemy import Select, func, select
 from sqlalchemy.orm import Session
 
+from commons.domain.statuses import CaseStudyStatus
 from commons.models import CaseStudy, Change, Passage
 from indexer import Change as IndexChange
 from indexer.chunking import searchable_text
 from indexer.types import Vectors
 
-LIVE = "published"
+LIVE = CaseStudyStatus.PUBLISHED
 
 
 def live_passages() -> Select[int, bytes]:

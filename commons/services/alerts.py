@@ -21,6 +21,7 @@ from itsdangerous import BadSignature, URLSafeSerializer
 from sqlalchemy import delete, select, update
 from sqlalchemy.orm import Session
 
+from commons.domain.statuses import CaseStudyStatus
 from commons.models import AlertEvent, CaseStudy, Follow, User, utcnow
 from commons.search.engine import QuestionProblem, search
 from commons.search.filters import FilterProblem, SearchFilters
@@ -206,7 +207,7 @@ def send_immediate(session: Session, index_state: IndexState, mailer: Mailer, li
     for event in events:
         event.sent_at = utcnow()
         case_study = event.case_study
-        if case_study.status != "published" or case_study.id in done:
+        if case_study.status != CaseStudyStatus.PUBLISHED or case_study.id in done:
             continue  # withdrawn since, or published twice in one batch: one alert
         done.add(case_study.id)
         mails: dict[int, _Mail] = {}

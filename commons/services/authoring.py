@@ -33,6 +33,7 @@ from commons.domain.case_study_format import (
     CaseStudyFormatError,
     parse,
 )
+from commons.domain.statuses import CaseStudyStatus, DraftStatus
 from commons.domain.vocabulary import SECTIONS
 from commons.models import CaseStudy, Draft, Revision, User, utcnow
 from commons.services.publishing import publish_all
@@ -138,13 +139,27 @@ def save(draft: Draft, user: User, fields: dict[str, Any]) -> bool:
     """Keep what was typed. A change to a draft waiting for review takes it out of the review
     queue (a reviewer approves exactly what was sent): it waits again once its authors send it
     again. Answers whether this save took it out of the queue."""
-    fields = {k: v for k, v in fields.items() if k != "submitted"}
-    before = {k: v for k, v in draft.fields.items() if k != "submitted"}
-    left_queue = bool(draft.fields.get("submitted")) and fields != before
-    draft.fields = {**fields, "submitted": True} if draft.fields.get("submitted") and not left_queue else fields
+    fields = {k: v for k, v in fields.items() if k != "submitted"}  # the status is a column, not a field
+    left_queue = draft.status == DraftStatus.SUBMITTED and fields != draft.fields
+    draft.fields = fields
+    if left_queue:
+        draft.status = DraftStatus.WRITING
     draft.updated_by = user.id
     draft.updated_at = utcnow()
     return left_queue
+
+
+def send_for_review(draft: Draft) -> None:
+    """Put a draft in the review queue (moderation): a reviewer approves exactly its fields as they are."""
+    draft.status = DraftStatus.SUBMITTED
+
+
+def waiting_for_review(session: Session, school_urns: list[int] | None = None) -> list[Draft]:
+    """Drafts waiting for a reviewer, oldest change first: all of them, or those of these schools."""
+    query = select(Draft).where(Draft.status == DraftStatus.SUBMITTED)
+    if school_urns is not None:
+        query = query.where(Draft.school_urn.in_(school_urns))
+    return list(session.scalars(query.order_by(Draft.updated_at, Draft.id)))
 
 
 def fingerprint(draft: Draft) -> str:
@@ -163,7 +178,7 @@ def publish_refusal(draft: Draft, user: User) -> str | None:
     study that is no longer published (withdrawn by its school or unpublished by an administrator,
     perhaps after a report): only an administrator may do that."""
     existing = draft.case_study
-    if existing is not None and existing.status != "published" and not user.is_admin:
+    if existing is not None and existing.status != CaseStudyStatus.PUBLISHED and not user.is_admin:
         return NOT_PUBLISHED.format(title=f"“{existing.title}”")
     return None
 

@@ -18,6 +18,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session, selectinload
 
 from commons.domain.comparability import Comparison, SchoolContext, compare
+from commons.domain.statuses import CaseStudyStatus
 from commons.domain.vocabulary import TOPICS
 from commons.models import CaseStudy, Change, Collection
 from commons.search.catalogue import catalogue
@@ -95,7 +96,7 @@ def browse(session: Session, filters: SearchFilters, reader: SchoolContext | Non
     known = catalogue(session)
     allowed = {s.id for s in known.studies.values() if filters.matches(s)}
     newest = [i for i in session.scalars(
-        select(CaseStudy.id).where(CaseStudy.status == "published")
+        select(CaseStudy.id).where(CaseStudy.status == CaseStudyStatus.PUBLISHED)
         .order_by(CaseStudy.published_on.desc(), CaseStudy.id.desc())
     ) if i in allowed]
     comparisons: dict[int, Comparison] = {}

@@ -15,6 +15,7 @@ from urllib.parse import parse_qs, urlencode
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from commons.domain.statuses import CaseStudyStatus, CollectionStatus
 from commons.domain.vocabulary import OFFERS, TOPICS
 from commons.models import CaseStudy, Collection, CollectionItem, Hub, HubMember, User, utcnow
 from commons.search.engine import QuestionProblem, SearchResults, clean_question, search
@@ -101,14 +102,14 @@ def update_collection(collection: Collection, title: str, description: str, publ
     """Change the settings; only a published collection can be featured on the home page."""
     collection.title = _title(title)
     collection.description = description[:5000]
-    collection.status = "published" if published else "draft"
+    collection.status = CollectionStatus.PUBLISHED if published else CollectionStatus.DRAFT
     collection.featured = featured and published
     _touch(collection)  # the home page shows featured collections: its cached copies are keyed by this
 
 
 def add_item(session: Session, collection: Collection, case_study: CaseStudy, note: str = "") -> CollectionItem:
     _not_smart(collection)
-    if case_study.status != "published":
+    if case_study.status != CaseStudyStatus.PUBLISHED:
         raise CollectionProblem("Only published case studies can go in a collection.")
     existing = next((i for i in collection.items if i.case_study_id == case_study.id), None)
     if existing is not None:
@@ -136,7 +137,7 @@ def find_to_add(session: Session, index_state: IndexState, question: str) -> lis
         results = search(session, index_state, question, limit=FIND_LIMIT, snippets=False)
     except QuestionProblem:
         return []
-    found = [r.case_study for r in results.results if r.case_study.status == "published"]
+    found = [r.case_study for r in results.results if r.case_study.status == CaseStudyStatus.PUBLISHED]
     return list(dict.fromkeys(found))[:FIND_LIMIT]
 
 
@@ -181,7 +182,7 @@ def set_note(collection: Collection, item: CollectionItem, note: str) -> None:
 
 def visible_items(collection: Collection) -> list[CollectionItem]:
     """What a reader sees: the items whose case study is still published."""
-    return [i for i in collection.items if i.case_study.status == "published"]
+    return [i for i in collection.items if i.case_study.status == CaseStudyStatus.PUBLISHED]
 
 
 def _touch(collection: Collection) -> None:

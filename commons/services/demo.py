@@ -7,6 +7,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from commons.domain.case_study_format import ParsedCaseStudy
+from commons.domain.statuses import CaseStudyStatus, CollectionStatus
 from commons.models import CaseStudy, Collection, CollectionItem, Hub
 from commons.services.importing import case_study_files, parse_files
 from commons.services.publishing import ProgressCallback, PublishResult, publish_all
@@ -45,7 +46,8 @@ def load_demo_hubs(session: Session, path: Path = DEMO_HUBS) -> list[str]:
     is not published is left out of its collection.
     """
     entries = yaml.safe_load(path.read_text(encoding="utf-8")) or []
-    by_slug = {c.slug: c for c in session.scalars(select(CaseStudy).where(CaseStudy.status == "published"))}
+    published = select(CaseStudy).where(CaseStudy.status == CaseStudyStatus.PUBLISHED)
+    by_slug = {c.slug: c for c in session.scalars(published)}
     created: list[str] = []
     try:
         for entry in entries:
@@ -59,7 +61,7 @@ def load_demo_hubs(session: Session, path: Path = DEMO_HUBS) -> list[str]:
                     continue
                 collection = Collection(hub=hub, slug=listed["slug"], title=listed["title"],
                                         description=" ".join(listed.get("description", "").split()),
-                                        status="published", featured=bool(listed.get("featured", False)))
+                                        status=CollectionStatus.PUBLISHED, featured=bool(listed.get("featured", False)))
                 session.add(collection)
                 position = 0
                 for item in listed.get("items", []):

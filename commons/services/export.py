@@ -19,6 +19,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session, joinedload
 
 from commons.domain.comparability import setting_of
+from commons.domain.statuses import CaseStudyStatus
 from commons.domain.text_safety import csv_safe
 from commons.domain.vocabulary import OFFERS
 from commons.models import LICENCE, CaseStudy, School
@@ -91,7 +92,7 @@ def json_ld(case_study: CaseStudy, url: str) -> dict[str, Any]:
 
 def published(session: Session) -> Iterator[CaseStudy]:
     yield from session.scalars(
-        select(CaseStudy).where(CaseStudy.status == "published").order_by(CaseStudy.id)
+        select(CaseStudy).where(CaseStudy.status == CaseStudyStatus.PUBLISHED).order_by(CaseStudy.id)
         .options(joinedload(CaseStudy.school))
     )
 
@@ -127,7 +128,8 @@ class Edition:
 
 
 def edition(session: Session) -> Edition:
-    count = session.scalar(select(func.count()).select_from(CaseStudy).where(CaseStudy.status == "published"))
+    count = session.scalar(select(func.count()).select_from(CaseStudy)
+                           .where(CaseStudy.status == CaseStudyStatus.PUBLISHED))
     last = session.scalar(select(func.max(CaseStudy.updated_at)))
     return Edition(int(count or 0), last)
 

@@ -13,6 +13,7 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from commons.domain.ids import parse_id
+from commons.domain.statuses import CaseStudyStatus, CollectionStatus
 from commons.domain.vocabulary import TOPICS
 from commons.models import CaseStudy, Collection, Follow, Hub, School, User, utcnow
 from commons.search.engine import QuestionProblem, search
@@ -47,7 +48,7 @@ def describe(session: Session, kind: str, target: str) -> str:
             return hub.name
     elif kind == "collection":
         collection = session.scalar(select(Collection).where(Collection.slug == target))
-        if collection is not None and collection.status == "published":
+        if collection is not None and collection.status == CollectionStatus.PUBLISHED:
             return f"{collection.title} ({collection.hub.name})"
     elif kind == "school":
         urn = parse_id(target)
@@ -92,16 +93,16 @@ def canonical_search(query_string: str) -> str:
 
 def entries(session: Session, index_state: IndexState, kind: str, target: str) -> list[FeedEntry]:
     """The newest case studies a follow matches, newest first."""
-    published = CaseStudy.status == "published"
+    published = CaseStudy.status == CaseStudyStatus.PUBLISHED
     if kind == "collection":
         collection = session.scalar(select(Collection).where(Collection.slug == target))
-        if collection is None or collection.status != "published":
+        if collection is None or collection.status != CollectionStatus.PUBLISHED:
             return []
         found = _collection_entries(session, index_state, collection)
     elif kind == "hub":
         hub = session.scalar(select(Hub).where(Hub.slug == target))
         found = [] if hub is None else [
-            entry for c in hub.collections if c.status == "published"
+            entry for c in hub.collections if c.status == CollectionStatus.PUBLISHED
             for entry in _collection_entries(session, index_state, c)
         ]
     elif kind == "school":
@@ -135,7 +136,8 @@ def _collection_entries(session: Session, index_state: IndexState, collection: C
     when each was published (so a new case study entering its search is new to its followers)."""
     if collection.smart_query is not None:
         return [FeedEntry(c, _published_at(c)) for c in current_case_studies(session, index_state, collection)]
-    return [FeedEntry(i.case_study, i.added_at, i.note) for i in collection.items if i.case_study.status == "published"]
+    return [FeedEntry(i.case_study, i.added_at, i.note) for i in collection.items
+            if i.case_study.status == CaseStudyStatus.PUBLISHED]
 
 
 def _published_at(case_study: CaseStudy) -> datetime:

@@ -9,10 +9,12 @@ Who may do each of these is in ``permissions``; this module does them.
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from commons.domain.statuses import ClaimStatus, DraftStatus
 from commons.models import Draft, Hub, HubSchool, Membership, School, User
+from commons.services import authoring
 from commons.services.accounts import Mailer
 
-DECISIONS = ("approved", "rejected")
+DECISIONS = (ClaimStatus.APPROVED, ClaimStatus.REJECTED)
 MAX_RETURN_NOTE = 2000
 
 
@@ -24,10 +26,10 @@ def request_link(session: Session, hub: Hub, school: School, user: User) -> HubS
     """Ask an admin to confirm that this hub looks after this school (again, if it was rejected)."""
     link = session.scalar(select(HubSchool).where(HubSchool.hub_id == hub.id, HubSchool.school_urn == school.urn))
     if link is None:
-        link = HubSchool(hub_id=hub.id, school_urn=school.urn, status="pending", requested_by=user.id)
+        link = HubSchool(hub_id=hub.id, school_urn=school.urn, status=ClaimStatus.PENDING, requested_by=user.id)
         session.add(link)
-    elif link.status == "rejected":
-        link.status, link.requested_by, link.decided_by = "pending", user.id, None
+    elif link.status == ClaimStatus.REJECTED:
+        link.status, link.requested_by, link.decided_by = ClaimStatus.PENDING, user.id, None
     session.flush()
     return link
 
@@ -43,7 +45,7 @@ def remove_link(session: Session, link: HubSchool) -> None:
     session.flush()
 
 
-def links(session: Session, hub: Hub, statuses: tuple[str, ...] = ("approved",)) -> list[HubSchool]:
+def links(session: Session, hub: Hub, statuses: tuple[ClaimStatus, ...] = (ClaimStatus.APPROVED,)) -> list[HubSchool]:
     """The hub's links with these statuses, by school name."""
     return list(session.scalars(
         select(HubSchool).join(School).where(HubSchool.hub_id == hub.id, HubSchool.status.in_(statuses))
@@ -54,13 +56,14 @@ def links(session: Session, hub: Hub, statuses: tuple[str, ...] = ("approved",))
 def hubs_for_school(session: Session, school: School) -> list[Hub]:
     """The hubs an admin has confirmed look after this school."""
     return list(session.scalars(select(Hub).join(HubSchool, HubSchool.hub_id == Hub.id)
-                                .where(HubSchool.school_urn == school.urn, HubSchool.status == "approved")
+                                .where(HubSchool.school_urn == school.urn, HubSchool.status == ClaimStatus.APPROVED)
                                 .order_by(Hub.name)))
 
 
 def pending_links(session: Session) -> list[HubSchool]:
     """Every link waiting for an admin, oldest first."""
-    return list(session.scalars(select(HubSchool).where(HubSchool.status == "pending").order_by(HubSchool.created_at)))
+    return list(session.scalars(select(HubSchool).where(HubSchool.status == ClaimStatus.PENDING)
+                                .order_by(HubSchool.created_at)))
 
 
 def _linked_urns(session: Session, hub: Hub) -> list[int]:
@@ -72,7 +75,7 @@ def pending_claims(session: Session, hub: Hub) -> list[Membership]:
     urns = _linked_urns(session, hub)
     if not urns:
         return []
-    claims = select(Membership).where(Membership.status == "pending", Membership.school_urn.in_(urns))
+    claims = select(Membership).where(Membership.status == ClaimStatus.PENDING, Membership.school_urn.in_(urns))
     return list(session.scalars(claims.order_by(Membership.created_at)))
 
 
@@ -81,8 +84,7 @@ def review_queue(session: Session, hub: Hub) -> list[Draft]:
     urns = _linked_urns(session, hub)
     if not urns:
         return []
-    drafts = session.scalars(select(Draft).where(Draft.school_urn.in_(urns)).order_by(Draft.updated_at))
-    return [d for d in drafts if d.fields.get("submitted")]
+    return authoring.waiting_for_review(session, urns)
 
 
 def decide_claim(session: Session, claim: Membership, decider: User, decision: str, mailer: Mailer) -> None:
@@ -94,11 +96,11 @@ def decide_claim(session: Session, claim: Membership, decider: User, decision: s
     """
     if decision not in DECISIONS:
         raise HubSchoolProblem("The decision must be approved or rejected.")
-    if claim.status != "pending":
+    if claim.status != ClaimStatus.PENDING:
         raise HubSchoolProblem(
             f"This claim was already {claim.status}; only a pending claim can be decided. "
             + ("To stop an approved author writing for the school, ask an administrator."
-               if claim.status == "approved" else "The claimant can ask again if something has changed."))
+               if claim.status == ClaimStatus.APPROVED else "The claimant can ask again if something has changed."))
     claim.status, claim.decided_by = decision, decider.id
     who = "An administrator" if decider.is_admin else f"{decider.name}, for a hub that looks after the school,"
     mailer.send(session, claim.user.email, f"Your claim to write for {claim.school.name}",
@@ -109,9 +111,9 @@ def revoke_author(session: Session, membership: Membership, admin: User, mailer:
     """An admin stops an approved author writing for a school (the claim becomes rejected), and tells them."""
     if not admin.is_admin:
         raise HubSchoolProblem("Only an administrator can stop an author writing for a school.")
-    if membership.status != "approved":
+    if membership.status != ClaimStatus.APPROVED:
         raise HubSchoolProblem(f"This claim is {membership.status}, not an approved author: decide it instead.")
-    membership.status, membership.decided_by = "rejected", admin.id
+    membership.status, membership.decided_by = ClaimStatus.REJECTED, admin.id
     mailer.send(session, membership.user.email, f"You no longer write for {membership.school.name}",
                 f"An administrator has stopped your account writing for {membership.school.name} in the Commons. "
                 "Reply to this message if you think this is a mistake.")
@@ -122,7 +124,7 @@ def return_draft(session: Session, draft: Draft, reviewer: User, note: str, mail
     note = note.strip()[:MAX_RETURN_NOTE]
     if not note:
         raise HubSchoolProblem("Say what the authors should change before it can be published.")
-    draft.fields = {k: v for k, v in draft.fields.items() if k != "submitted"}
+    draft.status = DraftStatus.WRITING
     writer = session.get(User, draft.updated_by)
     if writer is not None:
         title = draft.fields.get("title") or "your draft"

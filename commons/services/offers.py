@@ -6,6 +6,7 @@ school's offers are those, gathered by kind, each with the topics and case studi
 
 from dataclasses import dataclass, field
 
+from commons.domain.statuses import CaseStudyStatus
 from commons.domain.vocabulary import OFFERS, TOPICS
 from commons.models import CaseStudy
 
@@ -22,7 +23,7 @@ def school_offers(case_studies: list[CaseStudy]) -> list[Offer]:
     """The offers made in these (published) case studies, in the order of OFFERS."""
     offers: list[Offer] = []
     for key, label in OFFERS.items():
-        making = [c for c in case_studies if key in (c.open_to or []) and c.status == "published"]
+        making = [c for c in case_studies if key in (c.open_to or []) and c.status == CaseStudyStatus.PUBLISHED]
         if making:
             topics = dict.fromkeys(t for c in making for t in c.topics or [])  # as the authors ordered them
             offers.append(Offer(key, label, [TOPICS.get(t, t) for t in topics], making))

@@ -11,6 +11,7 @@ the object loaded from the database.
 from sqlalchemy import select
 from sqlalchemy.orm import object_session
 
+from commons.domain.statuses import CaseStudyStatus, ClaimStatus, CollectionStatus, DraftStatus
 from commons.models import CaseStudy, Collection, Draft, Hub, HubMember, HubSchool, Membership, User
 
 ACTIONS = ("view", "edit", "publish", "withdraw", "history")
@@ -19,7 +20,7 @@ ACTIONS = ("view", "edit", "publish", "withdraw", "history")
 def authored_schools(user: User | None) -> set[int]:
     if user is None:
         return set()
-    return {m.school_urn for m in user.memberships if m.status == "approved"}
+    return {m.school_urn for m in user.memberships if m.status == ClaimStatus.APPROVED}
 
 
 def is_author(user: User | None, school_urn: int) -> bool:
@@ -32,9 +33,10 @@ def can_on_case_study(user: User | None, action: str, case_study: CaseStudy) -> 
     if action not in ACTIONS:
         raise ValueError(f"unknown action {action!r}")
     if action == "view":
-        return case_study.status in ("published", "withdrawn") or is_author(user, case_study.school_urn)
+        return (case_study.status in (CaseStudyStatus.PUBLISHED, CaseStudyStatus.WITHDRAWN)
+                or is_author(user, case_study.school_urn))
     if action == "history":
-        return case_study.status == "published" or is_author(user, case_study.school_urn)
+        return case_study.status == CaseStudyStatus.PUBLISHED or is_author(user, case_study.school_urn)
     return is_author(user, case_study.school_urn)
 
 
@@ -85,7 +87,7 @@ def can_curate(user: User | None, hub: Hub) -> bool:
 
 
 def can_view_collection(user: User | None, collection: Collection) -> bool:
-    return collection.status == "published" or can_curate(user, collection.hub)
+    return collection.status == CollectionStatus.PUBLISHED or can_curate(user, collection.hub)
 
 
 def can_link_schools(user: User | None, hub: Hub) -> bool:
@@ -111,7 +113,8 @@ def led_schools(user: User | None) -> set[int]:
         return set()
     return set(session.scalars(
         select(HubSchool.school_urn).join(HubMember, HubMember.hub_id == HubSchool.hub_id)
-        .where(HubMember.user_id == user.id, HubMember.role.in_(("owner", "manager")), HubSchool.status == "approved")
+        .where(HubMember.user_id == user.id, HubMember.role.in_(("owner", "manager")),
+               HubSchool.status == ClaimStatus.APPROVED)
     ))
 
 
@@ -131,5 +134,5 @@ def can_review(user: User | None, draft: Draft) -> bool:
         return False
     if user.is_admin:
         return True
-    return (bool(draft.fields.get("submitted")) and draft.updated_by != user.id
+    return (draft.status == DraftStatus.SUBMITTED and draft.updated_by != user.id
             and draft.school_urn in led_schools(user))

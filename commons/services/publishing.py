@@ -23,6 +23,7 @@ from sqlalchemy.orm import Session
 from commons.domain.case_study_format import ParsedCaseStudy, parse
 from commons.domain.errors import ImportProblems
 from commons.domain.rendering import RENDERER_VERSION, render_markdown
+from commons.domain.statuses import CaseStudyStatus, QuestionStatus
 from commons.domain.vocabulary import QUESTIONS_SECTION, SECTIONS
 from commons.models import AuthorQuestion, CaseStudy, Change, Passage, Revision, School, User, utcnow
 from commons.services.alerts import note_published
@@ -173,7 +174,7 @@ def _fill(session: Session, case_study: CaseStudy, parsed: ParsedCaseStudy) -> N
     case_study.authors = parsed.authors
     case_study.open_to = parsed.open_to
     case_study.impact_table = parsed.impact_table
-    case_study.status = "published"
+    case_study.status = CaseStudyStatus.PUBLISHED
     case_study.published_on = parsed.published or utcnow().date()
     case_study.school_snapshot = snapshot(school)
     case_study.updated_at = utcnow()
@@ -202,7 +203,7 @@ def published_answers(session: Session, case_study_id: int, limit: int = 50) -> 
     """The questions and answers shown on a case study, oldest first: replied, agreed to and published."""
     return list(session.scalars(select(AuthorQuestion).where(
         AuthorQuestion.case_study_id == case_study_id, AuthorQuestion.published_at.is_not(None),
-        AuthorQuestion.status == "replied", AuthorQuestion.share_consent.is_(True))
+        AuthorQuestion.status == QuestionStatus.REPLIED, AuthorQuestion.share_consent.is_(True))
         .order_by(AuthorQuestion.published_at, AuthorQuestion.id).limit(limit)))
 
 
@@ -230,7 +231,7 @@ def index_answer(session: Session, question: AuthorQuestion, embedder: Embedder)
     unindex_answer(session, question)
     case_study = question.case_study
     revision_id = session.scalar(select(func.max(Revision.id)).where(Revision.case_study_id == case_study.id))
-    if case_study.status != "published" or revision_id is None:
+    if case_study.status != CaseStudyStatus.PUBLISHED or revision_id is None:
         return
     passages = answer_passages(session, case_study, revision_id, embedder, only=question)
     session.add_all(passages)
@@ -286,7 +287,7 @@ def withdraw(session: Session, case_study: CaseStudy, *, reason: str = "", by: U
     ``reason`` and ``by`` are kept with it; ``by_admin`` marks an administrator's unpublishing,
     which its authors cannot undo (``republish_refusal``).
     """
-    case_study.status = "withdrawn"
+    case_study.status = CaseStudyStatus.WITHDRAWN
     case_study.updated_at = utcnow()
     case_study.withdrawn_reason = " ".join(reason.split())[:MAX_WITHDRAW_REASON]
     case_study.withdrawn_at = utcnow()
@@ -303,7 +304,7 @@ UNPUBLISHED_BY_ADMIN = ("An administrator unpublished this case study, so only a
 def republish_refusal(case_study: CaseStudy, user: User) -> str | None:
     """Why ``user`` may not republish this withdrawn case study, or None (the caller has checked
     that they are one of the school's authors or an admin)."""
-    if case_study.status != "withdrawn":
+    if case_study.status != CaseStudyStatus.WITHDRAWN:
         return "This case study is published already."
     if case_study.withdrawn_by_admin and not user.is_admin:
         return UNPUBLISHED_BY_ADMIN

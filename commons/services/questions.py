@@ -20,6 +20,7 @@ from sqlalchemy import case, func, select
 from sqlalchemy.orm import Session
 
 from commons.domain.comparability import SchoolContext
+from commons.domain.statuses import CaseStudyStatus, ClaimStatus, QuestionStatus
 from commons.models import AuthorQuestion, CaseStudy, Membership, User, utcnow
 from commons.services import permissions, publishing, readers
 from commons.services.accounts import Mailer
@@ -65,26 +66,26 @@ def authors_of(session: Session, school_urn: int) -> list[User]:
     """The school's approved authors: the people a question to the school reaches."""
     return list(session.scalars(
         select(User).join(Membership, Membership.user_id == User.id)
-        .where(Membership.school_urn == school_urn, Membership.status == "approved")
+        .where(Membership.school_urn == school_urn, Membership.status == ClaimStatus.APPROVED)
         .order_by(User.id)
     ))
 
 
 def has_authors(session: Session, school_urn: int) -> bool:
     return session.scalar(select(Membership.id).where(
-        Membership.school_urn == school_urn, Membership.status == "approved").limit(1)) is not None
+        Membership.school_urn == school_urn, Membership.status == ClaimStatus.APPROVED).limit(1)) is not None
 
 
 def open_question(session: Session, sender: User, case_study: CaseStudy) -> AuthorQuestion | None:
     return session.scalar(select(AuthorQuestion).where(
         AuthorQuestion.sender_id == sender.id, AuthorQuestion.case_study_id == case_study.id,
-        AuthorQuestion.status == "open"))
+        AuthorQuestion.status == QuestionStatus.OPEN))
 
 
 def refusal(session: Session, sender: User, case_study: CaseStudy) -> QuestionProblem | None:
     """Why ``sender`` may not ask about ``case_study`` now, or None when they may."""
     school = case_study.school.name
-    if case_study.status != "published":
+    if case_study.status != CaseStudyStatus.PUBLISHED:
         return QuestionProblem("You can only ask about a published case study.")
     if case_study.school_urn in permissions.authored_schools(sender):
         return QuestionProblem(f"You write for {school}: questions readers send about its case studies "
@@ -165,7 +166,7 @@ def ask(session: Session, mailer: Mailer, sender: User, case_study: CaseStudy, b
         raise problem
     context = readers.reader_context(session, sender.my_school)
     question = AuthorQuestion(case_study_id=case_study.id, school_urn=case_study.school_urn,
-                              sender_id=sender.id, body=text, status="open", reply="",
+                              sender_id=sender.id, body=text, status=QuestionStatus.OPEN, reply="",
                               asker_context=context.to_dict() if context is not None else None,
                               share_consent=bool(share), share_name=bool(share and share_name))
     session.add(question)
@@ -195,8 +196,8 @@ def can_answer(user: User | None, question: AuthorQuestion) -> bool:
 def _answerable(user: User, question: AuthorQuestion) -> None:
     if not can_answer(user, question):
         raise PermissionError("not an author of this school")
-    if question.status != "open":
-        verb = "replied to" if question.status == "replied" else "declined"
+    if question.status != QuestionStatus.OPEN:
+        verb = "replied to" if question.status == QuestionStatus.REPLIED else "declined"
         when = f" on {question.answered_at:%d %B %Y}" if question.answered_at else ""
         raise AlreadyAnswered(f"This question was already {verb}{when}, so nothing more was sent.")
 
@@ -204,7 +205,7 @@ def _answerable(user: User, question: AuthorQuestion) -> None:
 def _signature(session: Session, author: User, question: AuthorQuestion) -> str:
     role = session.scalar(select(Membership.role_at_school).where(
         Membership.user_id == author.id, Membership.school_urn == question.school_urn,
-        Membership.status == "approved"))
+        Membership.status == ClaimStatus.APPROVED))
     school = question.case_study.school.name
     name = author.name.strip() if author.name.strip() and "@" not in author.name else "An author"
     if role:
@@ -221,7 +222,7 @@ def reply(session: Session, mailer: Mailer, author: User, question: AuthorQuesti
         raise QuestionProblem("Write your reply.")
     if len(answer) > MAX_REPLY:
         raise QuestionProblem(f"Keep the reply to {MAX_REPLY:,} characters (you wrote {len(answer):,}).")
-    question.status, question.reply = "replied", answer
+    question.status, question.reply = QuestionStatus.REPLIED, answer
     question.answered_by, question.answered_at = author.id, utcnow()
     title, school = question.case_study.title, question.case_study.school.name
     mailer.send(session, question.sender.email, f"{_short(school)} replied to your question",
@@ -239,7 +240,7 @@ def decline(session: Session, mailer: Mailer, author: User, question: AuthorQues
     why = reason.replace("\r\n", "\n").strip()
     if len(why) > MAX_REASON:
         raise QuestionProblem(f"Keep the reason to {MAX_REASON} characters (you wrote {len(why)}).")
-    question.status, question.reply = "declined", why
+    question.status, question.reply = QuestionStatus.DECLINED, why
     question.answered_by, question.answered_at = author.id, utcnow()
     title, school = question.case_study.title, question.case_study.school.name
     because = f"They said:\n\n{why}\n\n" if why else ""
@@ -262,11 +263,11 @@ def publish_answer(session: Session, author: User, question: AuthorQuestion, emb
     if not can_answer(author, question):
         raise PermissionError("not an author of this school")
     if publish:
-        if question.status != "replied":
+        if question.status != QuestionStatus.REPLIED:
             raise AlreadyAnswered("Only a question the school has answered can be published.")
         if not question.share_consent:
             raise QuestionProblem("The asker did not agree to this question being published, so it stays private.")
-        if question.case_study.status != "published":
+        if question.case_study.status != CaseStudyStatus.PUBLISHED:
             raise QuestionProblem("The case study is not published, so there is nowhere to show it.")
         question.published_at = question.published_at or utcnow()
         session.flush()
@@ -299,15 +300,15 @@ def inbox(session: Session, user: User) -> list[AuthorQuestion]:
     if not user.is_admin:
         query = query.where(AuthorQuestion.school_urn.in_(permissions.authored_schools(user)))
     questions = list(session.scalars(query.order_by(
-        case((AuthorQuestion.status == "open", 0), else_=1), AuthorQuestion.created_at)))
-    waiting = [q for q in questions if q.status == "open"]
-    done = sorted((q for q in questions if q.status != "open"),
+        case((AuthorQuestion.status == QuestionStatus.OPEN, 0), else_=1), AuthorQuestion.created_at)))
+    waiting = [q for q in questions if q.status == QuestionStatus.OPEN]
+    done = sorted((q for q in questions if q.status != QuestionStatus.OPEN),
                   key=lambda q: _aware(q.answered_at or q.created_at), reverse=True)
     return waiting + done
 
 
 def open_count(session: Session, user: User) -> int:
-    query = select(func.count()).select_from(AuthorQuestion).where(AuthorQuestion.status == "open")
+    query = select(func.count()).select_from(AuthorQuestion).where(AuthorQuestion.status == QuestionStatus.OPEN)
     if not user.is_admin:
         query = query.where(AuthorQuestion.school_urn.in_(permissions.authored_schools(user)))
     return int(session.scalar(query) or 0)

@@ -10,8 +10,9 @@ from sqlalchemy import select
 
 from commons.db import db
 from commons.domain.ids import parse_id
-from commons.models import Draft, Membership, OutboxMessage, Report, School, User
-from commons.services import accounts, claims, hub_schools, permissions
+from commons.domain.statuses import ClaimStatus, ReportStatus
+from commons.models import Membership, OutboxMessage, Report, School, User
+from commons.services import accounts, authoring, claims, hub_schools, permissions
 from commons.services.accounts import AccountProblems, SignInRefused
 from commons.services.readers import find_schools
 from commons.web.helpers import admin_required, hide_token_links, mailer, public_link, safe_next, sign_in_required
@@ -202,7 +203,7 @@ def claim_school() -> ResponseReturnValue:
         return render_template("auth/claim.html", query=query, matches=matches, errors=problems.errors,
                                form=request.form, claimed=school.urn, claim_days=claims.CLAIM_DAYS), 400
     db.session.commit()
-    if membership.status == "pending":
+    if membership.status == ClaimStatus.PENDING:
         flash(f"Thank you: your claim to write for {school.name} is waiting to be confirmed. An administrator, or "
               f"the leads of a hub that looks after the school, usually decides within {claims.CLAIM_DAYS}; we "
               "email you when they do.", "ok")
@@ -212,12 +213,13 @@ def claim_school() -> ResponseReturnValue:
 @bp.get("/admin")
 @admin_required
 def admin() -> ResponseReturnValue:
-    claims = db.session.scalars(select(Membership).where(Membership.status == "pending")
+    claims = db.session.scalars(select(Membership).where(Membership.status == ClaimStatus.PENDING)
                                 .order_by(Membership.created_at)).all()
-    reports = db.session.scalars(select(Report).where(Report.resolved.is_(False)).order_by(Report.created_at)).all()
+    reports = db.session.scalars(select(Report).where(Report.status == ReportStatus.OPEN)
+                                 .order_by(Report.created_at)).all()
     outbox = db.session.scalars(select(OutboxMessage).order_by(OutboxMessage.id.desc()).limit(20)).all()
-    review = [d for d in db.session.scalars(select(Draft).order_by(Draft.updated_at)) if d.fields.get("submitted")]
-    authors = db.session.scalars(select(Membership).where(Membership.status == "approved")
+    review = authoring.waiting_for_review(db.session)
+    authors = db.session.scalars(select(Membership).where(Membership.status == ClaimStatus.APPROVED)
                                  .order_by(Membership.school_urn, Membership.id)).all()
     return render_template("auth/admin.html", claims=claims, reports=reports, outbox=outbox, review=review,
                            authors=authors,

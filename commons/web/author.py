@@ -30,6 +30,7 @@ from commons.domain.errors import NotFound
 from commons.domain.ids import parse_id
 from commons.domain.privacy import PrivacyWarning
 from commons.domain.rendering import render_markdown
+from commons.domain.statuses import CaseStudyStatus, ClaimStatus, ReportStatus
 from commons.domain.vocabulary import EVIDENCE_STRENGTHS, OFFERS, SECTIONS, TOPICS
 from commons.models import CaseStudy, Draft, Hub, HubMember, Report, School
 from commons.search.extension import search_index
@@ -124,7 +125,7 @@ def dashboard() -> ResponseReturnValue:
                                 .order_by(Draft.updated_at.desc())).all() if urns else []
     studies = db.session.scalars(select(CaseStudy).where(CaseStudy.school_urn.in_(urns))
                                  .order_by(CaseStudy.updated_at.desc())).all() if urns else []
-    pending = [m for m in g.user.memberships if m.status == "pending"]
+    pending = [m for m in g.user.memberships if m.status == ClaimStatus.PENDING]
     hubs = db.session.scalars(select(Hub).join(HubMember, HubMember.hub_id == Hub.id)
                               .where(HubMember.user_id == g.user.id).order_by(Hub.name)).all()
     return render_template("author/dashboard.html", schools=schools, drafts=drafts, studies=studies, pending=pending,
@@ -180,7 +181,7 @@ def save_draft(draft_id: int) -> ResponseReturnValue:
     if warnings and request.form.get("confirm_privacy") != "yes":
         return _editor(draft, warnings=warnings, status=400)
     if authoring.moderation_on(current_app.config) and not g.user.is_admin:
-        draft.fields = {**draft.fields, "submitted": True}
+        authoring.send_for_review(draft)
         db.session.commit()
         return render_template("auth/message.html", title="Sent for review",
                                message="An administrator will review your case study before it is published. "
@@ -327,7 +328,7 @@ def preview() -> ResponseReturnValue:
 @sign_in_required
 def edit_case_study(slug: str) -> ResponseReturnValue:
     case_study = _case_study(slug, "edit")
-    if case_study.status != "published":
+    if case_study.status != CaseStudyStatus.PUBLISHED:
         abort(409)
     draft = authoring.draft_for_edit(db.session, g.user, case_study)
     db.session.commit()
@@ -340,7 +341,7 @@ def withdraw_case_study(slug: str) -> ResponseReturnValue:
     """Withdraw, after a confirmation page that asks why. The case study page's Withdraw button
     only opens this page; nothing is withdrawn until the author confirms, with a reason."""
     case_study = _case_study(slug, "withdraw")
-    if case_study.status != "published":
+    if case_study.status != CaseStudyStatus.PUBLISHED:
         return redirect(url_for("author.dashboard", _anchor="published-h"), code=303)
     reason = (request.form.get("reason") or "").strip()
     if request.method == "GET" or request.form.get("confirm") != "yes":
@@ -418,10 +419,11 @@ def report(slug: str) -> ResponseReturnValue:
 @admin_required
 def unpublish(slug: str) -> ResponseReturnValue:
     case_study = _case_study(slug, "withdraw")
-    if case_study.status == "published":
+    if case_study.status == CaseStudyStatus.PUBLISHED:
         publishing.withdraw(db.session, case_study, reason=(request.form.get("reason") or "Unpublished by an "
                             "administrator."), by=g.user, by_admin=True)
-    for open_report in db.session.scalars(select(Report).where(Report.case_study_id == case_study.id)):
-        open_report.resolved = True
+    for open_report in db.session.scalars(select(Report).where(Report.case_study_id == case_study.id,
+                                                               Report.status == ReportStatus.OPEN)):
+        open_report.status = ReportStatus.RESOLVED
     db.session.commit()
     return redirect(url_for("auth.admin"), code=303)

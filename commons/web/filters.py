@@ -5,6 +5,14 @@ from typing import Any
 from flask import Flask, Response, g, request
 
 from commons.domain.rendering import render_markdown
+from commons.domain.statuses import (
+    CaseStudyStatus,
+    ClaimStatus,
+    CollectionStatus,
+    DraftStatus,
+    QuestionStatus,
+    ReportStatus,
+)
 from commons.domain.table_rows import SnippetTable, snippet_table
 from commons.domain.vocabulary import EVIDENCE_STRENGTHS, OFFERS, SECTION_HEADINGS, TOPICS, evidence_description
 from commons.services import schools
@@ -69,6 +77,8 @@ def init_app(app: Flask) -> None:
         reader_line=reader_line, offer_label=offer_label, topic_label=topic_label, table_rows=table_rows,
     )
     app.jinja_env.globals.update(
+        CaseStudyStatus=CaseStudyStatus, ClaimStatus=ClaimStatus, CollectionStatus=CollectionStatus,
+        DraftStatus=DraftStatus, QuestionStatus=QuestionStatus, ReportStatus=ReportStatus,
         TOPICS=TOPICS,
         EVIDENCE_STRENGTHS=EVIDENCE_STRENGTHS,
         SECTION_HEADINGS=SECTION_HEADINGS,

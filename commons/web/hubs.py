@@ -15,6 +15,7 @@ from sqlalchemy import select
 
 from commons.db import db
 from commons.domain.ids import parse_id
+from commons.domain.statuses import ClaimStatus, CollectionStatus
 from commons.domain.vocabulary import OFFERS, SECTIONS
 from commons.models import CaseStudy, Collection, CollectionItem, Draft, Hub, HubMember, HubSchool, School, User
 from commons.search.extension import search_index
@@ -147,7 +148,7 @@ def _hub_page(hub: Hub, form: Mapping[str, str] | None = None, which: str = "", 
         can_grant_leads=permissions.can_grant_lead_roles(user, hub),
         invitations=hub_invitations.pending(db.session, hub) if permissions.can_manage_hub(user, hub) else [],
         schools=hub_schools.links(db.session, hub),
-        other_links=hub_schools.links(db.session, hub, ("pending", "rejected")) if can_link else [],
+        other_links=hub_schools.links(db.session, hub, (ClaimStatus.PENDING, ClaimStatus.REJECTED)) if can_link else [],
         can_link=can_link, school_query=query, school_matches=find_schools(db.session, query) if query else [],
         form=form or {}, which=which, error=error, smart_values=_smart_values(form) if which == "smart" else {},
         **_smart_form(),
@@ -274,7 +275,8 @@ def update_collection(slug: str) -> ResponseReturnValue:
         description = request.form.get("description", collection.description)
         collections.update_collection(
             collection, title, description,
-            published=request.form.get("status") == "published", featured=request.form.get("featured") == "yes",
+            published=request.form.get("status") == CollectionStatus.PUBLISHED,
+            featured=request.form.get("featured") == "yes",
         )
         if collection.smart_query is not None and request.form.get("q") is not None:
             collections.update_smart_search(collection, _smart_query_from_form(), request.form.get("limit"))
@@ -374,7 +376,7 @@ def request_school(slug: str) -> ResponseReturnValue:
         return redirect(url_for("hubs.hub_page", slug=slug, _anchor="schools-h"), code=303)
     link = hub_schools.request_link(db.session, hub, school, g.user)
     db.session.commit()
-    if link.status == "pending":
+    if link.status == ClaimStatus.PENDING:
         flash(f"Asked an administrator to confirm that {hub.name} looks after {school.name}.", "ok")
     return redirect(url_for("hubs.hub_page", slug=slug, _anchor="schools-h"), code=303)
 

@@ -7,6 +7,7 @@ from flask.typing import ResponseReturnValue
 from sqlalchemy import select
 
 from commons.db import db
+from commons.domain.statuses import CaseStudyStatus, CollectionStatus
 from commons.domain.text_safety import xml_safe
 from commons.models import CaseStudy, Collection, Hub, utcnow
 from commons.services import export
@@ -69,7 +70,7 @@ def download_csv() -> ResponseReturnValue:
 
 @bp.get("/feeds/new.atom")
 def new_feed() -> ResponseReturnValue:
-    newest = db.session.scalars(select(CaseStudy).where(CaseStudy.status == "published")
+    newest = db.session.scalars(select(CaseStudy).where(CaseStudy.status == CaseStudyStatus.PUBLISHED)
                                 .order_by(CaseStudy.updated_at.desc()).limit(30)).all()
     found = [FeedEntry(c, c.updated_at) for c in newest]
     xml = render_template("follows/feed.xml", title="Newly published case studies", entries=found,
@@ -80,8 +81,8 @@ def new_feed() -> ResponseReturnValue:
 
 @bp.get("/sitemap.xml")
 def sitemap() -> ResponseReturnValue:
-    studies = db.session.scalars(select(CaseStudy).where(CaseStudy.status == "published")).all()
-    collections = db.session.scalars(select(Collection).where(Collection.status == "published")).all()
+    studies = db.session.scalars(select(CaseStudy).where(CaseStudy.status == CaseStudyStatus.PUBLISHED)).all()
+    collections = db.session.scalars(select(Collection).where(Collection.status == CollectionStatus.PUBLISHED)).all()
     hubs = db.session.scalars(select(Hub)).all()
     xml = render_template("sitemap.xml", studies=studies, collections=collections, hubs=hubs)
     return Response(xml_safe(xml), mimetype="application/xml")

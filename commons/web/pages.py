@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 from commons.db import db
 from commons.domain.comparability import CONTEXT_LEVELS, DEFAULT_CONTEXT_LEVEL, compare, context_from_fields
 from commons.domain.errors import NotFound
+from commons.domain.statuses import CaseStudyStatus, CollectionStatus
 from commons.domain.vocabulary import SECTIONS
 from commons.models import CaseStudy, Collection, Passage, School
 from commons.search import engine as search_service
@@ -43,17 +44,17 @@ EXAMPLE_QUESTIONS = [
 def home() -> ResponseReturnValue:
     session = db.session
     counts = {
-        "case_studies": session.scalar(select(func.count()).where(CaseStudy.status == "published")),
+        "case_studies": session.scalar(select(func.count()).where(CaseStudy.status == CaseStudyStatus.PUBLISHED)),
         "schools": session.scalar(
-            select(func.count(func.distinct(CaseStudy.school_urn))).where(CaseStudy.status == "published")
+            select(func.count(func.distinct(CaseStudy.school_urn))).where(CaseStudy.status == CaseStudyStatus.PUBLISHED)
         ),
     }
     recent = session.scalars(
-        select(CaseStudy).where(CaseStudy.status == "published")
+        select(CaseStudy).where(CaseStudy.status == CaseStudyStatus.PUBLISHED)
         .order_by(CaseStudy.published_on.desc(), CaseStudy.id.desc()).limit(6)
     ).all()
     featured = session.scalars(
-        select(Collection).where(Collection.status == "published", Collection.featured.is_(True))
+        select(Collection).where(Collection.status == CollectionStatus.PUBLISHED, Collection.featured.is_(True))
         .order_by(Collection.updated_at.desc()).limit(4)
     ).all()
     return render_template("home.html", counts=counts, recent=recent, examples=EXAMPLE_QUESTIONS, featured=featured)
@@ -146,7 +147,7 @@ def case_study(slug: str) -> ResponseReturnValue:
     user = g.get("user")
     if found is None or not permissions.can_on_case_study(user, "view", found):
         raise NotFound(f"There is no published case study called “{slug}”.")
-    if found.status == "withdrawn":
+    if found.status == CaseStudyStatus.WITHDRAWN:
         return render_template("tombstone.html", case_study=found, school=found.school), 410
     by_section: dict[str, list[Passage]] = {key: [] for key, _ in SECTIONS}
     for passage in found.passages:
@@ -171,6 +172,6 @@ def school(urn: int) -> ResponseReturnValue:
     found = db.session.get(School, urn)
     if found is None:
         raise NotFound(f"There is no school with URN {urn} in the Commons.")
-    published = [c for c in found.case_studies if c.status == "published"]
+    published = [c for c in found.case_studies if c.status == CaseStudyStatus.PUBLISHED]
     return render_template("school.html", school=found, case_studies=published, offers=school_offers(published),
                            hubs=hubs_for_school(db.session, found))

@@ -7,6 +7,7 @@ from flask.typing import ResponseReturnValue
 from sqlalchemy import select
 
 from commons.db import db
+from commons.domain.statuses import CaseStudyStatus
 from commons.models import AuthorQuestion, CaseStudy, User
 from commons.search.extension import search_index
 from commons.services import permissions
@@ -30,7 +31,7 @@ def inject_questions() -> dict[str, Any]:
 def _ask_box(case_study: CaseStudy) -> dict[str, Any]:
     """What the case-study page shows in its "Ask the school" box, for the person looking."""
     user = g.get("user")
-    if case_study.status != "published":
+    if case_study.status != CaseStudyStatus.PUBLISHED:
         return {"state": "closed"}
     if not service.has_authors(db.session, case_study.school_urn):
         return {"state": "no-authors"}
@@ -56,7 +57,7 @@ def _inbox_link() -> int | None:
 
 def _published(slug: str) -> CaseStudy:
     found = db.session.scalar(select(CaseStudy).where(CaseStudy.slug == slug))
-    if found is None or found.status != "published":
+    if found is None or found.status != CaseStudyStatus.PUBLISHED:
         abort(404)
     return found
 

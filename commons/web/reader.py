@@ -16,6 +16,7 @@ from commons.domain.comparability import (
     compare,
 )
 from commons.domain.ids import parse_id
+from commons.domain.statuses import CaseStudyStatus
 from commons.models import CaseStudy, School
 from commons.search import engine as search_service
 from commons.search.extension import search_index
@@ -101,7 +102,7 @@ def schools_like_mine() -> ResponseReturnValue:
     if reader is None:
         return render_template("schools_like_mine.html", ranked=[])
     published = db.session.scalars(
-        select(School).join(CaseStudy).where(CaseStudy.status == "published").distinct()
+        select(School).join(CaseStudy).where(CaseStudy.status == CaseStudyStatus.PUBLISHED).distinct()
     ).all()
     ranked = []
     for school in published:
@@ -109,7 +110,7 @@ def schools_like_mine() -> ResponseReturnValue:
             continue
         comparison = compare(reader, schools.context(school))
         if not comparison.blocked:
-            studies = [c for c in school.case_studies if c.status == "published"]
+            studies = [c for c in school.case_studies if c.status == CaseStudyStatus.PUBLISHED]
             ranked.append((comparison, school, studies))
     ranked.sort(key=lambda item: -item[0].similarity)
     return render_template("schools_like_mine.html", ranked=ranked[:20])
