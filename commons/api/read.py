@@ -16,7 +16,6 @@ from urllib.parse import urlencode
 from flask import current_app, g, jsonify, request
 from flask.typing import ResponseReturnValue
 from sqlalchemy import select
-from sqlalchemy.orm import Session
 
 from commons.api.common import FILTERS, ApiError, bp, number, paging, params
 from commons.db import db
@@ -51,18 +50,9 @@ def _ignored() -> frozenset[str]:
 
 
 def search_allowed() -> bool:
-    """Count a search from this client address against ``rate_limits.SEARCH`` (one budget with the
-    web's search page), in a short transaction of its own, best-effort; False when it is used up."""
-    limit = rate_limits.searches(current_app.config["COMMONS_SEARCHES_PER_MINUTE"])
-    if limit is None:
-        return True
-    allowed = [True]
-
-    def count(session: Session) -> None:
-        allowed[0] = rate_limits.allow(session, limit, request.remote_addr or "unknown")
-
-    db.write_best_effort(count, "a search against its rate limit")
-    return allowed[0]
+    """Count a search from this client address against the search limit; False when it is used up."""
+    return rate_limits.search_allowed(db.write_best_effort, current_app.config["COMMONS_SEARCHES_PER_MINUTE"],
+                                      request.remote_addr or "unknown")
 
 
 @bp.get("/search")

@@ -159,6 +159,17 @@ class _Matcher:
 # -- sending ----------------------------------------------------------------------------------------------
 
 
+def _mail_for(session: Session, mails: dict[int, _Mail], user_id: int, lines: list[str]) -> _Mail | None:
+    """The one mail a run sends this user, started with ``lines``; None when the account is gone."""
+    mail = mails.get(user_id)
+    if mail is None:
+        user = session.get(User, user_id)
+        if user is None:
+            return None
+        mail = mails[user_id] = _Mail(user, lines)
+    return mail
+
+
 def _send(session: Session, mailer: Mailer, links: AlertLinks, secret: str, mail: _Mail, subject: str,
           intro: str) -> None:
     token = unsubscribe_token(secret, mail.user.id, [f.id for f in mail.follows])
@@ -214,13 +225,9 @@ def send_immediate(session: Session, index_state: IndexState, mailer: Mailer, li
         for followed in waiting:
             if _aware(followed.created_at) > _aware(event.created_at) or not matcher.matches(followed, case_study):
                 continue
-            mail = mails.get(followed.user_id)
-            if mail is None:
-                user = session.get(User, followed.user_id)
-                if user is None:
-                    continue
-                mail = mails[followed.user_id] = _Mail(user, [_entry_line(links, case_study)])
-            mail.follows.append(followed)
+            mail = _mail_for(session, mails, followed.user_id, [_entry_line(links, case_study)])
+            if mail is not None:
+                mail.follows.append(followed)
         for mail in mails.values():
             because = "; ".join(f.label for f in mail.follows)
             _send(session, mailer, links, secret, mail, f"New on the Commons: {_short(case_study.title)}",
@@ -252,12 +259,9 @@ def send_digests(session: Session, index_state: IndexState, mailer: Mailer, link
                if _aware(e.when) > since]
         if not new:
             continue
-        mail = mails.get(followed.user_id)
+        mail = _mail_for(session, mails, followed.user_id, [])
         if mail is None:
-            user = session.get(User, followed.user_id)
-            if user is None:
-                continue
-            mail = mails[followed.user_id] = _Mail(user)
+            continue
         mail.lines.append(f"{followed.label}:")
         mail.lines.extend("  " + _entry_line(links, e.case_study).replace("\n", "\n  ") for e in new)
         mail.follows.append(followed)

@@ -21,6 +21,7 @@ busy database never costs a page (see ``web.pages.search``).
 """
 
 import math
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 
@@ -73,6 +74,26 @@ SIGN_IN_ADDRESS = Limit("address", 20, timedelta(minutes=15), "Too many attempts
 def searches(per_minute: int) -> Limit | None:
     """The search limit with ``per_minute`` searches allowed (the setting); None when it is 0, off."""
     return replace(SEARCH, most=per_minute) if per_minute > 0 else None
+
+
+def search_allowed(write_best_effort: Callable[[Callable[[Session], None], str], bool], per_minute: int,
+                   client: str) -> bool:
+    """Count a search from ``client`` against the search limit (web page and API share one budget);
+    False when it is used up.
+
+    Counted through ``write_best_effort`` (a short transaction of its own: a search is a reading
+    request): when the database is too busy to count, the search goes ahead rather than failing.
+    """
+    limit = searches(per_minute)
+    if limit is None:
+        return True
+    allowed = [True]
+
+    def count(session: Session) -> None:
+        allowed[0] = allow(session, limit, client)
+
+    write_best_effort(count, "a search against its rate limit")
+    return allowed[0]
 
 
 def key(limit: Limit, client: str) -> str:

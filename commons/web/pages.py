@@ -7,7 +7,6 @@ from urllib.parse import urlencode
 from flask import Blueprint, current_app, g, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 from sqlalchemy import func, select
-from sqlalchemy.orm import Session
 
 from commons.db import db
 from commons.domain.comparability import CONTEXT_LEVELS, DEFAULT_CONTEXT_LEVEL, compare, context_from_fields
@@ -120,21 +119,9 @@ def search() -> ResponseReturnValue:
 
 
 def search_allowed() -> bool:
-    """Count a search from this client address against ``rate_limits.SEARCH``; False when it is used up.
-
-    Counted in a short transaction of its own (a search is a reading request), best-effort: when
-    the database is too busy to count, the search goes ahead rather than failing.
-    """
-    limit = rate_limits.searches(current_app.config["COMMONS_SEARCHES_PER_MINUTE"])
-    if limit is None:
-        return True
-    allowed = [True]
-
-    def count(session: Session) -> None:
-        allowed[0] = rate_limits.allow(session, limit, request.remote_addr or "unknown")
-
-    db.write_best_effort(count, "a search against its rate limit")
-    return allowed[0]
+    """Count a search from this client address against the search limit; False when it is used up."""
+    return rate_limits.search_allowed(db.write_best_effort, current_app.config["COMMONS_SEARCHES_PER_MINUTE"],
+                                      request.remote_addr or "unknown")
 
 
 def _seconds(limit: rate_limits.Limit) -> int:
