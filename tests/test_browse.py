@@ -147,6 +147,8 @@ def test_a_signed_in_reader_can_follow_a_topic_from_its_page(demo: Flask) -> Non
                                             "next": "/topics/reading"})
     assert followed.status_code == 303
     assert "Reading and phonics" in client.get("/following").get_data(as_text=True)
+    again = client.get("/topics/reading").get_data(as_text=True)  # says so, instead of offering it again
+    assert "Follow this topic" not in again and "You follow this." in again and 'href="/following"' in again
     assert "Follow this topic" not in demo.test_client().get("/topics/reading").get_data(as_text=True)
 
 

@@ -180,8 +180,10 @@ def test_hand_entered_nonsense_is_refused_field_by_field(client: FlaskClient) ->
     assert "Free school meals must be between 0 and 100; you entered 140." in page
     assert "EAL must be a number" in page
     assert 'value="140"' in page  # what was typed is kept
-    forged = client.post("/my-school/describe", data={"phase": "primary"})  # no CSRF token
-    assert forged.status_code == 400 and "That form had expired" in forged.get_data(as_text=True)
+    forged = client.post("/my-school/describe", data={"phase": "primary"})  # no CSRF token: nothing saved,
+    refused = forged.get_data(as_text=True)  # what was typed shown again to send with a fresh token
+    assert forged.status_code == 400 and "security check expired; nothing you typed is lost" in refused
+    assert 'name="phase" value="primary"' in refused or ('name="phase"' in refused and "primary" in refused)
 
 
 def test_choosing_my_school_changes_search_and_case_study_pages(demo_app: Flask) -> None:

@@ -81,6 +81,17 @@ def follow(session: Session, user: User, kind: str, target: str) -> Follow:
     return followed
 
 
+def existing(session: Session, user: User, kind: str, target: str) -> Follow | None:
+    """This user's follow of this thing, if they follow it (a search compared in its canonical form)."""
+    if kind == "search":
+        try:
+            target = canonical_search(target)
+        except FollowProblem:
+            return None
+    return session.scalar(select(Follow).where(Follow.user_id == user.id, Follow.kind == kind,
+                                               Follow.target == target))
+
+
 def canonical_search(query_string: str) -> str:
     """The question and filters of a search, in a fixed order, validated."""
     args = {k: v[0] for k, v in parse_qs(query_string).items() if v}

@@ -114,7 +114,7 @@ def _impact_rows(rows: Any) -> list[str]:
 
 def _value(heading: str, old: str, new: str) -> SectionDiff:
     if old == new:
-        return SectionDiff(heading, False, Markup(escape(new)))
+        return SectionDiff(heading, False, escape(new))
     html = Markup("<del>{}</del> <ins>{}</ins>").format(old or "(none)", new or "(none)")
     return SectionDiff(heading, True, html)
 

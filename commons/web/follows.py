@@ -19,6 +19,13 @@ from commons.services.follows import FollowProblem
 from commons.web.helpers import alert_links, mailer, public_base, safe_next, sign_in_required
 
 bp = Blueprint("follows", __name__)
+
+
+@bp.app_template_global()
+def already_following(kind: str, target: str) -> Follow | None:
+    """The signed-in reader's follow of this thing, for the follow buttons (a global: macros see it)."""
+    user = g.get("user")
+    return follows.existing(db.session, user, kind, target) if user is not None else None
 log = logging.getLogger(__name__)
 
 
