@@ -262,11 +262,7 @@ def preview(session: Session, draft: Draft) -> DraftPreview:
     found = YEARS.match(str(fields.get("years") or "").strip())
     start = int(found.group(1)) if found else None
     end = int(found.group(2) or found.group(1)) if found else None
-    impact = []
-    for row in fields.get("impact") or []:
-        pupils = _int_or_none(row.get("pupils"))
-        impact.append({**{k: row.get(k, "") for k in IMPACT_KEYS[:4]},
-                       "pupils": pupils if pupils is not None else (row.get("pupils") or None)})
+    impact = _impact_rows(fields)
     sections = fields.get("sections") or {}
     return DraftPreview(
         slug=draft.case_study.slug if draft.case_study else f"draft-{draft.id}",
@@ -281,14 +277,20 @@ def preview(session: Session, draft: Draft) -> DraftPreview:
     )
 
 
+def _impact_rows(fields: dict[str, Any]) -> list[dict[str, Any]]:
+    """The draft's impact rows as a case study holds them: pupils a number where it is one."""
+    rows = []
+    for row in fields.get("impact") or []:
+        pupils = _int_or_none(row.get("pupils"))
+        rows.append({**{k: row.get(k, "") for k in IMPACT_KEYS[:4]},
+                     "pupils": pupils if pupils is not None else (row.get("pupils") or None)})
+    return rows
+
+
 def source_text(draft: Draft, writer: User, slug: str) -> str:
     """The draft as case-study source text (the format `commons import` reads)."""
     fields = draft.fields
-    impact = []
-    for row in fields.get("impact", []):
-        pupils = _int_or_none(row.get("pupils"))
-        impact.append({**{k: row.get(k, "") for k in IMPACT_KEYS[:4]},
-                       "pupils": pupils if pupils is not None else (row.get("pupils") or None)})
+    impact = _impact_rows(fields)
     front: dict[str, Any] = {
         "title": fields.get("title", ""), "slug": slug, "school_urn": draft.school_urn,
         "summary": fields.get("summary", ""), "topics": fields.get("topics", []),
