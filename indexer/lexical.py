@@ -14,7 +14,7 @@ live collection after every change. A query touches only the postings of its own
 import threading
 from array import array
 from collections import Counter, OrderedDict
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from difflib import SequenceMatcher
 from typing import Any, TypeVar
 
@@ -135,13 +135,17 @@ class LexicalIndex:
         """The index's tokens of a text (its stem overrides applied), in order."""
         return tokenize(text, self.stem_overrides)
 
-    def search(self, query: str, k: int, allowed: Iterable[int] | None = None) -> list[Hit]:
-        """The k best-scoring documents for a query, optionally only among ``allowed``.
+    def _query_tokens(self, query: str | Sequence[str]) -> list[str]:
+        """A query as text, tokenized here, or as tokens already (never stemmed twice: "earli" is not "ear")."""
+        return self.tokens(query) if isinstance(query, str) else list(query)
+
+    def search(self, query: str | Sequence[str], k: int, allowed: Iterable[int] | None = None) -> list[Hit]:
+        """The k best-scoring documents for a query (text, or the index's tokens), optionally only among ``allowed``.
 
         Each term's weight counts once for every time the query holds it (query term frequency).
         As for :meth:`VectorIndex.search`, an ``allowed`` array must not be changed in place.
         """
-        repeats = Counter(self.tokens(query))
+        repeats = Counter(self._query_tokens(query))
         with self._lock:
             if not repeats or not self._live or k <= 0:
                 return []
@@ -167,13 +171,13 @@ class LexicalIndex:
         top = top[np.lexsort((ids[top], -scores[top]))]
         return [Hit(int(i), float(s)) for i, s in zip(ids[top].tolist(), scores[top].tolist(), strict=True)]
 
-    def query_idf(self, query: str) -> dict[str, float]:
+    def query_idf(self, query: str | Sequence[str]) -> dict[str, float]:
         """The idf of each distinct term of the query; a term no document holds gets the highest idf.
 
         With :meth:`terms_in`, it says how much of a query a document covers, a signal that
         does not depend on the other documents found (unlike a share of the best score).
         """
-        terms = list(dict.fromkeys(self.tokens(query)))
+        terms = list(dict.fromkeys(self._query_tokens(query)))
         with self._lock:
             n_docs = self._live
             result = {}
@@ -229,10 +233,10 @@ class LexicalIndex:
         self._spelling = (self._generation, groups)
         return groups
 
-    def terms_in(self, query: str, ids: Iterable[int]) -> dict[int, frozenset[str]]:
+    def terms_in(self, query: str | Sequence[str], ids: Iterable[int]) -> dict[int, frozenset[str]]:
         """Which distinct terms of the query each of these documents holds (absent documents hold none)."""
         wanted = np.fromiter((int(i) for i in ids), dtype=np.int64)
-        terms = list(dict.fromkeys(self.tokens(query)))
+        terms = list(dict.fromkeys(self._query_tokens(query)))
         found: dict[int, set[str]] = {int(i): set() for i in wanted.tolist()}
         with self._lock:
             inside = wanted[(wanted >= 0) & (wanted < len(self._row_of))]

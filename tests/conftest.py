@@ -29,11 +29,27 @@ DATA = Path(__file__).parent / "data"
 REAL_MODEL_FIXTURES = frozenset({"embedder", "demo_dir", "demo_app", "demo_copy"})
 
 
-def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """A test that uses the real model, directly or through the demo commons, is ``slow``."""
+BROWSER_FIXTURES = frozenset({"page", "browser"})
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """A test that uses the real model, directly or through the demo commons, is ``slow``.
+
+    A browser test runs against SQLite only: what it checks is the page (the journey, the
+    keyboard, axe), and every use case under it is tested on both databases without a browser.
+    Running each one twice would add minutes to the suite and nothing the other tests miss.
+    """
+    kept, dropped = [], []
     for item in items:
-        if REAL_MODEL_FIXTURES & set(getattr(item, "fixturenames", ())):
+        names = set(getattr(item, "fixturenames", ()))
+        if REAL_MODEL_FIXTURES & names:
             item.add_marker(pytest.mark.slow)
+        callspec = getattr(item, "callspec", None)
+        on_postgres = callspec is not None and callspec.params.get("database_url") == "postgresql"
+        (dropped if on_postgres and BROWSER_FIXTURES & names else kept).append(item)
+    if dropped:
+        config.hook.pytest_deselected(items=dropped)
+        items[:] = kept
 
 
 @pytest.fixture(scope="session")

@@ -51,6 +51,8 @@ def test_search_explains_pages_and_refuses_unknown_parameters(demo_app: Flask) -
     second = client.get("/api/v1/search?q=attendance&school=990003&limit=3&offset=3").get_json()
     assert len(first["results"]) == 3 and first["results"][0]["why"]["line"]
     assert not {r["slug"] for r in first["results"]} & {r["slug"] for r in second["results"]}
+    answering = sum(1 for r in first["results"] + second["results"] if r["answers"])
+    assert first["answer_count"] == second["answer_count"] >= answering  # the total, whatever page is asked
     unknown = client.get("/api/v1/search?q=attendance&colour=blue")
     assert unknown.status_code == 400 and unknown.get_json()["error"] == "unknown_parameter"
     too_many = client.get("/api/v1/search?q=attendance&limit=500")

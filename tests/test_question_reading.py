@@ -280,3 +280,13 @@ def test_read_question_is_a_frozen_value() -> None:
     with pytest.raises(AttributeError):
         read.topic = "x"  # type: ignore[misc]
     assert read == read_question(HOME_RURAL)
+
+
+@pytest.mark.parametrize(("question", "topic"), [
+    ("we're a small rural primary: how did schools like ours improve attendance?", "how did schools improve attendance?"),
+    ("how have similar schools to mine reduced exclusions", "how have schools reduced exclusions"),
+    ("a school like ours, coastal town secondary: reading age catch up", "a school, reading age catch up"),
+    ("how do other schools like us run breakfast clubs?", "how do schools run breakfast clubs?"),
+])
+def test_schools_like_ours_asks_for_comparable_schools_and_is_not_searched_as_topic(question: str, topic: str) -> None:
+    assert read_question(question).topic == topic

@@ -86,6 +86,9 @@ SCHEMAS: dict[str, Any] = {
     "SearchResults": {"type": "object", "required": ["question", "read_as", "results"], "properties": {
         "question": {"type": "string"}, "notices": {"type": "array", "items": {"type": "string"}},
         "limit": {"type": "integer"}, "offset": {"type": "integer"},
+        "answer_count": {"type": "integer", "minimum": 0,
+                         "description": "How many case studies answer the question (at most 50), however many "
+                                        "this page shows."},
         "read_as": {"$ref": "#/components/schemas/ReadAs"},
         "results": {
             "type": "array",

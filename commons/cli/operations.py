@@ -221,21 +221,24 @@ def eval_command(directory: Path, modes: tuple[str, ...], split: str, max_querie
 
 @click.command("judged")
 @click.argument("directory", type=click.Path(exists=True, file_okay=False, path_type=Path))
-@click.option("--split", default="fresh2", show_default=True, type=click.Choice([*JUDGED_SPLITS, *JUDGED_GROUPS]),
-              help="Which split of the question set to score (fit on seen; report fresh2). 'seen' is tune, "
-                   "heldout and fresh; 'all' adds fresh2.")
+@click.option("--split", default="fresh3", show_default=True, type=click.Choice([*JUDGED_SPLITS, *JUDGED_GROUPS]),
+              help="Which split of the question set to score (fit on seen; report fresh3). 'seen' is tune, "
+                   "heldout, fresh, broad and near; 'all' adds fresh2 and fresh3.")
 @click.option("--json", "as_json", is_flag=True, help="Print every question's outcome and the figures as JSON.")
 @click.option("--fit", "fit_path", type=click.Path(dir_okay=False, path_type=Path), default=None,
               help="Fit the answerability calibration on this split and write it to FILE.")
 @click.option("--calibration", "calibration_path", type=click.Path(exists=True, dir_okay=False, path_type=Path),
               default=None, help="Score with this calibration file instead of the shipped one.")
+@click.option("--cross", is_flag=True,
+              help="Score each split of the group (--split seen) with a calibration fitted on the others.")
 @click.option("--without", multiple=True, type=click.Choice(FEATURES),
-              help="With --fit: leave this signal out of the model (to measure what it adds).")
+              help="With --fit or --cross: leave this signal out of the models (to measure what it adds).")
 @click.option("--cache", "cache_path", type=click.Path(dir_okay=False, path_type=Path), default=None,
               help="Embedding cache file (default: the one `commons eval` uses).")
 @with_appcontext
 def judged_command(directory: Path, split: str, as_json: bool, fit_path: Path | None,
-                   calibration_path: Path | None, without: tuple[str, ...], cache_path: Path | None) -> None:
+                   calibration_path: Path | None, cross: bool, without: tuple[str, ...],
+                   cache_path: Path | None) -> None:
     """Score search on the judged question set, over a fresh copy of the demo commons.
 
     Prints nDCG@10, hit@3, the share of answerable questions whose best case study is not
@@ -257,9 +260,15 @@ def judged_command(directory: Path, split: str, as_json: bool, fit_path: Path | 
         chosen = None
         if calibration_path is not None:
             chosen = Calibration.from_json(calibration_path.read_text(encoding="utf-8"), str(calibration_path))
-        outcomes = judged.run(lambda: db.session, state, questions, with_candidates=fit_path is not None,
-                              calibration=chosen)
-        if fit_path is not None:
+        if cross:
+            try:
+                outcomes = judged.cross_validate(lambda: db.session, state, directory, split, frozenset(without))
+            except CommonsError as error:
+                fail(error)
+        else:
+            outcomes = judged.run(lambda: db.session, state, questions, with_candidates=fit_path is not None,
+                                  calibration=chosen)
+        if fit_path is not None and not cross:
             calibration = judged.fit_calibration(outcomes, f"{directory.name}/{split}", frozenset(without))
             fit_path.write_text(calibration.to_json(), encoding="utf-8")
             click.echo(f"Wrote the calibration to {fit_path} (floor {calibration.floor:.4f}).", err=True)

@@ -93,6 +93,9 @@ class SchoolContext:
     governance: str | None = None  # "academy" or "maintained"
     name: str | None = None
     urn: int | None = None
+    # shares given as a word, not a figure ("lots of pupil premium"): ("fsm", "high"), compared
+    # at a typical figure for the word but never shown as a figure the reader did not give
+    levels: tuple[tuple[str, str], ...] = ()
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -288,8 +291,10 @@ def compare(reader: SchoolContext, theirs: SchoolContext) -> Comparison:
             continue
         difference = None if mine is None else other - mine
         direction = "more" if (difference or 0) > 0 else "fewer"
-        numeric(key, label, mine, other, f"{label} {_pct(other)}", _pct(mine) if mine is not None else None,
-                difference, f"{_pct(other)} of pupils {what} against your {_pct(mine or 0)}: "
+        word = dict(reader.levels).get(key)
+        yours = word if word else _pct(mine) if mine is not None else None
+        numeric(key, label, mine, other, f"{label} {_pct(other)}", yours, difference,
+                f"{_pct(other)} of pupils {what} against your {yours or _pct(0)}{' share' if word else ''}: "
                 f"{direction} pupils {what}")
     if theirs.setting:
         differs = reader.setting is not None and reader.setting != theirs.setting

@@ -35,6 +35,32 @@ TOPICS: dict[str, str] = {
     "governance": "Governance",
 }
 
+# The words that name each topic in a question: "phonics" names reading, "wellbeing" mental
+# health. Search counts a case study of a topic the question names as more likely to answer it
+# (commons/search/answerability.py). Acronyms reach these through the glossary.
+TOPIC_NAMES: dict[str, tuple[str, ...]] = {
+    "early-years": ("early years", "eyfs", "nursery", "reception class"),
+    "reading": ("reading", "phonics"),
+    "maths": ("maths", "mathematics", "numeracy"),
+    "attendance": ("attendance", "absence", "absent"),
+    "behaviour": ("behaviour",),
+    "send": ("send", "special educational needs", "inclusion"),
+    "disadvantage": ("disadvantaged", "disadvantage", "pupil premium"),
+    "eal": ("english as an additional language",),
+    "oracy": ("oracy", "spoken language"),
+    "curriculum": ("curriculum",),
+    "feedback": ("feedback", "marking"),
+    "retrieval-practice": ("retrieval practice", "retrieval"),
+    "tutoring": ("tutoring", "tuition"),
+    "transition": ("transition",),
+    "parental-engagement": ("parental engagement", "parent engagement", "engaging parents", "family engagement"),
+    "mental-health": ("mental health", "wellbeing", "anxiety"),
+    "staff-development": ("staff development", "coaching", "cpd", "professional development"),
+    "workload-retention": ("workload", "retention"),
+    "peer-review": ("peer review",),
+    "governance": ("governance", "governors", "governing board"),
+}
+
 EVIDENCE_STRENGTHS: dict[str, str] = {
     "self-reported": "Self-reported: the school's own account, without data shown",
     "internal data": "Internal data: the school's own measurements, before and after",

@@ -41,20 +41,25 @@ FEATURES: tuple[str, ...] = (
     "lexical_best",  # share of the topic's idf weight found in its best passage
     "lexical_study",  # share of the topic's idf weight found anywhere in its matched passages
     "topic_tag",  # 1 when one of its topic tags is named in the question (or the glossary's reading of it)
+    "about",  # share of the topic's idf weight in its title and topic labels: what it is about
+    "summary",  # share of the topic's idf weight in its summary
     "dense_gap",  # its dense_best minus the best dense_best of any candidate (0 for the strongest)
     "lexical_gap",  # its lexical_best minus the best lexical_best of any candidate
+    "about_gap",  # its about minus the best about of any candidate
 )
 
-QUESTION_FEATURES: tuple[str, ...] = FEATURES[:5]  # a candidate's own evidence, without the gaps
+QUESTION_FEATURES: tuple[str, ...] = FEATURES[:7]  # a candidate's own evidence, without the gaps
 
 
 def with_gaps(candidates: Sequence[dict[str, float]]) -> None:
     """Add each candidate's gaps to the strongest candidate of the same question (in place)."""
     best_dense = max((c["dense_best"] for c in candidates), default=0.0)
     best_lexical = max((c["lexical_best"] for c in candidates), default=0.0)
+    best_about = max((c.get("about", 0.0) for c in candidates), default=0.0)
     for features in candidates:
         features["dense_gap"] = features["dense_best"] - best_dense
         features["lexical_gap"] = features["lexical_best"] - best_lexical
+        features["about_gap"] = features.get("about", 0.0) - best_about
 
 
 def _logistic(weights: Mapping[str, float], bias: float, features: Mapping[str, float]) -> float:

@@ -5,7 +5,9 @@ primary, rural and 33% FSM. It stands in for the reader's school when they
 have not set one, so the answers can be reordered by how comparable their schools are.
 Only figures the asker gave become numbers ("84 pupils", "two-form entry" at 30 a form a
 year): a word such as "small" stays a word, shown in "Reading this as" but not invented into a
-roll that comparisons would then print as the asker's own.
+roll that comparisons would then print as the asker's own. A share given as a word ("lots of
+pupil premium", "low EAL") is compared at a typical figure for the word, and shown as the word
+("FSM 41% (yours high)"), never as that figure.
 """
 
 from commons.domain.comparability import SchoolContext
@@ -54,9 +56,13 @@ def context_from_reading(reading: ReadQuestion) -> SchoolContext | None:
     pupils = int(size) if size is not None else None
     setting = SETTINGS.get(str(found.get("setting") or "").lower())
     percentages: dict[str, float | None] = {}
-    for kind in ("disadvantage", "eal", "sen"):
+    levels: list[tuple[str, str]] = []
+    for kind, key in (("disadvantage", "fsm"), ("eal", "eal"), ("sen", "sen")):
         value = found.get(kind)
-        percentages[kind] = _number(value) if _number(value) is not None else LEVELS[kind].get(str(value).lower())
+        percentages[kind] = _number(value)
+        if percentages[kind] is None and str(value).lower() in LEVELS[kind]:
+            percentages[kind] = LEVELS[kind][str(value).lower()]
+            levels.append((key, str(value).lower()))
     governance_word = str(found.get("governance") or "").lower()
     governance = None
     if governance_word:
@@ -66,4 +72,5 @@ def context_from_reading(reading: ReadQuestion) -> SchoolContext | None:
         phase=phase, provision=provision, pupils=pupils, fsm_pct=percentages["disadvantage"],
         sen_pct=percentages["sen"], eal_pct=percentages["eal"], setting=setting,
         region=str(region) if region else None, governance=governance, name="The school in your question",
+        levels=tuple(levels),
     )

@@ -18,7 +18,6 @@ import unicodedata
 from collections import OrderedDict
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
-from functools import cache
 
 import numpy as np
 import numpy.typing as npt
@@ -32,7 +31,7 @@ from commons.domain.comparability import (
     SchoolContext,
     compare,
 )
-from commons.domain.vocabulary import TOPICS
+from commons.domain.vocabulary import TOPIC_NAMES, TOPICS
 from commons.models import CaseStudy, Passage
 from commons.search.answerability import Calibration, default_calibration, with_gaps
 from commons.search.asker import context_from_reading
@@ -45,7 +44,6 @@ from commons.search.words import misspellings
 from indexer.fusion import convex
 from indexer.lexical import LexicalIndex
 from indexer.snippets import Snippet, make_snippet
-from indexer.tokenize import tokenize
 from indexer.types import Hit, Vectors
 from indexer.vector_index import VectorIndex
 
@@ -192,13 +190,13 @@ def search(
         return found
     expansion = load_glossary().expand(topic) if read else Expansion(topic)
     found.expansions = tuple((item.found, item.shown) for item in expansion.items)
-    lexical_query = expansion.expanded_text()
     pool = pool or max(settings.pool, limit * 5)
     vectors, lexical = index_state.fresh_pair(session)
     fixes = misspellings(lexical.corrections(topic)) if read and mode != "dense" else {}
-    if fixes:  # likely misspellings ("persistant absense") searched as the words they are nearest
-        lexical_query = " ".join([lexical_query, *fixes.values()])
-    matched_topic = " ".join(fixes.get(token, token) for token in lexical.tokens(topic))
+    # the lexical query as the index's tokens, so a fix ("persistant" searched as "persist") is
+    # never stemmed a second time ("earli", the stem of "early", is not "ear")
+    lexical_query = lexical.tokens(expansion.expanded_text()) + list(fixes.values())
+    matched_topic = [fixes.get(token, token) for token in lexical.tokens(topic)]
     known = catalogue(session)
     allowed: npt.NDArray[np.int64] | None = None
     if filters is not None and filters.active():
@@ -206,7 +204,7 @@ def search(
         if not len(allowed):
             notices.append("No published case study matches these filters. Remove a filter to see more.")
             return found
-    if not tokenize(lexical_query):
+    if not lexical_query:
         if mode == "lexical":
             raise QuestionProblem("Your question is made only of very common words (like “how”, "
                                   "“the”, “what”). Add the words that matter, such as the subject "
@@ -221,9 +219,11 @@ def search(
                                          pool, allowed)
     hits = _fuse(dense_hits, lexical_hits, mode, settings.dense_weight)
     candidates = _group(known, hits, max(CANDIDATES, limit + nearest), passages_per_result)
+    named = _named_topics(lexical, set(lexical_query))
     if order == "answers":
-        _score(candidates, known, vectors, lexical, query_vector, dense_hits, matched_topic, lexical_query,
-               _alternatives(lexical, expansion), calibration)
+        about = _about_terms(session, lexical, [c.case_study_id for c in candidates])
+        _score(candidates, known, about, named, vectors, lexical, query_vector, dense_hits, matched_topic,
+               lexical_query, _alternatives(lexical, expansion), calibration)
     comparisons = _compare(known, context, candidates) if context is not None else {}
     weight = CONTEXT_LEVELS[context_level][1] if context is not None else 0.0
     found.answer_count = sum(1 for c in candidates if c.answers)
@@ -243,7 +243,7 @@ def search(
 
 
 def _retrieve(helpers: ThreadPoolExecutor, vectors: VectorIndex, lexical: LexicalIndex, query_vector: Vectors | None,
-              lexical_query: str, mode: str, pool: int,
+              lexical_query: list[str], mode: str, pool: int,
               allowed: npt.NDArray[np.int64] | None) -> tuple[list[Hit], list[Hit]]:
     """The dense and the lexical candidates (the lexical search runs while the dense one does)."""
     if mode == "lexical" or query_vector is None:
@@ -303,8 +303,28 @@ def _group(known: Catalogue, hits: list[Hit], limit: int, passages_per_result: i
     return list(chosen.values())
 
 
-def _score(candidates: list[_Candidate], known: Catalogue, vectors: VectorIndex, lexical: LexicalIndex,
-           query_vector: Vectors | None, dense_hits: list[Hit], topic: str, lexical_query: str,
+def _about_terms(session: Session, lexical: LexicalIndex,
+                 case_study_ids: list[int]) -> dict[int, tuple[frozenset[str], frozenset[str]]]:
+    """The tokens of each case study's title and of its summary: what its author says it is about."""
+    if not case_study_ids:
+        return {}
+    rows = session.execute(select(CaseStudy.id, CaseStudy.title, CaseStudy.summary)
+                           .where(CaseStudy.id.in_(case_study_ids)))
+    return {row.id: (frozenset(lexical.tokens(row.title)), frozenset(lexical.tokens(row.summary))) for row in rows}
+
+
+def _named_topics(lexical: LexicalIndex, words: set[str]) -> frozenset[str]:
+    """The topics the question names (:data:`TOPIC_NAMES`: "phonics" names reading), from its tokens.
+
+    Names are read as the index reads them, so "attended a club" does not name attendance.
+    """
+    return frozenset(tag for tag, names in TOPIC_NAMES.items()
+                     if any((tokens := frozenset(lexical.tokens(name))) and tokens <= words for name in names))
+
+
+def _score(candidates: list[_Candidate], known: Catalogue, about: dict[int, tuple[frozenset[str], frozenset[str]]],
+           named_topics: frozenset[str], vectors: VectorIndex, lexical: LexicalIndex,
+           query_vector: Vectors | None, dense_hits: list[Hit], topic: list[str], lexical_query: list[str],
            alternatives: dict[str, list[frozenset[str]]], calibration: Calibration) -> None:
     """Each candidate's answerability signals, from its matched passages, and its calibrated relevance.
 
@@ -319,17 +339,27 @@ def _score(candidates: list[_Candidate], known: Catalogue, vectors: VectorIndex,
     idf = lexical.query_idf(topic)
     total = sum(idf.values()) or 1.0
     present = lexical.terms_in(lexical_query, passage_ids)
-    named = set(tokenize(lexical_query))
+    label_tokens: dict[str, frozenset[str]] = {}  # topic labels and names as the index's tokens
     for candidate in candidates:
         ids = [h.id for h in candidate.all_hits]
         dense = [*sorted((cosine.get(i, 0.0) for i in ids), reverse=True), 0.0, 0.0]
         found = [_covered(present.get(i, frozenset()), idf, alternatives) for i in ids]
+        study = known.studies[candidate.case_study_id]
+        labels = frozenset().union(*(label_tokens.get(tag) or label_tokens.setdefault(
+            tag, frozenset(lexical.tokens(" ".join([TOPICS.get(tag, tag), *TOPIC_NAMES.get(tag, ())]))))
+            for tag in study.topics))
+        title, summary = about.get(candidate.case_study_id, (frozenset(), frozenset()))
+        titled = _covered(title | labels, idf, alternatives)
+        summarised = _covered(summary, idf, alternatives)
+        weights = [sum(idf[t] for t in terms) / total for terms in found]
         candidate.features = {
             "dense_best": dense[0],
             "dense_second": dense[1],
-            "lexical_best": max((sum(idf[t] for t in terms) for terms in found), default=0.0) / total,
+            "lexical_best": max(weights, default=0.0),
             "lexical_study": sum(idf[t] for t in frozenset().union(*found)) / total,
-            "topic_tag": 1.0 if _tag_named(known.studies[candidate.case_study_id].topics, named) else 0.0,
+            "topic_tag": 1.0 if named_topics.intersection(study.topics) else 0.0,
+            "about": sum(idf[t] for t in titled) / total,
+            "summary": sum(idf[t] for t in summarised) / total,
         }
     with_gaps([c.features for c in candidates])
     anything = calibration.anything_answers(calibration.answerable([c.features for c in candidates]))
@@ -353,17 +383,6 @@ def _covered(terms: frozenset[str], idf: dict[str, float],
              alternatives: dict[str, list[frozenset[str]]]) -> frozenset[str]:
     """The topic tokens a passage covers, by holding them or one of their glossary forms whole."""
     return frozenset(t for t in idf if t in terms or any(form <= terms for form in alternatives.get(t, ())))
-
-
-def _tag_named(topics: tuple[str, ...], words: set[str]) -> bool:
-    """Whether every word of one of the case study's topic labels is in the question."""
-    return any((label := _label_words(tag)) and label <= words for tag in topics)
-
-
-@cache
-def _label_words(tag: str) -> frozenset[str]:
-    """A topic tag's label as tokens, made once per tag rather than per candidate and question."""
-    return frozenset(tokenize(TOPICS.get(tag, tag)))
 
 
 def _compare(known: Catalogue, reader: SchoolContext, candidates: list[_Candidate]) -> dict[int, Comparison]:

@@ -899,8 +899,30 @@ def _settle(found: list[tuple[ContextPart, float]]) -> list[ContextPart]:
     return settled
 
 
+# "schools like ours" asks for comparable schools, which the context does; as topic words
+# "like" and "ours" would only match case studies that happen to use them
+_LIKE_OURS_RE = re.compile(
+    r"(?<!\w)(?:(?:other|similar)\s+)?(?P<noun>schools?|settings?|ones)\s+(?:(?:just|rather)\s+)?(?:like|similar\s+to)\s+"
+    r"(?:ours|mine|us|our\s+own|my\s+own|our\s+school|my\s+school)(?!\w)"
+    r"|(?<!\w)similar\s+schools(?:\s+to\s+(?:ours|mine|us))?(?!\w)",
+    re.IGNORECASE,
+)
+
+
+def _without_like_ours(topic: str) -> str:
+    def noun(match: re.Match[str]) -> str:
+        said = (match.group("noun") or "schools").lower()
+        return "schools" if said == "ones" else said
+
+    return _tidy(_LIKE_OURS_RE.sub(noun, topic)) if _LIKE_OURS_RE.search(topic) else topic
+
+
 def _topic(scan: str, phrases: Iterable[_Phrase], undone: frozenset[str]) -> str:
     """The scanned text without its context phrases; undone words stay."""
+    return _without_like_ours(_cut(scan, phrases, undone))
+
+
+def _cut(scan: str, phrases: Iterable[_Phrase], undone: frozenset[str]) -> str:
     removed = [False] * len(scan)
     for phrase in phrases:
         if not any(word.kinds - undone for word in phrase.words):

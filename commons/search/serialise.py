@@ -5,14 +5,15 @@ Flask: the public address of the Commons is passed in, and links are made from i
 
 The object::
 
-    {"question": "...", "notices": [...], "limit": 10, "offset": 0,
+    {"question": "...", "notices": [...], "limit": 10, "offset": 0, "answer_count": 4,
      "read_as": {"read": true, "topic": "...", "context": [{"kind", "value", "label"}], "summary": "...",
                  "expansions": [{"term": "PP", "means": "pupil premium"}],
                  "context_source": "school" | "question" | null},
      "results": [{"slug", "title", "summary", "school", "topics", "url", "api_url",
                   "score", "relevance", "answers", "why", "passages"}, ...]}
 
-``results`` are in rank order: the answers first, then at most a few of "the nearest we
+``answer_count`` is how many case studies answer the question (at most 50), however many
+this page shows. ``results`` are in rank order: the answers first, then at most a few of "the nearest we
 have", with ``answers`` false. ``relevance`` is calibrated (0 to 1, the same meaning from
 question to question); ``score`` is what the order follows (relevance blended with
 comparability among the answers).
@@ -71,6 +72,7 @@ def search_results(results: SearchResults, base_url: str, limit: int, offset: in
         "notices": list(results.notices),
         "limit": limit,
         "offset": offset,
+        "answer_count": results.answer_count,
         "read_as": read_as(results),
         "results": [result(r, base_url) for r in results.results[offset:offset + limit]],
     }
