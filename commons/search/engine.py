@@ -367,6 +367,8 @@ def _score(candidates: list[_Candidate], known: Catalogue, about: dict[int, tupl
         candidate.relevance = candidate.score = calibration.relevance(candidate.features)
         candidate.answers = anything and calibration.answers(candidate.relevance)
     candidates.sort(key=lambda c: -c.relevance)
+    if anything and candidates:  # something answers, so the most relevant candidate does, however the floor falls
+        candidates[0].answers = True
 
 
 def _alternatives(lexical: LexicalIndex, expansion: Expansion) -> dict[str, list[frozenset[str]]]:
