@@ -1,20 +1,17 @@
 """What both sides of the JSON API share: the blueprint, its errors, the token check and parameters."""
 
-from collections.abc import Callable
-from typing import Any
+from typing import Any, TypeVar, get_origin
 
 from flask import Blueprint, current_app, g, jsonify, request, url_for
 from flask.typing import ResponseReturnValue
+from pydantic import BaseModel, ValidationError
 
+from commons.api import schemas
 from commons.db import READ_METHODS, db
 from commons.services import api_tokens
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
-MAX_LIMIT = 50
-MAX_OFFSET = 200
-FILTERS = ["phase", "provision", "region", "setting", "fsm_band", "size_band", "topic", "evidence_strength",
-           "year_from", "year_to", "open_to"]
-
+Q = TypeVar("Q", bound=schemas.Query)
 
 MAX_BODY = 1024 * 1024
 BEARER = 'Bearer realm="commons"'
@@ -76,32 +73,32 @@ def act_as_token_user() -> None:
     g.user = token.user if "read" in token.scopes else None
 
 
-def number(name: str, low: int, high: int, default: int | None) -> Callable[[str | None], int | None]:
-    def parse(raw: str | None) -> int | None:
-        if raw is None:
-            return default
-        try:
-            value = int(raw)
-        except ValueError:
-            raise ApiError(400, "bad_parameter", f"{name} must be a whole number from {low} to {high}") from None
-        if not low <= value <= high:
-            raise ApiError(400, "bad_parameter", f"{name} must be from {low} to {high}, not {value}")
-        return value
-    return parse
+M = TypeVar("M", bound=BaseModel)
 
 
-def params(allowed: list[str]) -> dict[str, str]:
+def validated(model: type[M], data: Any) -> M:
+    """``data`` as ``model`` has it, or the API's refusal, made from what the model found wrong."""
+    try:
+        return model.model_validate(data)
+    except ValidationError as error:
+        problem = schemas.problems(error, model)
+        raise ApiError(problem.status, problem.code, problem.message,
+                       details={"errors": problem.errors} if problem.errors else None) from None
+
+
+def params(model: type[Q]) -> Q:
+    """The query parameters, as ``model`` takes them; any other parameter is refused, not ignored."""
+    allowed = list(model.model_fields)
     unknown = sorted(set(request.args) - set(allowed))
     if unknown:
         raise ApiError(400, "unknown_parameter", f"unknown parameter(s): {', '.join(unknown)}; "
                        f"this endpoint takes {', '.join(allowed) or 'none'}")
-    return {k: v for k, v in request.args.items()}
+    repeatable = {name for name, field in model.model_fields.items() if get_origin(field.annotation) is list}
+    return validated(model, {name: request.args.getlist(name) if name in repeatable else request.args[name]
+                             for name in request.args})
 
 
-def paging(args: dict[str, str]) -> tuple[int, int]:
-    limit = number("limit", 1, MAX_LIMIT, 10)(args.get("limit"))
-    offset = number("offset", 0, MAX_OFFSET, 0)(args.get("offset"))
-    assert limit is not None and offset is not None
-    return limit, offset
-
-
+def answer(model: type[schemas.Answer], data: dict[str, Any], status: int = 200,
+           headers: dict[str, str] | None = None) -> ResponseReturnValue:
+    """``data`` as the JSON answer ``model`` describes."""
+    return jsonify(schemas.dump(model, data)), status, headers or {}
