@@ -93,6 +93,11 @@ def example(schema: dict[str, Any] | None, schemas: dict[str, Any], depth: int =
         return next((value for value in schema["enum"] if value is not None), None)
     if "anyOf" in schema:
         return example(schema["anyOf"][0], schemas, depth)
+    if "allOf" in schema:  # a reference (perhaps nullable), or a schema extended with more fields
+        parts = [example(part, schemas, depth) for part in schema["allOf"]]
+        if all(isinstance(part, dict) for part in parts):
+            return {key: value for part in parts for key, value in part.items()}
+        return parts[0]
     kind = schema.get("type")
     if kind == "object" or "properties" in schema:
         if depth >= MAX_EXAMPLE_DEPTH:

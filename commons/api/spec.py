@@ -103,12 +103,12 @@ OPERATIONS = [
 
 class _OpenApi30(GenerateJsonSchema):
     """JSON Schema as OpenAPI 3.0 has it: ``nullable`` instead of a null type, ``enum`` for ``const``, no
-    generated titles, and no default that only means "absent"."""
+    generated titles, and no default that only means "absent" (none at all in answers)."""
 
     def default_schema(self, schema: core_schema.WithDefaultSchema) -> JsonSchemaValue:
         json_schema = super().default_schema(schema)
         default = json_schema.get("default", 0)
-        if default is None or (isinstance(default, str | list | dict) and not default):
+        if self.mode == "serialization" or default is None or (isinstance(default, str | list | dict) and not default):
             json_schema.pop("default", None)
         return json_schema
 
@@ -156,12 +156,47 @@ def _openapi(schema: Any) -> Any:
 
 def _components() -> dict[str, Any]:
     bodies = {op.body for op in OPERATIONS if op.body is not None}
-    answers = {answer.model for op in OPERATIONS for answer in op.answers.values()} | {schemas.Error}
+    answers = set(_answer_models(schemas.Answer))  # every answer, and every part of one
     models: list[tuple[type[BaseModel], Any]] = [(m, "validation") for m in sorted(bodies, key=_name)]
     models += [(m, "serialization") for m in sorted(answers, key=_name)]
     _, document = models_json_schema(models, ref_template=REF, schema_generator=_OpenApi30)
     definitions: dict[str, Any] = dict(document.get("$defs", {}))
-    return definitions
+    return _extensions_inline(definitions)
+
+
+def _extensions_inline(definitions: dict[str, Any]) -> dict[str, Any]:
+    """An answer that extends another (a search result is a case study summary and more) is written where it is
+    used as ``allOf``: the other's reference, then the fields it adds."""
+    extended: dict[str, Any] = {}
+    for model in _answer_models(schemas.Answer):
+        base = model.__bases__[0]
+        if model.__name__ not in definitions or base is schemas.Answer or not issubclass(base, schemas.Answer):
+            continue
+        own = definitions.pop(model.__name__)
+        added = [name for name in own.get("properties", {}) if name not in base.model_fields]
+        extension: dict[str, Any] = {"type": "object", "properties": {name: own["properties"][name] for name in added}}
+        required = [name for name in own.get("required", []) if name in added]
+        if required:
+            extension["required"] = required
+        extended[REF.format(model=model.__name__)] = {"allOf": [_ref(base), extension]}
+
+    def inline(part: Any) -> Any:
+        if isinstance(part, list):
+            return [inline(item) for item in part]
+        if not isinstance(part, dict):
+            return part
+        if part.get("$ref") in extended:
+            return inline(extended[part["$ref"]])
+        return {key: inline(value) for key, value in part.items()}
+
+    return {name: inline(schema) for name, schema in definitions.items()}
+
+
+def _answer_models(root: type[schemas.Answer]) -> list[type[schemas.Answer]]:
+    found = []
+    for model in root.__subclasses__():
+        found += [model, *_answer_models(model)]
+    return found
 
 
 def _name(model: type[BaseModel]) -> str:
