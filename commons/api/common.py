@@ -2,10 +2,11 @@
 
 from typing import Any, TypeVar, get_origin
 
-from flask import Blueprint, current_app, g, jsonify, request, url_for
+from flask import Blueprint, g, jsonify, request, url_for
 from flask.typing import ResponseReturnValue
 from pydantic import BaseModel, ValidationError
 
+from commons import settings
 from commons.api import schemas
 from commons.db import READ_METHODS, db
 from commons.services import api_tokens
@@ -19,7 +20,7 @@ BEARER = 'Bearer realm="commons"'
 
 def public_url(endpoint: str, **values: Any) -> str:
     """An absolute URL from the one configured public address (``COMMONS_PUBLIC_URL``), never the Host header."""
-    base = str(current_app.config["COMMONS_PUBLIC_URL"]).rstrip("/")
+    base = settings.current().public_base
     path = url_for(endpoint, **values)
     root = request.script_root
     if root and base.endswith(root) and path.startswith(root):

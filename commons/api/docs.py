@@ -8,9 +8,10 @@ import json
 from typing import Any
 from urllib.parse import quote
 
-from flask import Blueprint, current_app, redirect, render_template, url_for
+from flask import Blueprint, redirect, render_template, url_for
 from flask.typing import ResponseReturnValue
 
+from commons import settings
 from commons.api.spec import spec
 
 bp = Blueprint("api_docs", __name__)
@@ -37,7 +38,7 @@ def to_docs() -> ResponseReturnValue:
 
 
 def public_url() -> str:
-    return str(current_app.config["COMMONS_PUBLIC_URL"]).rstrip("/")
+    return settings.current().public_base
 
 
 def operations(document: dict[str, Any]) -> list[dict[str, Any]]:

@@ -10,11 +10,12 @@ are refused (400), content that cannot be accepted is listed field by field (422
 import json
 from typing import Any, TypeVar
 
-from flask import current_app, g, request
+from flask import g, request
 from flask.typing import ResponseReturnValue
 from sqlalchemy import func, select
 from werkzeug.exceptions import RequestEntityTooLarge
 
+from commons import settings
 from commons.api import schemas
 from commons.api.common import BEARER, ApiError, answer, bp, params, public_url, validated
 from commons.db import db
@@ -192,7 +193,7 @@ def publish_draft(draft_id: int) -> ResponseReturnValue:
                        "with {\"confirm_privacy\": true} if you are sure it identifies nobody.", details={"warnings": [
                            {"field": w.field, "kind": w.kind, "excerpt": w.excerpt, "message": w.message}
                            for w in warnings]})
-    if authoring.moderation_on(current_app.config) and not user.is_admin:
+    if settings.current().moderation and not user.is_admin:
         authoring.send_for_review(found)
         db.session.commit()
         return answer(schemas.SentForReview, {

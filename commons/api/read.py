@@ -13,10 +13,11 @@ from datetime import date
 from typing import Any
 from urllib.parse import urlencode
 
-from flask import current_app, g, jsonify, request
+from flask import g, jsonify, request
 from flask.typing import ResponseReturnValue
 from sqlalchemy import select
 
+from commons import settings
 from commons.api import schemas
 from commons.api.common import ApiError, answer, bp, params
 from commons.db import db
@@ -32,7 +33,7 @@ from commons.services.collections import current_case_studies
 
 def _base() -> str:
     """The one public address every URL in an answer starts with (``COMMONS_PUBLIC_URL``)."""
-    return str(current_app.config["COMMONS_PUBLIC_URL"]).rstrip("/")
+    return settings.current().public_base
 
 
 def _summary(case_study: CaseStudy) -> dict[str, Any]:
@@ -41,7 +42,7 @@ def _summary(case_study: CaseStudy) -> dict[str, Any]:
 
 def search_allowed() -> bool:
     """Count a search from this client address against the search limit; False when it is used up."""
-    return rate_limits.search_allowed(db.write_best_effort, current_app.config["COMMONS_SEARCHES_PER_MINUTE"],
+    return rate_limits.search_allowed(db.write_best_effort, settings.current().searches_per_minute,
                                       request.remote_addr or "unknown")
 
 
@@ -173,5 +174,5 @@ def collection(slug: str) -> ResponseReturnValue:
 def openapi() -> ResponseReturnValue:
     from commons.api.spec import spec
 
-    return jsonify(spec(str(current_app.config["COMMONS_PUBLIC_URL"]).rstrip("/")))  # the one public address
+    return jsonify(spec(settings.current().public_base))  # the one public address
 
