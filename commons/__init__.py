@@ -1,6 +1,5 @@
 """The School Improvement Commons: an open place for schools to share how they improved."""
 
-import os
 import secrets
 from collections.abc import Mapping
 from pathlib import Path
@@ -9,7 +8,7 @@ from typing import Any
 from flask import Flask
 
 from commons import settings
-from commons.settings import DEFAULT_PUBLIC_URL, PREFIX, Settings
+from commons.settings import DEFAULT_PUBLIC_URL, Settings
 from indexer import Embedder
 
 __all__ = ["DEFAULT_PUBLIC_URL", "create_app", "trusted_hosts"]
@@ -23,8 +22,7 @@ def create_app(config: Mapping[str, Any] | None = None, *, embedder: Embedder | 
     value that cannot be used stops the app with a message naming it. An ``embedder`` may be
     handed in (tests share one real model).
     """
-    given = {k: v for k, v in os.environ.items() if k.startswith(PREFIX)}
-    given.update(config or {})
+    given = settings.given(config)
     instance_path = Settings.read(given).instance_path
     app = Flask(
         __name__,

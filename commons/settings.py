@@ -11,6 +11,7 @@ there (``app.config["COMMONS_MODERATION"] = "1"``): the settings are read again,
 their ``COMMONS_*`` configuration has changed since they were last read.
 """
 
+import os
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Annotated, Any, Literal
@@ -140,6 +141,13 @@ class Settings(BaseModel):
     def as_config(self) -> dict[str, Any]:
         """The settings under their ``COMMONS_*`` keys, typed (those not set are left out)."""
         return {key: value for key, value in self.model_dump(by_alias=True).items() if value is not None}
+
+
+def given(config: Mapping[str, Any] | None = None) -> dict[str, Any]:
+    """The ``COMMONS_*`` environment variables, then ``config`` (which may hold other Flask settings too)."""
+    found: dict[str, Any] = {key: value for key, value in os.environ.items() if key.startswith(PREFIX)}
+    found.update(config or {})
+    return found
 
 
 def _problem(model: type[Settings], error: Any) -> str:
