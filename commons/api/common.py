@@ -9,6 +9,7 @@ from pydantic import BaseModel, ValidationError
 from commons import settings
 from commons.api import schemas
 from commons.db import READ_METHODS, db
+from commons.domain.errors import Refused
 from commons.services import api_tokens
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
@@ -28,20 +29,14 @@ def public_url(endpoint: str, **values: Any) -> str:
     return base + path
 
 
-class ApiError(Exception):
-    """An answer other than success: status, machine code, human message, and any details
-    (``errors`` by field, privacy ``warnings``) or headers."""
-
-    def __init__(self, status: int, code: str, message: str, *, details: dict[str, Any] | None = None,
-                 headers: dict[str, str] | None = None) -> None:
-        super().__init__(message)
-        self.status, self.code, self.message = status, code, message
-        self.details, self.headers = details or {}, headers or {}
+class ApiError(Refused):
+    """A refusal only the API makes (tokens, scopes, unknown parameters); rendered like every other."""
 
 
-@bp.errorhandler(ApiError)
-def api_error(error: ApiError) -> ResponseReturnValue:
-    return jsonify({"error": error.code, "message": error.message, **error.details}), error.status, error.headers
+@bp.errorhandler(Refused)
+def refused(error: Refused) -> ResponseReturnValue:
+    """The one way the API says no: its JSON envelope, from any refusal (the models' checks included)."""
+    return jsonify(error.envelope()), error.status, error.headers
 
 
 @bp.before_request
@@ -82,9 +77,7 @@ def validated(model: type[M], data: Any) -> M:
     try:
         return model.model_validate(data)
     except ValidationError as error:
-        problem = schemas.problems(error, model)
-        raise ApiError(problem.status, problem.code, problem.message,
-                       details={"errors": problem.errors} if problem.errors else None) from None
+        raise schemas.problems(error, model) from None
 
 
 def params(model: type[Q]) -> Q:

@@ -205,7 +205,7 @@ def publish_draft(draft_id: int) -> ResponseReturnValue:
     except DraftProblems as problems:
         db.session.rollback()
         raise ApiError(422, "cannot_publish", "The draft cannot be published yet.",
-                       details={"errors": {_field_name(k): v for k, v in problems.errors.items()}}) from None
+                       errors={_field_name(k): v for k, v in problems.errors.items()}) from None
     db.session.commit()
     return answer(schemas.Published, {"status": CaseStudyStatus.PUBLISHED, "slug": case_study.slug,
                                       "revision": case_study.revisions[-1].number,

@@ -4,7 +4,8 @@ The same models validate what a client sends (query parameters and JSON bodies),
 API answers, and are what the OpenAPI document (``commons/api/spec.py``) is generated from, so the
 three cannot disagree. A model refuses with the API's own error codes: each problem is raised as
 a ``PydanticCustomError`` whose type is the code (``bad_parameter``, ``wrong_type``, ``invalid``,
-...) and :func:`problems` turns pydantic's list of them into the one ``ApiError`` the client gets.
+...) and :func:`problems` turns pydantic's list of them into the one ``Refused`` (code, status,
+messages by field) the API renders.
 """
 
 from collections.abc import Callable
@@ -31,6 +32,7 @@ from pydantic_core import PydanticCustomError
 
 from commons.domain.case_study_format import IMPACT_KEYS, MAX_IMPACT_ROWS, MAX_SECTION_CHARS
 from commons.domain.comparability import CONTEXT_LEVELS, DEFAULT_CONTEXT_LEVEL
+from commons.domain.errors import Refused
 from commons.domain.statuses import CaseStudyStatus, DraftStatus
 from commons.domain.vocabulary import EVIDENCE_STRENGTHS, OFFERS, SECTION_HEADINGS, TOPICS
 from commons.search.engine import QuestionProblem, clean_question
@@ -45,15 +47,6 @@ MAX_URN = 99_999_999
 MAX_ID = 2**31 - 1
 MAX_PUPILS = 1_000_000
 YEARS: dict[str, Any] = {"type": "integer", "minimum": 1990, "maximum": 2100}
-
-
-class Problem(ValueError):
-    """What the client sent cannot be used: an HTTP status, a machine code, a message, and any
-    ``errors`` by field; the API renders it as its error envelope."""
-
-    def __init__(self, status: int, code: str, message: str, errors: dict[str, str] | None = None) -> None:
-        super().__init__(message)
-        self.status, self.code, self.message, self.errors = status, code, message, errors or {}
 
 
 def refuse(code: str, field_message: str, message: str | None = None, keys: list[str] | None = None) -> \
@@ -358,7 +351,7 @@ class NoBody(Body):
     """An endpoint that takes no fields (an empty body, or an empty object)."""
 
 
-def problems(error: ValidationError, model: type[BaseModel], status: int = 400) -> Problem:
+def problems(error: ValidationError, model: type[BaseModel]) -> Refused:
     """The one answer for what pydantic refused: unknown fields first, then wrong types (400), then content
     that cannot be accepted (422); query parameters answer 400 with the first problem's code."""
     unknown: dict[str, str] = {}
@@ -378,7 +371,7 @@ def problems(error: ValidationError, model: type[BaseModel], status: int = 400) 
         elif kind in TYPE_ERRORS or kind == "wrong_type":
             wrong[where] = field_message if kind == "wrong_type" else "has the wrong type"
         elif issubclass(model, Query):
-            return Problem(400, kind if kind in QUERY_CODES else "bad_parameter", e["msg"])
+            return Refused(400, kind if kind in QUERY_CODES else "bad_parameter", e["msg"])
         else:
             invalid[where] = _content_message(e, field_message)
     if unknown:
@@ -386,10 +379,10 @@ def problems(error: ValidationError, model: type[BaseModel], status: int = 400) 
         allowed = [field.alias or name for name, field in model.model_fields.items()]
         message = (f"Unknown field(s): {', '.join(top)}; this takes {', '.join(allowed) or 'no fields'}." if top
                    else messages.get("unknown_field", "Unknown field(s)."))
-        return Problem(400, "unknown_field", message, unknown)
+        return Refused(400, "unknown_field", message, errors=unknown)
     if wrong:
-        return Problem(400, "wrong_type", "Some fields have the wrong type.", wrong)
-    return Problem(422, "invalid", "Some fields cannot be accepted as they are.", invalid)
+        return Refused(400, "wrong_type", "Some fields have the wrong type.", errors=wrong)
+    return Refused(422, "invalid", "Some fields cannot be accepted as they are.", errors=invalid)
 
 
 QUERY_CODES = {"bad_parameter", "bad_filter", "bad_question"}
