@@ -9,7 +9,7 @@ messages by field) the API renders.
 """
 
 from collections.abc import Callable
-from typing import Annotated, Any, ClassVar, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import (
     AfterValidator,
@@ -278,7 +278,6 @@ class Body(BaseModel):
     """A JSON object: only its fields, each of its exact JSON type (no "5" for 5)."""
 
     model_config = ConfigDict(extra="forbid", strict=True)
-    unknown_note: ClassVar[str] = ""
 
 
 class ImpactRow(Body):
@@ -426,7 +425,7 @@ class PrivacyWarning(Answer):
 
 
 class Error(Answer):
-    """Every refusal: a machine code and a message; ``errors`` by field, or privacy ``warnings``."""
+    """Every refusal: a machine code and a message; `errors` by field, or privacy `warnings`."""
 
     error: str
     message: str
