@@ -19,6 +19,8 @@ from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
+from commons import settings
+
 EXTENSION = "commons.db"
 BUSY_TIMEOUT_SECONDS = 30
 BEGIN_OPTION = "commons_sqlite_begin"
@@ -34,8 +36,9 @@ class Database:
             self.init_app(app)
 
     def init_app(self, app: Flask) -> None:
-        app.config.setdefault("COMMONS_DATABASE_URL", "sqlite:///" + app.instance_path + "/commons.db")
-        app.extensions[EXTENSION] = _State(app.config["COMMONS_DATABASE_URL"])
+        url = settings.of(app).database_url
+        assert url is not None  # an app's settings always have one (by default, SQLite in its instance folder)
+        app.extensions[EXTENSION] = _State(url)
         app.teardown_appcontext(_close_session)
 
     @property

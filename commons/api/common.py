@@ -1,20 +1,19 @@
 """What both sides of the JSON API share: the blueprint, its errors, the token check and parameters."""
 
-from collections.abc import Callable
-from typing import Any
+from typing import Any, TypeVar, get_origin
 
-from flask import Blueprint, current_app, g, jsonify, request, url_for
+from flask import Blueprint, g, jsonify, request, url_for
 from flask.typing import ResponseReturnValue
+from pydantic import BaseModel, ValidationError
 
+from commons import settings
+from commons.api import schemas
 from commons.db import READ_METHODS, db
+from commons.domain.errors import Refused
 from commons.services import api_tokens
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
-MAX_LIMIT = 50
-MAX_OFFSET = 200
-FILTERS = ["phase", "provision", "region", "setting", "fsm_band", "size_band", "topic", "evidence_strength",
-           "year_from", "year_to", "open_to"]
-
+Q = TypeVar("Q", bound=schemas.Query)
 
 MAX_BODY = 1024 * 1024
 BEARER = 'Bearer realm="commons"'
@@ -22,7 +21,7 @@ BEARER = 'Bearer realm="commons"'
 
 def public_url(endpoint: str, **values: Any) -> str:
     """An absolute URL from the one configured public address (``COMMONS_PUBLIC_URL``), never the Host header."""
-    base = str(current_app.config["COMMONS_PUBLIC_URL"]).rstrip("/")
+    base = settings.current().public_base
     path = url_for(endpoint, **values)
     root = request.script_root
     if root and base.endswith(root) and path.startswith(root):
@@ -30,20 +29,14 @@ def public_url(endpoint: str, **values: Any) -> str:
     return base + path
 
 
-class ApiError(Exception):
-    """An answer other than success: status, machine code, human message, and any details
-    (``errors`` by field, privacy ``warnings``) or headers."""
-
-    def __init__(self, status: int, code: str, message: str, *, details: dict[str, Any] | None = None,
-                 headers: dict[str, str] | None = None) -> None:
-        super().__init__(message)
-        self.status, self.code, self.message = status, code, message
-        self.details, self.headers = details or {}, headers or {}
+class ApiError(Refused):
+    """A refusal only the API makes (tokens, scopes, unknown parameters); rendered like every other."""
 
 
-@bp.errorhandler(ApiError)
-def api_error(error: ApiError) -> ResponseReturnValue:
-    return jsonify({"error": error.code, "message": error.message, **error.details}), error.status, error.headers
+@bp.errorhandler(Refused)
+def refused(error: Refused) -> ResponseReturnValue:
+    """The one way the API says no: its JSON envelope, from any refusal (the models' checks included)."""
+    return jsonify(error.envelope()), error.status, error.headers
 
 
 @bp.before_request
@@ -76,32 +69,30 @@ def act_as_token_user() -> None:
     g.user = token.user if "read" in token.scopes else None
 
 
-def number(name: str, low: int, high: int, default: int | None) -> Callable[[str | None], int | None]:
-    def parse(raw: str | None) -> int | None:
-        if raw is None:
-            return default
-        try:
-            value = int(raw)
-        except ValueError:
-            raise ApiError(400, "bad_parameter", f"{name} must be a whole number from {low} to {high}") from None
-        if not low <= value <= high:
-            raise ApiError(400, "bad_parameter", f"{name} must be from {low} to {high}, not {value}")
-        return value
-    return parse
+M = TypeVar("M", bound=BaseModel)
 
 
-def params(allowed: list[str]) -> dict[str, str]:
+def validated(model: type[M], data: Any) -> M:
+    """``data`` as ``model`` has it, or the API's refusal, made from what the model found wrong."""
+    try:
+        return model.model_validate(data)
+    except ValidationError as error:
+        raise schemas.problems(error, model) from None
+
+
+def params(model: type[Q]) -> Q:
+    """The query parameters, as ``model`` takes them; any other parameter is refused, not ignored."""
+    allowed = list(model.model_fields)
     unknown = sorted(set(request.args) - set(allowed))
     if unknown:
         raise ApiError(400, "unknown_parameter", f"unknown parameter(s): {', '.join(unknown)}; "
                        f"this endpoint takes {', '.join(allowed) or 'none'}")
-    return {k: v for k, v in request.args.items()}
+    repeatable = {name for name, field in model.model_fields.items() if get_origin(field.annotation) is list}
+    return validated(model, {name: request.args.getlist(name) if name in repeatable else request.args[name]
+                             for name in request.args})
 
 
-def paging(args: dict[str, str]) -> tuple[int, int]:
-    limit = number("limit", 1, MAX_LIMIT, 10)(args.get("limit"))
-    offset = number("offset", 0, MAX_OFFSET, 0)(args.get("offset"))
-    assert limit is not None and offset is not None
-    return limit, offset
-
-
+def answer(model: type[schemas.Answer], data: dict[str, Any], status: int = 200,
+           headers: dict[str, str] | None = None) -> ResponseReturnValue:
+    """``data`` as the JSON answer ``model`` describes."""
+    return jsonify(schemas.dump(model, data)), status, headers or {}

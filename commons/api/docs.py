@@ -8,9 +8,10 @@ import json
 from typing import Any
 from urllib.parse import quote
 
-from flask import Blueprint, current_app, redirect, render_template, url_for
+from flask import Blueprint, redirect, render_template, url_for
 from flask.typing import ResponseReturnValue
 
+from commons import settings
 from commons.api.spec import spec
 
 bp = Blueprint("api_docs", __name__)
@@ -37,7 +38,7 @@ def to_docs() -> ResponseReturnValue:
 
 
 def public_url() -> str:
-    return str(current_app.config["COMMONS_PUBLIC_URL"]).rstrip("/")
+    return settings.current().public_base
 
 
 def operations(document: dict[str, Any]) -> list[dict[str, Any]]:
@@ -93,6 +94,11 @@ def example(schema: dict[str, Any] | None, schemas: dict[str, Any], depth: int =
         return next((value for value in schema["enum"] if value is not None), None)
     if "anyOf" in schema:
         return example(schema["anyOf"][0], schemas, depth)
+    if "allOf" in schema:  # a reference (perhaps nullable), or a schema extended with more fields
+        parts = [example(part, schemas, depth) for part in schema["allOf"]]
+        if all(isinstance(part, dict) for part in parts):
+            return {key: value for part in parts for key, value in part.items()}
+        return parts[0]
     kind = schema.get("type")
     if kind == "object" or "properties" in schema:
         if depth >= MAX_EXAMPLE_DEPTH:

@@ -8,30 +8,27 @@ are refused (400), content that cannot be accepted is listed field by field (422
 """
 
 import json
-from typing import Any
+from typing import Any, TypeVar
 
-from flask import current_app, g, jsonify, request
+from flask import g, request
 from flask.typing import ResponseReturnValue
 from sqlalchemy import func, select
 from werkzeug.exceptions import RequestEntityTooLarge
 
-from commons.api.common import BEARER, ApiError, bp, number, paging, params, public_url
+from commons import settings
+from commons.api import schemas
+from commons.api.common import BEARER, ApiError, answer, bp, params, public_url, validated
 from commons.db import db
-from commons.domain.case_study_format import IMPACT_KEYS, MAX_IMPACT_ROWS, MAX_SECTION_CHARS
 from commons.domain.statuses import CaseStudyStatus, DraftStatus
-from commons.domain.vocabulary import EVIDENCE_STRENGTHS, OFFERS, SECTION_HEADINGS, TOPICS
+from commons.domain.vocabulary import SECTION_HEADINGS
 from commons.models import CaseStudy, Draft, School, User
 from commons.search.extension import search_index
 from commons.services import authoring, permissions, revisions
 from commons.services.authoring import DraftProblems
 
-TEXT_LIMITS = authoring.TEXT_LIMITS  # the web editor's limits, reported the same way
-CHOICES = {"topics": (TOPICS, len(TOPICS)), "open_to": (OFFERS, len(OFFERS))}
-FIELDS = [*TEXT_LIMITS, "topics", "open_to", "sections", "impact"]
-MAX_IMPACT_CHARS = authoring.MAX_IMPACT_CHARS
-MAX_PUPILS = 1_000_000
-MAX_ID = 2**31 - 1
+FIELDS = list(schemas.DraftFields.model_fields)
 MAX_BODY_TEXT = "1 MB"
+B = TypeVar("B", bound=schemas.Body)
 EMPTY: dict[str, Any] = {"title": "", "summary": "", "years": "", "evidence_strength": "", "co_authors": "",
                          "topics": [], "open_to": [], "sections": {}, "impact": []}
 
@@ -49,14 +46,14 @@ def _user(scope: str) -> User:
     return user
 
 
-def _body(allowed: list[str]) -> dict[str, Any]:
-    """The request's JSON object (empty when there is no body), with only ``allowed`` fields."""
+def _body(model: type[B]) -> B:
+    """The request's JSON object (empty when there is no body), as ``model`` takes it."""
     try:
         raw = request.get_data(cache=True)
     except RequestEntityTooLarge:
         raise ApiError(413, "too_large", f"The body is larger than {MAX_BODY_TEXT}.") from None
     if not raw.strip():
-        return {}
+        return validated(model, {})
     if request.mimetype != "application/json":
         raise ApiError(415, "unsupported_media_type", "Send the body as JSON, with 'Content-Type: application/json'.")
     try:
@@ -68,107 +65,15 @@ def _body(allowed: list[str]) -> dict[str, Any]:
         raise ApiError(400, "malformed_json", "The body's JSON is nested too deeply.") from None
     if not isinstance(body, dict):
         raise ApiError(400, "wrong_type", "The body must be a JSON object.")
-    unknown = sorted(set(body) - set(allowed))
-    if unknown:
-        raise ApiError(400, "unknown_field", f"Unknown field(s): {', '.join(unknown)}; "
-                       f"this takes {', '.join(allowed) or 'no fields'}.", details={"errors": {
-                           name: "is not a known field" for name in unknown}})
-    return body
+    return validated(model, body)
 
 
 def _no_constant(name: str) -> None:
     raise ValueError(f"{name} is not a JSON number")
 
 
-def _fields(body: dict[str, Any]) -> dict[str, Any]:
-    """The draft fields in ``body``, checked: 400 for wrong types, 422 for content that cannot be kept."""
-    wrong: dict[str, str] = {}
-    invalid: dict[str, str] = {}
-    fields: dict[str, Any] = {}
-    for name, limit in TEXT_LIMITS.items():
-        if name in body:
-            value = body[name]
-            if not isinstance(value, str):
-                wrong[name] = "must be a string"
-                continue
-            fields[name] = value.replace("\x00", "")
-            if len(fields[name]) > limit:
-                invalid[name] = f"is {len(fields[name])} characters; keep it under {limit}"
-    if fields.get("evidence_strength") and fields["evidence_strength"] not in EVIDENCE_STRENGTHS:
-        invalid["evidence_strength"] = f"must be one of: {', '.join(EVIDENCE_STRENGTHS)}"
-    for name, (choices, most) in CHOICES.items():
-        if name in body:
-            value = body[name]
-            if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
-                wrong[name] = "must be a list of strings"
-                continue
-            fields[name] = list(dict.fromkeys(value))
-            unknown = [v for v in fields[name] if v not in choices]
-            if unknown:
-                invalid[name] = f"{', '.join(map(repr, unknown))} not known; choose from {', '.join(choices)}"
-            elif len(fields[name]) > most:
-                invalid[name] = f"at most {most}"
-    if "sections" in body:
-        _sections(body["sections"], fields, wrong, invalid)
-    if "impact" in body:
-        _impact(body["impact"], fields, wrong, invalid)
-    if wrong:
-        raise ApiError(400, "wrong_type", "Some fields have the wrong type.", details={"errors": wrong})
-    if invalid:
-        raise ApiError(422, "invalid", "Some fields cannot be accepted as they are.", details={"errors": invalid})
-    return fields
-
-
-def _sections(value: Any, fields: dict[str, Any], wrong: dict[str, str], invalid: dict[str, str]) -> None:
-    if not isinstance(value, dict):
-        wrong["sections"] = f"must be an object whose keys are section keys ({', '.join(SECTION_HEADINGS)})"
-        return
-    for key, text in value.items():
-        if key not in SECTION_HEADINGS:
-            raise ApiError(400, "unknown_field",
-                           f"Unknown section {key!r}; the sections are {', '.join(SECTION_HEADINGS)}.",
-                           details={"errors": {f"sections.{key}": "is not a known section"}})
-        if not isinstance(text, str):
-            wrong[f"sections.{key}"] = "must be a string (Markdown)"
-        elif len(text) > MAX_SECTION_CHARS:
-            invalid[f"sections.{key}"] = f"is {len(text)} characters; keep it under {MAX_SECTION_CHARS}"
-    fields["sections"] = {k: v.replace("\x00", "") for k, v in value.items() if isinstance(v, str)}
-
-
-def _impact(value: Any, fields: dict[str, Any], wrong: dict[str, str], invalid: dict[str, str]) -> None:
-    if not isinstance(value, list) or not all(isinstance(row, dict) for row in value):
-        wrong["impact"] = f"must be a list of objects with {', '.join(IMPACT_KEYS)}"
-        return
-    if len(value) > MAX_IMPACT_ROWS:
-        invalid["impact"] = f"has {len(value)} rows; at most {MAX_IMPACT_ROWS}"
-    rows = []
-    for position, row in enumerate(value):
-        unknown = sorted(set(row) - set(IMPACT_KEYS))
-        if unknown:
-            raise ApiError(400, "unknown_field", f"Unknown impact field(s) {', '.join(unknown)}; "
-                           f"a row has {', '.join(IMPACT_KEYS)}.",
-                           details={"errors": {f"impact[{position}].{k}": "is not a known field" for k in unknown}})
-        clean = {}
-        for key in IMPACT_KEYS:
-            cell = row.get(key, "")
-            where = f"impact[{position}].{key}"
-            if key == "pupils" and isinstance(cell, int) and not isinstance(cell, bool):
-                if not 0 <= cell <= MAX_PUPILS:
-                    invalid[where] = f"must be a number of pupils from 0 to {MAX_PUPILS}"
-                cell = str(cell)
-            elif not isinstance(cell, str):
-                wrong[where] = "must be a string" + (" or a whole number" if key == "pupils" else "")
-                continue
-            if len(cell) > MAX_IMPACT_CHARS:
-                invalid[where] = f"is {len(cell)} characters; keep it under {MAX_IMPACT_CHARS}"
-            clean[key] = cell.replace("\x00", "").strip()
-        if any(clean.values()):
-            rows.append(clean)
-    fields["impact"] = rows
-
-
 def _draft(draft_id: int, user: User, action: str = "edit") -> Draft:
-    draft = db.session.get(Draft, draft_id) if 1 <= draft_id <= MAX_ID else None
+    draft = db.session.get(Draft, draft_id) if 1 <= draft_id <= schemas.MAX_ID else None
     if draft is None or not permissions.can_on_draft(user, action, draft):
         raise ApiError(404, "not_found", f"No draft {draft_id} that you can write to.")  # never says it exists
     return draft
@@ -204,64 +109,57 @@ def _save(draft: Draft, user: User, changes: dict[str, Any]) -> None:
 @bp.get("/drafts")
 def drafts() -> ResponseReturnValue:
     user = _user("read")
-    args = params(["limit", "offset", "school"])
-    limit, offset = paging(args)
-    urn = number("school", 1, 99_999_999, None)(args.get("school"))
-    query = select(Draft)
+    query = params(schemas.DraftsQuery)
+    selected = select(Draft)
     if not user.is_admin:
-        query = query.where(Draft.school_urn.in_(sorted(permissions.authored_schools(user)) or [-1]))
-    if urn is not None:
-        query = query.where(Draft.school_urn == urn)
-    total = db.session.scalar(select(func.count()).select_from(query.subquery()))
-    page = db.session.scalars(query.order_by(Draft.updated_at.desc(), Draft.id.desc()).offset(offset).limit(limit))
-    return jsonify({"total": total, "limit": limit, "offset": offset, "items": [_draft_json(d) for d in page]})
+        selected = selected.where(Draft.school_urn.in_(sorted(permissions.authored_schools(user)) or [-1]))
+    if query.school is not None:
+        selected = selected.where(Draft.school_urn == query.school)
+    total = db.session.scalar(select(func.count()).select_from(selected.subquery()))
+    page = db.session.scalars(selected.order_by(Draft.updated_at.desc(), Draft.id.desc())
+                              .offset(query.offset).limit(query.limit))
+    return answer(schemas.DraftPage, {"total": total, "limit": query.limit, "offset": query.offset,
+                                      "items": [_draft_json(d) for d in page]})
 
 
 @bp.get("/drafts/<int:draft_id>")
 def draft(draft_id: int) -> ResponseReturnValue:
     user = _user("read")
-    params([])
-    return jsonify(_draft_json(_draft(draft_id, user, "view")))
+    params(schemas.NoQuery)
+    return answer(schemas.Draft, _draft_json(_draft(draft_id, user, "view")))
 
 
 @bp.post("/drafts")
 def create_draft() -> ResponseReturnValue:
     user = _user("write")
-    params([])
-    body = _body(["school_urn", *FIELDS])
-    urn = body.get("school_urn")
-    if "school_urn" not in body:
-        raise ApiError(422, "invalid", "Say which school the case study is about.",
-                       details={"errors": {"school_urn": "is required: the school's URN"}})
-    if not isinstance(urn, int) or isinstance(urn, bool):
-        raise ApiError(400, "wrong_type", "school_urn must be a whole number.",
-                       details={"errors": {"school_urn": "must be a whole number (the school's URN)"}})
-    fields = _fields(body)
-    if not 1 <= urn <= MAX_ID or db.session.get(School, urn) is None or not permissions.is_author(user, urn):
+    params(schemas.NoQuery)
+    body = _body(schemas.NewDraft)
+    urn = body.school_urn
+    if not 1 <= urn <= schemas.MAX_ID or db.session.get(School, urn) is None or not permissions.is_author(user, urn):
         raise ApiError(403, "not_your_school", f"You do not write for a school with URN {urn}; "
                        "claim it under 'Write for another school' first.")
     created = authoring.new_draft(db.session, user, urn)
-    _save(created, user, fields)
+    _save(created, user, body.given())
     db.session.commit()
-    return jsonify(_draft_json(created)), 201, {"Location": public_url("api.draft", draft_id=created.id)}
+    return answer(schemas.Draft, _draft_json(created), 201, {"Location": public_url("api.draft", draft_id=created.id)})
 
 
 @bp.patch("/drafts/<int:draft_id>")
 def update_draft(draft_id: int) -> ResponseReturnValue:
     user = _user("write")
-    params([])
+    params(schemas.NoQuery)
     found = _draft(draft_id, user)
-    _save(found, user, _fields(_body(FIELDS)))
+    _save(found, user, _body(schemas.DraftFields).given())
     db.session.commit()
-    return jsonify(_draft_json(found))
+    return answer(schemas.Draft, _draft_json(found))
 
 
 @bp.post("/case-studies/<slug>/draft")
 def open_draft(slug: str) -> ResponseReturnValue:
     """The working copy of a published case study, as the web's "Edit" opens it."""
     user = _user("write")
-    params([])
-    _body([])
+    params(schemas.NoQuery)
+    _body(schemas.NoBody)
     found = db.session.scalar(select(CaseStudy).where(CaseStudy.slug == slug))
     if found is None or not permissions.can_on_case_study(user, "view", found):
         raise ApiError(404, "not_found", f"No case study {slug!r}.")
@@ -272,23 +170,16 @@ def open_draft(slug: str) -> ResponseReturnValue:
     existing = db.session.scalar(select(Draft.id).where(Draft.case_study_id == found.id))
     opened = authoring.draft_for_edit(db.session, user, found)
     db.session.commit()
-    return jsonify(_draft_json(opened)), 200 if existing else 201
+    return answer(schemas.Draft, _draft_json(opened), 200 if existing else 201)
 
 
 @bp.post("/drafts/<int:draft_id>/publish")
 def publish_draft(draft_id: int) -> ResponseReturnValue:
     """Publish as the web editor does: privacy check, then moderation, then the same validation."""
     user = _user("publish")
-    params([])
-    body = _body(["confirm_privacy", "fingerprint"])
-    confirm = body.get("confirm_privacy", False)
-    if not isinstance(confirm, bool):
-        raise ApiError(400, "wrong_type", "confirm_privacy must be true or false.",
-                       details={"errors": {"confirm_privacy": "must be true or false"}})
-    seen = body.get("fingerprint")
-    if seen is not None and not isinstance(seen, str):
-        raise ApiError(400, "wrong_type", "fingerprint must be a string.",
-                       details={"errors": {"fingerprint": "must be the draft's fingerprint, a string"}})
+    params(schemas.NoQuery)
+    body = _body(schemas.Publish)
+    confirm, seen = body.confirm_privacy, body.fingerprint
     found = _draft(draft_id, user, "publish")
     if seen is not None and not authoring.same_fingerprint(found, seen):
         raise ApiError(409, "draft_changed", "The draft changed since that fingerprint was read; read it again "
@@ -302,23 +193,24 @@ def publish_draft(draft_id: int) -> ResponseReturnValue:
                        "with {\"confirm_privacy\": true} if you are sure it identifies nobody.", details={"warnings": [
                            {"field": w.field, "kind": w.kind, "excerpt": w.excerpt, "message": w.message}
                            for w in warnings]})
-    if authoring.moderation_on(current_app.config) and not user.is_admin:
+    if settings.current().moderation and not user.is_admin:
         authoring.send_for_review(found)
         db.session.commit()
-        return jsonify({"status": DraftStatus.SUBMITTED, "message": "Sent for review: it is published once a reviewer "
-                        "approves it. A change to the draft takes it out of the review queue until you publish "
-                        "it again.", "draft": _draft_json(found)}), 202
+        return answer(schemas.SentForReview, {
+            "status": DraftStatus.SUBMITTED, "message": "Sent for review: it is published once a reviewer approves "
+            "it. A change to the draft takes it out of the review queue until you publish it again.",
+            "draft": _draft_json(found)}, 202)
     try:
         case_study = revisions.publish_draft(db.session, found, search_index.state.embedder, user)
     except DraftProblems as problems:
         db.session.rollback()
         raise ApiError(422, "cannot_publish", "The draft cannot be published yet.",
-                       details={"errors": {_field_name(k): v for k, v in problems.errors.items()}}) from None
+                       errors={_field_name(k): v for k, v in problems.errors.items()}) from None
     db.session.commit()
-    return jsonify({"status": CaseStudyStatus.PUBLISHED, "slug": case_study.slug,
-                    "revision": case_study.revisions[-1].number,
-                    "url": public_url("main.case_study", slug=case_study.slug),
-                    "api_url": public_url("api.case_study", slug=case_study.slug)})
+    return answer(schemas.Published, {"status": CaseStudyStatus.PUBLISHED, "slug": case_study.slug,
+                                      "revision": case_study.revisions[-1].number,
+                                      "url": public_url("main.case_study", slug=case_study.slug),
+                                      "api_url": public_url("api.case_study", slug=case_study.slug)})
 
 
 def _field_name(editor_name: str) -> str:

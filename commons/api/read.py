@@ -13,19 +13,19 @@ from datetime import date
 from typing import Any
 from urllib.parse import urlencode
 
-from flask import current_app, g, jsonify, request
+from flask import g, jsonify, request
 from flask.typing import ResponseReturnValue
 from sqlalchemy import select
 
-from commons.api.common import FILTERS, ApiError, bp, number, paging, params
+from commons import settings
+from commons.api import schemas
+from commons.api.common import ApiError, answer, bp, params
 from commons.db import db
-from commons.domain.comparability import CONTEXT_LEVELS, DEFAULT_CONTEXT_LEVEL, SchoolContext
+from commons.domain.comparability import SchoolContext
 from commons.domain.statuses import CaseStudyStatus, CollectionStatus
 from commons.models import CaseStudy, Collection, Hub, School
 from commons.search import engine as search_service
 from commons.search.extension import search_index
-from commons.search.filters import FilterProblem, SearchFilters
-from commons.search.reading import KINDS
 from commons.search.serialise import case_study_summary, search_results
 from commons.services import browsing, export, permissions, rate_limits, schools
 from commons.services.collections import current_case_studies
@@ -33,81 +33,59 @@ from commons.services.collections import current_case_studies
 
 def _base() -> str:
     """The one public address every URL in an answer starts with (``COMMONS_PUBLIC_URL``)."""
-    return str(current_app.config["COMMONS_PUBLIC_URL"]).rstrip("/")
+    return settings.current().public_base
 
 
 def _summary(case_study: CaseStudy) -> dict[str, Any]:
     return case_study_summary(case_study, _base())
 
 
-def _ignored() -> frozenset[str]:
-    """The ``ignore`` parameters (repeatable): kinds of context the reader undid."""
-    kinds = request.args.getlist("ignore")
-    unknown = sorted(set(kinds) - set(KINDS))
-    if unknown:
-        raise ApiError(400, "bad_parameter", f"ignore must be one of {', '.join(KINDS)}, not {', '.join(unknown)}")
-    return frozenset(kinds)
-
-
 def search_allowed() -> bool:
     """Count a search from this client address against the search limit; False when it is used up."""
-    return rate_limits.search_allowed(db.write_best_effort, current_app.config["COMMONS_SEARCHES_PER_MINUTE"],
+    return rate_limits.search_allowed(db.write_best_effort, settings.current().searches_per_minute,
                                       request.remote_addr or "unknown")
 
 
 @bp.get("/search")
 def search() -> ResponseReturnValue:
-    args = params(["q", "limit", "offset", "context", "school", "read", "ignore", *FILTERS])
-    limit, offset = paging(args)
-    level = number("context", 0, len(CONTEXT_LEVELS) - 1, DEFAULT_CONTEXT_LEVEL)(args.get("context"))
-    read = number("read", 0, 1, 1)(args.get("read")) != 0
-    ignore = _ignored()
-    reader = _reader(args)
-    if (args.get("q") or "").strip() and not search_allowed():
+    query = params(schemas.SearchQuery)
+    reader = _reader(query.school)
+    if query.q.strip() and not search_allowed():
         raise ApiError(429, "too_many_searches", rate_limits.SEARCH.message,
                        headers={"Retry-After": str(int(rate_limits.SEARCH.window.total_seconds()))})
     try:
-        filters = SearchFilters.from_args({k: args.get(k) for k in FILTERS})
-        results = search_service.search(db.session, search_index.state, args.get("q"), limit=offset + limit,
-                                        reader=reader, context_level=level or 0, filters=filters,
-                                        read=read, ignore=ignore)
-    except (search_service.QuestionProblem, FilterProblem) as problem:
-        raise ApiError(400, "bad_question" if isinstance(problem, search_service.QuestionProblem) else "bad_filter",
-                       str(problem)) from None
-    return jsonify(search_results(results, _base(), limit, offset))
+        results = search_service.search(db.session, search_index.state, query.q, limit=query.offset + query.limit,
+                                        reader=reader, context_level=query.context, filters=query.filters(),
+                                        read=query.read != 0, ignore=frozenset(query.ignore))
+    except search_service.QuestionProblem as problem:
+        raise ApiError(400, "bad_question", str(problem)) from None
+    return answer(schemas.SearchResults, search_results(results, _base(), query.limit, query.offset))
 
 
 @bp.get("/case-studies")
 def case_studies() -> ResponseReturnValue:
     """Published case studies without a question: newest first, or most comparable to ``school`` first."""
-    args = params(["limit", "offset", "page", "school", *FILTERS])
-    limit, offset = paging(args)
-    page = number("page", 1, browsing.MAX_PAGE, 1)(args.get("page"))
-    assert page is not None
-    reader = _reader(args)
-    try:
-        filters = SearchFilters.from_args({k: args.get(k) for k in FILTERS})
-    except FilterProblem as problem:
-        raise ApiError(400, "bad_filter", str(problem)) from None
-    start = (page - 1) * limit + offset
-    listing = browsing.browse(db.session, filters, reader, per_page=limit, offset=start)
+    query = params(schemas.CaseStudiesQuery)
+    reader = _reader(query.school)
+    start = (query.page - 1) * query.limit + query.offset
+    listing = browsing.browse(db.session, query.filters(), reader, per_page=query.limit, offset=start)
     following = None
     if start + len(listing.items) < listing.total:
         kept = [(k, v) for k, v in request.args.items(multi=True) if k != "page"]
-        following = request.base_url + "?" + urlencode([*kept, ("page", str(page + 1))])
-    return jsonify({"total": listing.total, "limit": limit, "offset": start, "page": page,
-                    "order": listing.order, "next": following,
-                    "items": [{**_summary(i.case_study), "published_on": _date(i.case_study.published_on),
-                               "why": i.comparison.to_dict() if i.comparison else None} for i in listing.items]})
+        following = request.base_url + "?" + urlencode([*kept, ("page", str(query.page + 1))])
+    return answer(schemas.CaseStudyPage, {
+        "total": listing.total, "limit": query.limit, "offset": start, "page": query.page, "order": listing.order,
+        "next": following,
+        "items": [{**_summary(i.case_study), "published_on": _date(i.case_study.published_on),
+                   "why": i.comparison.to_dict() if i.comparison else None} for i in listing.items]})
 
 
 def _date(value: date | None) -> str | None:
     return value.isoformat() if value is not None else None
 
 
-def _reader(args: dict[str, str]) -> SchoolContext | None:
+def _reader(urn: int | None) -> SchoolContext | None:
     """The reader's school, from the ``school`` parameter (a URN), or None."""
-    urn = number("school", 1, 99_999_999, None)(args.get("school"))
     if urn is None:
         return None
     school = db.session.get(School, urn)
@@ -127,28 +105,28 @@ def _case_study(slug: str, action: str = "view") -> CaseStudy:
 
 @bp.get("/case-studies/<slug>")
 def case_study(slug: str) -> ResponseReturnValue:
-    params([])
+    params(schemas.NoQuery)
     found = _case_study(slug)
-    return jsonify(export.record(found, current_app.config["COMMONS_PUBLIC_URL"]))
+    return answer(schemas.CaseStudy, export.record(found, _base()))
 
 
 @bp.get("/case-studies/<slug>/revisions")
 def revisions(slug: str) -> ResponseReturnValue:
-    params([])
+    params(schemas.NoQuery)
     found = _case_study(slug, "history")
-    return jsonify({"slug": found.slug, "revisions": [
+    return answer(schemas.Revisions, {"slug": found.slug, "revisions": [
         {"number": r.number, "title": r.title, "published_at": r.created_at.isoformat()} for r in found.revisions
     ]})
 
 
 @bp.get("/schools/<int:urn>")
 def school(urn: int) -> ResponseReturnValue:
-    params([])
+    params(schemas.NoQuery)
     found = db.session.get(School, urn)
     if found is None:
         raise ApiError(404, "not_found", f"no school with URN {urn}")
     context = schools.context(found)
-    return jsonify({
+    return answer(schemas.School, {
         "urn": found.urn, "name": found.name, "establishment_type": found.establishment_type, "phase": context.phase,
         "provision": context.provision, "pupils": found.pupils, "fsm_pct": found.fsm_pct, "sen_pct": found.sen_pct,
         "eal_pct": found.eal_pct, "region": found.region, "setting": context.setting, "governance": context.governance,
@@ -158,8 +136,8 @@ def school(urn: int) -> ResponseReturnValue:
 
 @bp.get("/hubs")
 def hubs() -> ResponseReturnValue:
-    params([])
-    return jsonify({"items": [_hub(h) for h in db.session.scalars(select(Hub).order_by(Hub.name))]})
+    params(schemas.NoQuery)
+    return answer(schemas.Hubs, {"items": [_hub(h) for h in db.session.scalars(select(Hub).order_by(Hub.name))]})
 
 
 def _hub(hub: Hub) -> dict[str, Any]:
@@ -169,16 +147,16 @@ def _hub(hub: Hub) -> dict[str, Any]:
 
 @bp.get("/hubs/<slug>")
 def hub(slug: str) -> ResponseReturnValue:
-    params([])
+    params(schemas.NoQuery)
     found = db.session.scalar(select(Hub).where(Hub.slug == slug))
     if found is None:
         raise ApiError(404, "not_found", f"no hub {slug!r}")
-    return jsonify(_hub(found))
+    return answer(schemas.Hub, _hub(found))
 
 
 @bp.get("/collections/<slug>")
 def collection(slug: str) -> ResponseReturnValue:
-    params([])
+    params(schemas.NoQuery)
     found = db.session.scalar(select(Collection).where(Collection.slug == slug))
     if found is None or not permissions.can_view_collection(g.get("user"), found):
         raise ApiError(404, "not_found", f"no published collection {slug!r}")
@@ -188,7 +166,7 @@ def collection(slug: str) -> ResponseReturnValue:
     else:
         items = [{**_summary(i.case_study), "note": i.note, "position": i.position}
                  for i in found.items if i.case_study.status == CaseStudyStatus.PUBLISHED]
-    return jsonify({"slug": found.slug, "title": found.title, "description": found.description,
+    return answer(schemas.Collection, {"slug": found.slug, "title": found.title, "description": found.description,
                     "hub": found.hub.slug, "status": found.status, "smart_query": found.smart_query, "items": items})
 
 
@@ -196,5 +174,5 @@ def collection(slug: str) -> ResponseReturnValue:
 def openapi() -> ResponseReturnValue:
     from commons.api.spec import spec
 
-    return jsonify(spec(str(current_app.config["COMMONS_PUBLIC_URL"]).rstrip("/")))  # the one public address
+    return jsonify(spec(settings.current().public_base))  # the one public address
 

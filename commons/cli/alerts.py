@@ -4,6 +4,7 @@ import click
 from flask import current_app, url_for
 from flask.cli import with_appcontext
 
+from commons import settings
 from commons.cli.common import fail
 from commons.db import db
 from commons.domain.errors import CommonsError
@@ -26,13 +27,10 @@ def send(digest: str | None) -> None:
     """Send email alerts. Run `commons alerts send --digest daily` once a day and `--digest weekly` once a
     week from cron; `commons alerts send` every few minutes sends immediate alerts the web left over."""
     upgrade(db.engine)
-    config = current_app.config
-    mailer = accounts.Mailer(
-        host=config.get("COMMONS_SMTP_HOST") or None, port=int(config.get("COMMONS_SMTP_PORT", 587)),
-        username=config.get("COMMONS_SMTP_USER"), password=config.get("COMMONS_SMTP_PASSWORD"),
-        sender=config.get("COMMONS_MAIL_FROM", "commons@localhost"))
-    base = str(config["COMMONS_PUBLIC_URL"]).rstrip("/")
-    secret = str(config["SECRET_KEY"])
+    typed = settings.current()
+    mailer = accounts.Mailer(**typed.mail)
+    base = typed.public_base
+    secret = str(current_app.config["SECRET_KEY"])
     try:
         with current_app.test_request_context("/"):  # paths from the app's routes, joined to the public address
             links = service.AlertLinks(

@@ -6,10 +6,10 @@ from typing import Any
 
 import click
 import numpy as np
-from flask import current_app
 from flask.cli import with_appcontext
 from tqdm import tqdm
 
+from commons import settings
 from commons.cli.common import fail
 from commons.db import db
 from commons.domain.errors import CommonsError
@@ -145,7 +145,7 @@ def export_command(folder: Path) -> None:
     """Export everything published: JSON Lines, CSV, the case-study files and their schools."""
     from commons.services.export import export
 
-    count = export(db.session, folder, current_app.config["COMMONS_PUBLIC_URL"])
+    count = export(db.session, folder, settings.current().public_base)
     click.echo(f"Exported {count} case studies to {folder} (case-studies.jsonl, case-studies.csv, "
                "case-studies/*.md, schools.csv). Load them into another Commons with "
                f"`commons schools import {folder}/schools.csv` then `commons import {folder}/case-studies`.")

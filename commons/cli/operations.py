@@ -9,6 +9,7 @@ from flask import Flask, current_app
 from flask.cli import ScriptInfo, with_appcontext
 from tqdm import tqdm
 
+from commons import settings
 from commons.cli.common import fail
 from commons.db import db
 from commons.domain.errors import CommonsError
@@ -74,14 +75,14 @@ def _public_url_for(app: Flask, address: str, forking: bool) -> None:
     """With COMMONS_PUBLIC_URL unset, links use where this server listens, and the console says so."""
     from commons.ops.public_url import DEFAULT_PUBLIC_URL, served_url
 
-    if app.config.get("COMMONS_PUBLIC_URL_SET"):
+    if settings.of(app).public_url_set:
         return
     served = served_url(address)
     if served != DEFAULT_PUBLIC_URL:
         click.secho(f"Warning: COMMONS_PUBLIC_URL is not set and this server listens on {served}, not "
                     f"{DEFAULT_PUBLIC_URL}. Links in mail, citations, feeds, exports and the API will use {served}; "
                     "set COMMONS_PUBLIC_URL to the address readers use.", fg="yellow", err=True)
-    app.config["COMMONS_PUBLIC_URL"] = served
+    settings.change(app, public_url=served)
     if forking:
         os.environ["COMMONS_SERVED_URL"] = served  # gunicorn's workers make their own app from the environment
 
@@ -199,18 +200,16 @@ def eval_command(directory: Path, modes: tuple[str, ...], split: str, max_querie
     except CommonsError as error:
         fail(error)
     embedder = CachingEmbedder(search_index.state.embedder, cache_path or evaluation.default_embedding_cache())
-    settings: dict[str, object] = {
-        key: current_app.config[key] for key in current_app.config
-        if key.startswith("COMMONS_SEARCH_")
-    }
+    search: dict[str, object] = {key: value for key, value in settings.current().as_config().items()
+                                 if key.startswith("COMMONS_SEARCH_")}
     for key, value in (("DENSE_WEIGHT", dense_weight), ("BM25_K1", k1), ("BM25_B", b)):
         if value is not None:
-            settings[f"COMMONS_SEARCH_{key}"] = value
+            search[f"COMMONS_SEARCH_{key}"] = value
     ordered = [m for m in ("lexical", "dense", "hybrid") if m in (modes or ("lexical", "dense", "hybrid"))]
     queries = min(len(collection.qrels), max_queries or len(collection.qrels))
     click.echo(f"{directory.name}: {len(collection.corpus):,} documents, {queries:,} judged queries ({split})",
                err=True)
-    with evaluation.temporary_commons(embedder, settings) as app:
+    with evaluation.temporary_commons(embedder, search) as app:
         with tqdm(total=len(collection.corpus), desc="Indexing", unit=" doc", leave=False) as bar:
             slugs = evaluation.load_into(app, collection, embedder, progress=bar.update)
         for mode in ordered:

@@ -3,9 +3,9 @@
 import json
 
 import click
-from flask import current_app
 from flask.cli import with_appcontext
 
+from commons import settings
 from commons.cli.common import fail
 from commons.db import db
 from commons.domain.comparability import CONTEXT_LEVELS, DEFAULT_CONTEXT_LEVEL
@@ -68,7 +68,7 @@ def search(question: str, limit: int, school_urn: int | None, context_level: int
         fail(problem)
     except IndexerError as error:
         fail(error)
-    base = current_app.config["COMMONS_PUBLIC_URL"].rstrip("/")
+    base = settings.current().public_base
     if as_json:
         click.echo(json.dumps(search_results(results, base, limit), ensure_ascii=False, indent=2))
         return

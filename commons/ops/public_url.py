@@ -2,7 +2,9 @@
 
 import socket
 
-DEFAULT_PUBLIC_URL = "http://127.0.0.1:5000"
+from commons.settings import DEFAULT_PUBLIC_URL
+
+__all__ = ["DEFAULT_PUBLIC_URL", "served_url"]
 
 
 def served_url(address: str) -> str:

@@ -48,11 +48,6 @@ NOT_PUBLISHED = ("{title} is not published now (it was withdrawn or unpublished)
                  "put it back; only an administrator can publish it again.")
 
 
-def moderation_on(config: Mapping[str, Any]) -> bool:
-    """``COMMONS_MODERATION``: authors' publishes wait in a review queue."""
-    return str(config.get("COMMONS_MODERATION", "")).lower() in ("1", "true", "yes", "on")
-
-
 class DraftProblems(ValueError):
     """What stops a draft being published, by editor field ("section-impact", "title", ...)."""
 

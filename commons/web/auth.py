@@ -8,6 +8,7 @@ from flask import Blueprint, abort, current_app, flash, g, redirect, render_temp
 from flask.typing import ResponseReturnValue
 from sqlalchemy import select
 
+from commons import settings
 from commons.db import db
 from commons.domain.ids import parse_id
 from commons.domain.statuses import ClaimStatus, ReportStatus
@@ -43,7 +44,7 @@ def load_user() -> None:
 
 def session_lifetime() -> timedelta:
     """How long a sign-in lasts, however active: ``COMMONS_SESSION_LIFETIME_DAYS`` (14 by default)."""
-    return timedelta(days=current_app.config["COMMONS_SESSION_LIFETIME_DAYS"])
+    return timedelta(days=settings.current().session_lifetime_days)
 
 
 @bp.app_context_processor

@@ -9,7 +9,6 @@ from typing import Any
 from flask import (
     Blueprint,
     abort,
-    current_app,
     flash,
     g,
     jsonify,
@@ -23,6 +22,7 @@ from flask.typing import ResponseReturnValue
 from flask_wtf.csrf import generate_csrf
 from sqlalchemy import select
 
+from commons import settings
 from commons.db import db
 from commons.domain.case_study_format import MAX_IMPACT_ROWS
 from commons.domain.comparability import compare, context_from_fields
@@ -85,7 +85,7 @@ def _editor(draft: Draft, errors: dict[str, str] | None = None, warnings: list[P
     return render_template(
         "author/editor.html", draft=draft, fields=shown, errors=errors or {}, warnings=warnings or [],
         sections=SECTIONS, guidance=GUIDANCE, topics=TOPICS, offers=OFFERS, strengths=EVIDENCE_STRENGTHS,
-        moderated=authoring.moderation_on(current_app.config), expired=EXPIRED if expired else "",
+        moderated=settings.current().moderation, expired=EXPIRED if expired else "",
         impact_rows=impact_rows, max_impact_rows=MAX_IMPACT_ROWS, credited=authoring.credited_names(draft),
     ), status
 
@@ -180,7 +180,7 @@ def save_draft(draft_id: int) -> ResponseReturnValue:
     warnings = authoring.privacy_warnings(draft.fields)
     if warnings and request.form.get("confirm_privacy") != "yes":
         return _editor(draft, warnings=warnings, status=400)
-    if authoring.moderation_on(current_app.config) and not g.user.is_admin:
+    if settings.current().moderation and not g.user.is_admin:
         authoring.send_for_review(draft)
         db.session.commit()
         return render_template("auth/message.html", title="Sent for review",

@@ -7,9 +7,10 @@ from functools import wraps
 from typing import Any, ParamSpec
 from urllib.parse import urlsplit
 
-from flask import abort, current_app, g, redirect, request, session, url_for
+from flask import abort, g, redirect, request, session, url_for
 from flask.typing import ResponseReturnValue
 
+from commons import settings
 from commons.db import db
 from commons.domain.comparability import SchoolContext
 from commons.services import accounts, readers
@@ -68,17 +69,12 @@ def safe_next(default: str) -> str:
 
 def mailer() -> accounts.Mailer:
     """The mailer configured by the ``COMMONS_SMTP_*`` settings (the outbox alone when no host is set)."""
-    config = current_app.config
-    return accounts.Mailer(
-        host=config.get("COMMONS_SMTP_HOST") or None, port=int(config.get("COMMONS_SMTP_PORT", 587)),
-        username=config.get("COMMONS_SMTP_USER"), password=config.get("COMMONS_SMTP_PASSWORD"),
-        sender=config.get("COMMONS_MAIL_FROM", "commons@localhost"),
-    )
+    return accounts.Mailer(**settings.current().mail)
 
 
 def public_base() -> str:
     """The configured public address, with no trailing slash."""
-    return str(current_app.config["COMMONS_PUBLIC_URL"]).rstrip("/")
+    return settings.current().public_base
 
 
 def public_link(endpoint: str, **values: Any) -> str:
@@ -87,7 +83,7 @@ def public_link(endpoint: str, **values: Any) -> str:
     Never built from the request's Host header (``url_for(..., _external=True)`` is), so a forged
     Host cannot put an attacker's site in a password-reset or any other mail.
     """
-    base = str(current_app.config["COMMONS_PUBLIC_URL"]).rstrip("/")
+    base = settings.current().public_base
     path = url_for(endpoint, **values)
     root = request.script_root
     if root and base.endswith(root) and path.startswith(root):

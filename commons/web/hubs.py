@@ -9,10 +9,11 @@ from collections.abc import Mapping
 from dataclasses import fields
 from urllib.parse import parse_qsl, urlencode
 
-from flask import Blueprint, abort, current_app, flash, g, redirect, render_template, request, url_for
+from flask import Blueprint, abort, flash, g, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 from sqlalchemy import select
 
+from commons import settings
 from commons.db import db
 from commons.domain.ids import parse_id
 from commons.domain.statuses import ClaimStatus, CollectionStatus
@@ -20,7 +21,7 @@ from commons.domain.vocabulary import OFFERS, SECTIONS
 from commons.models import CaseStudy, Collection, CollectionItem, Draft, Hub, HubMember, HubSchool, School, User
 from commons.search.extension import search_index
 from commons.search.filters import CHOICES, FSM_BANDS, SIZE_BANDS, SearchFilters
-from commons.services import accounts, authoring, collections, hub_invitations, hub_schools, permissions
+from commons.services import accounts, collections, hub_invitations, hub_schools, permissions
 from commons.services.accounts import normalise_email
 from commons.services.collections import HUB_KINDS, CollectionProblem, SmartSearch
 from commons.services.readers import find_schools
@@ -419,7 +420,7 @@ def _led_hub(slug: str) -> Hub:
 def claims_and_reviews(slug: str) -> ResponseReturnValue:
     """For a hub's owners and managers: claims to write for its schools, and their drafts waiting for review."""
     hub = _led_hub(slug)
-    moderated = authoring.moderation_on(current_app.config)
+    moderated = settings.current().moderation
     return render_template("hubs/claims.html", hub=hub, schools=hub_schools.links(db.session, hub),
                            claims=hub_schools.pending_claims(db.session, hub),
                            review=hub_schools.review_queue(db.session, hub) if moderated else [], moderated=moderated,

@@ -6,6 +6,7 @@ from flask import Blueprint, Response, current_app, jsonify, redirect, render_te
 from flask.typing import ResponseReturnValue
 from sqlalchemy import select
 
+from commons import settings
 from commons.db import db
 from commons.domain.statuses import CaseStudyStatus, CollectionStatus
 from commons.domain.text_safety import xml_safe
@@ -23,8 +24,7 @@ def inject_public_link() -> dict[str, Any]:
 
 
 def _base() -> str:
-    base: str = current_app.config["COMMONS_PUBLIC_URL"]
-    return base
+    return settings.current().public_url
 
 
 @bp.get("/open-data")

@@ -4,10 +4,11 @@ from contextlib import suppress
 from dataclasses import fields
 from urllib.parse import urlencode
 
-from flask import Blueprint, current_app, g, redirect, render_template, request, url_for
+from flask import Blueprint, g, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 from sqlalchemy import func, select
 
+from commons import settings
 from commons.db import db
 from commons.domain.comparability import CONTEXT_LEVELS, DEFAULT_CONTEXT_LEVEL, compare, context_from_fields
 from commons.domain.errors import NotFound
@@ -120,7 +121,7 @@ def search() -> ResponseReturnValue:
 
 def search_allowed() -> bool:
     """Count a search from this client address against the search limit; False when it is used up."""
-    return rate_limits.search_allowed(db.write_best_effort, current_app.config["COMMONS_SEARCHES_PER_MINUTE"],
+    return rate_limits.search_allowed(db.write_best_effort, settings.current().searches_per_minute,
                                       request.remote_addr or "unknown")
 
 
