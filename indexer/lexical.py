@@ -190,7 +190,7 @@ class LexicalIndex:
     def corrections(self, query: str, max_candidates: int = 2000) -> dict[str, str]:
         """Query terms no document holds, each with the known term it most likely misspells.
 
-        A known term is a candidate when it starts with the same letter, is within two letters
+        A known term is a candidate when it starts with the same letter (or "ph" for an "f"), is within two letters
         of the same length, is held by at least two documents and is at least 0.8 alike
         (``difflib``'s ratio); the most alike wins, then the most common. Terms shorter than
         four letters, and numbers, are left alone. The candidates are grouped once per change
@@ -205,14 +205,16 @@ class LexicalIndex:
         found: dict[str, str] = {}
         for term in unknown:
             best: tuple[float, int, str] | None = None
-            for size in range(len(term) - 2, len(term) + 3):
-                for known, df in groups.get((term[0], size), ())[:max_candidates]:
-                    matcher = SequenceMatcher(None, term, known)
-                    if matcher.real_quick_ratio() < 0.8 or matcher.quick_ratio() < 0.8:
-                        continue
-                    ratio = matcher.ratio()
-                    if ratio >= 0.8 and (best is None or (ratio, df) > best[:2]):
-                        best = (ratio, df, known)
+            # "fonics" is "phonics" as it sounds: the one spelling of a sound that changes the first letter
+            for spelled in (term, "ph" + term[1:]) if term.startswith("f") else (term,):
+                for size in range(len(spelled) - 2, len(spelled) + 3):
+                    for known, df in groups.get((spelled[0], size), ())[:max_candidates]:
+                        matcher = SequenceMatcher(None, spelled, known)
+                        if matcher.real_quick_ratio() < 0.8 or matcher.quick_ratio() < 0.8:
+                            continue
+                        ratio = matcher.ratio()
+                        if ratio >= 0.8 and (best is None or (ratio, df) > best[:2]):
+                            best = (ratio, df, known)
             if best is not None:
                 found[term] = best[2]
         return found

@@ -16,7 +16,7 @@ UNMARKED = frozenset(
     """get gets getting got make makes making made help helps helped helping use uses used using do does did
     doing done go goes going went way ways thing things lot lots really also just well still even much many
     new good better best want wanted need needs needed come comes came coming work works worked working
-    improve improves improved improving improvement""".split()  # noqa: SIM905  (read better as text)
+    improve improves improved improving improvement among amongst within without across""".split()  # noqa: SIM905
 )
 
 
@@ -26,6 +26,8 @@ def worth_marking(word: str) -> bool:
     lower = word.lower().replace("’", "'")
     if lower in STOP_WORDS or lower.split("'")[0] in STOP_WORDS or lower in UNMARKED:
         return False
+    if word.isdigit():  # "1" in "key stage 1" is not the "1" of "Year 1" or "tier 1"
+        return len(word) > 1
     return len(word) > 2 or word.isupper() or any(c.isdigit() for c in word)
 
 
@@ -75,6 +77,14 @@ def best_sentences(text: str, question: str, max_words: int = SNIPPET_WORDS,
     return chosen, best, len(sentences)
 
 
+def _in_decimal(text: str, start: int, end: int) -> bool:
+    """Whether the digits at text[start:end] are part of a decimal or a larger figure ("40.2", "1,200")."""
+    before = text[start - 2 : start] if start >= 2 else ""
+    after = text[end : end + 2]
+    return (len(before) == 2 and before[0].isdigit() and before[1] in ".,") or (
+        len(after) == 2 and after[0] in ".," and after[1].isdigit())
+
+
 def make_snippet(text: str, question: str, max_words: int = SNIPPET_WORDS,
                  stem_overrides: Mapping[str, str] | None = None) -> Snippet:
     """A snippet of a passage for a question, ready to render with the matches marked.
@@ -96,6 +106,8 @@ def make_snippet(text: str, question: str, max_words: int = SNIPPET_WORDS,
     for match in WORD.finditer(joined):
         word = match.group(0)
         if not worth_marking(word):
+            continue
+        if word.isdigit() and _in_decimal(joined, match.start(), match.end()):  # the "2" of "40.2"
             continue
         stem = overrides.get(word.lower()) or _stem_of(word)
         if stem is None or stem not in stems:

@@ -68,6 +68,14 @@ def test_reading_this_as_can_be_undone_by_keyboard_alone(live_demo: LiveServer, 
     assert reading.get_by_role("link", name="Put back ‘rural’ as your school’s setting").is_visible()
     assert "a small primary" in reading.inner_text()
     assert page.locator(".results-heading").is_visible()  # the search ran again
+    # the keyboard goes on from where it was, not from the top of the page
+    assert urlsplit(page.url).fragment == "reading"
+    for _ in range(4):
+        page.keyboard.press("Tab")
+        if page.evaluate("!!document.activeElement.closest('section.reading')"):
+            break
+    else:
+        pytest.fail("after removing a part, Tab did not go on inside “Reading this as”")
     assert accessibility_violations(page) == []
 
     # a new question is read afresh: what was undone for the old one is not carried over

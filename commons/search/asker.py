@@ -25,8 +25,9 @@ PHASES = {
     "sixth form": "sixth form",
 }
 PROVISIONS = {"special": "special", "alternative provision": "alternative provision"}
+# a market town may be counted urban or "rural town and fringe": left unknown rather than guessed
 SETTINGS = {"rural": "rural", "village": "rural", "coastal": None, "urban": "urban", "inner-city": "urban",
-            "inner city": "urban", "market town": "urban", "town": "urban", "suburban": "urban", "city": "urban"}
+            "inner city": "urban", "market town": None, "town": "urban", "suburban": "urban", "city": "urban"}
 LEVELS = {"disadvantage": {"high": 40.0, "low": 8.0}, "eal": {"high": 40.0, "low": 5.0},
           "sen": {"high": 25.0, "low": 8.0}}
 GOVERNANCE = ("academy", "trust", "mat", "free school")
@@ -54,7 +55,11 @@ def context_from_reading(reading: ReadQuestion) -> SchoolContext | None:
         return None
     size = _number(found.get("size"))  # "small" gives no figure: comparisons would show it as "yours 100"
     pupils = int(size) if size is not None else None
-    setting = SETTINGS.get(str(found.get("setting") or "").lower())
+    place = next((p for p in reading.context if p.kind == "setting"), None)
+    setting = None
+    if place is not None:  # the words as written first: a "market town" is not any "town"
+        label, value = place.label.lower(), str(place.value).lower()
+        setting = SETTINGS[label] if label in SETTINGS else SETTINGS.get(value)
     percentages: dict[str, float | None] = {}
     levels: list[tuple[str, str]] = []
     for kind, key in (("disadvantage", "fsm"), ("eal", "eal"), ("sen", "sen")):

@@ -54,6 +54,9 @@ class Catalogue:
     starts: npt.NDArray[np.int64]  # study_ids[i]'s passages are passage_ids[starts[i]:starts[i + 1]]
     passage_ids: npt.NDArray[np.int64]
     filtered: dict[Any, npt.NDArray[np.int64]] = field(default_factory=dict, compare=False)  # see search_filters
+    # each case study's title and summary as the index's tokens, kept for this change number (see
+    # search/engine.py); bounded, emptied when full
+    about: dict[int, tuple[frozenset[str], frozenset[str]]] = field(default_factory=dict, compare=False)
 
     def owners(self, passage_ids: list[int]) -> dict[int, int]:
         """Each live passage's case study (passages that are not live are left out)."""

@@ -52,6 +52,9 @@ ORDERS = ("answers", "retrieval")
 NEAREST = 3  # how many non-answers are shown as "the nearest we have"
 CANDIDATES = 50  # case studies scored for answerability
 MODES = ("hybrid", "dense", "lexical")
+# A topic of this many words or fewer ("attendance", "early years") names a subject: a case study
+# answers it only when its title or topics name it, not because a passage mentions it.
+BROAD_TOPIC_WORDS = 2
 
 
 class QuestionProblem(ValueError):
@@ -102,9 +105,13 @@ class SearchResults:
         return [r for r in self.results if not r.answers]
 
 
+_HTML_TAG = re.compile(r"</?[A-Za-z][^<>]{0,200}>")
+
+
 def clean_question(raw: str | None) -> tuple[str, list[str]]:
     """Normalise a question; returns it with notices for the reader, or raises QuestionProblem."""
     question = unicodedata.normalize("NFKC", raw or "")
+    question = _HTML_TAG.sub(" ", question)  # pasted markup ("<b>phonics</b>") is not what was asked
     question = re.sub(r"\s+", " ", "".join(c for c in question if c.isprintable() or c.isspace())).strip()
     if not question:
         raise QuestionProblem("Type a question to search the Commons, for example "
@@ -221,7 +228,7 @@ def search(
     candidates = _group(known, hits, max(CANDIDATES, limit + nearest), passages_per_result)
     named = _named_topics(lexical, set(lexical_query))
     if order == "answers":
-        about = _about_terms(session, lexical, [c.case_study_id for c in candidates])
+        about = _about_terms(session, known, lexical, [c.case_study_id for c in candidates])
         _score(candidates, known, about, named, vectors, lexical, query_vector, dense_hits, matched_topic,
                lexical_query, _alternatives(lexical, expansion), calibration)
     comparisons = _compare(known, context, candidates) if context is not None else {}
@@ -303,14 +310,25 @@ def _group(known: Catalogue, hits: list[Hit], limit: int, passages_per_result: i
     return list(chosen.values())
 
 
-def _about_terms(session: Session, lexical: LexicalIndex,
+ABOUT_KEPT = 20_000  # case studies whose title and summary tokens are kept per change number
+
+
+def _about_terms(session: Session, known: Catalogue, lexical: LexicalIndex,
                  case_study_ids: list[int]) -> dict[int, tuple[frozenset[str], frozenset[str]]]:
-    """The tokens of each case study's title and of its summary: what its author says it is about."""
-    if not case_study_ids:
-        return {}
-    rows = session.execute(select(CaseStudy.id, CaseStudy.title, CaseStudy.summary)
-                           .where(CaseStudy.id.in_(case_study_ids)))
-    return {row.id: (frozenset(lexical.tokens(row.title)), frozenset(lexical.tokens(row.summary))) for row in rows}
+    """The tokens of each case study's title and of its summary: what its author says it is about.
+
+    Read once per change number (a revision changes both, and the change number with them).
+    """
+    kept = known.about
+    missing = [i for i in case_study_ids if i not in kept]
+    if missing:
+        if len(kept) + len(missing) > ABOUT_KEPT:
+            kept.clear()
+        rows = session.execute(select(CaseStudy.id, CaseStudy.title, CaseStudy.summary)
+                               .where(CaseStudy.id.in_(missing)))
+        for row in rows:
+            kept[row.id] = (frozenset(lexical.tokens(row.title)), frozenset(lexical.tokens(row.summary)))
+    return {i: terms for i in case_study_ids if (terms := kept.get(i)) is not None}
 
 
 def _named_topics(lexical: LexicalIndex, words: set[str]) -> frozenset[str]:
@@ -363,9 +381,12 @@ def _score(candidates: list[_Candidate], known: Catalogue, about: dict[int, tupl
         }
     with_gaps([c.features for c in candidates])
     anything = calibration.anything_answers(calibration.answerable([c.features for c in candidates]))
+    broad = len(idf) <= BROAD_TOPIC_WORDS
     for candidate in candidates:
         candidate.relevance = candidate.score = calibration.relevance(candidate.features)
         candidate.answers = anything and calibration.answers(candidate.relevance)
+        if broad and candidate.features["about"] < 0.5:  # "attendance": studies about it, not all that mention it
+            candidate.answers = False
     candidates.sort(key=lambda c: -c.relevance)
     if anything and candidates:  # something answers, so the most relevant candidate does, however the floor falls
         candidates[0].answers = True

@@ -450,6 +450,11 @@ _SHARE_AFTER_RE = re.compile(
 _MANY_RE = re.compile(
     rf"(?<!\w)(?<!too\s)(?<!how\s)(?<!so\s){_QUANT}{_WHO}(?:{_FSM}|{_PP}|{_EAL}|{_SEN}){_END}", re.IGNORECASE
 )
+_FEW_RE = re.compile(  # "not many disadvantaged": a low share (a bare "few" or "a small number of" is often topic)
+    rf"(?<!\w)(?P<quant>not\s+many|not\s+a\s+lot\s+of|hardly\s+any|very\s+few){_WHO}(?:{_FSM}|{_PP}|{_DIS}|{_EAL}|{_SEN})"
+    rf"{_WHOM}{_END}",
+    re.IGNORECASE,
+)
 _LEVEL_RE = re.compile(rf"(?<!\w){_LEVEL}(?:{_FSM}|{_PP}|{_DEP}|{_EAL}|{_SEN}){_END}", re.IGNORECASE)
 
 _COUNT = r"(?P<n>\d{1,3}(?:,\d{3})+|\d{2,5})"
@@ -520,6 +525,11 @@ def _share(match: re.Match[str]) -> _Sense | None:
 def _many(match: re.Match[str]) -> _Sense:
     kind, measure = _measure(match)
     return _s(LEVEL, (kind, "high", f"high {measure}"))
+
+
+def _few(match: re.Match[str]) -> _Sense:
+    kind, measure = _measure(match)
+    return _s(LEVEL, (kind, "low", f"low {'disadvantage' if measure == 'disadvantaged' else measure}"))
 
 
 def _level(match: re.Match[str]) -> _Sense:
@@ -660,7 +670,7 @@ def _descriptors(scan: str) -> list[tuple[int, int, _Sense]]:
         for m in regex.finditer(scan):
             found.append((m.start(), m.end(), senses[_key(m.group(0))]))
     handlers = (
-        (_SHARE_RE, _share), (_SHARE_AFTER_RE, _share), (_MANY_RE, _many), (_LEVEL_RE, _level),
+        (_SHARE_RE, _share), (_SHARE_AFTER_RE, _share), (_MANY_RE, _many), (_FEW_RE, _few), (_LEVEL_RE, _level),
         (_PUPILS_RE, _pupils), (_ON_ROLL_RE, _on_roll), (_ROLL_RE, _on_roll), (_N_PUPIL_RE, _n_pupil),
         (_FORMS_RE, _forms), (_CLASSES_RE, _classes),
     )

@@ -31,7 +31,9 @@ from indexer.writer_lock import writer_lock
 log = logging.getLogger(__name__)
 QUERY_CACHE_SIZE = 1024
 # Words the lexical index keeps apart from their Snowball stem: "attendance" is not "attended a club".
-STEM_OVERRIDES = {"attendance": "attendance", "attendances": "attendance"}
+# Its common misspellings too: "attendence" would otherwise be stemmed to "attend".
+STEM_OVERRIDES = {"attendance": "attendance", "attendances": "attendance", "attendence": "attendance",
+                  "attendences": "attendance", "attendace": "attendance", "attendanse": "attendance"}
 
 
 @dataclass(frozen=True)

@@ -62,8 +62,9 @@ class ReadingControl:
 
 
 def _url(args: Mapping[str, list[str]], **changes: list[str]) -> str:
+    """The search again with these changes, opening at "Reading this as", where the keyboard was."""
     values = {k: v for k, v in {**args, **changes}.items() if v}
-    return url_for("main.search") + "?" + urlencode(values, doseq=True)
+    return url_for("main.search") + "?" + urlencode(values, doseq=True) + "#reading"
 
 
 def reading_control(results: SearchResults, args: MultiDict[str, str], school_name: str | None) -> ReadingControl:
