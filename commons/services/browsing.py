@@ -18,9 +18,9 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session, selectinload
 
 from commons.domain.comparability import Comparison, SchoolContext, compare
-from commons.domain.statuses import CaseStudyStatus
+from commons.domain.statuses import CaseStudyStatus, ClaimStatus, QuestionStatus
 from commons.domain.vocabulary import TOPICS
-from commons.models import CaseStudy, Change, Collection
+from commons.models import AuthorQuestion, CaseStudy, Change, Collection, Membership, School
 from commons.search.catalogue import catalogue
 from commons.search.filters import SearchFilters
 
@@ -153,3 +153,32 @@ def public_version(session: Session) -> tuple[int, int, str]:
         select(func.max(Collection.updated_at)).scalar_subquery(),
     )).one()
     return int(row[0] or 0), int(row[1] or 0), str(row[2])
+
+
+def case_study_version(session: Session, slug: str) -> tuple[object, ...]:
+    """What a case-study page shows an anonymous reader depends on, in one light query.
+
+    The change log's newest position moves on every publish, revision and withdrawal anywhere
+    (so "More like this" and "More from comparable schools" move too) and when a school's answer
+    to a reader's question is shown or hidden (it is searchable with the case study). The case
+    study's own status and update time, its school's update time (a GIAS import), whether the
+    school has an approved author (the "Ask the school" box), and its published answers are
+    read as well. (An asker's own name, shown when they chose it, is not: cached pages are also
+    kept only a short time.)
+    """
+    changes = select(func.coalesce(func.max(Change.seq), 0)).scalar_subquery()
+    authors = (select(func.count(Membership.id))
+               .where(Membership.school_urn == CaseStudy.school_urn, Membership.status == ClaimStatus.APPROVED)
+               .correlate(CaseStudy).scalar_subquery())
+    shown = (AuthorQuestion.case_study_id == CaseStudy.id, AuthorQuestion.published_at.is_not(None),
+             AuthorQuestion.status == QuestionStatus.REPLIED, AuthorQuestion.share_consent.is_(True))
+    answers = select(func.count(AuthorQuestion.id)).where(*shown).correlate(CaseStudy).scalar_subquery()
+    newest_answer = select(func.max(AuthorQuestion.published_at)).where(*shown).correlate(CaseStudy).scalar_subquery()
+    row = session.execute(
+        select(changes, CaseStudy.status, CaseStudy.updated_at, School.updated_at, authors, answers, newest_answer)
+        .select_from(CaseStudy).join(School, School.urn == CaseStudy.school_urn, isouter=True)
+        .where(CaseStudy.slug == slug)
+    ).first()
+    if row is None:
+        return (str(session.scalar(select(changes))),)
+    return tuple(str(value) for value in row)
