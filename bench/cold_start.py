@@ -47,6 +47,7 @@ PHASES = (  # (what the line shows, the start of the line quickstart or commons 
     ("virtual environment created", "[commons] installing PyTorch"),
     ("PyTorch installed", "[commons] installing the Commons"),
     ("Commons installed", "[commons] setting up the database"),
+    ("model exported to ONNX", "[indexer] Model exported"),
     ("model ready", "Model: ready"),
     ("demo commons embedded", "Loaded "),
     ("search index ready", "Search index ready"),
@@ -172,6 +173,7 @@ def main() -> None:
 
     print(f"(a) fresh clone to the first answered search: {fresh:.1f} s "
           f"(python3 quickstart.py; the model export {'made afresh' if exported else 'reused from this machine'})")
+    print("    seconds from the start, when each step was done:")
     print(f"    {'git clone':28} {cloned:7.1f} s")
     for name, at in phases:
         print(f"    {name:28} {at:7.1f} s")
