@@ -15,7 +15,7 @@ from typing import Any
 
 import click
 from flask import Flask, current_app, g, has_request_context, request
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import Engine, create_engine, event, text
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -70,9 +70,15 @@ class Database:
         A reading request's own session reads a snapshot: on SQLite it cannot write once another
         writer has committed since ("database is locked"), so such writes never go through it,
         and a page is never lost for one. Call it outside a writing request's transaction.
+
+        On PostgreSQL the commit does not wait for the disk (``synchronous_commit`` off for this
+        transaction alone): these are notes, not records, and every search makes one. A crash can
+        lose the last moment's notes, never leave the database inconsistent.
         """
         try:
             with self.new_session() as session:
+                if session.get_bind().dialect.name == "postgresql":
+                    session.execute(text("SET LOCAL synchronous_commit TO OFF"))
                 write(session)
                 session.commit()
         except OperationalError as error:

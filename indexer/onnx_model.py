@@ -14,7 +14,9 @@ import hashlib
 import json
 import logging
 import os
+import sys
 import tempfile
+import time
 import warnings
 from pathlib import Path
 from typing import Any, cast
@@ -198,5 +200,14 @@ def load(model_dir: Path, cache_dir: Path | None = None, threads: int = 1) -> On
             target.unlink(missing_ok=True)
     with writer_lock(target.parent):
         if not target.exists():
+            _say("Preparing the embedding model for ONNX Runtime: exporting and checking it, once per machine "
+                 f"(it can take a minute), into {target.parent}...")
+            started = time.monotonic()
             export(model_dir, target, threads)
+            _say(f"Model exported and checked in {time.monotonic() - started:.0f} s; later starts load it at once.")
     return OnnxModel(model_dir, target, threads)
+
+
+def _say(message: str) -> None:
+    """A line on standard error, whatever the logging setup: the export is too long to happen in silence."""
+    print(f"[indexer] {message}", file=sys.stderr, flush=True)

@@ -114,3 +114,24 @@ def test_ten_search_results_read_at_a_glance(live: LiveServer, page: Any) -> Non
         assert results.nth(n).locator("a[href^='/case-studies/']").count() == 1
         assert results.nth(n).locator(".passage-hit").count() <= 2
     _check(page, 1280)
+
+
+@pytest.mark.parametrize("width", WIDTHS)
+def test_a_reader_without_an_account_reports_a_problem_from_a_case_study(
+        live: LiveServer, page: Any, width: int) -> None:
+    page.set_viewport_size({"width": width, "height": 900})
+    page.goto(live.url + "/case-studies")
+    page.locator("li.result--listed a[href^='/case-studies/']").first.click()
+    case_study = page.url
+    _check(page, width)
+    page.get_by_role("link", name="Report a problem with this case study").click()
+    assert page.url == case_study + "/report"
+    _check(page, width)
+    page.get_by_role("button", name="Send to an administrator").click()  # nothing written yet
+    assert "Say what the problem is" in page.locator(".error-summary").inner_text()
+    _check(page, width)
+    page.get_by_label("What is wrong?").fill("The second paragraph names a pupil.")
+    page.get_by_role("button", name="Send to an administrator").click()
+    assert page.get_by_role("heading", level=1).inner_text() == "Thank you"
+    page.get_by_role("link", name="Back to the case study").click()
+    assert page.url == case_study

@@ -53,9 +53,13 @@ def test_the_session_model_runs_on_onnx_and_matches_sentence_transformers(
     assert np.abs(one_at_a_time - got).max() < 1e-5  # batching and padding change nothing
 
 
-def test_the_export_is_made_once_checked_and_loaded_later_without_torch(tmp_path: Path) -> None:
+def test_the_export_is_made_once_checked_and_loaded_later_without_torch(
+        tmp_path: Path, capfd: pytest.CaptureFixture[str]) -> None:
     cache = tmp_path / "cache"
     model = onnx_model.load(default_model_path(), cache)
+    said = capfd.readouterr().err
+    assert "Preparing the embedding model for ONNX Runtime" in said and "once per machine" in said
+    assert "Model exported and checked in" in said
     exported = cached_file(default_model_path(), cache)
     assert exported.exists() and [p.name for p in cache.glob("*.onnx")] == [exported.name]
     stamp = exported.stat().st_mtime_ns
@@ -73,6 +77,7 @@ def test_the_export_is_made_once_checked_and_loaded_later_without_torch(tmp_path
     assert child["vector"] == pytest.approx(model.encode(["attendance"])[0].tolist(), abs=1e-6)
     assert child["loaded"] == []
     assert exported.stat().st_mtime_ns == stamp  # loaded, not exported again
+    assert "Preparing the embedding model" not in out.stderr
 
 
 def test_an_unreadable_cached_file_is_exported_again(tmp_path: Path, embedder: SentenceTransformerEmbedder) -> None:

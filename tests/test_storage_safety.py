@@ -163,3 +163,33 @@ def test_concurrent_publishers_never_let_a_replica_skip_a_change(database_url: s
         assert len(live) > 0 and follower.ids() == live
         db.session.rollback()
         db.engine.dispose()
+
+
+def test_a_best_effort_note_is_kept_without_waiting_for_the_disk_and_only_it(app: Flask) -> None:
+    """A search's count against its limit (a note every search makes) commits without a disk flush on
+    PostgreSQL; the request's own transactions, and everything else, still wait for theirs."""
+    from sqlalchemy import func, select, text
+    from sqlalchemy.orm import Session
+
+    from commons.models import LoginAttempt
+    from commons.services import rate_limits
+
+    with app.app_context():
+        postgres = db.engine.dialect.name == "postgresql"
+    inside: list[str] = []
+
+    def note(session: Session) -> None:
+        if postgres:
+            inside.append(str(session.execute(text("SHOW synchronous_commit")).scalar()))
+        rate_limits.allow(session, rate_limits.SEARCH, "address:192.0.2.1")
+
+    with app.test_request_context("/search?q=phonics"):
+        assert db.write_best_effort(note, "a search against its rate limit")
+        assert db.session.scalar(select(func.count()).select_from(LoginAttempt)) == 1  # committed
+        if postgres:
+            assert inside == ["off"]
+            assert db.session.execute(text("SHOW synchronous_commit")).scalar() == "on"
+    with app.app_context(), db.new_session() as other:
+        assert other.scalar(select(func.count()).select_from(LoginAttempt)) == 1
+        if postgres:
+            assert other.execute(text("SHOW synchronous_commit")).scalar() == "on"

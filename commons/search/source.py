@@ -39,6 +39,9 @@ def to_vectors(blobs: list[bytes], dimension: int) -> Vectors:
     return np.frombuffer(b"".join(blobs), dtype=np.float32).reshape(len(blobs), dimension)
 
 
+_LAST_CHANGE = select(func.coalesce(func.max(Change.seq), 0))  # built once: asked before every search
+
+
 class DatabaseChangeSource:
     """Reads the change log and stored embeddings through one session."""
 
@@ -47,7 +50,7 @@ class DatabaseChangeSource:
         self.dimension = dimension
 
     def last_change(self) -> int:
-        return int(self.session.scalar(select(func.coalesce(func.max(Change.seq), 0))) or 0)
+        return int(self.session.scalar(_LAST_CHANGE) or 0)
 
     def changes_since(self, seq: int) -> list[IndexChange]:
         rows = self.session.execute(

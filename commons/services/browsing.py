@@ -13,14 +13,15 @@ light query for the order and one for the page's own rows, however large the com
 
 import math
 from dataclasses import dataclass
+from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import Select, bindparam, func, select
 from sqlalchemy.orm import Session, selectinload
 
 from commons.domain.comparability import Comparison, SchoolContext, compare
-from commons.domain.statuses import CaseStudyStatus
+from commons.domain.statuses import CaseStudyStatus, ClaimStatus, QuestionStatus
 from commons.domain.vocabulary import TOPICS
-from commons.models import CaseStudy, Change, Collection
+from commons.models import AuthorQuestion, CaseStudy, Change, Collection, Membership, School
 from commons.search.catalogue import catalogue
 from commons.search.filters import SearchFilters
 
@@ -139,6 +140,15 @@ def topic_counts(session: Session) -> list[TopicCount]:
     return [TopicCount(key, TOPICS[key], counts[key]) for key in TOPICS]
 
 
+_NEWEST_CHANGE = select(func.coalesce(func.max(Change.seq), 0)).scalar_subquery()
+# Both statements are built once: building one costs more than running it, and these run on every page view.
+_PUBLIC_VERSION = select(
+    _NEWEST_CHANGE,
+    select(func.count(Collection.id)).scalar_subquery(),
+    select(func.max(Collection.updated_at)).scalar_subquery(),
+)
+
+
 def public_version(session: Session) -> tuple[int, int, str]:
     """What the public home, topic and listing pages depend on, in one light query; it changes on every change.
 
@@ -147,9 +157,39 @@ def public_version(session: Session) -> tuple[int, int, str]:
     or changes its case studies. (A school's details from a GIAS import are not in it: cached
     pages are also kept only a short time.)
     """
-    row = session.execute(select(
-        select(func.coalesce(func.max(Change.seq), 0)).scalar_subquery(),
-        select(func.count(Collection.id)).scalar_subquery(),
-        select(func.max(Collection.updated_at)).scalar_subquery(),
-    )).one()
+    row = session.execute(_PUBLIC_VERSION).one()
     return int(row[0] or 0), int(row[1] or 0), str(row[2])
+
+
+def _case_study_version_statement() -> Select[tuple[Any, ...]]:
+    authors = (select(func.count(Membership.id))
+               .where(Membership.school_urn == CaseStudy.school_urn, Membership.status == ClaimStatus.APPROVED)
+               .correlate(CaseStudy).scalar_subquery())
+    shown = (AuthorQuestion.case_study_id == CaseStudy.id, AuthorQuestion.published_at.is_not(None),
+             AuthorQuestion.status == QuestionStatus.REPLIED, AuthorQuestion.share_consent.is_(True))
+    answers = select(func.count(AuthorQuestion.id)).where(*shown).correlate(CaseStudy).scalar_subquery()
+    newest_answer = select(func.max(AuthorQuestion.published_at)).where(*shown).correlate(CaseStudy).scalar_subquery()
+    return (select(_NEWEST_CHANGE, CaseStudy.status, CaseStudy.updated_at, School.updated_at, authors, answers,
+                   newest_answer)
+            .select_from(CaseStudy).join(School, School.urn == CaseStudy.school_urn, isouter=True)
+            .where(CaseStudy.slug == bindparam("slug")))
+
+
+_CASE_STUDY_VERSION = _case_study_version_statement()
+
+
+def case_study_version(session: Session, slug: str) -> tuple[str, ...]:
+    """What a case-study page shows an anonymous reader depends on, in one light query.
+
+    The change log's newest position moves on every publish, revision and withdrawal anywhere
+    (so "More like this" and "More from comparable schools" move too) and when a school's answer
+    to a reader's question is shown or hidden (it is searchable with the case study). The case
+    study's own status and update time, its school's update time (a GIAS import), whether the
+    school has an approved author (the "Ask the school" box), and its published answers are
+    read as well. (An asker's own name, shown when they chose it, is not: cached pages are also
+    kept only a short time.)
+    """
+    row = session.execute(_CASE_STUDY_VERSION, {"slug": slug}).first()
+    if row is None:  # no such case study: its page is a refusal, never kept
+        return ()
+    return tuple(str(value) for value in row)

@@ -395,13 +395,18 @@ def revision_diff(slug: str) -> ResponseReturnValue:
                            sections=revisions.diff(old, new), author_name=revisions.author_name)
 
 
-@bp.post("/case-studies/<slug>/report")
+@bp.route("/case-studies/<slug>/report", methods=["GET", "POST"])
 def report(slug: str) -> ResponseReturnValue:
+    """Report a problem to the administrators, signed in or not. The case-study page shows signed-in
+    readers the form itself and everyone else a link to it here, so its anonymous copy carries no
+    form token and can be kept for every visitor."""
     case_study = _case_study(slug, "view")
+    if request.method == "GET":
+        return render_template("report.html", case_study=case_study, reason="", errors={})
     reason = (request.form.get("reason") or "").strip()[:2000]
     if not reason:
-        return render_template("auth/message.html", title="Tell us what is wrong",
-                               message="Go back and say what the problem is, so an administrator can act on it."), 400
+        return render_template("report.html", case_study=case_study, reason="",
+                               errors={"reason": "Say what the problem is, so an administrator can act on it."}), 400
     client = f"user:{g.user.id}" if g.get("user") else f"address:{request.remote_addr or 'unknown'}"
     if not rate_limits.allow(db.session, rate_limits.REPORT, client):
         db.session.rollback()

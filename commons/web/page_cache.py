@@ -1,10 +1,13 @@
 """Public pages rendered once per change of the commons, not on every request.
 
-The home page, the topic index and the listings read the same few things for every anonymous
-visitor. A rendered page is kept, per process, in a small LRU keyed by the page (its endpoint,
-path values and query string) and by ``browsing.public_version``: the change log's newest
-position and the newest collection update. A publish, a withdrawal, a revision or a featured
-collection changes that key, so the next request renders afresh. Entries are also dropped
+The home page, the topic index, the listings and a case study's page read the same few things
+for every anonymous visitor. A rendered page is kept, per process, in a small LRU keyed by the
+page (its endpoint, path values and query string) and by what it depends on: for the home,
+topic and listing pages ``browsing.public_version`` (the change log's newest position and the
+newest collection update), for a case study ``browsing.case_study_version`` (the change log's
+newest position and that case study's own, its school's, its authors' and its published
+answers' changes). A publish, a withdrawal, a revision or a featured collection changes that
+key, so the next request renders afresh. Entries are also dropped
 after :data:`PAGE_TTL` seconds, so what is not in the key (a school's details from an import)
 shows within a minute.
 
@@ -20,7 +23,7 @@ from collections import OrderedDict
 from collections.abc import Callable, Hashable
 from dataclasses import dataclass
 from functools import wraps
-from typing import ParamSpec
+from typing import Any, ParamSpec
 
 from flask import Flask, Response, current_app, g, request, session
 from flask.typing import ResponseReturnValue
@@ -96,16 +99,34 @@ def _anonymous_request() -> bool:
             and READER_SESSION_KEY not in session and "_flashes" not in session)
 
 
-def cached_page(view: Callable[P, ResponseReturnValue]) -> Callable[P, ResponseReturnValue]:
-    """Answer anonymous requests for this view from the page cache (see the module doc)."""
+Version = Callable[[dict[str, Any]], Hashable]  # what a page depends on, from its path values
 
+
+def _public_version(values: dict[str, Any]) -> Hashable:
+    return browsing.public_version(db.session)
+
+
+def cached_page(view: Callable[P, ResponseReturnValue]) -> Callable[P, ResponseReturnValue]:
+    """Answer anonymous requests for this view from the page cache, kept per ``browsing.public_version``."""
+    return _cached(view, _public_version)
+
+
+def cached_page_by(version: Version) -> Callable[[Callable[P, ResponseReturnValue]], Callable[P, ResponseReturnValue]]:
+    """Like :func:`cached_page`, kept per ``version(path values)``: what this page shows depends on."""
+
+    def decorate(view: Callable[P, ResponseReturnValue]) -> Callable[P, ResponseReturnValue]:
+        return _cached(view, version)
+
+    return decorate
+
+
+def _cached(view: Callable[P, ResponseReturnValue], version: Version) -> Callable[P, ResponseReturnValue]:
     @wraps(view)
     def wrapped(*args: P.args, **kwargs: P.kwargs) -> ResponseReturnValue:
         if not _anonymous_request():
             return view(*args, **kwargs)
         cache = page_cache()
-        key = (request.endpoint, tuple(sorted(kwargs.items())), request.query_string,
-               browsing.public_version(db.session))
+        key = (request.endpoint, tuple(sorted(kwargs.items())), request.query_string, version(dict(kwargs)))
         hit = cache.get(key)
         if hit is not None:
             return Response(hit.body, status=hit.status, mimetype=hit.mimetype)

@@ -1,7 +1,9 @@
 """HTML pages: home, search results, case studies and schools. Views stay short."""
 
+from collections.abc import Hashable
 from contextlib import suppress
 from dataclasses import fields
+from typing import Any
 from urllib.parse import urlencode
 
 from flask import Blueprint, g, redirect, render_template, request, url_for
@@ -19,13 +21,13 @@ from commons.search import engine as search_service
 from commons.search.extension import search_index
 from commons.search.filters import CHOICES, FSM_BANDS, SIZE_BANDS, FilterProblem, SearchFilters
 from commons.search.related import from_comparable_schools, more_like_this
-from commons.services import permissions, publishing, rate_limits
+from commons.services import browsing, permissions, publishing, rate_limits
 from commons.services.export import json_ld
 from commons.services.hub_schools import hubs_for_school
 from commons.services.offers import school_offers
 from commons.web.helpers import current_reader, public_link
 from commons.web.impact_chart import impact_svg
-from commons.web.page_cache import cached_page
+from commons.web.page_cache import cached_page, cached_page_by
 from commons.web.search_reading import reading_args, reading_control
 
 bp = Blueprint("main", __name__)
@@ -129,7 +131,12 @@ def _seconds(limit: rate_limits.Limit) -> int:
     return int(limit.window.total_seconds())
 
 
+def _case_study_version(values: dict[str, Any]) -> Hashable:
+    return browsing.case_study_version(db.session, str(values["slug"]))
+
+
 @bp.get("/case-studies/<slug>")
+@cached_page_by(_case_study_version)
 def case_study(slug: str) -> ResponseReturnValue:
     found = db.session.scalar(select(CaseStudy).where(CaseStudy.slug == slug))
     user = g.get("user")
