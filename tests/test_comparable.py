@@ -227,7 +227,8 @@ def test_a_share_given_as_a_word_is_shown_as_the_word_never_as_an_invented_figur
     from commons.search.asker import context_from_reading
     from commons.search.reading import read_question
 
-    asker = context_from_reading(read_question("a rural primary with lots of pupil premium: how do we improve attendance?"))
+    question = "a rural primary with lots of pupil premium: how do we improve attendance?"
+    asker = context_from_reading(read_question(question))
     assert asker is not None and asker.levels == (("fsm", "high"),)
     similar = compare(asker, SchoolContext(phase="primary", fsm_pct=41.0, setting="rural"))
     unlike = compare(asker, SchoolContext(phase="primary", fsm_pct=9.0, setting="rural"))

@@ -283,7 +283,8 @@ def test_read_question_is_a_frozen_value() -> None:
 
 
 @pytest.mark.parametrize(("question", "topic"), [
-    ("we're a small rural primary: how did schools like ours improve attendance?", "how did schools improve attendance?"),
+    ("we're a small rural primary: how did schools like ours improve attendance?",
+     "how did schools improve attendance?"),
     ("how have similar schools to mine reduced exclusions", "how have schools reduced exclusions"),
     ("a school like ours, coastal town secondary: reading age catch up", "a school, reading age catch up"),
     ("how do other schools like us run breakfast clubs?", "how do schools run breakfast clubs?"),
