@@ -58,8 +58,10 @@ def test_the_file_says_how_to_add_an_entry() -> None:
 @pytest.mark.parametrize(
     ("text", "notes", "added"),
     [
-        ("PP attendance", ["PP → pupil premium", "attendance → absence"], ["pupil premium", "disadvantaged", "absence"]),
-        ("pupil premium attendance", ["pupil premium → PP", "attendance → absence"], ["PP", "disadvantaged", "absence"]),
+        ("PP attendance", ["PP → pupil premium", "attendance → absence"],
+         ["pupil premium", "disadvantaged", "absence"]),
+        ("pupil premium attendance", ["pupil premium → PP", "attendance → absence"],
+         ["PP", "disadvantaged", "absence"]),
         ("persistent absence in Year 9", ["persistent absence → PA"],
          ["PA", "persistently absent", "chronic absence"]),
         ("mentoring our NQTs", ["NQTs → early career teacher"],

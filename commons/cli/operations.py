@@ -228,6 +228,9 @@ def eval_command(directory: Path, modes: tuple[str, ...], split: str, max_querie
               help="Fit the answerability calibration on this split and write it to FILE.")
 @click.option("--calibration", "calibration_path", type=click.Path(exists=True, dir_okay=False, path_type=Path),
               default=None, help="Score with this calibration file instead of the shipped one.")
+@click.option("--lost-questions", type=click.FloatRange(0.0, 1.0), default=None,
+              help="With --fit or --cross: the share of answerable fitting questions the question floor may find "
+                   "nothing for (default 0.02); lower finds more answers, and more for questions nothing answers.")
 @click.option("--cross", is_flag=True,
               help="Score each split of the group (--split seen) with a calibration fitted on the others.")
 @click.option("--without", multiple=True, type=click.Choice(FEATURES),
@@ -236,8 +239,8 @@ def eval_command(directory: Path, modes: tuple[str, ...], split: str, max_querie
               help="Embedding cache file (default: the one `commons eval` uses).")
 @with_appcontext
 def judged_command(directory: Path, split: str, as_json: bool, fit_path: Path | None,
-                   calibration_path: Path | None, cross: bool, without: tuple[str, ...],
-                   cache_path: Path | None) -> None:
+                   calibration_path: Path | None, lost_questions: float | None, cross: bool,
+                   without: tuple[str, ...], cache_path: Path | None) -> None:
     """Score search on the judged question set, over a fresh copy of the demo commons.
 
     Prints nDCG@10, hit@3, the share of answerable questions whose best case study is not
@@ -261,14 +264,17 @@ def judged_command(directory: Path, split: str, as_json: bool, fit_path: Path | 
             chosen = Calibration.from_json(calibration_path.read_text(encoding="utf-8"), str(calibration_path))
         if cross:
             try:
-                outcomes = judged.cross_validate(lambda: db.session, state, directory, split, frozenset(without))
+                outcomes = judged.cross_validate(lambda: db.session, state, directory, split, frozenset(without),
+                                                 judged.LOST_QUESTIONS if lost_questions is None else lost_questions)
             except CommonsError as error:
                 fail(error)
         else:
             outcomes = judged.run(lambda: db.session, state, questions, with_candidates=fit_path is not None,
                                   calibration=chosen)
         if fit_path is not None and not cross:
-            calibration = judged.fit_calibration(outcomes, f"{directory.name}/{split}", frozenset(without))
+            calibration = judged.fit_calibration(
+                outcomes, f"{directory.name}/{split}", frozenset(without),
+                judged.LOST_QUESTIONS if lost_questions is None else lost_questions)
             fit_path.write_text(calibration.to_json(), encoding="utf-8")
             click.echo(f"Wrote the calibration to {fit_path} (floor {calibration.floor:.4f}).", err=True)
             outcomes = judged.run(lambda: db.session, state, questions, calibration=calibration)

@@ -180,7 +180,8 @@ LOST_BEST = 0.01  # the share of answerable fitting questions allowed to lose th
 LOST_QUESTIONS = 0.02  # the share of answerable fitting questions the question floor may find nothing for
 
 
-def fit_calibration(outcomes: list[Outcome], fitted_on: str, without: frozenset[str] = frozenset()) -> Calibration:
+def fit_calibration(outcomes: list[Outcome], fitted_on: str, without: frozenset[str] = frozenset(),
+                    lost_questions: float = LOST_QUESTIONS) -> Calibration:
     """Fit both answerability models on these outcomes' candidates, and choose their floors.
 
     The question model learns the same answers from each candidate's own evidence alone (no
@@ -189,7 +190,7 @@ def fit_calibration(outcomes: list[Outcome], fitted_on: str, without: frozenset[
     it: a question like one the Commons cannot answer shows none. Some questions nothing
     answers look answered on every signal (which pupils may be left out of a national check,
     when a study of that check exists); the floor never rises so high that it finds nothing
-    for more than :data:`LOST_QUESTIONS` of the answerable fitting questions.
+    for more than ``lost_questions`` (:data:`LOST_QUESTIONS`) of the answerable fitting questions.
 
     The candidate model learns, from the answerable questions' candidates, which are answers:
     grades 2 and 3 are, unjudged case studies are not, and grade 1 ("partly") is left out.
@@ -220,7 +221,7 @@ def fit_calibration(outcomes: list[Outcome], fitted_on: str, without: frozenset[
     above = [value for has_answer, value in answerable if has_answer and value > highest_none]
     question_floor = (highest_none + min(above)) / 2 if above else min(1.0, highest_none + 1e-4)
     answerable_scores = sorted(value for has_answer, value in answerable if has_answer)
-    gated = int(LOST_QUESTIONS * len(answerable_scores))
+    gated = int(lost_questions * len(answerable_scores))
     if gated < len(answerable_scores):  # a floor above every question nothing answers may cost too many that are
         question_floor = min(question_floor, answerable_scores[gated] - 5e-5)
 
@@ -241,7 +242,7 @@ def fit_calibration(outcomes: list[Outcome], fitted_on: str, without: frozenset[
 
 
 def cross_validate(session_factory: Callable[[], Any], state: Any, folder: Path, group: str,
-                   without: frozenset[str] = frozenset()) -> list[Outcome]:
+                   without: frozenset[str] = frozenset(), lost_questions: float = LOST_QUESTIONS) -> list[Outcome]:
     """Each split of ``group`` scored by a calibration fitted on the group's other splits.
 
     How a change to the signals is judged without looking at a split that is reported: the
@@ -255,6 +256,7 @@ def cross_validate(session_factory: Callable[[], Any], state: Any, folder: Path,
     pooled: list[Outcome] = []
     for name in names:
         fitting = [o for other in names if other != name for o in per_split[other]]
-        calibration = fit_calibration(fitting, f"{folder.name}/{'+'.join(n for n in names if n != name)}", without)
+        calibration = fit_calibration(fitting, f"{folder.name}/{'+'.join(n for n in names if n != name)}", without,
+                                      lost_questions)
         pooled += run(session_factory, state, [o.question for o in per_split[name]], calibration=calibration)
     return pooled

@@ -58,8 +58,8 @@ def context_from_reading(reading: ReadQuestion) -> SchoolContext | None:
     place = next((p for p in reading.context if p.kind == "setting"), None)
     setting = None
     if place is not None:  # the words as written first: a "market town" is not any "town"
-        label, value = place.label.lower(), str(place.value).lower()
-        setting = SETTINGS[label] if label in SETTINGS else SETTINGS.get(value)
+        label, written = place.label.lower(), str(place.value).lower()
+        setting = SETTINGS[label] if label in SETTINGS else SETTINGS.get(written)
     percentages: dict[str, float | None] = {}
     levels: list[tuple[str, str]] = []
     for kind, key in (("disadvantage", "fsm"), ("eal", "eal"), ("sen", "sen")):
