@@ -131,6 +131,14 @@ def test_a_question_that_is_only_context_says_what_was_read_and_what_to_add(clie
     assert "Add what you want to know" in page and "small rural primary: how do we improve attendance?" in page
     assert NOTHING not in page and 'class="results-heading"' not in page
     assert "Answers are ordered" not in page
+    # the schools it describes can be browsed: the listing with the filters the description gives
+    browse = _links(page, "Browse the case studies from schools like this")
+    assert browse and parse_qs(urlsplit(browse[0]).query) == {"phase": ["primary"], "setting": ["rural"]}
+    listing = html.unescape(_page(client, browse[0]))
+    assert "Rural" in listing or "rural" in listing
+    high = _links(html.unescape(_page(client, "/search", q="a large secondary, lots of pupil premium")),
+                  "Browse the case studies from schools like this")
+    assert high and parse_qs(urlsplit(high[0]).query) == {"phase": ["secondary"], "fsm_band": ["35-100"]}
 
 
 def test_an_empty_commons_says_nothing_answers_and_invites_the_network_and_authors(client: FlaskClient) -> None:

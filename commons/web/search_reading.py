@@ -13,7 +13,10 @@ from urllib.parse import urlencode
 from flask import url_for
 from werkzeug.datastructures import MultiDict
 
+from commons.domain.comparability import SchoolContext
+from commons.search.asker import context_from_reading
 from commons.search.engine import SearchResults
+from commons.search.filters import CHOICES, FSM_BANDS, SIZE_BANDS
 from commons.search.reading import KINDS, read_question
 
 KIND_NAMES = {"phase": "phase", "size": "size", "setting": "setting", "disadvantage": "disadvantage",
@@ -50,6 +53,7 @@ class ReadingControl:
     school_name: str | None = None
     toggle_url: str = ""  # read=0 when reading, else back to reading
     hidden: list[tuple[str, str]] = field(default_factory=list)  # for the search form, so a filter change keeps them
+    browse_url: str | None = None  # a question that only describes a school: its case studies, as a listing
 
     @property
     def has_topic(self) -> bool:
@@ -83,6 +87,27 @@ def reading_control(results: SearchResults, args: MultiDict[str, str], school_na
     removed = [Part(kind, " · ".join(p.label for p in original.of_kind(kind)),
                     _url(current, ignore=[k for k in kinds if k != kind]))
                for kind in kinds if original.of_kind(kind)]
+    described = context_from_reading(reading) if not any(c.isalnum() for c in reading.topic) else None
+    browse = browse_url(described) if described is not None else None
     return ReadingControl(read=True, summary=reading.summary(), topic=reading.topic, parts=parts, removed=removed,
                           expansions=results.expansions, context_source=results.context_source,
-                          school_name=school_name, toggle_url=_url(current, read=["0"]), hidden=hidden)
+                          school_name=school_name, toggle_url=_url(current, read=["0"]), hidden=hidden,
+                          browse_url=browse)
+
+
+def browse_url(context: SchoolContext) -> str | None:
+    """The listing of case studies from schools like this one, with the filters its description gives."""
+    values: dict[str, str] = {}
+    if context.phase in CHOICES["phase"]:
+        values["phase"] = context.phase
+    if context.provision != "mainstream" and context.provision in CHOICES["provision"]:
+        values["provision"] = context.provision
+    if context.setting in CHOICES["setting"]:
+        values["setting"] = context.setting
+    if context.region in CHOICES["region"]:
+        values["region"] = context.region
+    for name, bands, value in (("fsm_band", FSM_BANDS, context.fsm_pct), ("size_band", SIZE_BANDS, context.pupils)):
+        band = next((key for key, (_, low, high) in bands.items() if value is not None and low <= value < high), None)
+        if band is not None:
+            values[name] = band
+    return url_for("browse.all_case_studies") + "?" + urlencode(values) if values else None
