@@ -263,3 +263,18 @@ def test_commons_eval_names_file_and_line_of_a_malformed_collection(
     result = app.test_cli_runner().invoke(args=["eval", str(broken), "--cache", str(tmp_path / "c.sqlite")])
     assert result.exit_code == 1
     assert expected in result.output
+
+
+def test_more_like_this_puts_studies_on_its_topics_before_those_merely_near_in_meaning(demo_app: Flask) -> None:
+    """Training lunchtime staff reads like coaching; a reader of a behaviour study wants behaviour first."""
+    from commons.search.extension import search_index
+    from commons.search.related import more_like_this
+
+    with demo_app.app_context():
+        study = db.session.scalar(select(CaseStudy).where(
+            CaseStudy.slug == "st-aidans-calmer-lunchtimes-midday-supervisors"))
+        assert study is not None
+        related = more_like_this(db.session, search_index.state, study)
+        shares = [bool(set(r.case_study.topics) & set(study.topics)) for r in related]
+    assert len(related) == 5 and shares == sorted(shares, reverse=True)  # every sharer before every other
+    assert sum(shares) >= 3
