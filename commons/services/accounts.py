@@ -30,6 +30,7 @@ from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
+from commons.domain.errors import Invalid, SignInRefused
 from commons.domain.passwords import weakness
 from commons.models import ApiToken, OutboxMessage, User, utcnow
 from commons.services import rate_limits
@@ -60,16 +61,8 @@ ACCOUNT_MAIL_SUBJECTS = (SUBJECT_REGISTERED_ALREADY, SUBJECT_WELCOME, SUBJECT_RE
 TOO_MANY_MAILS = rate_limits.MAIL.message
 
 
-class AccountProblems(ValueError):
-    """Form fields that are wrong; ``errors`` maps each field to what to do."""
-
-    def __init__(self, errors: dict[str, str]) -> None:
-        self.errors = errors
-        super().__init__("; ".join(errors.values()))
 
 
-class SignInRefused(ValueError):
-    """Sign-in did not succeed; the message is safe to show (it reveals nothing about accounts)."""
 
 
 def normalise_email(raw: str | None) -> str:
@@ -106,7 +99,7 @@ def register(session: Session, email: str, name: str, password: str) -> User | N
     if problem:
         errors["password"] = problem
     if errors:
-        raise AccountProblems(errors)
+        raise Invalid(errors=errors)
     if session.scalar(select(User.id).where(User.email == email)) is not None:
         hash_password(password)  # spend the same time as a new account, so timing tells nothing
         return None
@@ -197,7 +190,7 @@ def user_for_reset(session: Session, secret_key: str, token: str) -> User | None
 def set_password(session: Session, user: User, password: str) -> None:
     problem = password_problem(password)
     if problem:
-        raise AccountProblems({"password": problem})
+        raise Invalid(errors={"password": problem})
     user.password_hash = hash_password(password)
     user.password_changed_at = utcnow()  # old reset links stop working
     end_sessions(user)  # and every browser signed in with the old password is signed out

@@ -18,6 +18,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session, selectinload
 
 from commons.domain.comparability import Comparison, SchoolContext, compare
+from commons.domain.errors import Invalid
 from commons.domain.statuses import CaseStudyStatus
 from commons.domain.vocabulary import TOPICS
 from commons.models import CaseStudy, Change, Collection
@@ -29,8 +30,6 @@ MAX_PER_PAGE = 50
 MAX_PAGE = 10_000
 
 
-class PageProblem(ValueError):
-    """A page number that is not a whole number from 1 to :data:`MAX_PAGE`."""
 
 
 def page_number(raw: str | int | None) -> int:
@@ -40,9 +39,9 @@ def page_number(raw: str | int | None) -> int:
     try:
         value = int(raw)
     except ValueError:
-        raise PageProblem(f"page: {raw!r} is not a page number (a whole number from 1)") from None
+        raise Invalid(f"page: {raw!r} is not a page number (a whole number from 1)") from None
     if not 1 <= value <= MAX_PAGE:
-        raise PageProblem(f"page: {value} is not a page number (from 1 to {MAX_PAGE:,})")
+        raise Invalid(f"page: {value} is not a page number (from 1 to {MAX_PAGE:,})")
     return value
 
 

@@ -8,8 +8,9 @@ on the school's website, who at the school can vouch for them).
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from commons.domain.errors import Invalid
 from commons.models import Membership, School, User
-from commons.services.accounts import EMAIL, AccountProblems, normalise_email
+from commons.services.accounts import EMAIL, normalise_email
 
 MAX_ROLE = 120
 MAX_EVIDENCE = 1000
@@ -17,7 +18,7 @@ CLAIM_DAYS = "two working days"  # how long a claim usually waits, as the pages 
 
 
 def claim(session: Session, user: User, school: School, role: str, work_email: str, evidence: str) -> Membership:
-    """Ask to write for ``school``; raises AccountProblems by form field ("role", "work_email", "evidence").
+    """Ask to write for ``school``; raises Invalid by form field ("role", "work_email", "evidence").
 
     A claim already made is returned as it is (a rejected claim is not asked again from here).
     """
@@ -41,7 +42,7 @@ def claim(session: Session, user: User, school: School, role: str, work_email: s
         errors["work_email"] = ("Give your email address at the school, or a note that shows you work there, so "
                                 "whoever confirms your claim can check it.")
     if errors:
-        raise AccountProblems(errors)
+        raise Invalid(errors=errors)
     membership = Membership(user_id=user.id, school_urn=school.urn, role_at_school=role, work_email=work_email,
                             evidence=evidence)
     session.add(membership)

@@ -12,20 +12,24 @@ from typing import Any
 from sqlalchemy import String, cast, func, or_, select
 from sqlalchemy.orm import Session
 
-from commons.domain.comparability import PHASE_CHOICES, PROVISIONS, REGIONS, SETTINGS, SchoolContext
-from commons.models import School
+from commons.domain.comparability import (
+    PHASE_CHOICES,
+    PROVISIONS,
+    REGIONS,
+    SETTINGS,
+    Comparison,
+    SchoolContext,
+    compare,
+)
+from commons.domain.errors import Invalid
+from commons.domain.statuses import CaseStudyStatus
+from commons.models import CaseStudy, School
 from commons.services import schools
 
 POSTCODE = re.compile(r"^[A-Za-z]{1,2}\d[A-Za-z\d]?\s*\d?[A-Za-z]{0,2}$")
 MAX_PUPILS = 10_000
 
 
-class ContextProblems(ValueError):
-    """Hand-entered context that makes no sense; ``errors`` maps each field to what is wrong."""
-
-    def __init__(self, errors: dict[str, str]) -> None:
-        self.errors = errors
-        super().__init__("; ".join(f"{k}: {v}" for k, v in errors.items()))
 
 
 def find_schools(session: Session, query: str, limit: int = 12) -> list[School]:
@@ -60,8 +64,35 @@ def _compact(column: Any) -> Any:
     return func.upper(func.replace(column, " ", ""))
 
 
+def chosen(session: Session, urn: int | None) -> SchoolContext:
+    """The context of the school a reader chose from the list; :class:`Invalid` (``urn``) when there is none."""
+    school = session.get(School, urn) if urn is not None else None
+    if school is None:
+        raise Invalid(errors={"urn": "We could not find that school. Search again by name, postcode or URN."})
+    return schools.context(school)
+
+
+def schools_like(session: Session, reader: SchoolContext, most: int = 20) -> list[tuple[Comparison, School,
+                                                                                     list[CaseStudy]]]:
+    """The schools with published case studies most like the reader's (never the reader's own), the
+    most similar first, each with how it compares and its published case studies; those the
+    comparison rules out are left out."""
+    published = session.scalars(
+        select(School).join(CaseStudy).where(CaseStudy.status == CaseStudyStatus.PUBLISHED).distinct())
+    ranked = []
+    for school in published:
+        if school.urn == reader.urn:
+            continue
+        comparison = compare(reader, schools.context(school))
+        if not comparison.blocked:
+            studies = [c for c in school.case_studies if c.status == CaseStudyStatus.PUBLISHED]
+            ranked.append((comparison, school, studies))
+    ranked.sort(key=lambda item: -item[0].similarity)
+    return ranked[:most]
+
+
 def parse_manual(form: Any) -> SchoolContext:
-    """A school described by hand, checked field by field; raises ContextProblems."""
+    """A school described by hand, checked field by field; raises Invalid."""
     errors: dict[str, str] = {}
 
     def choice(name: str, choices: list[str], required: bool = False) -> str | None:
@@ -102,7 +133,7 @@ def parse_manual(form: Any) -> SchoolContext:
     region = choice("region", REGIONS)
     setting = choice("setting", SETTINGS)
     if errors:
-        raise ContextProblems(errors)
+        raise Invalid(errors=errors)
     context = SchoolContext(
         phase=phase, provision=provision, pupils=int(pupils) if pupils is not None else None,
         fsm_pct=fsm, sen_pct=sen, eal_pct=eal, setting=setting, region=region,

@@ -19,7 +19,7 @@ from commons.search import engine as search_service
 from commons.search.extension import search_index
 from commons.search.filters import CHOICES, FSM_BANDS, SIZE_BANDS, FilterProblem, SearchFilters
 from commons.search.related import from_comparable_schools, more_like_this
-from commons.services import permissions, publishing, rate_limits
+from commons.services import case_studies, permissions, publishing, rate_limits
 from commons.services.export import json_ld
 from commons.services.hub_schools import hubs_for_school
 from commons.services.offers import school_offers
@@ -131,12 +131,11 @@ def _seconds(limit: rate_limits.Limit) -> int:
 
 @bp.get("/case-studies/<slug>")
 def case_study(slug: str) -> ResponseReturnValue:
-    found = db.session.scalar(select(CaseStudy).where(CaseStudy.slug == slug))
     user = g.get("user")
-    if found is None or not permissions.can_on_case_study(user, "view", found):
-        raise NotFound(f"There is no published case study called “{slug}”.")
-    if found.status == CaseStudyStatus.WITHDRAWN:
-        return render_template("tombstone.html", case_study=found, school=found.school), 410
+    try:
+        found = case_studies.visible(db.session, slug, user)
+    except case_studies.Withdrawn as gone:  # its tombstone, which still names and credits it
+        return render_template("tombstone.html", case_study=gone.case_study, school=gone.case_study.school), 410
     by_section: dict[str, list[Passage]] = {key: [] for key, _ in SECTIONS}
     for passage in found.passages:
         by_section.setdefault(passage.section, []).append(passage)
