@@ -15,22 +15,21 @@ from urllib.parse import urlencode
 
 from flask import g, jsonify, request
 from flask.typing import ResponseReturnValue
-from sqlalchemy import select
 
 from commons import settings
 from commons.api import schemas
 from commons.api.common import answer, bp, params
 from commons.db import db
 from commons.domain.comparability import SchoolContext
-from commons.domain.errors import Refused
+from commons.domain.errors import NotFound, Refused
 from commons.domain.statuses import CaseStudyStatus, CollectionStatus
-from commons.models import CaseStudy, Collection, Hub, School
+from commons.models import CaseStudy, Hub
 from commons.search import engine as search_service
 from commons.search.extension import search_index
 from commons.search.serialise import case_study_summary, search_results
-from commons.services import browsing, export, permissions, rate_limits, schools
+from commons.services import browsing, export, rate_limits, schools
 from commons.services.case_studies import visible
-from commons.services.collections import current_case_studies
+from commons.services.collections import all_hubs, current_case_studies, hub_called, visible_collection
 
 
 def _base() -> str:
@@ -90,10 +89,10 @@ def _reader(urn: int | None) -> SchoolContext | None:
     """The reader's school, from the ``school`` parameter (a URN), or None."""
     if urn is None:
         return None
-    school = db.session.get(School, urn)
-    if school is None:
-        raise Refused(404, "unknown_school", f"no school with URN {urn}")
-    return schools.context(school)
+    try:
+        return schools.context(schools.by_urn(db.session, urn))
+    except NotFound as unknown:
+        raise Refused(404, "unknown_school", unknown.message) from None
 
 
 @bp.get("/case-studies/<slug>")
@@ -115,9 +114,7 @@ def revisions(slug: str) -> ResponseReturnValue:
 @bp.get("/schools/<int:urn>")
 def school(urn: int) -> ResponseReturnValue:
     params(schemas.NoQuery)
-    found = db.session.get(School, urn)
-    if found is None:
-        raise Refused(404, "not_found", f"no school with URN {urn}")
+    found = schools.by_urn(db.session, urn)
     context = schools.context(found)
     return answer(schemas.School, {
         "urn": found.urn, "name": found.name, "establishment_type": found.establishment_type, "phase": context.phase,
@@ -130,7 +127,7 @@ def school(urn: int) -> ResponseReturnValue:
 @bp.get("/hubs")
 def hubs() -> ResponseReturnValue:
     params(schemas.NoQuery)
-    return answer(schemas.Hubs, {"items": [_hub(h) for h in db.session.scalars(select(Hub).order_by(Hub.name))]})
+    return answer(schemas.Hubs, {"items": [_hub(h) for h in all_hubs(db.session)]})
 
 
 def _hub(hub: Hub) -> dict[str, Any]:
@@ -141,18 +138,13 @@ def _hub(hub: Hub) -> dict[str, Any]:
 @bp.get("/hubs/<slug>")
 def hub(slug: str) -> ResponseReturnValue:
     params(schemas.NoQuery)
-    found = db.session.scalar(select(Hub).where(Hub.slug == slug))
-    if found is None:
-        raise Refused(404, "not_found", f"no hub {slug!r}")
-    return answer(schemas.Hub, _hub(found))
+    return answer(schemas.Hub, _hub(hub_called(db.session, slug)))
 
 
 @bp.get("/collections/<slug>")
 def collection(slug: str) -> ResponseReturnValue:
     params(schemas.NoQuery)
-    found = db.session.scalar(select(Collection).where(Collection.slug == slug))
-    if found is None or not permissions.can_view_collection(g.get("user"), found):
-        raise Refused(404, "not_found", f"no published collection {slug!r}")
+    found = visible_collection(db.session, slug, g.get("user"))
     if found.smart_query is not None:  # a smart collection: its search's results now
         items = [{**_summary(c), "note": "", "position": n}
                  for n, c in enumerate(current_case_studies(db.session, search_index.state, found), start=1)]

@@ -19,6 +19,7 @@ import hashlib
 import math
 import re
 import smtplib
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from email.message import EmailMessage
@@ -59,10 +60,6 @@ SUBJECT_RESET = "Reset your School Improvement Commons password"
 # Mails a stranger can make the Commons send to an address of their choosing: these are limited.
 ACCOUNT_MAIL_SUBJECTS = (SUBJECT_REGISTERED_ALREADY, SUBJECT_WELCOME, SUBJECT_RESET)
 TOO_MANY_MAILS = rate_limits.MAIL.message
-
-
-
-
 
 
 def normalise_email(raw: str | None) -> str:
@@ -268,3 +265,21 @@ class Mailer:
             message.delivered = True
         session.flush()
         return message
+
+
+def recent_mail(session: Session, most: int = 20) -> list[OutboxMessage]:
+    """The newest mail sent (or waiting to be), newest first: for administrators to see what went out."""
+    return list(session.scalars(select(OutboxMessage).order_by(OutboxMessage.id.desc()).limit(most)))
+
+
+def send_reset_link(session: Session, mailer: "Mailer", email: str, secret_key: str,
+                    link: Callable[[str], str]) -> None:
+    """Mail a password-reset link to the account with this address, if there is one and it may get mail now;
+    nothing says which (the page is the same either way)."""
+    user = session.scalar(select(User).where(User.email == normalise_email(email)))
+    if user is None or not recipient_may_get_mail(session, user.email):
+        return
+    mailer.send(session, user.email, SUBJECT_RESET,
+                f"Use this link within an hour to choose a new password: {link(reset_token(secret_key, user))}\n"
+                "Choosing a new password signs you out everywhere and revokes your API tokens.\n"
+                "If you did not ask for this, ignore this email.")

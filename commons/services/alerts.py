@@ -44,8 +44,6 @@ SEARCH_DEPTH = 50  # how many answers of a saved search are looked at for the ne
 TOKEN_SALT = "commons-alerts-unsubscribe"
 
 
-
-
 @dataclass
 class AlertLinks:
     """Absolute links for alert mails, built by the surface from the configured public address."""

@@ -30,8 +30,6 @@ MAX_ACTIVE = 20
 TOUCH_EVERY = timedelta(minutes=1)
 
 
-
-
 @dataclass(frozen=True)
 class NewToken:
     """A token just made, with its secret: the only time the secret is known."""

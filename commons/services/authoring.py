@@ -49,8 +49,6 @@ NOT_PUBLISHED = ("{title} is not published now (it was withdrawn or unpublished)
                  "put it back; only an administrator can publish it again.")
 
 
-
-
 def line_ends(text: str) -> str:
     """Line ends as the browser counted them: a textarea sends CRLF, which would count twice."""
     return text.replace("\r\n", "\n").replace("\r", "\n")

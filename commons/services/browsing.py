@@ -30,8 +30,6 @@ MAX_PER_PAGE = 50
 MAX_PAGE = 10_000
 
 
-
-
 def page_number(raw: str | int | None) -> int:
     """The page asked for: 1 when absent or blank; anything else must be a whole number from 1."""
     if raw is None or (isinstance(raw, str) and not raw.strip()):

@@ -17,8 +17,8 @@ from sqlalchemy.orm import Session
 from commons.domain.errors import Conflict, Forbidden, Gone, Invalid, NotFound
 from commons.domain.privacy import PrivacyWarning
 from commons.domain.statuses import CaseStudyStatus, ReportStatus
-from commons.models import CaseStudy, Draft, Report, School, User
-from commons.services import authoring, permissions, rate_limits, revisions
+from commons.models import CaseStudy, Collection, Draft, Report, School, User
+from commons.services import authoring, collections, permissions, rate_limits, revisions
 from indexer import Embedder
 
 Purpose = Literal["read", "report", "ask", "history", "edit", "withdraw"]
@@ -126,6 +126,19 @@ def writing_for(session: Session, user: User) -> WritingFor:
     return WritingFor(list(session.scalars(select(School).where(School.urn.in_(urns)))),
                       list(session.scalars(select(CaseStudy).where(CaseStudy.school_urn.in_(urns))
                                            .order_by(CaseStudy.updated_at.desc()))))
+
+
+def collect(session: Session, collection: Collection, slug: str, user: User,
+            note: str = "") -> tuple[CaseStudy, bool]:
+    """Add the case study ``slug`` (as ``user`` sees it) to a hand-picked collection; the case study, and whether
+    the collection held it already. :class:`Invalid` when there is no such case study, or it is not published."""
+    try:
+        case_study = visible(session, slug, user, "report")
+    except NotFound:
+        raise Invalid("There is no such case study.") from None
+    already = collections.holds(collection, case_study)
+    collections.add_item(session, collection, case_study, note)
+    return case_study, already
 
 
 @dataclass(frozen=True)

@@ -8,8 +8,10 @@ on the school's website, who at the school can vouch for them).
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from commons.domain.errors import Invalid
+from commons.domain.errors import Forbidden, Invalid, NotFound
+from commons.domain.statuses import ClaimStatus
 from commons.models import Membership, School, User
+from commons.services import permissions
 from commons.services.accounts import EMAIL, normalise_email
 
 MAX_ROLE = 120
@@ -48,3 +50,35 @@ def claim(session: Session, user: User, school: School, role: str, work_email: s
     session.add(membership)
     session.flush()
     return membership
+
+
+def waiting(session: Session) -> list[Membership]:
+    """Every claim waiting for a decision, oldest first (the admin page)."""
+    return list(session.scalars(select(Membership).where(Membership.status == ClaimStatus.PENDING)
+                                .order_by(Membership.created_at)))
+
+
+def authors(session: Session) -> list[Membership]:
+    """Every approved author, by school (the admin page)."""
+    return list(session.scalars(select(Membership).where(Membership.status == ClaimStatus.APPROVED)
+                                .order_by(Membership.school_urn, Membership.id)))
+
+
+def to_decide(session: Session, claim_id: int, user: User) -> Membership:
+    """A claim ``user`` may decide (see ``permissions.can_decide_claim``): :class:`NotFound` or :class:`Forbidden`."""
+    found = session.get(Membership, claim_id)
+    if found is None:
+        raise NotFound("There is no such claim.")
+    if not permissions.can_decide_claim(user, found):
+        raise Forbidden("Only an administrator, or the leads of a hub that looks after the school, decide this claim.")
+    return found
+
+
+def author_to_revoke(session: Session, membership_id: int, user: User) -> Membership:
+    """An author's membership an administrator may end: :class:`NotFound` or :class:`Forbidden`."""
+    found = session.get(Membership, membership_id)
+    if found is None:
+        raise NotFound("There is no such author.")
+    if not permissions.can_revoke_author(user):
+        raise Forbidden("Only an administrator can stop an author writing for a school.")
+    return found

@@ -15,13 +15,14 @@ from urllib.parse import parse_qs, urlencode
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from commons.domain.errors import Invalid
+from commons.domain.errors import Forbidden, Invalid, NotFound
 from commons.domain.statuses import CaseStudyStatus, CollectionStatus
 from commons.domain.vocabulary import OFFERS, TOPICS
 from commons.models import CaseStudy, Collection, CollectionItem, Hub, HubMember, User, utcnow
 from commons.search.engine import QuestionProblem, SearchResults, clean_question, search
 from commons.search.filters import FSM_BANDS, SIZE_BANDS, FilterProblem, SearchFilters
 from commons.search.state import IndexState
+from commons.services import permissions
 from commons.services.accounts import normalise_email
 
 HUB_KINDS = {
@@ -44,6 +45,30 @@ def unique_slug(session: Session, model: type[Hub] | type[Collection], text: str
     while session.scalar(select(model.id).where(model.slug == slug)) is not None:
         slug, number = f"{base[:76]}-{number}", number + 1
     return slug
+
+
+def all_hubs(session: Session) -> list[Hub]:
+    """Every hub, by name."""
+    return list(session.scalars(select(Hub).order_by(Hub.name)))
+
+
+def hub_called(session: Session, slug: str) -> Hub:
+    """The hub ``slug``; :class:`NotFound` when there is none."""
+    found = session.scalar(select(Hub).where(Hub.slug == slug))
+    if found is None:
+        raise NotFound(f"There is no hub called “{slug}”.")
+    return found
+
+
+def visible_collection(session: Session, slug: str, user: User | None, curate: bool = False) -> Collection:
+    """The collection ``slug`` when ``user`` may see it (published, or theirs to curate), else :class:`NotFound`;
+    with ``curate``, :class:`Forbidden` unless they may curate it too."""
+    found = session.scalar(select(Collection).where(Collection.slug == slug))
+    if found is None or not permissions.can_view_collection(user, found):
+        raise NotFound(f"There is no published collection called “{slug}”.")
+    if curate and not permissions.can_curate(user, found.hub):
+        raise Forbidden(f"Only the members of {found.hub.name} change its collections.")
+    return found
 
 
 def owner_by_email(session: Session, email: str | None) -> User:

@@ -26,8 +26,6 @@ KINDS = ("hub", "collection", "school", "topic", "search")
 FEED_SIZE = 20
 
 
-
-
 @dataclass
 class FeedEntry:
     case_study: CaseStudy

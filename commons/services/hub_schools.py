@@ -19,7 +19,6 @@ DECISIONS = (ClaimStatus.APPROVED, ClaimStatus.REJECTED)
 MAX_RETURN_NOTE = 2000
 
 
-
 def request_link(session: Session, hub: Hub, school: School, user: User) -> HubSchool:
     """Ask an admin to confirm that this hub looks after this school (again, if it was rejected)."""
     link = session.scalar(select(HubSchool).where(HubSchool.hub_id == hub.id, HubSchool.school_urn == school.urn))

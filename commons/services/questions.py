@@ -36,7 +36,6 @@ WINDOW = timedelta(hours=24)
 MAX_PER_WINDOW = 5
 
 
-
 def _aware(moment: datetime) -> datetime:
     """The moment in UTC, whether the database gave it back with a zone or not."""
     return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)

@@ -30,8 +30,6 @@ POSTCODE = re.compile(r"^[A-Za-z]{1,2}\d[A-Za-z\d]?\s*\d?[A-Za-z]{0,2}$")
 MAX_PUPILS = 10_000
 
 
-
-
 def find_schools(session: Session, query: str, limit: int = 12) -> list[School]:
     """Schools whose name, postcode or URN matches what the reader typed."""
     text = " ".join((query or "").split())

@@ -6,15 +6,14 @@ from typing import Any
 
 from flask import Blueprint, abort, current_app, flash, g, redirect, render_template, request, session, url_for
 from flask.typing import ResponseReturnValue
-from sqlalchemy import select
 
 from commons import settings
 from commons.db import db
 from commons.domain.errors import CommonsError, SignInRefused
 from commons.domain.ids import parse_id
 from commons.domain.statuses import ClaimStatus
-from commons.models import Membership, OutboxMessage, School, User
-from commons.services import accounts, authoring, case_studies, claims, hub_schools, permissions
+from commons.models import School, User
+from commons.services import accounts, authoring, case_studies, claims, hub_schools
 from commons.services.readers import find_schools
 from commons.services.transactions import transaction
 from commons.web.helpers import admin_required, hide_token_links, mailer, public_link, safe_next, sign_in_required
@@ -148,15 +147,9 @@ def forgot() -> ResponseReturnValue:
     email = accounts.normalise_email(request.form.get("email"))
     if not accounts.client_may_ask_for_mail(db.session, _client_address()):
         return _too_many_mails()
-    user = db.session.scalar(select(User).where(User.email == email))
-    if user is not None and accounts.recipient_may_get_mail(db.session, user.email):
-        token = accounts.reset_token(current_app.config["SECRET_KEY"], user)
-        mailer().send(db.session, user.email, accounts.SUBJECT_RESET,
-                      "Use this link within an hour to choose a new password: "
-                      f"{public_link('auth.reset', token=token)}\n"
-                      "Choosing a new password signs you out everywhere and revokes your API tokens.\n"
-                      "If you did not ask for this, ignore this email.")
-    db.session.commit()
+    with transaction(db.session):
+        accounts.send_reset_link(db.session, mailer(), email, current_app.config["SECRET_KEY"],
+                                 lambda token: public_link("auth.reset", token=token))
     return render_template("auth/message.html", title="Check your email", message=SENT)
 
 
@@ -217,15 +210,10 @@ def claim_school() -> ResponseReturnValue:
 @bp.get("/admin")
 @admin_required
 def admin() -> ResponseReturnValue:
-    claims = db.session.scalars(select(Membership).where(Membership.status == ClaimStatus.PENDING)
-                                .order_by(Membership.created_at)).all()
-    reports = case_studies.open_reports(db.session)
-    outbox = db.session.scalars(select(OutboxMessage).order_by(OutboxMessage.id.desc()).limit(20)).all()
-    review = authoring.waiting_for_review(db.session)
-    authors = db.session.scalars(select(Membership).where(Membership.status == ClaimStatus.APPROVED)
-                                 .order_by(Membership.school_urn, Membership.id)).all()
-    return render_template("auth/admin.html", claims=claims, reports=reports, outbox=outbox, review=review,
-                           authors=authors,
+    outbox = accounts.recent_mail(db.session)
+    return render_template("auth/admin.html", claims=claims.waiting(db.session),
+                           reports=case_studies.open_reports(db.session), outbox=outbox,
+                           review=authoring.waiting_for_review(db.session), authors=claims.authors(db.session),
                            links=hub_schools.pending_links(db.session),
                            bodies={m.id: hide_token_links(m.body) for m in outbox})
 
@@ -236,9 +224,7 @@ def admin() -> ResponseReturnValue:
 @sign_in_required
 def decide_claim(claim_id: int) -> ResponseReturnValue:
     """Admins decide any claim; a hub's owners and managers those for the schools the hub looks after."""
-    claim = db.session.get(Membership, claim_id) or abort(404)
-    if not permissions.can_decide_claim(g.user, claim):
-        abort(403)
+    claim = claims.to_decide(db.session, claim_id, g.user)
     decision = request.form.get("decision", "")
     if decision not in hub_schools.DECISIONS:
         abort(400)
@@ -253,9 +239,7 @@ def decide_claim(claim_id: int) -> ResponseReturnValue:
 @admin_required
 def revoke_author(membership_id: int) -> ResponseReturnValue:
     """An admin stops an approved author writing for a school: the separate act a hub lead cannot do."""
-    membership = db.session.get(Membership, membership_id) or abort(404)
-    if not permissions.can_revoke_author(g.user):
-        abort(403)
+    membership = claims.author_to_revoke(db.session, membership_id, g.user)
     with transaction(db.session):
         hub_schools.revoke_author(db.session, membership, g.user, mailer())
     flash(f"{membership.user.name} no longer writes for {membership.school.name}.", "ok")

@@ -34,16 +34,11 @@ MAX_FIND = 300  # "Find case studies to add" on a collection page: the question'
 
 
 def _hub(slug: str) -> Hub:
-    return db.session.scalar(select(Hub).where(Hub.slug == slug)) or abort(404)
+    return collections.hub_called(db.session, slug)
 
 
 def _collection(slug: str, curate: bool = False) -> Collection:
-    found = db.session.scalar(select(Collection).where(Collection.slug == slug))
-    if found is None or not permissions.can_view_collection(g.get("user"), found):
-        abort(404)
-    if curate and not permissions.can_curate(g.get("user"), found.hub):
-        abort(403)
-    return found
+    return collections.visible_collection(db.session, slug, g.get("user"), curate)
 
 
 def _item(collection: Collection, item_id: int) -> CollectionItem:
@@ -64,8 +59,7 @@ def curated_hubs(user: User | None) -> list[Hub]:
     """The hubs this user may start a collection for (for "Save as a smart collection")."""
     if user is None:
         return []
-    hubs = db.session.scalars(select(Hub).order_by(Hub.name))
-    return [hub for hub in hubs if permissions.can_curate(user, hub)]
+    return [hub for hub in collections.all_hubs(db.session) if permissions.can_curate(user, hub)]
 
 
 @bp.app_context_processor
@@ -109,7 +103,7 @@ def hub_list() -> ResponseReturnValue:
 
 
 def _hub_list(form: Mapping[str, str] | None = None, error: str = "", status: int = 200) -> ResponseReturnValue:
-    hubs = db.session.scalars(select(Hub).order_by(Hub.name)).all()
+    hubs = collections.all_hubs(db.session)
     return render_template("hubs/list.html", hubs=hubs, kinds=HUB_KINDS, form=form or {}, error=error), status
 
 
@@ -288,17 +282,15 @@ def _settings_refused(slug: str, error: str) -> ResponseReturnValue:
 
 
 @bp.post("/collection-items")
-@flash_refusal(lambda: url_for("hubs.collection_page", slug=request.form.get("collection", "")),
-               kinds=(CommonsError,))
+@flash_refusal(lambda: url_for("hubs.collection_page", slug=request.form.get("collection", "")))
 @sign_in_required
 def add_item() -> ResponseReturnValue:
     """"Add to collection" from a case study or a search result: the collection is chosen in the form."""
     slug = request.form.get("collection", "")
     collection = _collection(slug, curate=True)
     with transaction(db.session):
-        case_study = case_studies.visible(db.session, request.form.get("case_study", ""), g.user, "report")
-        already = collections.holds(collection, case_study)
-        collections.add_item(db.session, collection, case_study, request.form.get("note", ""))
+        case_study, already = case_studies.collect(db.session, collection, request.form.get("case_study", ""),
+                                                      g.user, request.form.get("note", ""))
     flash(f"“{case_study.title}” is already in {collection.title}." if already
           else f"Added “{case_study.title}” to {collection.title}.", "ok")
     return redirect(safe_next(url_for("hubs.collection_page", slug=slug)), code=303)
