@@ -85,3 +85,44 @@ def test_the_cycle_check_finds_a_cycle(tmp_path: pytest.TempPathFactory, package
     finally:
         sys.path.remove(str(tmp_path))
     assert strongly_connected(graph) == [[f"cyclic_{package}.a", f"cyclic_{package}.b"]]
+
+
+SURFACES = ("commons/web", "commons/api", "commons/cli")
+# the only places a surface commits or rolls back itself: the one handler of refusals on each surface, a
+# token's last use noted before any use case runs, the mail-limit count kept when registering is refused,
+# and the best-effort alerts sent after a response
+# (and a restore, which reads the database it rebuilt the index from afresh)
+OWN_TRANSACTIONS = {"commons/api/common.py": 2, "commons/web/errors.py": 1, "commons/web/auth.py": 3,
+                    "commons/web/follows.py": 2, "commons/cli/operations.py": 1}
+
+
+def _surface_sources() -> dict[str, str]:
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parent.parent
+    return {str(path.relative_to(root)): path.read_text(encoding="utf-8")
+            for surface in SURFACES for path in sorted((root / surface).glob("*.py"))}
+
+
+def test_surfaces_write_through_the_transaction_helper_not_their_own_commits() -> None:
+    counted = {name: text.count("session.commit()") + text.count("session.rollback()")
+               for name, text in _surface_sources().items()}
+    assert {name: n for name, n in counted.items() if n} == OWN_TRANSACTIONS, \
+        "write `with transaction(session):` (commons/services/transactions.py) around the use cases instead"
+
+
+def test_no_surface_loads_a_case_study_or_draft_by_itself() -> None:
+    """Every page and endpoint asks the shared use cases (``case_studies.visible``, ``case_studies.draft``),
+    so a slug or an id is refused alike everywhere (404, 403, 409 or 410)."""
+    for name, text in _surface_sources().items():
+        for pattern in ("CaseStudy.slug ==", "session.get(Draft", "permissions.can_on_draft("):
+            assert pattern not in text, f"{name} loads or checks a case study or draft itself ({pattern})"
+
+
+def test_no_surface_catches_a_use_case_refusal_to_roll_back_and_show_it() -> None:
+    """The old pattern, ``try: service(); commit() except XProblem: rollback(); flash()``: none is left."""
+    import re
+
+    old = re.compile(r"except [\w.]*(Problem|Problems|Refused)\b[^\n]*:\n\s+db\.session\.rollback\(\)")
+    for name, text in _surface_sources().items():
+        assert not old.search(text), f"{name} rolls back a refusal itself"
