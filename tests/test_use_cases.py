@@ -200,3 +200,26 @@ def test_a_refused_form_is_shown_again_with_what_was_typed_and_a_refused_action_
         assert db.session.scalar(select(func.count()).select_from(Follow)) == 0
     stranger = client.post("/following/999999/alert", data={"csrf_token": token, "alert": "daily"})
     assert stranger.status_code == 404  # someone else's (or no) follow: not a flash, a page that says so
+
+
+def test_the_describe_your_school_form_says_what_each_field_takes() -> None:
+    from werkzeug.datastructures import MultiDict
+
+    from commons.web.forms import DescribeSchool
+
+    with pytest.raises(Invalid) as refused:
+        DescribeSchool(MultiDict({"phase": "", "provision": "boarding", "pupils": "180.5", "fsm_pct": "nan",
+                                  "sen_pct": "120", "eal_pct": "lots", "region": "", "setting": ""})).context()
+    assert refused.value.errors == {
+        "phase": "Choose one: primary, secondary, all-through, early years, sixth form.",
+        "provision": "“boarding” is not one of: mainstream, special, alternative provision.",
+        "pupils": "Pupils on roll must be a whole number.",
+        "fsm_pct": "Free school meals must be a number, like 38; you entered nan.",
+        "sen_pct": "SEN must be between 0 and 100; you entered 120.",
+        "eal_pct": "EAL must be a number, like 38.",
+    }
+    described = DescribeSchool(MultiDict({"phase": " primary ", "pupils": "180", "fsm_pct": "38%",
+                                          "setting": "rural"})).context()
+    assert (described.phase, described.provision, described.pupils, described.fsm_pct, described.setting) == (
+        "primary", "mainstream", 180, 38.0, "rural")
+    assert described.name

@@ -4,7 +4,6 @@ What is kept (in the visit's session, or later a profile) is small: a URN, or th
 context. :func:`reader_context` turns it back into a :class:`SchoolContext` for comparison.
 """
 
-import math
 import re
 from dataclasses import replace
 from typing import Any
@@ -13,10 +12,6 @@ from sqlalchemy import String, cast, func, or_, select
 from sqlalchemy.orm import Session
 
 from commons.domain.comparability import (
-    PHASE_CHOICES,
-    PROVISIONS,
-    REGIONS,
-    SETTINGS,
     Comparison,
     SchoolContext,
     compare,
@@ -89,53 +84,11 @@ def schools_like(session: Session, reader: SchoolContext, most: int = 20) -> lis
     return ranked[:most]
 
 
-def parse_manual(form: Any) -> SchoolContext:
-    """A school described by hand, checked field by field; raises Invalid."""
-    errors: dict[str, str] = {}
-
-    def choice(name: str, choices: list[str], required: bool = False) -> str | None:
-        value = (form.get(name) or "").strip()
-        if not value:
-            if required:
-                errors[name] = f"Choose one: {', '.join(choices)}."
-            return None
-        if value not in choices:
-            errors[name] = f"“{value}” is not one of: {', '.join(choices)}."
-            return None
-        return value
-
-    def number(name: str, label: str, low: float, high: float, whole: bool = False) -> float | None:
-        raw = (form.get(name) or "").strip().rstrip("%")
-        if not raw:
-            return None
-        try:
-            value = float(raw)
-        except ValueError:
-            errors[name] = f"{label} must be a number, like {'180' if whole else '38'}."
-            return None
-        if not math.isfinite(value):
-            errors[name] = f"{label} must be a number, like {'180' if whole else '38'}; you entered {raw}."
-            return None
-        if whole and value != int(value):
-            errors[name] = f"{label} must be a whole number."
-        elif not low <= value <= high:
-            errors[name] = f"{label} must be between {low:,.0f} and {high:,.0f}; you entered {raw}."
-        return value
-
-    phase = choice("phase", PHASE_CHOICES, required=True)
-    provision = choice("provision", PROVISIONS) or "mainstream"
-    pupils = number("pupils", "Pupils on roll", 1, MAX_PUPILS, whole=True)
-    fsm = number("fsm_pct", "Free school meals", 0, 100)
-    sen = number("sen_pct", "SEN", 0, 100)
-    eal = number("eal_pct", "EAL", 0, 100)
-    region = choice("region", REGIONS)
-    setting = choice("setting", SETTINGS)
-    if errors:
-        raise Invalid(errors=errors)
-    context = SchoolContext(
-        phase=phase, provision=provision, pupils=int(pupils) if pupils is not None else None,
-        fsm_pct=fsm, sen_pct=sen, eal_pct=eal, setting=setting, region=region,
-    )
+def described(*, phase: str, provision: str, pupils: int | None, fsm_pct: float | None, sen_pct: float | None,
+              eal_pct: float | None, region: str | None, setting: str | None) -> SchoolContext:
+    """A school described by hand (the web's describe-your-school form checks each field), named by what was said."""
+    context = SchoolContext(phase=phase, provision=provision, pupils=pupils, fsm_pct=fsm_pct, sen_pct=sen_pct,
+                            eal_pct=eal_pct, setting=setting, region=region)
     return replace(context, name=described_name(context))
 
 

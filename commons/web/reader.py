@@ -20,6 +20,7 @@ from commons.search.extension import search_index
 from commons.search.filters import SearchFilters
 from commons.services import readers, schools
 from commons.services.transactions import transaction
+from commons.web.forms import DescribeSchool
 from commons.web.helpers import READER_SESSION_KEY, current_reader, safe_next
 from commons.web.refusals import on_refused
 
@@ -73,7 +74,7 @@ def choose_school() -> ResponseReturnValue:
 @bp.post("/my-school/describe")
 @on_refused(_form_refused)
 def describe_school() -> ResponseReturnValue:
-    _keep(readers.stored_form(readers.parse_manual(request.form)))
+    _keep(readers.stored_form(DescribeSchool(request.form).context()))
     return redirect(safe_next(url_for("reader.my_school")), code=303)
 
 
