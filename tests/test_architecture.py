@@ -126,3 +126,31 @@ def test_no_surface_catches_a_use_case_refusal_to_roll_back_and_show_it() -> Non
     old = re.compile(r"except [\w.]*(Problem|Problems|Refused)\b[^\n]*:\n\s+db\.session\.rollback\(\)")
     for name, text in _surface_sources().items():
         assert not old.search(text), f"{name} rolls back a refusal itself"
+
+
+def shared_runs(width: int = 4, tree: str | None = None) -> list[tuple[str, str, str]]:
+    """Every run of ``width`` statement lines written alike in the web and in the API (a flow written twice):
+    each as the web's place, the API's place and the lines; of this checkout, or of another ``tree``."""
+    from pathlib import Path
+
+    root = Path(tree) if tree else Path(__file__).resolve().parent.parent
+    skipped = ("#", '"""', "import ", "from ", "@", ")", "]", "}")
+
+    def runs(folder: str) -> dict[str, str]:
+        found: dict[str, str] = {}
+        for path in sorted((root / folder).glob("*.py")):
+            lines = [(n, line.strip()) for n, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1)]
+            kept = [(n, text) for n, text in lines if len(text) > 12 and not text.startswith(skipped)]
+            for start in range(len(kept) - width + 1):
+                found.setdefault("\n".join(t for _, t in kept[start:start + width]),
+                                 f"{folder}/{path.name}:{kept[start][0]}")
+        return found
+
+    web, api = runs("commons/web"), runs("commons/api")
+    return [(web[text], api[text], text) for text in web if text in api]
+
+
+def test_no_flow_is_written_twice_in_the_web_and_the_api() -> None:
+    """Both call the shared use cases; ``python -c "from tests.test_architecture import shared_runs;
+    print(shared_runs())"`` lists any run of lines written alike in both."""
+    assert shared_runs() == []

@@ -2,14 +2,14 @@
 
 from typing import Any, TypeVar, get_origin
 
-from flask import Blueprint, g, jsonify, request, url_for
+from flask import Blueprint, g, jsonify, request
 from flask.typing import ResponseReturnValue
 from pydantic import BaseModel, ValidationError
 
-from commons import settings
 from commons.api import schemas
 from commons.db import READ_METHODS, db
 from commons.domain.errors import CommonsError, Refused
+from commons.ops.public_url import link as public_link
 from commons.services import api_tokens
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
@@ -21,12 +21,7 @@ BEARER = 'Bearer realm="commons"'
 
 def public_url(endpoint: str, **values: Any) -> str:
     """An absolute URL from the one configured public address (``COMMONS_PUBLIC_URL``), never the Host header."""
-    base = settings.current().public_base
-    path = url_for(endpoint, **values)
-    root = request.script_root
-    if root and base.endswith(root) and path.startswith(root):
-        path = path[len(root):]
-    return base + path
+    return public_link(endpoint, **values)
 
 
 @bp.errorhandler(CommonsError)
