@@ -85,3 +85,72 @@ def test_the_cycle_check_finds_a_cycle(tmp_path: pytest.TempPathFactory, package
     finally:
         sys.path.remove(str(tmp_path))
     assert strongly_connected(graph) == [[f"cyclic_{package}.a", f"cyclic_{package}.b"]]
+
+
+SURFACES = ("commons/web", "commons/api", "commons/cli")
+# the only places a surface commits or rolls back itself: the one handler of refusals on each surface, a
+# token's last use noted before any use case runs, the mail-limit count kept when registering is refused,
+# and the best-effort alerts sent after a response
+# (and a restore, which reads the database it rebuilt the index from afresh)
+OWN_TRANSACTIONS = {"commons/api/common.py": 2, "commons/web/errors.py": 1, "commons/web/auth.py": 3,
+                    "commons/web/follows.py": 2, "commons/cli/operations.py": 1}
+
+
+def _surface_sources() -> dict[str, str]:
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parent.parent
+    return {str(path.relative_to(root)): path.read_text(encoding="utf-8")
+            for surface in SURFACES for path in sorted((root / surface).glob("*.py"))}
+
+
+def test_surfaces_write_through_the_transaction_helper_not_their_own_commits() -> None:
+    counted = {name: text.count("session.commit()") + text.count("session.rollback()")
+               for name, text in _surface_sources().items()}
+    assert {name: n for name, n in counted.items() if n} == OWN_TRANSACTIONS, \
+        "write `with transaction(session):` (commons/services/transactions.py) around the use cases instead"
+
+
+def test_no_surface_loads_a_case_study_or_draft_by_itself() -> None:
+    """Every page and endpoint asks the shared use cases (``case_studies.visible``, ``case_studies.draft``),
+    so a slug or an id is refused alike everywhere (404, 403, 409 or 410)."""
+    for name, text in _surface_sources().items():
+        for pattern in ("CaseStudy.slug ==", "session.get(Draft", "permissions.can_on_draft("):
+            assert pattern not in text, f"{name} loads or checks a case study or draft itself ({pattern})"
+
+
+def test_no_surface_catches_a_use_case_refusal_to_roll_back_and_show_it() -> None:
+    """The old pattern, ``try: service(); commit() except XProblem: rollback(); flash()``: none is left."""
+    import re
+
+    old = re.compile(r"except [\w.]*(Problem|Problems|Refused)\b[^\n]*:\n\s+db\.session\.rollback\(\)")
+    for name, text in _surface_sources().items():
+        assert not old.search(text), f"{name} rolls back a refusal itself"
+
+
+def shared_runs(width: int = 4, tree: str | None = None) -> list[tuple[str, str, str]]:
+    """Every run of ``width`` statement lines written alike in the web and in the API (a flow written twice):
+    each as the web's place, the API's place and the lines; of this checkout, or of another ``tree``."""
+    from pathlib import Path
+
+    root = Path(tree) if tree else Path(__file__).resolve().parent.parent
+    skipped = ("#", '"""', "import ", "from ", "@", ")", "]", "}")
+
+    def runs(folder: str) -> dict[str, str]:
+        found: dict[str, str] = {}
+        for path in sorted((root / folder).glob("*.py")):
+            lines = [(n, line.strip()) for n, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1)]
+            kept = [(n, text) for n, text in lines if len(text) > 12 and not text.startswith(skipped)]
+            for start in range(len(kept) - width + 1):
+                found.setdefault("\n".join(t for _, t in kept[start:start + width]),
+                                 f"{folder}/{path.name}:{kept[start][0]}")
+        return found
+
+    web, api = runs("commons/web"), runs("commons/api")
+    return [(web[text], api[text], text) for text in web if text in api]
+
+
+def test_no_flow_is_written_twice_in_the_web_and_the_api() -> None:
+    """Both call the shared use cases; ``python -c "from tests.test_architecture import shared_runs;
+    print(shared_runs())"`` lists any run of lines written alike in both."""
+    assert shared_runs() == []

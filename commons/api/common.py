@@ -2,14 +2,14 @@
 
 from typing import Any, TypeVar, get_origin
 
-from flask import Blueprint, g, jsonify, request, url_for
+from flask import Blueprint, g, jsonify, request
 from flask.typing import ResponseReturnValue
 from pydantic import BaseModel, ValidationError
 
-from commons import settings
 from commons.api import schemas
 from commons.db import READ_METHODS, db
-from commons.domain.errors import Refused
+from commons.domain.errors import CommonsError, Refused
+from commons.ops.public_url import link as public_link
 from commons.services import api_tokens
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
@@ -21,21 +21,14 @@ BEARER = 'Bearer realm="commons"'
 
 def public_url(endpoint: str, **values: Any) -> str:
     """An absolute URL from the one configured public address (``COMMONS_PUBLIC_URL``), never the Host header."""
-    base = settings.current().public_base
-    path = url_for(endpoint, **values)
-    root = request.script_root
-    if root and base.endswith(root) and path.startswith(root):
-        path = path[len(root):]
-    return base + path
+    return public_link(endpoint, **values)
 
 
-class ApiError(Refused):
-    """A refusal only the API makes (tokens, scopes, unknown parameters); rendered like every other."""
-
-
-@bp.errorhandler(Refused)
-def refused(error: Refused) -> ResponseReturnValue:
-    """The one way the API says no: its JSON envelope, from any refusal (the models' checks included)."""
+@bp.errorhandler(CommonsError)
+def refused(error: CommonsError) -> ResponseReturnValue:
+    """The one way the API says no: its JSON envelope, from any domain error (the models' checks included);
+    nothing the request half-did is kept."""
+    db.session.rollback()
     return jsonify(error.envelope()), error.status, error.headers
 
 
@@ -53,7 +46,7 @@ def act_as_token_user() -> None:
     scheme, _, secret = header.strip().partition(" ")
     token = api_tokens.authenticate(db.session, secret.strip()) if scheme.lower() == "bearer" else None
     if token is None:
-        raise ApiError(401, "unauthorised", "That token does not work: it may have been revoked or mistyped. "
+        raise Refused(401, "unauthorised", "That token does not work: it may have been revoked or mistyped. "
                        "Send 'Authorization: Bearer <token>' with a token made at /account/tokens.",
                        headers={"WWW-Authenticate": BEARER + ', error="invalid_token"'})
     if db.session.dirty and request.method in READ_METHODS:
@@ -85,7 +78,7 @@ def params(model: type[Q]) -> Q:
     allowed = list(model.model_fields)
     unknown = sorted(set(request.args) - set(allowed))
     if unknown:
-        raise ApiError(400, "unknown_parameter", f"unknown parameter(s): {', '.join(unknown)}; "
+        raise Refused(400, "unknown_parameter", f"unknown parameter(s): {', '.join(unknown)}; "
                        f"this endpoint takes {', '.join(allowed) or 'none'}")
     repeatable = {name for name, field in model.model_fields.items() if get_origin(field.annotation) is list}
     return validated(model, {name: request.args.getlist(name) if name in repeatable else request.args[name]

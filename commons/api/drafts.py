@@ -12,19 +12,19 @@ from typing import Any, TypeVar
 
 from flask import g, request
 from flask.typing import ResponseReturnValue
-from sqlalchemy import func, select
 from werkzeug.exceptions import RequestEntityTooLarge
 
 from commons import settings
 from commons.api import schemas
-from commons.api.common import BEARER, ApiError, answer, bp, params, public_url, validated
+from commons.api.common import BEARER, answer, bp, params, public_url, validated
 from commons.db import db
+from commons.domain.errors import Invalid, Refused
 from commons.domain.statuses import CaseStudyStatus, DraftStatus
 from commons.domain.vocabulary import SECTION_HEADINGS
-from commons.models import CaseStudy, Draft, School, User
+from commons.models import Draft, User
 from commons.search.extension import search_index
-from commons.services import authoring, permissions, revisions
-from commons.services.authoring import DraftProblems
+from commons.services import authoring, case_studies
+from commons.services.transactions import transaction
 
 FIELDS = list(schemas.DraftFields.model_fields)
 MAX_BODY_TEXT = "1 MB"
@@ -37,10 +37,10 @@ def _user(scope: str) -> User:
     """The token's user, when the token has ``scope``; else 401 or 403."""
     token = g.get("api_token")
     if token is None:
-        raise ApiError(401, "unauthorised", "This needs a personal API token: send 'Authorization: Bearer <token>' "
+        raise Refused(401, "unauthorised", "This needs a personal API token: send 'Authorization: Bearer <token>' "
                        "with a token made at /account/tokens.", headers={"WWW-Authenticate": BEARER})
     if scope not in token.scopes:
-        raise ApiError(403, "insufficient_scope", f"This token may not {scope}; make a token with the {scope!r} scope.",
+        raise Refused(403, "insufficient_scope", f"This token may not {scope}; make a token with the {scope!r} scope.",
                        headers={"WWW-Authenticate": f'{BEARER}, error="insufficient_scope", scope="{scope}"'})
     user: User = token.user
     return user
@@ -51,20 +51,20 @@ def _body(model: type[B]) -> B:
     try:
         raw = request.get_data(cache=True)
     except RequestEntityTooLarge:
-        raise ApiError(413, "too_large", f"The body is larger than {MAX_BODY_TEXT}.") from None
+        raise Refused(413, "too_large", f"The body is larger than {MAX_BODY_TEXT}.") from None
     if not raw.strip():
         return validated(model, {})
     if request.mimetype != "application/json":
-        raise ApiError(415, "unsupported_media_type", "Send the body as JSON, with 'Content-Type: application/json'.")
+        raise Refused(415, "unsupported_media_type", "Send the body as JSON, with 'Content-Type: application/json'.")
     try:
         body = json.loads(raw, parse_constant=_no_constant)
         json.dumps(body, ensure_ascii=False).encode("utf-8")
     except (ValueError, UnicodeError) as problem:
-        raise ApiError(400, "malformed_json", f"The body is not valid JSON in UTF-8 ({problem}).") from None
+        raise Refused(400, "malformed_json", f"The body is not valid JSON in UTF-8 ({problem}).") from None
     except RecursionError:  # "[[[[..." nested beyond what the parser can hold
-        raise ApiError(400, "malformed_json", "The body's JSON is nested too deeply.") from None
+        raise Refused(400, "malformed_json", "The body's JSON is nested too deeply.") from None
     if not isinstance(body, dict):
-        raise ApiError(400, "wrong_type", "The body must be a JSON object.")
+        raise Refused(400, "wrong_type", "The body must be a JSON object.")
     return validated(model, body)
 
 
@@ -73,10 +73,7 @@ def _no_constant(name: str) -> None:
 
 
 def _draft(draft_id: int, user: User, action: str = "edit") -> Draft:
-    draft = db.session.get(Draft, draft_id) if 1 <= draft_id <= schemas.MAX_ID else None
-    if draft is None or not permissions.can_on_draft(user, action, draft):
-        raise ApiError(404, "not_found", f"No draft {draft_id} that you can write to.")  # never says it exists
-    return draft
+    return case_studies.draft(db.session, draft_id, user, action)  # another school's: never says it exists
 
 
 def _draft_json(draft: Draft) -> dict[str, Any]:
@@ -110,16 +107,10 @@ def _save(draft: Draft, user: User, changes: dict[str, Any]) -> None:
 def drafts() -> ResponseReturnValue:
     user = _user("read")
     query = params(schemas.DraftsQuery)
-    selected = select(Draft)
-    if not user.is_admin:
-        selected = selected.where(Draft.school_urn.in_(sorted(permissions.authored_schools(user)) or [-1]))
-    if query.school is not None:
-        selected = selected.where(Draft.school_urn == query.school)
-    total = db.session.scalar(select(func.count()).select_from(selected.subquery()))
-    page = db.session.scalars(selected.order_by(Draft.updated_at.desc(), Draft.id.desc())
-                              .offset(query.offset).limit(query.limit))
-    return answer(schemas.DraftPage, {"total": total, "limit": query.limit, "offset": query.offset,
-                                      "items": [_draft_json(d) for d in page]})
+    found = case_studies.drafts_for(db.session, user, school=query.school, every_school=True, offset=query.offset,
+                                    limit=query.limit)
+    return answer(schemas.DraftPage, {"total": found.total, "limit": query.limit, "offset": query.offset,
+                                      "items": [_draft_json(d) for d in found.items]})
 
 
 @bp.get("/drafts/<int:draft_id>")
@@ -134,13 +125,9 @@ def create_draft() -> ResponseReturnValue:
     user = _user("write")
     params(schemas.NoQuery)
     body = _body(schemas.NewDraft)
-    urn = body.school_urn
-    if not 1 <= urn <= schemas.MAX_ID or db.session.get(School, urn) is None or not permissions.is_author(user, urn):
-        raise ApiError(403, "not_your_school", f"You do not write for a school with URN {urn}; "
-                       "claim it under 'Write for another school' first.")
-    created = authoring.new_draft(db.session, user, urn)
-    _save(created, user, body.given())
-    db.session.commit()
+    with transaction(db.session):
+        created = case_studies.start_draft(db.session, user, body.school_urn)
+        _save(created, user, body.given())
     return answer(schemas.Draft, _draft_json(created), 201, {"Location": public_url("api.draft", draft_id=created.id)})
 
 
@@ -149,8 +136,8 @@ def update_draft(draft_id: int) -> ResponseReturnValue:
     user = _user("write")
     params(schemas.NoQuery)
     found = _draft(draft_id, user)
-    _save(found, user, _body(schemas.DraftFields).given())
-    db.session.commit()
+    with transaction(db.session):
+        _save(found, user, _body(schemas.DraftFields).given())
     return answer(schemas.Draft, _draft_json(found))
 
 
@@ -160,53 +147,41 @@ def open_draft(slug: str) -> ResponseReturnValue:
     user = _user("write")
     params(schemas.NoQuery)
     _body(schemas.NoBody)
-    found = db.session.scalar(select(CaseStudy).where(CaseStudy.slug == slug))
-    if found is None or not permissions.can_on_case_study(user, "view", found):
-        raise ApiError(404, "not_found", f"No case study {slug!r}.")
-    if not permissions.can_on_case_study(user, "edit", found):
-        raise ApiError(403, "not_your_school", f"You do not write for {found.school.name}, so cannot revise {slug!r}.")
-    if found.status != CaseStudyStatus.PUBLISHED:
-        raise ApiError(409, "not_published", f"{slug!r} is {found.status}; only a published case study can be revised.")
-    existing = db.session.scalar(select(Draft.id).where(Draft.case_study_id == found.id))
-    opened = authoring.draft_for_edit(db.session, user, found)
-    db.session.commit()
-    return answer(schemas.Draft, _draft_json(opened), 200 if existing else 201)
+    with transaction(db.session):
+        opened, made = case_studies.open_for_revision(db.session, user, slug)
+    return answer(schemas.Draft, _draft_json(opened), 201 if made else 200)
 
 
 @bp.post("/drafts/<int:draft_id>/publish")
 def publish_draft(draft_id: int) -> ResponseReturnValue:
-    """Publish as the web editor does: privacy check, then moderation, then the same validation."""
+    """Publish as the web editor does (the same use case): privacy check, then moderation, then the same validation."""
     user = _user("publish")
     params(schemas.NoQuery)
     body = _body(schemas.Publish)
-    confirm, seen = body.confirm_privacy, body.fingerprint
     found = _draft(draft_id, user, "publish")
-    if seen is not None and not authoring.same_fingerprint(found, seen):
-        raise ApiError(409, "draft_changed", "The draft changed since that fingerprint was read; read it again "
-                       "and publish what you read.", details={"draft": _draft_json(found)})
-    refusal = authoring.publish_refusal(found, user)
-    if refusal:
-        raise ApiError(409, "not_published", refusal)
-    warnings = authoring.privacy_warnings(found.fields)
-    if warnings and not confirm:
-        raise ApiError(422, "privacy_check", "This may contain pupil data. Fix what is listed, or publish anyway "
-                       "with {\"confirm_privacy\": true} if you are sure it identifies nobody.", details={"warnings": [
-                           {"field": w.field, "kind": w.kind, "excerpt": w.excerpt, "message": w.message}
-                           for w in warnings]})
-    if settings.current().moderation and not user.is_admin:
-        authoring.send_for_review(found)
-        db.session.commit()
+    if body.fingerprint is not None and not authoring.same_fingerprint(found, body.fingerprint):
+        raise Refused(409, "draft_changed", "The draft changed since that fingerprint was read; read it again "
+                      "and publish what you read.", details={"draft": _draft_json(found)})
+    try:
+        with transaction(db.session):
+            done = case_studies.publish_or_submit(db.session, found, user, search_index.state.embedder,
+                                                  confirm_privacy=body.confirm_privacy,
+                                                  moderated=settings.current().moderation)
+    except Invalid as problems:  # the editor's fields, named as the API names them
+        raise Refused(422, "cannot_publish", "The draft cannot be published yet.",
+                      errors={_field_name(k): v for k, v in problems.errors.items()}) from None
+    if done.warnings:
+        raise Refused(422, "privacy_check", "This may contain pupil data. Fix what is listed, or publish anyway "
+                      "with {\"confirm_privacy\": true} if you are sure it identifies nobody.", details={"warnings": [
+                          {"field": w.field, "kind": w.kind, "excerpt": w.excerpt, "message": w.message}
+                          for w in done.warnings]})
+    if done.submitted:
         return answer(schemas.SentForReview, {
             "status": DraftStatus.SUBMITTED, "message": "Sent for review: it is published once a reviewer approves "
             "it. A change to the draft takes it out of the review queue until you publish it again.",
             "draft": _draft_json(found)}, 202)
-    try:
-        case_study = revisions.publish_draft(db.session, found, search_index.state.embedder, user)
-    except DraftProblems as problems:
-        db.session.rollback()
-        raise ApiError(422, "cannot_publish", "The draft cannot be published yet.",
-                       errors={_field_name(k): v for k, v in problems.errors.items()}) from None
-    db.session.commit()
+    case_study = done.case_study
+    assert case_study is not None
     return answer(schemas.Published, {"status": CaseStudyStatus.PUBLISHED, "slug": case_study.slug,
                                       "revision": case_study.revisions[-1].number,
                                       "url": public_url("main.case_study", slug=case_study.slug),

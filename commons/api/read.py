@@ -15,20 +15,21 @@ from urllib.parse import urlencode
 
 from flask import g, jsonify, request
 from flask.typing import ResponseReturnValue
-from sqlalchemy import select
 
 from commons import settings
 from commons.api import schemas
-from commons.api.common import ApiError, answer, bp, params
+from commons.api.common import answer, bp, params
 from commons.db import db
 from commons.domain.comparability import SchoolContext
+from commons.domain.errors import NotFound, Refused
 from commons.domain.statuses import CaseStudyStatus, CollectionStatus
-from commons.models import CaseStudy, Collection, Hub, School
+from commons.models import CaseStudy, Hub
 from commons.search import engine as search_service
 from commons.search.extension import search_index
 from commons.search.serialise import case_study_summary, search_results
-from commons.services import browsing, export, permissions, rate_limits, schools
-from commons.services.collections import current_case_studies
+from commons.services import browsing, export, rate_limits, schools
+from commons.services.case_studies import visible
+from commons.services.collections import all_hubs, current_case_studies, hub_called, visible_collection
 
 
 def _base() -> str:
@@ -51,14 +52,14 @@ def search() -> ResponseReturnValue:
     query = params(schemas.SearchQuery)
     reader = _reader(query.school)
     if query.q.strip() and not search_allowed():
-        raise ApiError(429, "too_many_searches", rate_limits.SEARCH.message,
+        raise Refused(429, "too_many_searches", rate_limits.SEARCH.message,
                        headers={"Retry-After": str(int(rate_limits.SEARCH.window.total_seconds()))})
     try:
         results = search_service.search(db.session, search_index.state, query.q, limit=query.offset + query.limit,
                                         reader=reader, context_level=query.context, filters=query.filters(),
                                         read=query.read != 0, ignore=frozenset(query.ignore))
     except search_service.QuestionProblem as problem:
-        raise ApiError(400, "bad_question", str(problem)) from None
+        raise Refused(400, "bad_question", str(problem)) from None
     return answer(schemas.SearchResults, search_results(results, _base(), query.limit, query.offset))
 
 
@@ -88,32 +89,23 @@ def _reader(urn: int | None) -> SchoolContext | None:
     """The reader's school, from the ``school`` parameter (a URN), or None."""
     if urn is None:
         return None
-    school = db.session.get(School, urn)
-    if school is None:
-        raise ApiError(404, "unknown_school", f"no school with URN {urn}")
-    return schools.context(school)
-
-
-def _case_study(slug: str, action: str = "view") -> CaseStudy:
-    found = db.session.scalar(select(CaseStudy).where(CaseStudy.slug == slug))
-    if found is None or not permissions.can_on_case_study(g.get("user"), action, found):
-        raise ApiError(404, "not_found", f"no published case study {slug!r}")
-    if found.status == CaseStudyStatus.WITHDRAWN and action == "view":
-        raise ApiError(410, "withdrawn", f"{slug!r} was withdrawn by its school")
-    return found
+    try:
+        return schools.context(schools.by_urn(db.session, urn))
+    except NotFound as unknown:
+        raise Refused(404, "unknown_school", unknown.message) from None
 
 
 @bp.get("/case-studies/<slug>")
 def case_study(slug: str) -> ResponseReturnValue:
     params(schemas.NoQuery)
-    found = _case_study(slug)
+    found = visible(db.session, slug, g.get("user"))
     return answer(schemas.CaseStudy, export.record(found, _base()))
 
 
 @bp.get("/case-studies/<slug>/revisions")
 def revisions(slug: str) -> ResponseReturnValue:
     params(schemas.NoQuery)
-    found = _case_study(slug, "history")
+    found = visible(db.session, slug, g.get("user"), "history")
     return answer(schemas.Revisions, {"slug": found.slug, "revisions": [
         {"number": r.number, "title": r.title, "published_at": r.created_at.isoformat()} for r in found.revisions
     ]})
@@ -122,9 +114,7 @@ def revisions(slug: str) -> ResponseReturnValue:
 @bp.get("/schools/<int:urn>")
 def school(urn: int) -> ResponseReturnValue:
     params(schemas.NoQuery)
-    found = db.session.get(School, urn)
-    if found is None:
-        raise ApiError(404, "not_found", f"no school with URN {urn}")
+    found = schools.by_urn(db.session, urn)
     context = schools.context(found)
     return answer(schemas.School, {
         "urn": found.urn, "name": found.name, "establishment_type": found.establishment_type, "phase": context.phase,
@@ -137,7 +127,7 @@ def school(urn: int) -> ResponseReturnValue:
 @bp.get("/hubs")
 def hubs() -> ResponseReturnValue:
     params(schemas.NoQuery)
-    return answer(schemas.Hubs, {"items": [_hub(h) for h in db.session.scalars(select(Hub).order_by(Hub.name))]})
+    return answer(schemas.Hubs, {"items": [_hub(h) for h in all_hubs(db.session)]})
 
 
 def _hub(hub: Hub) -> dict[str, Any]:
@@ -148,18 +138,13 @@ def _hub(hub: Hub) -> dict[str, Any]:
 @bp.get("/hubs/<slug>")
 def hub(slug: str) -> ResponseReturnValue:
     params(schemas.NoQuery)
-    found = db.session.scalar(select(Hub).where(Hub.slug == slug))
-    if found is None:
-        raise ApiError(404, "not_found", f"no hub {slug!r}")
-    return answer(schemas.Hub, _hub(found))
+    return answer(schemas.Hub, _hub(hub_called(db.session, slug)))
 
 
 @bp.get("/collections/<slug>")
 def collection(slug: str) -> ResponseReturnValue:
     params(schemas.NoQuery)
-    found = db.session.scalar(select(Collection).where(Collection.slug == slug))
-    if found is None or not permissions.can_view_collection(g.get("user"), found):
-        raise ApiError(404, "not_found", f"no published collection {slug!r}")
+    found = visible_collection(db.session, slug, g.get("user"))
     if found.smart_query is not None:  # a smart collection: its search's results now
         items = [{**_summary(c), "note": "", "position": n}
                  for n, c in enumerate(current_case_studies(db.session, search_index.state, found), start=1)]

@@ -9,6 +9,7 @@ from commons.cli.common import fail
 from commons.db import db
 from commons.domain.errors import CommonsError
 from commons.ops.migrate import upgrade
+from commons.services.transactions import transaction
 
 
 @click.group()
@@ -30,16 +31,15 @@ def users_create_admin(email: str, name: str, password: str) -> None:
     session = db.session
     existing = session.scalar(select(User).where(User.email == accounts.normalise_email(email)))
     if existing is not None:
-        existing.is_admin = True
-        session.commit()
+        with transaction(session):
+            existing.is_admin = True
         click.echo(f"{existing.email} is now an admin (password unchanged).")
         return
     try:
-        user = accounts.register(session, email, name, password)
-    except accounts.AccountProblems as problems:
-        session.rollback()
-        fail(CommonsError("; ".join(f"{field}: {message}" for field, message in problems.errors.items())))
-    assert user is not None
-    user.is_admin = True
-    session.commit()
+        with transaction(session):
+            user = accounts.register(session, email, name, password)
+            assert user is not None
+            user.is_admin = True
+    except CommonsError as error:
+        fail(error)
     click.echo(f"Created admin {user.email}. Sign in at /sign-in.")

@@ -12,6 +12,7 @@ from commons.ops.migrate import upgrade
 from commons.search.extension import search_index
 from commons.services import accounts
 from commons.services import alerts as service
+from commons.services.transactions import transaction
 
 
 @click.group()
@@ -41,15 +42,14 @@ def send(digest: str | None) -> None:
             if digest is None:
                 sent = 0
                 while True:  # every waiting publish, a batch at a time, each batch committed
-                    sent += service.send_immediate(db.session, state, mailer, links, secret)
-                    db.session.commit()
+                    with transaction(db.session):
+                        sent += service.send_immediate(db.session, state, mailer, links, secret)
                     if not service.waiting(db.session):
                         break
                 click.echo(f"Immediate alerts: {sent} email(s) sent.")
             else:
-                sent = service.send_digests(db.session, state, mailer, links, secret, digest)
-                db.session.commit()
+                with transaction(db.session):
+                    sent = service.send_digests(db.session, state, mailer, links, secret, digest)
                 click.echo(f"{digest.capitalize()} digests: {sent} email(s) sent.")
-    except (CommonsError, OSError) as error:
-        db.session.rollback()
+    except (CommonsError, OSError) as error:  # the batch that failed was rolled back
         fail(error)

@@ -18,6 +18,7 @@ from commons.search.extension import search_index
 from commons.services.demo import demo_case_studies_to_load, load_demo, load_demo_hubs
 from commons.services.importing import import_case_studies
 from commons.services.schools import import_schools
+from commons.services.transactions import transaction
 from indexer import Embedder, IndexerError
 from indexer.types import Vectors
 
@@ -129,11 +130,9 @@ def schools_import(csv_file: Path) -> None:
     upgrade(db.engine)
     session = db.session
     try:
-        with tqdm(desc="Schools", unit=" row") as bar:
+        with tqdm(desc="Schools", unit=" row") as bar, transaction(session):
             result = import_schools(session, csv_file, progress=bar.update)
-        session.commit()
     except CommonsError as error:
-        session.rollback()
         fail(error)
     click.echo(f"Schools: {result.created} added, {result.updated} updated.")
 

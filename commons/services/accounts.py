@@ -19,6 +19,7 @@ import hashlib
 import math
 import re
 import smtplib
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from email.message import EmailMessage
@@ -30,6 +31,7 @@ from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
+from commons.domain.errors import Invalid, SignInRefused
 from commons.domain.passwords import weakness
 from commons.models import ApiToken, OutboxMessage, User, utcnow
 from commons.services import rate_limits
@@ -58,18 +60,6 @@ SUBJECT_RESET = "Reset your School Improvement Commons password"
 # Mails a stranger can make the Commons send to an address of their choosing: these are limited.
 ACCOUNT_MAIL_SUBJECTS = (SUBJECT_REGISTERED_ALREADY, SUBJECT_WELCOME, SUBJECT_RESET)
 TOO_MANY_MAILS = rate_limits.MAIL.message
-
-
-class AccountProblems(ValueError):
-    """Form fields that are wrong; ``errors`` maps each field to what to do."""
-
-    def __init__(self, errors: dict[str, str]) -> None:
-        self.errors = errors
-        super().__init__("; ".join(errors.values()))
-
-
-class SignInRefused(ValueError):
-    """Sign-in did not succeed; the message is safe to show (it reveals nothing about accounts)."""
 
 
 def normalise_email(raw: str | None) -> str:
@@ -106,7 +96,7 @@ def register(session: Session, email: str, name: str, password: str) -> User | N
     if problem:
         errors["password"] = problem
     if errors:
-        raise AccountProblems(errors)
+        raise Invalid(errors=errors)
     if session.scalar(select(User.id).where(User.email == email)) is not None:
         hash_password(password)  # spend the same time as a new account, so timing tells nothing
         return None
@@ -197,7 +187,7 @@ def user_for_reset(session: Session, secret_key: str, token: str) -> User | None
 def set_password(session: Session, user: User, password: str) -> None:
     problem = password_problem(password)
     if problem:
-        raise AccountProblems({"password": problem})
+        raise Invalid(errors={"password": problem})
     user.password_hash = hash_password(password)
     user.password_changed_at = utcnow()  # old reset links stop working
     end_sessions(user)  # and every browser signed in with the old password is signed out
@@ -275,3 +265,21 @@ class Mailer:
             message.delivered = True
         session.flush()
         return message
+
+
+def recent_mail(session: Session, most: int = 20) -> list[OutboxMessage]:
+    """The newest mail sent (or waiting to be), newest first: for administrators to see what went out."""
+    return list(session.scalars(select(OutboxMessage).order_by(OutboxMessage.id.desc()).limit(most)))
+
+
+def send_reset_link(session: Session, mailer: "Mailer", email: str, secret_key: str,
+                    link: Callable[[str], str]) -> None:
+    """Mail a password-reset link to the account with this address, if there is one and it may get mail now;
+    nothing says which (the page is the same either way)."""
+    user = session.scalar(select(User).where(User.email == normalise_email(email)))
+    if user is None or not recipient_may_get_mail(session, user.email):
+        return
+    mailer.send(session, user.email, SUBJECT_RESET,
+                f"Use this link within an hour to choose a new password: {link(reset_token(secret_key, user))}\n"
+                "Choosing a new password signs you out everywhere and revokes your API tokens.\n"
+                "If you did not ask for this, ignore this email.")

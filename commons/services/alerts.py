@@ -21,6 +21,7 @@ from itsdangerous import BadSignature, URLSafeSerializer
 from sqlalchemy import delete, select, update
 from sqlalchemy.orm import Session
 
+from commons.domain.errors import Invalid, NotFound
 from commons.domain.statuses import CaseStudyStatus
 from commons.models import AlertEvent, CaseStudy, Follow, User, utcnow
 from commons.search.engine import QuestionProblem, search
@@ -41,10 +42,6 @@ KEEP_SENT = timedelta(days=30)  # how long a sent publish stays in the queue, fo
 EVENTS_PER_RUN = 20  # publishes handled per call: bounded work, the rest wait for the next call
 SEARCH_DEPTH = 50  # how many answers of a saved search are looked at for the new case study
 TOKEN_SALT = "commons-alerts-unsubscribe"
-
-
-class AlertProblem(ValueError):
-    """A choice that cannot be made; the message says why."""
 
 
 @dataclass
@@ -74,12 +71,12 @@ def note_published(session: Session, case_study_ids: Iterable[int]) -> None:
 
 
 def choose(session: Session, user: User, follow_id: int, frequency: str) -> Follow:
-    """Set how often a follow emails its owner; raises AlertProblem or LookupError (not theirs)."""
+    """Set how often a follow emails its owner; raises Invalid, or NotFound (not theirs)."""
     if frequency not in FREQUENCIES:
-        raise AlertProblem("Choose no emails, as soon as something is published, a daily or a weekly digest.")
+        raise Invalid("Choose no emails, as soon as something is published, a daily or a weekly digest.")
     followed = session.get(Follow, follow_id)
     if followed is None or followed.user_id != user.id:
-        raise LookupError(follow_id)
+        raise NotFound("You do not follow that.")
     if followed.alert != frequency:
         followed.alert = frequency
         followed.alerted_at = utcnow() if frequency in DIGEST_PERIODS else None  # a digest starts from now
@@ -245,7 +242,7 @@ def send_digests(session: Session, index_state: IndexState, mailer: Mailer, link
     new is what its feed shows since then. A reader with nothing new gets no mail.
     """
     if frequency not in DIGEST_PERIODS:
-        raise AlertProblem("A digest is daily or weekly.")
+        raise Invalid("A digest is daily or weekly.")
     now = now or utcnow()
     due_before = now - DIGEST_PERIODS[frequency] + DIGEST_SLACK
     mails: dict[int, _Mail] = {}

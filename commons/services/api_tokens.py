@@ -15,6 +15,7 @@ from datetime import UTC, datetime, timedelta
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
+from commons.domain.errors import Invalid, NotFound
 from commons.models import ApiToken, User, utcnow
 
 SCOPES: dict[str, str] = {
@@ -27,14 +28,6 @@ PREFIX_CHARS = 12  # "sic_" and the first 8 characters of the random part
 MAX_NAME = 100
 MAX_ACTIVE = 20
 TOUCH_EVERY = timedelta(minutes=1)
-
-
-class TokenProblems(ValueError):
-    """Why a token could not be made, by form field ("name", "scopes")."""
-
-    def __init__(self, errors: dict[str, str]) -> None:
-        self.errors = errors
-        super().__init__("; ".join(f"{k}: {v}" for k, v in errors.items()))
 
 
 @dataclass(frozen=True)
@@ -50,7 +43,7 @@ def digest(secret: str) -> str:
 
 
 def create(session: Session, user: User, name: str, scopes: list[str]) -> NewToken:
-    """Make a token for ``user``; raises TokenProblems. The secret is returned once, never stored."""
+    """Make a token for ``user``; raises Invalid. The secret is returned once, never stored."""
     name = " ".join(name.split())
     chosen = [scope for scope in SCOPES if scope in scopes]
     errors: dict[str, str] = {}
@@ -65,7 +58,7 @@ def create(session: Session, user: User, name: str, scopes: list[str]) -> NewTok
     if (active or 0) >= MAX_ACTIVE:
         errors["name"] = f"You already have {MAX_ACTIVE} tokens; revoke one you no longer use first."
     if errors:
-        raise TokenProblems(errors)
+        raise Invalid(errors=errors)
     secret = SECRET_PREFIX + secrets.token_urlsafe(32)
     token = ApiToken(user_id=user.id, name=name, digest=digest(secret), prefix=secret[:PREFIX_CHARS], scopes=chosen)
     session.add(token)
@@ -79,13 +72,12 @@ def tokens_of(session: Session, user: User) -> list[ApiToken]:
                                 .order_by(ApiToken.revoked_at.is_not(None), ApiToken.id.desc())))
 
 
-def revoke(session: Session, user: User, token_id: int) -> bool:
-    """Revoke one of the user's own tokens for good; False when they have no such working token."""
+def revoke(session: Session, user: User, token_id: int) -> None:
+    """Revoke one of the user's own tokens for good; :class:`NotFound` when they have no such working token."""
     token = session.get(ApiToken, token_id)
     if token is None or token.user_id != user.id or token.revoked_at is not None:
-        return False
+        raise NotFound("You have no such working token.")
     token.revoked_at = utcnow()
-    return True
 
 
 def note_use(session: Session, token_id: int, when: datetime) -> None:

@@ -33,6 +33,7 @@ from commons.domain.case_study_format import (
     CaseStudyFormatError,
     parse,
 )
+from commons.domain.errors import Invalid
 from commons.domain.statuses import CaseStudyStatus, DraftStatus
 from commons.domain.vocabulary import SECTIONS
 from commons.models import CaseStudy, Draft, Revision, User, utcnow
@@ -46,14 +47,6 @@ FIELD_NAMES = {"co_authors": "Written with"}
 MAX_IMPACT_CHARS = 120
 NOT_PUBLISHED = ("{title} is not published now (it was withdrawn or unpublished), so this revision cannot "
                  "put it back; only an administrator can publish it again.")
-
-
-class DraftProblems(ValueError):
-    """What stops a draft being published, by editor field ("section-impact", "title", ...)."""
-
-    def __init__(self, errors: dict[str, str]) -> None:
-        self.errors = errors
-        super().__init__("; ".join(f"{k}: {v}" for k, v in errors.items()))
 
 
 def line_ends(text: str) -> str:
@@ -322,7 +315,7 @@ def _role(user: User, school_urn: int) -> str:
 
 
 def publish(session: Session, draft: Draft, embedder: Embedder, publisher: User) -> CaseStudy:
-    """Publish a draft as a new case study or a new revision; raises DraftProblems. The draft is spent.
+    """Publish a draft as a new case study or a new revision; raises Invalid (by editor field). The draft is spent.
 
     The person credited is whoever last wrote in the draft (not an admin who approves it).
     ``publisher`` is who publishes it (the author, or the reviewer who approves it).
@@ -331,10 +324,10 @@ def publish(session: Session, draft: Draft, embedder: Embedder, publisher: User)
     assert writer is not None
     refusal = publish_refusal(draft, publisher)
     if refusal:
-        raise DraftProblems({"publish": refusal})
+        raise Invalid(code="cannot_publish", errors={"publish": refusal})
     too_long = field_problems(draft.fields)
     if too_long:
-        raise DraftProblems(too_long)
+        raise Invalid(code="cannot_publish", errors=too_long)
     existing = draft.case_study
     slug = existing.slug if existing else slug_for(draft.fields.get("title", ""), draft.school.name)
     if existing is None:
@@ -344,10 +337,11 @@ def publish(session: Session, draft: Draft, embedder: Embedder, publisher: User)
     try:
         parsed = parse(source_text(draft, writer, slug), path="editor", default_slug=slug)
     except CaseStudyFormatError as error:
-        raise DraftProblems(_editor_errors(error)) from None
+        raise Invalid(code="cannot_publish", errors=_editor_errors(error)) from None
     missing = [heading for key, heading in SECTIONS if not parsed.sections.get(key, "").strip()]
     if missing:
-        raise DraftProblems({"sections": f"Write something in every section; still empty: {', '.join(missing)}."})
+        raise Invalid(code="cannot_publish", errors={
+            "sections": f"Write something in every section; still empty: {', '.join(missing)}."})
     publish_all(session, [parsed], embedder, update=existing is not None)
     case_study = session.scalar(select(CaseStudy).where(CaseStudy.slug == slug))
     assert case_study is not None

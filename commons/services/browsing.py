@@ -19,6 +19,7 @@ from sqlalchemy import Select, bindparam, func, select
 from sqlalchemy.orm import Session, selectinload
 
 from commons.domain.comparability import Comparison, SchoolContext, compare
+from commons.domain.errors import Invalid
 from commons.domain.statuses import CaseStudyStatus, ClaimStatus, QuestionStatus
 from commons.domain.vocabulary import TOPICS
 from commons.models import AuthorQuestion, CaseStudy, Change, Collection, Membership, School
@@ -30,10 +31,6 @@ MAX_PER_PAGE = 50
 MAX_PAGE = 10_000
 
 
-class PageProblem(ValueError):
-    """A page number that is not a whole number from 1 to :data:`MAX_PAGE`."""
-
-
 def page_number(raw: str | int | None) -> int:
     """The page asked for: 1 when absent or blank; anything else must be a whole number from 1."""
     if raw is None or (isinstance(raw, str) and not raw.strip()):
@@ -41,9 +38,9 @@ def page_number(raw: str | int | None) -> int:
     try:
         value = int(raw)
     except ValueError:
-        raise PageProblem(f"page: {raw!r} is not a page number (a whole number from 1)") from None
+        raise Invalid(f"page: {raw!r} is not a page number (a whole number from 1)") from None
     if not 1 <= value <= MAX_PAGE:
-        raise PageProblem(f"page: {value} is not a page number (from 1 to {MAX_PAGE:,})")
+        raise Invalid(f"page: {value} is not a page number (from 1 to {MAX_PAGE:,})")
     return value
 
 

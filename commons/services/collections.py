@@ -15,12 +15,15 @@ from urllib.parse import parse_qs, urlencode
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from commons.domain.errors import Forbidden, Invalid, NotFound
 from commons.domain.statuses import CaseStudyStatus, CollectionStatus
 from commons.domain.vocabulary import OFFERS, TOPICS
 from commons.models import CaseStudy, Collection, CollectionItem, Hub, HubMember, User, utcnow
 from commons.search.engine import QuestionProblem, SearchResults, clean_question, search
 from commons.search.filters import FSM_BANDS, SIZE_BANDS, FilterProblem, SearchFilters
 from commons.search.state import IndexState
+from commons.services import permissions
+from commons.services.accounts import normalise_email
 
 HUB_KINDS = {
     "teaching-school-hub": "Teaching School Hub",
@@ -34,8 +37,6 @@ MAX_ITEMS = 200
 MAX_SMART_LIMIT = 50
 MAX_SMART_QUERY = 1000
 HUB_ROLES = ("owner", "manager", "curator")
-class CollectionProblem(ValueError):
-    """Something a curator asked for that cannot be done; the message says why."""
 
 
 def unique_slug(session: Session, model: type[Hub] | type[Collection], text: str) -> str:
@@ -46,12 +47,44 @@ def unique_slug(session: Session, model: type[Hub] | type[Collection], text: str
     return slug
 
 
+def all_hubs(session: Session) -> list[Hub]:
+    """Every hub, by name."""
+    return list(session.scalars(select(Hub).order_by(Hub.name)))
+
+
+def hub_called(session: Session, slug: str) -> Hub:
+    """The hub ``slug``; :class:`NotFound` when there is none."""
+    found = session.scalar(select(Hub).where(Hub.slug == slug))
+    if found is None:
+        raise NotFound(f"There is no hub called “{slug}”.")
+    return found
+
+
+def visible_collection(session: Session, slug: str, user: User | None, curate: bool = False) -> Collection:
+    """The collection ``slug`` when ``user`` may see it (published, or theirs to curate), else :class:`NotFound`;
+    with ``curate``, :class:`Forbidden` unless they may curate it too."""
+    found = session.scalar(select(Collection).where(Collection.slug == slug))
+    if found is None or not permissions.can_view_collection(user, found):
+        raise NotFound(f"There is no published collection called “{slug}”.")
+    if curate and not permissions.can_curate(user, found.hub):
+        raise Forbidden(f"Only the members of {found.hub.name} change its collections.")
+    return found
+
+
+def owner_by_email(session: Session, email: str | None) -> User:
+    """The account that will own a new hub, by its address; :class:`Invalid` when there is none."""
+    owner = session.scalar(select(User).where(User.email == normalise_email(email)))
+    if owner is None:
+        raise Invalid("The owner needs an account first: ask them to register, then try again.")
+    return owner
+
+
 def create_hub(session: Session, name: str, kind: str, owner: User, description: str = "") -> Hub:
     name = " ".join(name.split())
     if not name or len(name) > 200:
-        raise CollectionProblem("Give the hub a name of up to 200 characters.")
+        raise Invalid("Give the hub a name of up to 200 characters.")
     if kind not in HUB_KINDS:
-        raise CollectionProblem(f"The kind of hub must be one of: {', '.join(HUB_KINDS)}.")
+        raise Invalid(f"The kind of hub must be one of: {', '.join(HUB_KINDS)}.")
     hub = Hub(slug=unique_slug(session, Hub, name), name=name, kind=kind, description=description[:2000])
     session.add(hub)
     session.flush()
@@ -65,12 +98,12 @@ def set_member(session: Session, hub: Hub, user: User, role: str | None) -> None
     member = next((m for m in hub.members if m.user_id == user.id), None)
     owners = [m for m in hub.members if m.role == "owner"]
     if member is not None and member.role == "owner" and role != "owner" and len(owners) == 1:
-        raise CollectionProblem("A hub needs at least one owner: make someone else an owner first.")
+        raise Invalid("A hub needs at least one owner: make someone else an owner first.")
     if role is None:
         if member is not None:
             session.delete(member)
     elif role not in ("owner", "manager", "curator"):
-        raise CollectionProblem("The role must be owner, manager or curator.")
+        raise Invalid("The role must be owner, manager or curator.")
     elif member is None:
         session.add(HubMember(hub_id=hub.id, user_id=user.id, role=role))
     else:
@@ -85,7 +118,7 @@ LEAD_ROLES = ("owner", "manager")
 def _title(text: str) -> str:
     title = " ".join(text.split())
     if not title or len(title) > 200:
-        raise CollectionProblem("Give the collection a title of up to 200 characters.")
+        raise Invalid("Give the collection a title of up to 200 characters.")
     return title
 
 
@@ -110,12 +143,12 @@ def update_collection(collection: Collection, title: str, description: str, publ
 def add_item(session: Session, collection: Collection, case_study: CaseStudy, note: str = "") -> CollectionItem:
     _not_smart(collection)
     if case_study.status != CaseStudyStatus.PUBLISHED:
-        raise CollectionProblem("Only published case studies can go in a collection.")
+        raise Invalid("Only published case studies can go in a collection.")
     existing = next((i for i in collection.items if i.case_study_id == case_study.id), None)
     if existing is not None:
         return existing
     if len(collection.items) >= MAX_ITEMS:
-        raise CollectionProblem(f"A collection holds at most {MAX_ITEMS} case studies.")
+        raise Invalid(f"A collection holds at most {MAX_ITEMS} case studies.")
     last_position = select(func.max(CollectionItem.position)).where(CollectionItem.collection_id == collection.id)
     last = session.scalar(last_position)
     item = CollectionItem(collection_id=collection.id, case_study_id=case_study.id,
@@ -151,7 +184,7 @@ def reorder(session: Session, collection: Collection, item_ids: list[int]) -> No
     _not_smart(collection)
     current = {i.id: i for i in collection.items}
     if sorted(item_ids) != sorted(current):
-        raise CollectionProblem("The new order must list every case study in the collection once.")
+        raise Invalid("The new order must list every case study in the collection once.")
     for position, item_id in enumerate(item_ids, start=1):
         current[item_id].position = position
     _touch(collection)
@@ -191,7 +224,7 @@ def _touch(collection: Collection) -> None:
 
 def _not_smart(collection: Collection) -> None:
     if collection.smart_query is not None:
-        raise CollectionProblem("This collection updates itself from its search: change its question or "
+        raise Invalid("This collection updates itself from its search: change its question or "
                                 "filters instead of adding or moving case studies by hand.")
 
 
@@ -202,10 +235,10 @@ def smart_query(query_string: str) -> str:
         question, _ = clean_question(args.get("q"))
         filters = SearchFilters.from_args(args)
     except (QuestionProblem, FilterProblem) as problem:
-        raise CollectionProblem(str(problem)) from None
+        raise Invalid(str(problem)) from None
     canonical = urlencode({"q": question, **filters.to_dict()})
     if len(canonical) > MAX_SMART_QUERY:
-        raise CollectionProblem("That question is too long to keep: shorten it to a sentence or two.")
+        raise Invalid("That question is too long to keep: shorten it to a sentence or two.")
     return canonical
 
 
@@ -213,9 +246,9 @@ def _smart_limit(limit: int | str | None) -> int:
     try:
         value = int(limit) if limit not in (None, "") else 10
     except (TypeError, ValueError):
-        raise CollectionProblem(f"Say how many case studies to show, from 1 to {MAX_SMART_LIMIT}.") from None
+        raise Invalid(f"Say how many case studies to show, from 1 to {MAX_SMART_LIMIT}.") from None
     if not 1 <= value <= MAX_SMART_LIMIT:
-        raise CollectionProblem(f"Say how many case studies to show, from 1 to {MAX_SMART_LIMIT}.")
+        raise Invalid(f"Say how many case studies to show, from 1 to {MAX_SMART_LIMIT}.")
     return value
 
 
@@ -232,7 +265,7 @@ def create_smart_collection(session: Session, hub: Hub, title: str, query_string
 def update_smart_search(collection: Collection, query_string: str, limit: int | str | None) -> None:
     """Change a smart collection's question, filters or size; a hand-picked one cannot become smart."""
     if collection.smart_query is None:
-        raise CollectionProblem("Only a smart collection has a question and filters.")
+        raise Invalid("Only a smart collection has a question and filters.")
     collection.smart_query, collection.smart_limit = smart_query(query_string), _smart_limit(limit)
     _touch(collection)
 
@@ -292,3 +325,11 @@ def _value_label(name: str, value: str) -> str:
     if name == "open_to":
         return "visits, peer review or support" if value == "any" else OFFERS.get(value, value)
     return value
+
+
+def member_hubs(session: Session, user: User | None) -> list[Hub]:
+    """The hubs ``user`` is a member of (owner, manager or curator), by name."""
+    if user is None:
+        return []
+    return list(session.scalars(select(Hub).join(HubMember, HubMember.hub_id == Hub.id)
+                                .where(HubMember.user_id == user.id).order_by(Hub.name)))

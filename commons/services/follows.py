@@ -12,6 +12,7 @@ from urllib.parse import parse_qs, urlencode
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
+from commons.domain.errors import Invalid, NotFound
 from commons.domain.ids import parse_id
 from commons.domain.statuses import CaseStudyStatus, CollectionStatus
 from commons.domain.vocabulary import TOPICS
@@ -23,10 +24,6 @@ from commons.services.collections import current_case_studies
 
 KINDS = ("hub", "collection", "school", "topic", "search")
 FEED_SIZE = 20
-
-
-class FollowProblem(ValueError):
-    """Something that cannot be followed; the message says why."""
 
 
 @dataclass
@@ -41,7 +38,7 @@ def _aware(moment: datetime) -> datetime:
 
 
 def describe(session: Session, kind: str, target: str) -> str:
-    """A label for what is followed, checking it exists; raises FollowProblem."""
+    """A label for what is followed, checking it exists; raises Invalid."""
     if kind == "hub":
         hub = session.scalar(select(Hub).where(Hub.slug == target))
         if hub is not None:
@@ -62,12 +59,12 @@ def describe(session: Session, kind: str, target: str) -> str:
         question = parse_qs(target).get("q", [""])[0].strip()
         if question:
             return f"Search: “{question[:200]}”"
-    raise FollowProblem("That cannot be followed: it does not exist or is not published.")
+    raise Invalid("That cannot be followed: it does not exist or is not published.")
 
 
 def follow(session: Session, user: User, kind: str, target: str) -> Follow:
     if kind not in KINDS:
-        raise FollowProblem(f"You can follow a {', '.join(KINDS[:-1])} or a search.")
+        raise Invalid(f"You can follow a {', '.join(KINDS[:-1])} or a search.")
     if kind == "search":
         target = canonical_search(target)
     label = describe(session, kind, target)
@@ -81,12 +78,25 @@ def follow(session: Session, user: User, kind: str, target: str) -> Follow:
     return followed
 
 
+def unfollow(session: Session, user: User, follow_id: int) -> None:
+    """Stop following: only one's own follow (another's is :class:`NotFound`, as if it did not exist)."""
+    followed = session.get(Follow, follow_id)
+    if followed is None or followed.user_id != user.id:
+        raise NotFound("You do not follow that.")
+    session.delete(followed)
+
+
+def follows_of(session: Session, user: User) -> list[Follow]:
+    """What ``user`` follows, in the order they followed it."""
+    return list(session.scalars(select(Follow).where(Follow.user_id == user.id).order_by(Follow.created_at)))
+
+
 def existing(session: Session, user: User, kind: str, target: str) -> Follow | None:
     """This user's follow of this thing, if they follow it (a search compared in its canonical form)."""
     if kind == "search":
         try:
             target = canonical_search(target)
-        except FollowProblem:
+        except Invalid:
             return None
     return session.scalar(select(Follow).where(Follow.user_id == user.id, Follow.kind == kind,
                                                Follow.target == target))
@@ -98,7 +108,7 @@ def canonical_search(query_string: str) -> str:
     try:
         filters = SearchFilters.from_args(args)
     except FilterProblem as problem:
-        raise FollowProblem(str(problem)) from None
+        raise Invalid(str(problem)) from None
     return urlencode({"q": (args.get("q") or "").strip()[:1000], **filters.to_dict()})
 
 

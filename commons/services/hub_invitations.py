@@ -18,10 +18,11 @@ from datetime import UTC, datetime, timedelta
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
+from commons.domain.errors import Invalid
 from commons.models import Hub, HubInvitation, User, utcnow
 from commons.services import permissions, rate_limits
 from commons.services.accounts import EMAIL, Mailer, normalise_email
-from commons.services.collections import HUB_ROLES, LEAD_ROLES, CollectionProblem, set_member
+from commons.services.collections import HUB_ROLES, LEAD_ROLES, set_member
 
 INVITATION_LIFETIME = timedelta(days=14)
 MAX_TOKEN_CHARS = 100
@@ -53,30 +54,30 @@ def set_member_by_email(session: Session, hub: Hub, email: str, role: str | None
     """
     email = normalise_email(email)
     if not EMAIL.match(email) or len(email) > 254:
-        raise CollectionProblem("Enter an email address like name@school.org.uk.")
+        raise Invalid("Enter an email address like name@school.org.uk.")
     if role is not None and role not in HUB_ROLES:
-        raise CollectionProblem("The role must be owner, manager or curator.")
+        raise Invalid("The role must be owner, manager or curator.")
     if email == actor.email:
-        raise CollectionProblem("You cannot change your own role in a hub: ask one of its owners.")
+        raise Invalid("You cannot change your own role in a hub: ask one of its owners.")
     if role in LEAD_ROLES and not permissions.can_grant_lead_roles(actor, hub):
-        raise CollectionProblem("Only the hub's owners can make someone an owner or a manager.")
+        raise Invalid("Only the hub's owners can make someone an owner or a manager.")
     member = next((m for m in hub.members if normalise_email(m.user.email) == email), None)
     if member is not None:  # already in the hub, so already on the members list the leads see
         if not permissions.can_change_member(actor, hub, member.user_id, member.role, role):
-            raise CollectionProblem("Only the hub's owners can change or remove an owner or a manager.")
+            raise Invalid("Only the hub's owners can change or remove an owner or a manager.")
         set_member(session, hub, member.user, role)
         return
     existing = session.scalar(select(HubInvitation).where(HubInvitation.hub_id == hub.id,
                                                           HubInvitation.email == email))
     if existing is not None and not permissions.can_change_member(actor, hub, None, existing.role, role):
-        raise CollectionProblem("Only the hub's owners can change or remove an owner or a manager.")
+        raise Invalid("Only the hub's owners can change or remove an owner or a manager.")
     if role is None:
         if existing is not None:
             session.delete(existing)
             session.flush()
         return
     if not rate_limits.allow(session, rate_limits.INVITATION, f"user:{actor.id}"):
-        raise CollectionProblem(rate_limits.INVITATION.message)
+        raise Invalid(rate_limits.INVITATION.message)
     token = secrets.token_urlsafe(32)
     invitation = existing or HubInvitation(hub_id=hub.id, email=email)
     invitation.role, invitation.token_digest, invitation.invited_by = role, digest(token), actor.id
@@ -109,7 +110,7 @@ def find(session: Session, token: str) -> HubInvitation | None:
 def accept(session: Session, invitation: HubInvitation, user: User) -> Hub:
     """Make ``user`` a member in the invitation's role; only the account with the invited address may."""
     if normalise_email(user.email) != invitation.email:
-        raise CollectionProblem(OTHER_ADDRESS)
+        raise Invalid(OTHER_ADDRESS)
     hub = invitation.hub
     set_member(session, hub, user, invitation.role)
     session.execute(delete(HubInvitation).where(HubInvitation.id == invitation.id))

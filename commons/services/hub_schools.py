@@ -9,6 +9,7 @@ Who may do each of these is in ``permissions``; this module does them.
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from commons.domain.errors import Conflict, Forbidden, Invalid
 from commons.domain.statuses import ClaimStatus, DraftStatus
 from commons.models import Draft, Hub, HubSchool, Membership, School, User
 from commons.services import authoring
@@ -16,10 +17,6 @@ from commons.services.accounts import Mailer
 
 DECISIONS = (ClaimStatus.APPROVED, ClaimStatus.REJECTED)
 MAX_RETURN_NOTE = 2000
-
-
-class HubSchoolProblem(ValueError):
-    """Something a hub lead or admin asked for that cannot be done; the message says why."""
 
 
 def request_link(session: Session, hub: Hub, school: School, user: User) -> HubSchool:
@@ -36,7 +33,7 @@ def request_link(session: Session, hub: Hub, school: School, user: User) -> HubS
 
 def decide_link(link: HubSchool, admin: User, decision: str) -> None:
     if decision not in DECISIONS:
-        raise HubSchoolProblem("The decision must be approved or rejected.")
+        raise Invalid("The decision must be approved or rejected.")
     link.status, link.decided_by = decision, admin.id
 
 
@@ -95,9 +92,9 @@ def decide_claim(session: Session, claim: Membership, decider: User, decision: s
     rejected is not approved over their decision.
     """
     if decision not in DECISIONS:
-        raise HubSchoolProblem("The decision must be approved or rejected.")
+        raise Invalid("The decision must be approved or rejected.")
     if claim.status != ClaimStatus.PENDING:
-        raise HubSchoolProblem(
+        raise Conflict(
             f"This claim was already {claim.status}; only a pending claim can be decided. "
             + ("To stop an approved author writing for the school, ask an administrator."
                if claim.status == ClaimStatus.APPROVED else "The claimant can ask again if something has changed."))
@@ -110,9 +107,9 @@ def decide_claim(session: Session, claim: Membership, decider: User, decision: s
 def revoke_author(session: Session, membership: Membership, admin: User, mailer: Mailer) -> None:
     """An admin stops an approved author writing for a school (the claim becomes rejected), and tells them."""
     if not admin.is_admin:
-        raise HubSchoolProblem("Only an administrator can stop an author writing for a school.")
+        raise Forbidden("Only an administrator can stop an author writing for a school.")
     if membership.status != ClaimStatus.APPROVED:
-        raise HubSchoolProblem(f"This claim is {membership.status}, not an approved author: decide it instead.")
+        raise Conflict(f"This claim is {membership.status}, not an approved author: decide it instead.")
     membership.status, membership.decided_by = ClaimStatus.REJECTED, admin.id
     mailer.send(session, membership.user.email, f"You no longer write for {membership.school.name}",
                 f"An administrator has stopped your account writing for {membership.school.name} in the Commons. "
@@ -123,7 +120,7 @@ def return_draft(session: Session, draft: Draft, reviewer: User, note: str, mail
     """Send a draft back to its school's authors instead of publishing it, saying what to change."""
     note = note.strip()[:MAX_RETURN_NOTE]
     if not note:
-        raise HubSchoolProblem("Say what the authors should change before it can be published.")
+        raise Invalid("Say what the authors should change before it can be published.")
     draft.status = DraftStatus.WRITING
     writer = session.get(User, draft.updated_by)
     if writer is not None:

@@ -20,6 +20,7 @@ from sqlalchemy import case, func, select
 from sqlalchemy.orm import Session
 
 from commons.domain.comparability import SchoolContext
+from commons.domain.errors import CommonsError, Conflict, Invalid, TooMany
 from commons.domain.statuses import CaseStudyStatus, ClaimStatus, QuestionStatus
 from commons.models import AuthorQuestion, CaseStudy, Membership, User, utcnow
 from commons.services import permissions, publishing, readers
@@ -33,20 +34,6 @@ MAX_REPLY = 5000
 MAX_REASON = 500
 WINDOW = timedelta(hours=24)
 MAX_PER_WINDOW = 5
-
-
-class QuestionProblem(ValueError):
-    """Something the person must fix or wait for; the message says what, and is safe to show."""
-
-    status = 400
-
-
-class RateLimited(QuestionProblem):
-    status = 429
-
-
-class AlreadyAnswered(QuestionProblem):
-    status = 409
 
 
 def _aware(moment: datetime) -> datetime:
@@ -82,20 +69,20 @@ def open_question(session: Session, sender: User, case_study: CaseStudy) -> Auth
         AuthorQuestion.status == QuestionStatus.OPEN))
 
 
-def refusal(session: Session, sender: User, case_study: CaseStudy) -> QuestionProblem | None:
+def refusal(session: Session, sender: User, case_study: CaseStudy) -> CommonsError | None:
     """Why ``sender`` may not ask about ``case_study`` now, or None when they may."""
     school = case_study.school.name
     if case_study.status != CaseStudyStatus.PUBLISHED:
-        return QuestionProblem("You can only ask about a published case study.")
+        return Invalid("You can only ask about a published case study.")
     if case_study.school_urn in permissions.authored_schools(sender):
-        return QuestionProblem(f"You write for {school}: questions readers send about its case studies "
+        return Invalid(f"You write for {school}: questions readers send about its case studies "
                                "arrive in your Questions inbox.")
     if not has_authors(session, case_study.school_urn):
-        return QuestionProblem(f"Nobody from {school} writes on the Commons yet, so there is no one to read a "
+        return Invalid(f"Nobody from {school} writes on the Commons yet, so there is no one to read a "
                                "question. You could contact the school directly.")
     waiting = open_question(session, sender, case_study)
     if waiting is not None:
-        return RateLimited(f"You asked {school} about this case study on {waiting.created_at:%d %B %Y} and they "
+        return TooMany(f"You asked {school} about this case study on {waiting.created_at:%d %B %Y} and they "
                            "have not answered yet. You can ask again once they reply or decline; your question "
                            "is on “Your questions”.")
     since = utcnow() - WINDOW
@@ -105,7 +92,7 @@ def refusal(session: Session, sender: User, case_study: CaseStudy) -> QuestionPr
         .order_by(AuthorQuestion.created_at)))
     if len(recent) >= MAX_PER_WINDOW:
         free_at = _aware(recent[len(recent) - MAX_PER_WINDOW]) + WINDOW
-        return RateLimited(f"You have asked {MAX_PER_WINDOW} questions in the last 24 hours, the most we allow, "
+        return TooMany(f"You have asked {MAX_PER_WINDOW} questions in the last 24 hours, the most we allow, "
                            f"so that schools are not swamped. You can ask again in about {_wait(free_at - utcnow())}.")
     return None
 
@@ -113,12 +100,12 @@ def refusal(session: Session, sender: User, case_study: CaseStudy) -> QuestionPr
 def clean_body(body: str) -> str:
     text = body.replace("\r\n", "\n").strip()
     if not text:
-        raise QuestionProblem("Write your question.")
+        raise Invalid("Write your question.")
     if len(text) < MIN_BODY:
-        raise QuestionProblem(f"Write a little more: at least {MIN_BODY} characters, so the school knows what "
+        raise Invalid(f"Write a little more: at least {MIN_BODY} characters, so the school knows what "
                               f"you are asking (you wrote {len(text)}).")
     if len(text) > MAX_BODY:
-        raise QuestionProblem(f"Keep it to {MAX_BODY:,} characters (you wrote {len(text):,}); the school can "
+        raise Invalid(f"Keep it to {MAX_BODY:,} characters (you wrote {len(text):,}); the school can "
                               "tell you more in its reply.")
     return text
 
@@ -155,7 +142,7 @@ def ask(session: Session, mailer: Mailer, sender: User, case_study: CaseStudy, b
 
     ``share``: the asker agrees the school may publish the question and its answer on the case
     study; ``share_name``: with their name (anonymous otherwise).
-    Raises QuestionProblem (bad text, not published, nobody to read it) or RateLimited.
+    Raises Invalid (bad text, not published, nobody to read it) or TooMany.
     """
     text = clean_body(body)
     # Hold the sender's row while counting, so two requests at once cannot both slip under a limit
@@ -199,7 +186,7 @@ def _answerable(user: User, question: AuthorQuestion) -> None:
     if question.status != QuestionStatus.OPEN:
         verb = "replied to" if question.status == QuestionStatus.REPLIED else "declined"
         when = f" on {question.answered_at:%d %B %Y}" if question.answered_at else ""
-        raise AlreadyAnswered(f"This question was already {verb}{when}, so nothing more was sent.")
+        raise Conflict(f"This question was already {verb}{when}, so nothing more was sent.")
 
 
 def _signature(session: Session, author: User, question: AuthorQuestion) -> str:
@@ -219,9 +206,9 @@ def reply(session: Session, mailer: Mailer, author: User, question: AuthorQuesti
     _answerable(author, question)
     answer = text.replace("\r\n", "\n").strip()
     if not answer:
-        raise QuestionProblem("Write your reply.")
+        raise Invalid("Write your reply.")
     if len(answer) > MAX_REPLY:
-        raise QuestionProblem(f"Keep the reply to {MAX_REPLY:,} characters (you wrote {len(answer):,}).")
+        raise Invalid(f"Keep the reply to {MAX_REPLY:,} characters (you wrote {len(answer):,}).")
     question.status, question.reply = QuestionStatus.REPLIED, answer
     question.answered_by, question.answered_at = author.id, utcnow()
     title, school = question.case_study.title, question.case_study.school.name
@@ -239,7 +226,7 @@ def decline(session: Session, mailer: Mailer, author: User, question: AuthorQues
     _answerable(author, question)
     why = reason.replace("\r\n", "\n").strip()
     if len(why) > MAX_REASON:
-        raise QuestionProblem(f"Keep the reason to {MAX_REASON} characters (you wrote {len(why)}).")
+        raise Invalid(f"Keep the reason to {MAX_REASON} characters (you wrote {len(why)}).")
     question.status, question.reply = QuestionStatus.DECLINED, why
     question.answered_by, question.answered_at = author.id, utcnow()
     title, school = question.case_study.title, question.case_study.school.name
@@ -264,11 +251,11 @@ def publish_answer(session: Session, author: User, question: AuthorQuestion, emb
         raise PermissionError("not an author of this school")
     if publish:
         if question.status != QuestionStatus.REPLIED:
-            raise AlreadyAnswered("Only a question the school has answered can be published.")
+            raise Conflict("Only a question the school has answered can be published.")
         if not question.share_consent:
-            raise QuestionProblem("The asker did not agree to this question being published, so it stays private.")
+            raise Invalid("The asker did not agree to this question being published, so it stays private.")
         if question.case_study.status != CaseStudyStatus.PUBLISHED:
-            raise QuestionProblem("The case study is not published, so there is nowhere to show it.")
+            raise Invalid("The case study is not published, so there is nowhere to show it.")
         question.published_at = question.published_at or utcnow()
         session.flush()
         publishing.index_answer(session, question, embedder)

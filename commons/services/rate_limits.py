@@ -28,6 +28,7 @@ from datetime import UTC, datetime, timedelta
 from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
+from commons.domain.errors import TooMany
 from commons.models import LoginAttempt, utcnow
 
 
@@ -129,6 +130,13 @@ def allow(session: Session, limit: Limit, client: str) -> bool:
     session.add(LoginAttempt(key=name))
     session.flush()
     return True
+
+
+def count(session: Session, limit: Limit, client: str) -> None:
+    """Count one request from ``client`` against ``limit``; :class:`TooMany` (with the limit's message) when
+    it is used up. The caller's transaction keeps the count."""
+    if not allow(session, limit, client):
+        raise TooMany(limit.message)
 
 
 def wait(session: Session, limit: Limit, client: str) -> int:

@@ -4,7 +4,6 @@ What is kept (in the visit's session, or later a profile) is small: a URN, or th
 context. :func:`reader_context` turns it back into a :class:`SchoolContext` for comparison.
 """
 
-import math
 import re
 from dataclasses import replace
 from typing import Any
@@ -12,20 +11,18 @@ from typing import Any
 from sqlalchemy import String, cast, func, or_, select
 from sqlalchemy.orm import Session
 
-from commons.domain.comparability import PHASE_CHOICES, PROVISIONS, REGIONS, SETTINGS, SchoolContext
-from commons.models import School
+from commons.domain.comparability import (
+    Comparison,
+    SchoolContext,
+    compare,
+)
+from commons.domain.errors import Invalid
+from commons.domain.statuses import CaseStudyStatus
+from commons.models import CaseStudy, School
 from commons.services import schools
 
 POSTCODE = re.compile(r"^[A-Za-z]{1,2}\d[A-Za-z\d]?\s*\d?[A-Za-z]{0,2}$")
 MAX_PUPILS = 10_000
-
-
-class ContextProblems(ValueError):
-    """Hand-entered context that makes no sense; ``errors`` maps each field to what is wrong."""
-
-    def __init__(self, errors: dict[str, str]) -> None:
-        self.errors = errors
-        super().__init__("; ".join(f"{k}: {v}" for k, v in errors.items()))
 
 
 def find_schools(session: Session, query: str, limit: int = 12) -> list[School]:
@@ -60,53 +57,38 @@ def _compact(column: Any) -> Any:
     return func.upper(func.replace(column, " ", ""))
 
 
-def parse_manual(form: Any) -> SchoolContext:
-    """A school described by hand, checked field by field; raises ContextProblems."""
-    errors: dict[str, str] = {}
+def chosen(session: Session, urn: int | None) -> SchoolContext:
+    """The context of the school a reader chose from the list; :class:`Invalid` (``urn``) when there is none."""
+    school = session.get(School, urn) if urn is not None else None
+    if school is None:
+        raise Invalid(errors={"urn": "We could not find that school. Search again by name, postcode or URN."})
+    return schools.context(school)
 
-    def choice(name: str, choices: list[str], required: bool = False) -> str | None:
-        value = (form.get(name) or "").strip()
-        if not value:
-            if required:
-                errors[name] = f"Choose one: {', '.join(choices)}."
-            return None
-        if value not in choices:
-            errors[name] = f"“{value}” is not one of: {', '.join(choices)}."
-            return None
-        return value
 
-    def number(name: str, label: str, low: float, high: float, whole: bool = False) -> float | None:
-        raw = (form.get(name) or "").strip().rstrip("%")
-        if not raw:
-            return None
-        try:
-            value = float(raw)
-        except ValueError:
-            errors[name] = f"{label} must be a number, like {'180' if whole else '38'}."
-            return None
-        if not math.isfinite(value):
-            errors[name] = f"{label} must be a number, like {'180' if whole else '38'}; you entered {raw}."
-            return None
-        if whole and value != int(value):
-            errors[name] = f"{label} must be a whole number."
-        elif not low <= value <= high:
-            errors[name] = f"{label} must be between {low:,.0f} and {high:,.0f}; you entered {raw}."
-        return value
+def schools_like(session: Session, reader: SchoolContext, most: int = 20) -> list[tuple[Comparison, School,
+                                                                                     list[CaseStudy]]]:
+    """The schools with published case studies most like the reader's (never the reader's own), the
+    most similar first, each with how it compares and its published case studies; those the
+    comparison rules out are left out."""
+    published = session.scalars(
+        select(School).join(CaseStudy).where(CaseStudy.status == CaseStudyStatus.PUBLISHED).distinct())
+    ranked = []
+    for school in published:
+        if school.urn == reader.urn:
+            continue
+        comparison = compare(reader, schools.context(school))
+        if not comparison.blocked:
+            studies = [c for c in school.case_studies if c.status == CaseStudyStatus.PUBLISHED]
+            ranked.append((comparison, school, studies))
+    ranked.sort(key=lambda item: -item[0].similarity)
+    return ranked[:most]
 
-    phase = choice("phase", PHASE_CHOICES, required=True)
-    provision = choice("provision", PROVISIONS) or "mainstream"
-    pupils = number("pupils", "Pupils on roll", 1, MAX_PUPILS, whole=True)
-    fsm = number("fsm_pct", "Free school meals", 0, 100)
-    sen = number("sen_pct", "SEN", 0, 100)
-    eal = number("eal_pct", "EAL", 0, 100)
-    region = choice("region", REGIONS)
-    setting = choice("setting", SETTINGS)
-    if errors:
-        raise ContextProblems(errors)
-    context = SchoolContext(
-        phase=phase, provision=provision, pupils=int(pupils) if pupils is not None else None,
-        fsm_pct=fsm, sen_pct=sen, eal_pct=eal, setting=setting, region=region,
-    )
+
+def described(*, phase: str, provision: str, pupils: int | None, fsm_pct: float | None, sen_pct: float | None,
+              eal_pct: float | None, region: str | None, setting: str | None) -> SchoolContext:
+    """A school described by hand (the web's describe-your-school form checks each field), named by what was said."""
+    context = SchoolContext(phase=phase, provision=provision, pupils=pupils, fsm_pct=fsm_pct, sen_pct=sen_pct,
+                            eal_pct=eal_pct, setting=setting, region=region)
     return replace(context, name=described_name(context))
 
 

@@ -19,7 +19,7 @@ from commons.domain.comparability import (
     provision_of,
     setting_of,
 )
-from commons.domain.errors import ImportProblems
+from commons.domain.errors import ImportProblems, NotFound
 from commons.domain.text_safety import forbidden_message
 from commons.models import School, utcnow
 
@@ -237,6 +237,14 @@ def _parse(raw: str | None, kind: str, attribute: str = "") -> Any:
                 continue
         raise ValueError(f"{value[:40]!r} is not a date (GIAS writes dd-mm-yyyy)")
     raise AssertionError(kind)
+
+
+def by_urn(session: Session, urn: int) -> School:
+    """The school with this URN; :class:`NotFound` when the Commons has none."""
+    found = session.get(School, urn) if 1 <= urn <= 2**31 - 1 else None
+    if found is None:
+        raise NotFound(f"There is no school with URN {urn} in the Commons.")
+    return found
 
 
 def provision(school: School) -> str:

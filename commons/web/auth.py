@@ -6,17 +6,18 @@ from typing import Any
 
 from flask import Blueprint, abort, current_app, flash, g, redirect, render_template, request, session, url_for
 from flask.typing import ResponseReturnValue
-from sqlalchemy import select
 
 from commons import settings
 from commons.db import db
+from commons.domain.errors import CommonsError, SignInRefused
 from commons.domain.ids import parse_id
-from commons.domain.statuses import ClaimStatus, ReportStatus
-from commons.models import Membership, OutboxMessage, Report, School, User
-from commons.services import accounts, authoring, claims, hub_schools, permissions
-from commons.services.accounts import AccountProblems, SignInRefused
+from commons.domain.statuses import ClaimStatus
+from commons.models import School, User
+from commons.services import accounts, authoring, case_studies, claims, hub_schools
 from commons.services.readers import find_schools
+from commons.services.transactions import transaction
 from commons.web.helpers import admin_required, hide_token_links, mailer, public_link, safe_next, sign_in_required
+from commons.web.refusals import on_refused
 
 bp = Blueprint("auth", __name__)
 REGISTERED = ("If that address can be used for a new account, we have sent it an email with a link to sign in. "
@@ -60,19 +61,17 @@ def _start_session(user: User) -> None:
     session["generation"] = user.session_generation
     session["signed_in_at"] = int(time.time())
     if user.my_school is None and reader:
-        user.my_school = reader  # what the visitor chose before signing in is kept on the profile
-        db.session.commit()
+        with transaction(db.session):
+            user.my_school = reader  # what the visitor chose before signing in is kept on the profile
 
 
 @bp.route("/register", methods=["GET", "POST"])
+@on_refused(lambda error: (render_template("auth/register.html", errors=error.errors, form=request.form), error.status))
 def register() -> ResponseReturnValue:
     if request.method == "GET":
         return render_template("auth/register.html", errors={}, form={})
-    try:
-        user = accounts.register(db.session, request.form.get("email", ""), request.form.get("name", ""),
-                                 request.form.get("password", ""))
-    except AccountProblems as problems:
-        return render_template("auth/register.html", errors=problems.errors, form=request.form), 400
+    user = accounts.register(db.session, request.form.get("email", ""), request.form.get("name", ""),
+                             request.form.get("password", ""))
     email = accounts.normalise_email(request.form.get("email"))
     if not accounts.client_may_ask_for_mail(db.session, _client_address()):
         db.session.rollback()  # no account either: the same refusal whether or not the address has one
@@ -117,17 +116,16 @@ def _too_many_mails() -> ResponseReturnValue:
 
 
 @bp.route("/sign-in", methods=["GET", "POST"])
+@on_refused(lambda error: (render_template("auth/sign_in.html", error=error.message, next=safe_next(""),
+                                           email=request.form.get("email", "")), error.status),
+            kinds=(SignInRefused,))
 def sign_in() -> ResponseReturnValue:
     if request.method == "GET":
         return render_template("auth/sign_in.html", error=None, email="", next=safe_next(""))
     email = request.form.get("email", "")
-    try:
+    with transaction(db.session, keep_on=(SignInRefused,)):  # a failed attempt is recorded
         user = accounts.authenticate(db.session, email, request.form.get("password", ""),
                                      request.remote_addr or "unknown")
-    except SignInRefused as refused:
-        db.session.commit()  # keep the record of the failed attempt
-        return render_template("auth/sign_in.html", error=str(refused), email=email, next=safe_next("")), 400
-    db.session.commit()
     _start_session(user)
     return redirect(safe_next(url_for("author.dashboard")), code=303)
 
@@ -136,8 +134,8 @@ def sign_in() -> ResponseReturnValue:
 def sign_out() -> ResponseReturnValue:
     """End this sign-in everywhere: a copy of the session cookie stops working too."""
     if g.user is not None:
-        accounts.end_sessions(g.user)
-        db.session.commit()
+        with transaction(db.session):
+            accounts.end_sessions(g.user)
     session.clear()
     return redirect(url_for("main.home"), code=303)
 
@@ -149,19 +147,14 @@ def forgot() -> ResponseReturnValue:
     email = accounts.normalise_email(request.form.get("email"))
     if not accounts.client_may_ask_for_mail(db.session, _client_address()):
         return _too_many_mails()
-    user = db.session.scalar(select(User).where(User.email == email))
-    if user is not None and accounts.recipient_may_get_mail(db.session, user.email):
-        token = accounts.reset_token(current_app.config["SECRET_KEY"], user)
-        mailer().send(db.session, user.email, accounts.SUBJECT_RESET,
-                      "Use this link within an hour to choose a new password: "
-                      f"{public_link('auth.reset', token=token)}\n"
-                      "Choosing a new password signs you out everywhere and revokes your API tokens.\n"
-                      "If you did not ask for this, ignore this email.")
-    db.session.commit()
+    with transaction(db.session):
+        accounts.send_reset_link(db.session, mailer(), email, current_app.config["SECRET_KEY"],
+                                 lambda token: public_link("auth.reset", token=token))
     return render_template("auth/message.html", title="Check your email", message=SENT)
 
 
 @bp.route("/reset-password/<token>", methods=["GET", "POST"])
+@on_refused(lambda error, token: (render_template("auth/reset.html", errors=error.errors), error.status))
 def reset(token: str) -> ResponseReturnValue:
     user = accounts.user_for_reset(db.session, current_app.config["SECRET_KEY"], token)
     if user is None:
@@ -170,12 +163,9 @@ def reset(token: str) -> ResponseReturnValue:
                                link=(url_for("auth.forgot"), "Ask for a new link")), 400
     if request.method == "GET":
         return render_template("auth/reset.html", errors={})
-    try:
+    with transaction(db.session):
         accounts.set_password(db.session, user, request.form.get("password", ""))
-    except AccountProblems as problems:
-        return render_template("auth/reset.html", errors=problems.errors), 400
-    revoked = accounts.revoke_api_tokens(db.session, user)
-    db.session.commit()
+        revoked = accounts.revoke_api_tokens(db.session, user)
     _start_session(user)
     if revoked:
         flash(f"Your password is changed. Your API tokens ({revoked}) were revoked: make new ones if you "
@@ -183,7 +173,20 @@ def reset(token: str) -> ResponseReturnValue:
     return redirect(url_for("author.dashboard"), code=303)
 
 
+def _claim_refused(error: CommonsError) -> ResponseReturnValue:
+    """The claim form again, on the school chosen, with everything typed and what to change."""
+    query = request.values.get("school", "").strip()
+    matches = find_schools(db.session, query) if query else []
+    school = db.session.get(School, parse_id(request.form.get("urn")) or 0)
+    if school is not None and school not in matches:
+        matches = [school, *matches]
+    return render_template("auth/claim.html", query=query, matches=matches, errors=error.errors,
+                           form=request.form, claimed=school.urn if school else None,
+                           claim_days=claims.CLAIM_DAYS), error.status
+
+
 @bp.route("/account/schools", methods=["GET", "POST"])
+@on_refused(_claim_refused)
 @sign_in_required
 def claim_school() -> ResponseReturnValue:
     query = request.values.get("school", "").strip()
@@ -194,16 +197,9 @@ def claim_school() -> ResponseReturnValue:
     school = db.session.get(School, parse_id(request.form.get("urn")) or 0)
     if school is None:
         abort(400)
-    try:
+    with transaction(db.session):
         membership = claims.claim(db.session, g.user, school, request.form.get("role", ""),
                                   request.form.get("work_email", ""), request.form.get("evidence", ""))
-    except AccountProblems as problems:
-        db.session.rollback()
-        if school not in matches:
-            matches = [school, *matches]
-        return render_template("auth/claim.html", query=query, matches=matches, errors=problems.errors,
-                               form=request.form, claimed=school.urn, claim_days=claims.CLAIM_DAYS), 400
-    db.session.commit()
     if membership.status == ClaimStatus.PENDING:
         flash(f"Thank you: your claim to write for {school.name} is waiting to be confirmed. An administrator, or "
               f"the leads of a hub that looks after the school, usually decides within {claims.CLAIM_DAYS}; we "
@@ -214,52 +210,37 @@ def claim_school() -> ResponseReturnValue:
 @bp.get("/admin")
 @admin_required
 def admin() -> ResponseReturnValue:
-    claims = db.session.scalars(select(Membership).where(Membership.status == ClaimStatus.PENDING)
-                                .order_by(Membership.created_at)).all()
-    reports = db.session.scalars(select(Report).where(Report.status == ReportStatus.OPEN)
-                                 .order_by(Report.created_at)).all()
-    outbox = db.session.scalars(select(OutboxMessage).order_by(OutboxMessage.id.desc()).limit(20)).all()
-    review = authoring.waiting_for_review(db.session)
-    authors = db.session.scalars(select(Membership).where(Membership.status == ClaimStatus.APPROVED)
-                                 .order_by(Membership.school_urn, Membership.id)).all()
-    return render_template("auth/admin.html", claims=claims, reports=reports, outbox=outbox, review=review,
-                           authors=authors,
+    outbox = accounts.recent_mail(db.session)
+    return render_template("auth/admin.html", claims=claims.waiting(db.session),
+                           reports=case_studies.open_reports(db.session), outbox=outbox,
+                           review=authoring.waiting_for_review(db.session), authors=claims.authors(db.session),
                            links=hub_schools.pending_links(db.session),
                            bodies={m.id: hide_token_links(m.body) for m in outbox})
 
 
 @bp.post("/admin/claims/<int:claim_id>")
+@on_refused(lambda error, claim_id: (render_template("error.html", code=error.status, detail=error.message,
+                                                     title="That claim was already decided"), error.status))
 @sign_in_required
 def decide_claim(claim_id: int) -> ResponseReturnValue:
     """Admins decide any claim; a hub's owners and managers those for the schools the hub looks after."""
-    claim = db.session.get(Membership, claim_id) or abort(404)
-    if not permissions.can_decide_claim(g.user, claim):
-        abort(403)
+    claim = claims.to_decide(db.session, claim_id, g.user)
     decision = request.form.get("decision", "")
     if decision not in hub_schools.DECISIONS:
         abort(400)
-    try:
+    with transaction(db.session):
         hub_schools.decide_claim(db.session, claim, g.user, decision, mailer())
-    except hub_schools.HubSchoolProblem as problem:
-        db.session.rollback()
-        return render_template("error.html", code=409, title="That claim was already decided",
-                               detail=str(problem)), 409
-    db.session.commit()
     return redirect(safe_next(url_for("auth.admin")), code=303)
 
 
 @bp.post("/admin/authors/<int:membership_id>/revoke")
+@on_refused(lambda error, membership_id: (render_template("error.html", code=error.status, detail=error.message,
+                                                          title="That is not an approved author"), error.status))
 @admin_required
 def revoke_author(membership_id: int) -> ResponseReturnValue:
     """An admin stops an approved author writing for a school: the separate act a hub lead cannot do."""
-    membership = db.session.get(Membership, membership_id) or abort(404)
-    if not permissions.can_revoke_author(g.user):
-        abort(403)
-    try:
+    membership = claims.author_to_revoke(db.session, membership_id, g.user)
+    with transaction(db.session):
         hub_schools.revoke_author(db.session, membership, g.user, mailer())
-    except hub_schools.HubSchoolProblem as problem:
-        db.session.rollback()
-        return render_template("error.html", code=409, title="That is not an approved author", detail=str(problem)), 409
-    db.session.commit()
     flash(f"{membership.user.name} no longer writes for {membership.school.name}.", "ok")
     return redirect(url_for("auth.admin", _anchor="authors-h"), code=303)

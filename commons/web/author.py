@@ -20,26 +20,36 @@ from flask import (
 )
 from flask.typing import ResponseReturnValue
 from flask_wtf.csrf import generate_csrf
-from sqlalchemy import select
 
 from commons import settings
 from commons.db import db
 from commons.domain.case_study_format import MAX_IMPACT_ROWS
 from commons.domain.comparability import compare, context_from_fields
-from commons.domain.errors import NotFound
+from commons.domain.errors import CommonsError, Conflict, NotFound, TooMany
 from commons.domain.ids import parse_id
 from commons.domain.privacy import PrivacyWarning
 from commons.domain.rendering import render_markdown
-from commons.domain.statuses import CaseStudyStatus, ClaimStatus, ReportStatus
+from commons.domain.statuses import CaseStudyStatus, ClaimStatus
 from commons.domain.vocabulary import EVIDENCE_STRENGTHS, OFFERS, SECTIONS, TOPICS
-from commons.models import CaseStudy, Draft, Hub, HubMember, Report, School
+from commons.models import Draft
 from commons.search.extension import search_index
-from commons.services import authoring, claims, hub_schools, permissions, publishing, rate_limits, revisions
-from commons.services.authoring import DraftProblems
+from commons.services import (
+    authoring,
+    case_studies,
+    claims,
+    collections,
+    hub_schools,
+    permissions,
+    publishing,
+    rate_limits,
+    revisions,
+)
 from commons.services.schools import snapshot
+from commons.services.transactions import transaction
 from commons.web.errors import EXPIRED, reshow_on_expired_token
 from commons.web.helpers import admin_required, current_reader, mailer, safe_next, sign_in_required
 from commons.web.impact_chart import impact_svg
+from commons.web.refusals import flash_refusal, on_refused
 
 bp = Blueprint("author", __name__)
 GUIDANCE = {
@@ -58,21 +68,8 @@ GUIDANCE = {
 }
 
 
-def _case_study(slug: str, action: str) -> CaseStudy:
-    found = db.session.scalar(select(CaseStudy).where(CaseStudy.slug == slug))
-    if found is None or not permissions.can_on_case_study(g.get("user"), "view", found):
-        abort(404)
-    if not permissions.can_on_case_study(g.get("user"), action, found):
-        abort(403)
-    return found
-
-
 def _draft(draft_id: int) -> Draft:
-    draft = db.session.get(Draft, draft_id)
-    if draft is None or not permissions.can_on_draft(g.user, "edit", draft):  # another school's: not there either
-        raise NotFound("This draft is not here any more: once a draft is published it becomes the case study "
-                       "(find it, and write a new revision, under “Your case studies”), or it was discarded.")
-    return draft
+    return case_studies.draft(db.session, draft_id, g.user)  # another school's: not there either
 
 
 def _editor(draft: Draft, errors: dict[str, str] | None = None, warnings: list[PrivacyWarning] | None = None,
@@ -98,8 +95,9 @@ def _rows_shown() -> int:
 def _editor_after_expired_token(draft_id: int) -> ResponseReturnValue | None:
     """The editor again, filled in with everything that was sent, when its security token was
     refused: nothing is saved, and the form carries a fresh token to save it with."""
-    draft = db.session.get(Draft, draft_id) if g.get("user") is not None else None
-    if draft is None or not permissions.can_on_draft(g.user, "edit", draft):
+    try:
+        draft = case_studies.draft(db.session, draft_id, g.get("user"))
+    except NotFound:
         return None  # the generic page shows what was typed
     typed = authoring.fields_from_form(request.form)
     return _editor(draft, fields=typed, expired=True, status=400, rows=_rows_shown())
@@ -119,17 +117,11 @@ SIGNED_OUT = ("you are signed out. Sign in again in another tab, then come back 
 @bp.get("/author")
 @sign_in_required
 def dashboard() -> ResponseReturnValue:
-    urns = sorted(permissions.authored_schools(g.user))
-    schools = db.session.scalars(select(School).where(School.urn.in_(urns))).all() if urns else []
-    drafts = db.session.scalars(select(Draft).where(Draft.school_urn.in_(urns))
-                                .order_by(Draft.updated_at.desc())).all() if urns else []
-    studies = db.session.scalars(select(CaseStudy).where(CaseStudy.school_urn.in_(urns))
-                                 .order_by(CaseStudy.updated_at.desc())).all() if urns else []
-    pending = [m for m in g.user.memberships if m.status == ClaimStatus.PENDING]
-    hubs = db.session.scalars(select(Hub).join(HubMember, HubMember.hub_id == Hub.id)
-                              .where(HubMember.user_id == g.user.id).order_by(Hub.name)).all()
-    return render_template("author/dashboard.html", schools=schools, drafts=drafts, studies=studies, pending=pending,
-                           hubs=hubs, claim_days=claims.CLAIM_DAYS,
+    mine = case_studies.writing_for(db.session, g.user)
+    return render_template("author/dashboard.html", schools=mine.schools,
+                           drafts=case_studies.drafts_for(db.session, g.user).items, studies=mine.case_studies,
+                           pending=[m for m in g.user.memberships if m.status == ClaimStatus.PENDING],
+                           hubs=collections.member_hubs(db.session, g.user), claim_days=claims.CLAIM_DAYS,
                            can_manage=lambda hub: permissions.can_manage_hub(g.user, hub),
                            republish_refusal=lambda c: publishing.republish_refusal(c, g.user))
 
@@ -137,11 +129,8 @@ def dashboard() -> ResponseReturnValue:
 @bp.post("/author/drafts")
 @sign_in_required
 def create_draft() -> ResponseReturnValue:
-    urn = parse_id(request.form.get("school_urn")) or 0
-    if db.session.get(School, urn) is None or not permissions.is_author(g.user, urn):
-        abort(403)
-    draft = authoring.new_draft(db.session, g.user, urn)
-    db.session.commit()
+    with transaction(db.session):
+        draft = case_studies.start_draft(db.session, g.user, parse_id(request.form.get("school_urn")))
     return redirect(url_for("author.edit_draft", draft_id=draft.id), code=303)
 
 
@@ -151,15 +140,22 @@ def edit_draft(draft_id: int) -> ResponseReturnValue:
     return _editor(_draft(draft_id), rows=min(MAX_IMPACT_ROWS, parse_id(request.args.get("rows")) or 0))
 
 
+def _editor_refused(error: CommonsError, draft_id: int) -> ResponseReturnValue:
+    """The editor again after a refused publish, with the draft as saved (what was typed is kept) and
+    what stops it by field."""
+    return _editor(_draft(draft_id), errors=error.errors or {"publish": error.message}, status=error.status)
+
+
 @bp.post("/author/drafts/<int:draft_id>")
 @reshow_on_expired_token(_editor_after_expired_token)
+@on_refused(_editor_refused)
 @sign_in_required
 def save_draft(draft_id: int) -> ResponseReturnValue:
     draft = _draft(draft_id)
     action = request.form.get("action")
-    left_queue = authoring.save(draft, g.user, authoring.fields_from_form(request.form))
-    revisions.keep_change_note(draft, request.form.get("change_note"))
-    db.session.commit()  # what the author typed is kept, whatever happens next
+    with transaction(db.session):  # what the author typed is kept, whatever happens next
+        left_queue = authoring.save(draft, g.user, authoring.fields_from_form(request.form))
+        revisions.keep_change_note(draft, request.form.get("change_note"))
     if left_queue and action != "publish":  # publishing sends it again
         flash("You changed a draft that was waiting for review, so it is no longer waiting: "
               "send it for review again when it is ready.", "error")
@@ -174,21 +170,20 @@ def save_draft(draft_id: int) -> ResponseReturnValue:
         return _editor(draft, errors=too_long, status=400, rows=_rows_shown())
     if action != "publish":
         return redirect(url_for("author.edit_draft", draft_id=draft.id, saved=1), code=303)
-    refusal = authoring.publish_refusal(draft, g.user)
-    if refusal:
-        return _editor(draft, errors={"publish": refusal}, status=409)
-    warnings = authoring.privacy_warnings(draft.fields)
-    if warnings and request.form.get("confirm_privacy") != "yes":
-        return _editor(draft, warnings=warnings, status=400)
-    if settings.current().moderation and not g.user.is_admin:
-        authoring.send_for_review(draft)
-        db.session.commit()
+    with transaction(db.session):
+        done = case_studies.publish_or_submit(db.session, draft, g.user, search_index.state.embedder,
+                                              confirm_privacy=request.form.get("confirm_privacy") == "yes",
+                                              moderated=settings.current().moderation)
+    if done.warnings:
+        return _editor(draft, warnings=done.warnings, status=400)
+    if done.submitted:
         return render_template("auth/message.html", title="Sent for review",
                                message="An administrator will review your case study before it is published. "
                                        "You can keep editing the draft meanwhile, but a change takes it out of "
                                        "the review queue until you send it again.",
                                link=(url_for("author.dashboard"), "Back to your case studies"))
-    return _publish(draft)
+    assert done.case_study is not None
+    return redirect(url_for("main.case_study", slug=done.case_study.slug, published=1), code=303)
 
 
 @bp.post("/author/drafts/<int:draft_id>/autosave")
@@ -198,12 +193,13 @@ def autosave_draft(draft_id: int) -> ResponseReturnValue:
     it answers JSON, and a fresh security token so a long afternoon's writing never outlives its own."""
     if g.get("user") is None:
         return jsonify({"error": SIGNED_OUT}), 401
-    draft = db.session.get(Draft, draft_id)
-    if draft is None or not permissions.can_on_draft(g.user, "edit", draft):
+    try:
+        draft = case_studies.draft(db.session, draft_id, g.user)
+    except NotFound:
         return jsonify({"error": "this draft is not there any more (it may have been published); "
                                  "copy your text somewhere safe."}), 404
-    left_queue = authoring.save(draft, g.user, authoring.fields_from_form(request.form))
-    db.session.commit()
+    with transaction(db.session):
+        left_queue = authoring.save(draft, g.user, authoring.fields_from_form(request.form))
     return jsonify({"saved": True, "left_review_queue": left_queue, "problems": authoring.field_problems(draft.fields),
                     "csrf_token": generate_csrf()})
 
@@ -225,32 +221,12 @@ def preview_draft(draft_id: int) -> ResponseReturnValue:
                            json_ld=None)
 
 
-def _publish(draft: Draft, reviewing: bool = False) -> ResponseReturnValue:
-    try:
-        case_study = revisions.publish_draft(db.session, draft, search_index.state.embedder, g.user)
-    except DraftProblems as problems:
-        db.session.rollback()
-        found = db.session.get(Draft, draft.id) or abort(404)
-        if reviewing:
-            return _review(found, errors=problems.errors, status=400)
-        return _editor(found, errors=problems.errors, status=400)
-    db.session.commit()
-    return redirect(url_for("main.case_study", slug=case_study.slug, published=1), code=303)
-
-
 def _reviewed(draft_id: int) -> Draft:
-    draft = db.session.get(Draft, draft_id)
-    if draft is None:
-        abort(404)
-    if not permissions.can_review(g.user, draft):
-        # a lead of the school's hub may know the draft: it was sent back out of the queue meanwhile
-        if draft.updated_by != g.user.id and draft.school_urn in permissions.led_schools(g.user):
-            abort(make_response(render_template(
-                "auth/message.html", title="No longer waiting for review",
-                message="Its authors changed this draft after sending it, so it left the review queue; it comes "
-                        "back when they send it again. Nothing was published."), 409))
-        abort(404)
-    return draft
+    try:
+        return case_studies.draft_to_review(db.session, draft_id, g.user)
+    except Conflict as left:  # a lead of the school's hub may know the draft: it was sent back out of the queue
+        abort(make_response(render_template("auth/message.html", title="No longer waiting for review",
+                                            message=left.message), left.status))
 
 
 def _review(draft: Draft, errors: dict[str, str] | None = None, changed: bool = False,
@@ -279,7 +255,12 @@ def review_draft(draft_id: int) -> ResponseReturnValue:
     return _review(_reviewed(draft_id))
 
 
+def _review_refused(error: CommonsError, draft_id: int) -> ResponseReturnValue:
+    return _review(_reviewed(draft_id), errors=error.errors or {"publish": error.message}, status=error.status)
+
+
 @bp.post("/admin/drafts/<int:draft_id>/publish")
+@on_refused(_review_refused)
 @sign_in_required
 def approve_draft(draft_id: int) -> ResponseReturnValue:
     """Publish a reviewed draft: admins, and the owners and managers of a hub that looks after the school.
@@ -294,32 +275,30 @@ def approve_draft(draft_id: int) -> ResponseReturnValue:
     if authoring.privacy_warnings(draft.fields) and request.form.get("confirm_privacy") != "yes":
         return _review(draft, errors={"confirm_privacy": "Check the possible pupil data listed below, then "
                                       "tick the box to confirm none of it identifies a pupil."}, status=400)
-    return _publish(draft, reviewing=True)
+    with transaction(db.session):
+        case_study = revisions.publish_draft(db.session, draft, search_index.state.embedder, g.user)
+    return redirect(url_for("main.case_study", slug=case_study.slug, published=1), code=303)
 
 
 @bp.post("/admin/drafts/<int:draft_id>/return")
+@flash_refusal(lambda draft_id: url_for("auth.admin"))
 @sign_in_required
 def return_draft(draft_id: int) -> ResponseReturnValue:
     """Send a draft waiting for review back to its authors, with what to change."""
     draft = _reviewed(draft_id)
-    try:
+    with transaction(db.session):
         hub_schools.return_draft(db.session, draft, g.user, request.form.get("note", ""), mailer())
-        db.session.commit()
-        flash("Returned to its authors, with your note.", "ok")
-    except hub_schools.HubSchoolProblem as problem:
-        db.session.rollback()
-        flash(str(problem), "error")
+    flash("Returned to its authors, with your note.", "ok")
     return redirect(safe_next(url_for("auth.admin")), code=303)
 
 
 @bp.post("/author/preview")
+@on_refused(lambda error: (jsonify({"error": error.message}), error.status))
 @sign_in_required
 def preview() -> ResponseReturnValue:
     """Markdown to the same sanitised HTML the published page shows, for the live preview."""
-    if not rate_limits.allow(db.session, rate_limits.PREVIEW, f"user:{g.user.id}"):
-        db.session.rollback()
-        return jsonify({"error": rate_limits.PREVIEW.message}), 429
-    db.session.commit()
+    with transaction(db.session):
+        rate_limits.count(db.session, rate_limits.PREVIEW, f"user:{g.user.id}")
     text = (request.form.get("markdown") or "")[: authoring.MAX_FIELD_CHARS]
     return jsonify({"html": str(render_markdown(text))})
 
@@ -327,11 +306,8 @@ def preview() -> ResponseReturnValue:
 @bp.post("/case-studies/<slug>/edit")
 @sign_in_required
 def edit_case_study(slug: str) -> ResponseReturnValue:
-    case_study = _case_study(slug, "edit")
-    if case_study.status != CaseStudyStatus.PUBLISHED:
-        abort(409)
-    draft = authoring.draft_for_edit(db.session, g.user, case_study)
-    db.session.commit()
+    with transaction(db.session):
+        draft, _ = case_studies.open_for_revision(db.session, g.user, slug)
     return redirect(url_for("author.edit_draft", draft_id=draft.id), code=303)
 
 
@@ -340,7 +316,7 @@ def edit_case_study(slug: str) -> ResponseReturnValue:
 def withdraw_case_study(slug: str) -> ResponseReturnValue:
     """Withdraw, after a confirmation page that asks why. The case study page's Withdraw button
     only opens this page; nothing is withdrawn until the author confirms, with a reason."""
-    case_study = _case_study(slug, "withdraw")
+    case_study = case_studies.visible(db.session, slug, g.user, "withdraw")
     if case_study.status != CaseStudyStatus.PUBLISHED:
         return redirect(url_for("author.dashboard", _anchor="published-h"), code=303)
     reason = (request.form.get("reason") or "").strip()
@@ -351,8 +327,8 @@ def withdraw_case_study(slug: str) -> ResponseReturnValue:
                                errors={"reason": "Say why you are withdrawing it: readers who cited it, and "
                                                  "your school's other authors, will want to know."}), 400
     by_admin = g.user.is_admin and case_study.school_urn not in permissions.authored_schools(g.user)
-    publishing.withdraw(db.session, case_study, reason=reason, by=g.user, by_admin=by_admin)
-    db.session.commit()
+    with transaction(db.session):
+        publishing.withdraw(db.session, case_study, reason=reason, by=g.user, by_admin=by_admin)
     flash(f"“{case_study.title}” is withdrawn: it is out of search, and its page now says so. You can "
           "publish it again from here.", "ok")
     return redirect(url_for("author.dashboard", _anchor="published-h"), code=303)
@@ -363,7 +339,7 @@ def withdraw_case_study(slug: str) -> ResponseReturnValue:
 def republish_case_study(slug: str) -> ResponseReturnValue:
     """Publish a withdrawn case study again, as a new revision of its latest text: its school's
     authors, unless an administrator unpublished it (then only an administrator)."""
-    case_study = _case_study(slug, "withdraw")
+    case_study = case_studies.visible(db.session, slug, g.user, "withdraw")
     refusal = publishing.republish_refusal(case_study, g.user)
     if refusal:
         return render_template("auth/message.html", title="This cannot be published again here",
@@ -371,21 +347,21 @@ def republish_case_study(slug: str) -> ResponseReturnValue:
     note = request.form.get("change_note") or ""
     if request.method == "GET" or request.form.get("confirm") != "yes":
         return render_template("author/republish.html", case_study=case_study, note=note)
-    publishing.republish(db.session, case_study, search_index.state.embedder, g.user, note)
-    db.session.commit()
+    with transaction(db.session):
+        publishing.republish(db.session, case_study, search_index.state.embedder, g.user, note)
     return redirect(url_for("main.case_study", slug=slug, published=1), code=303)
 
 
 @bp.get("/case-studies/<slug>/history")
 def history(slug: str) -> ResponseReturnValue:
-    case_study = _case_study(slug, "history")
+    case_study = case_studies.visible(db.session, slug, g.get("user"), "history")
     return render_template("author/history.html", case_study=case_study, revisions=case_study.revisions,
                            entries=revisions.history(db.session, case_study))
 
 
 @bp.get("/case-studies/<slug>/diff")
 def revision_diff(slug: str) -> ResponseReturnValue:
-    case_study = _case_study(slug, "history")
+    case_study = case_studies.visible(db.session, slug, g.get("user"), "history")
     by_number = {r.number: r for r in case_study.revisions}
     old = by_number.get(request.args.get("from", type=int) or 0)
     new = by_number.get(request.args.get("to", type=int) or 0)
@@ -395,26 +371,28 @@ def revision_diff(slug: str) -> ResponseReturnValue:
                            sections=revisions.diff(old, new), author_name=revisions.author_name)
 
 
+def _report_refused(error: CommonsError, slug: str) -> ResponseReturnValue:
+    if isinstance(error, TooMany):
+        return render_template("auth/message.html", title="Too many reports", message=error.message,
+                               link=(url_for("main.case_study", slug=slug), "Back to the case study")), error.status
+    case_study = case_studies.visible(db.session, slug, g.get("user"), "report")
+    return render_template("report.html", case_study=case_study, reason=(request.form.get("reason") or "")[:2000],
+                           errors=error.errors or {"reason": error.message}), error.status
+
+
 @bp.route("/case-studies/<slug>/report", methods=["GET", "POST"])
+@on_refused(_report_refused)
 def report(slug: str) -> ResponseReturnValue:
     """Report a problem to the administrators, signed in or not. The case-study page shows signed-in
     readers the form itself and everyone else a link to it here, so its anonymous copy carries no
     form token and can be kept for every visitor."""
-    case_study = _case_study(slug, "view")
+    user = g.get("user")
+    case_study = case_studies.visible(db.session, slug, user, "report")
     if request.method == "GET":
         return render_template("report.html", case_study=case_study, reason="", errors={})
-    reason = (request.form.get("reason") or "").strip()[:2000]
-    if not reason:
-        return render_template("report.html", case_study=case_study, reason="",
-                               errors={"reason": "Say what the problem is, so an administrator can act on it."}), 400
-    client = f"user:{g.user.id}" if g.get("user") else f"address:{request.remote_addr or 'unknown'}"
-    if not rate_limits.allow(db.session, rate_limits.REPORT, client):
-        db.session.rollback()
-        return render_template("auth/message.html", title="Too many reports", message=rate_limits.REPORT.message,
-                               link=(url_for("main.case_study", slug=slug), "Back to the case study")), 429
-    db.session.add(Report(case_study_id=case_study.id, reason=reason,
-                          reporter_id=g.user.id if g.get("user") else None))
-    db.session.commit()
+    client = f"user:{user.id}" if user else f"address:{request.remote_addr or 'unknown'}"
+    with transaction(db.session):
+        case_studies.report(db.session, case_study, request.form.get("reason") or "", user, client)
     return render_template("auth/message.html", title="Thank you",
                            message="An administrator will look at your report.",
                            link=(url_for("main.case_study", slug=slug), "Back to the case study"))
@@ -423,12 +401,10 @@ def report(slug: str) -> ResponseReturnValue:
 @bp.post("/admin/case-studies/<slug>/unpublish")
 @admin_required
 def unpublish(slug: str) -> ResponseReturnValue:
-    case_study = _case_study(slug, "withdraw")
-    if case_study.status == CaseStudyStatus.PUBLISHED:
-        publishing.withdraw(db.session, case_study, reason=(request.form.get("reason") or "Unpublished by an "
-                            "administrator."), by=g.user, by_admin=True)
-    for open_report in db.session.scalars(select(Report).where(Report.case_study_id == case_study.id,
-                                                               Report.status == ReportStatus.OPEN)):
-        open_report.status = ReportStatus.RESOLVED
-    db.session.commit()
+    case_study = case_studies.visible(db.session, slug, g.user, "withdraw")
+    with transaction(db.session):
+        if case_study.status == CaseStudyStatus.PUBLISHED:
+            publishing.withdraw(db.session, case_study, reason=(request.form.get("reason") or "Unpublished by an "
+                                "administrator."), by=g.user, by_admin=True)
+        case_studies.resolve_reports(db.session, case_study)
     return redirect(url_for("auth.admin"), code=303)

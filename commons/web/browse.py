@@ -7,7 +7,7 @@ from flask import Blueprint, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 
 from commons.db import db
-from commons.domain.errors import NotFound
+from commons.domain.errors import Invalid, NotFound
 from commons.domain.vocabulary import TOPICS
 from commons.search.filters import CHOICES, FSM_BANDS, SIZE_BANDS, FilterProblem, SearchFilters
 from commons.services import browsing
@@ -40,7 +40,7 @@ def _listing(template: str, endpoint: str, topic: str | None = None, **page: Any
         filters = SearchFilters.from_args(args)
         number = browsing.page_number(request.args.get("page"))
         listing = browsing.browse(db.session, filters, current_reader(), page=number)
-    except (FilterProblem, browsing.PageProblem) as error:
+    except (FilterProblem, Invalid) as error:
         problem = str(error)
     values: dict[str, Any] = {"topic": topic} if topic is not None else {}
     links = {}

@@ -1,4 +1,11 @@
-"""Friendly error pages."""
+"""Friendly error pages, and the one way the web shows a refusal.
+
+A use case refuses with a domain error (``commons.domain.errors``); its transaction is rolled
+back, and :func:`init_app`'s handler shows it: the form again, with what was typed and the
+error's messages, where the view says how (``on_refused`` in ``commons.web.refusals``); a flash
+and a redirect where it says so (``flash_refusal``); else the error page with the error's status
+and message.
+"""
 
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -10,7 +17,8 @@ from flask.typing import ResponseReturnValue
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
 
-from commons.domain.errors import NotFound
+from commons.db import db
+from commons.domain.errors import CommonsError
 from commons.web.auth import load_user
 
 EXPIRED = "Your session's security check expired; nothing you typed is lost: check it and save again."
@@ -20,10 +28,12 @@ View = TypeVar("View", bound=Callable[..., Any])
 TITLES = {
     400: "That request didn't make sense",
     403: "You don't have permission to do that",
-    409: "That can't be done to it in its current state",
     404: "We couldn't find that page",
+    409: "That can't be done to it in its current state",
+    410: "That has been taken down",
     405: "That isn't allowed here",
     413: "That was too large",
+    429: "Too many requests for now",
     500: "Something went wrong on our side",
 }
 
@@ -61,9 +71,23 @@ def init_app(app: Flask) -> None:
                    "Go back, reload the page and try again; nothing was changed.",
         ), 400
 
-    @app.errorhandler(NotFound)
-    def not_found(error: NotFound) -> ResponseReturnValue:
-        return render_template("error.html", code=404, title=TITLES[404], detail=str(error)), 404
+    @app.errorhandler(CommonsError)
+    def refused(error: CommonsError) -> ResponseReturnValue:
+        """Every refusal a view does not catch: nothing it half-did is kept, and it is shown as its
+        view asks (the form again, or a flash), else as the error page with its status and message."""
+        db.session.rollback()
+        if _is_api():
+            return jsonify(error.envelope()), error.status, error.headers
+        view = current_app.view_functions.get(request.endpoint or "")
+        marked: tuple[Callable[..., ResponseReturnValue | None] | None, tuple[type[CommonsError], ...]]
+        marked = getattr(view, "on_refused", (None, ()))
+        shows, kinds = marked
+        if shows is not None and isinstance(error, kinds):
+            shown = shows(error, **(request.view_args or {}))
+            if shown is not None:
+                return shown
+        return render_template("error.html", code=error.status, title=TITLES.get(error.status, TITLES[400]),
+                               detail=error.message), error.status, error.headers
 
     @app.errorhandler(Exception)
     def server_error(error: Exception) -> ResponseReturnValue:

@@ -7,16 +7,17 @@ from urllib.parse import urlencode
 from flask import Blueprint, Response, abort, current_app, flash, g, redirect, render_template, request, url_for
 from flask.blueprints import BlueprintSetupState
 from flask.typing import ResponseReturnValue
-from sqlalchemy import select
 
 from commons.db import db
+from commons.domain.errors import Invalid
 from commons.domain.text_safety import xml_safe
 from commons.domain.vocabulary import TOPICS
 from commons.models import Follow, utcnow
 from commons.search.extension import search_index
 from commons.services import alerts, follows
-from commons.services.follows import FollowProblem
+from commons.services.transactions import transaction
 from commons.web.helpers import alert_links, mailer, public_base, safe_next, sign_in_required
+from commons.web.refusals import flash_refusal
 
 bp = Blueprint("follows", __name__)
 
@@ -30,33 +31,27 @@ log = logging.getLogger(__name__)
 
 
 @bp.post("/follow")
+@flash_refusal(lambda: url_for("follows.following"))
 @sign_in_required
 def follow() -> ResponseReturnValue:
-    try:
+    with transaction(db.session):
         followed = follows.follow(db.session, g.user, request.form.get("kind", ""), request.form.get("target", ""))
-        db.session.commit()
-        flash(f"You are following {followed.label}. New case studies show on your Following page.", "ok")
-    except FollowProblem as problem:
-        db.session.rollback()
-        flash(str(problem), "error")
+    flash(f"You are following {followed.label}. New case studies show on your Following page.", "ok")
     return redirect(safe_next(url_for("follows.following")), code=303)
 
 
 @bp.post("/unfollow/<int:follow_id>")
 @sign_in_required
 def unfollow(follow_id: int) -> ResponseReturnValue:
-    followed = db.session.get(Follow, follow_id)
-    if followed is None or followed.user_id != g.user.id:
-        abort(404)
-    db.session.delete(followed)
-    db.session.commit()
+    with transaction(db.session):
+        follows.unfollow(db.session, g.user, follow_id)
     return redirect(url_for("follows.following"), code=303)
 
 
 @bp.get("/following")
 @sign_in_required
 def following() -> ResponseReturnValue:
-    mine = db.session.scalars(select(Follow).where(Follow.user_id == g.user.id).order_by(Follow.created_at)).all()
+    mine = follows.follows_of(db.session, g.user)
     state = search_index.state
     shown = []
     for followed in mine:
@@ -86,7 +81,7 @@ def feed(kind: str, target: str) -> ResponseReturnValue:
 def search_feed() -> ResponseReturnValue:
     try:
         target = follows.canonical_search(urlencode(list(request.args.items())))
-    except FollowProblem:
+    except Invalid:
         abort(400)
     return _atom("search", target)
 
@@ -94,7 +89,7 @@ def search_feed() -> ResponseReturnValue:
 def _atom(kind: str, target: str) -> Response:
     try:
         title = follows.describe(db.session, kind, target)
-    except FollowProblem:
+    except Invalid:
         abort(404)
     found = follows.entries(db.session, search_index.state, kind, target)
     updated = found[0].when if found else utcnow()
@@ -104,17 +99,11 @@ def _atom(kind: str, target: str) -> Response:
 
 
 @bp.post("/following/<int:follow_id>/alert")
+@flash_refusal(lambda follow_id: url_for("follows.following"))
 @sign_in_required
 def choose_alert(follow_id: int) -> ResponseReturnValue:
-    try:
+    with transaction(db.session):
         followed = alerts.choose(db.session, g.user, follow_id, request.form.get("alert", ""))
-    except LookupError:
-        abort(404)
-    except alerts.AlertProblem as problem:
-        db.session.rollback()
-        flash(str(problem), "error")
-        return redirect(url_for("follows.following"), code=303)
-    db.session.commit()
     choice = alerts.FREQUENCIES[followed.alert]
     flash(f"{followed.label}: {choice.lower() if followed.alert != 'off' else 'no emails'}"
           f"{' will be emailed to you' if followed.alert != 'off' else ''}.", "ok")
@@ -133,8 +122,8 @@ def unsubscribe(token: str) -> ResponseReturnValue:
         abort(404)
     user_id, follow_ids = named
     if request.method == "POST":
-        stopped = alerts.unsubscribe(db.session, user_id, follow_ids)
-        db.session.commit()
+        with transaction(db.session):
+            stopped = alerts.unsubscribe(db.session, user_id, follow_ids)
         return render_template("follows/unsubscribe.html", token=token, stopped=stopped, done=True)
     return render_template("follows/unsubscribe.html", token=token, done=False,
                            stopped=alerts.token_follows(db.session, user_id, follow_ids))

@@ -13,6 +13,7 @@ from flask.typing import ResponseReturnValue
 from commons import settings
 from commons.db import db
 from commons.domain.comparability import SchoolContext
+from commons.ops import public_url
 from commons.services import accounts, readers
 from commons.services.alerts import AlertLinks
 
@@ -78,17 +79,8 @@ def public_base() -> str:
 
 
 def public_link(endpoint: str, **values: Any) -> str:
-    """An absolute link for a mail: the configured ``COMMONS_PUBLIC_URL`` and the endpoint's path.
-
-    Never built from the request's Host header (``url_for(..., _external=True)`` is), so a forged
-    Host cannot put an attacker's site in a password-reset or any other mail.
-    """
-    base = settings.current().public_base
-    path = url_for(endpoint, **values)
-    root = request.script_root
-    if root and base.endswith(root) and path.startswith(root):
-        path = path[len(root):]  # the public URL already holds the prefix the app is mounted under
-    return base + path
+    """An absolute link for a mail, from the configured public address (see ``commons.ops.public_url.link``)."""
+    return public_url.link(endpoint, **values)
 
 
 def alert_links() -> AlertLinks:

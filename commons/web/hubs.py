@@ -5,7 +5,7 @@ Every view loads the hub or collection first and asks ``permissions``; an unpubl
 of a hub you do not belong to answers 404.
 """
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import fields
 from urllib.parse import parse_qsl, urlencode
 
@@ -15,33 +15,30 @@ from sqlalchemy import select
 
 from commons import settings
 from commons.db import db
+from commons.domain.errors import CommonsError, Conflict
 from commons.domain.ids import parse_id
 from commons.domain.statuses import ClaimStatus, CollectionStatus
 from commons.domain.vocabulary import OFFERS, SECTIONS
-from commons.models import CaseStudy, Collection, CollectionItem, Draft, Hub, HubMember, HubSchool, School, User
+from commons.models import CaseStudy, Collection, CollectionItem, Hub, HubMember, HubSchool, School, User
 from commons.search.extension import search_index
 from commons.search.filters import CHOICES, FSM_BANDS, SIZE_BANDS, SearchFilters
-from commons.services import accounts, collections, hub_invitations, hub_schools, permissions
-from commons.services.accounts import normalise_email
-from commons.services.collections import HUB_KINDS, CollectionProblem, SmartSearch
+from commons.services import accounts, case_studies, collections, hub_invitations, hub_schools, permissions
+from commons.services.collections import HUB_KINDS, SmartSearch
 from commons.services.readers import find_schools
+from commons.services.transactions import transaction
 from commons.web.helpers import admin_required, mailer, public_link, safe_next, sign_in_required
+from commons.web.refusals import flash_refusal, on_refused
 
 bp = Blueprint("hubs", __name__)
 MAX_FIND = 300  # "Find case studies to add" on a collection page: the question's length
 
 
 def _hub(slug: str) -> Hub:
-    return db.session.scalar(select(Hub).where(Hub.slug == slug)) or abort(404)
+    return collections.hub_called(db.session, slug)
 
 
 def _collection(slug: str, curate: bool = False) -> Collection:
-    found = db.session.scalar(select(Collection).where(Collection.slug == slug))
-    if found is None or not permissions.can_view_collection(g.get("user"), found):
-        abort(404)
-    if curate and not permissions.can_curate(g.get("user"), found.hub):
-        abort(403)
-    return found
+    return collections.visible_collection(db.session, slug, g.get("user"), curate)
 
 
 def _item(collection: Collection, item_id: int) -> CollectionItem:
@@ -62,8 +59,7 @@ def curated_hubs(user: User | None) -> list[Hub]:
     """The hubs this user may start a collection for (for "Save as a smart collection")."""
     if user is None:
         return []
-    hubs = db.session.scalars(select(Hub).order_by(Hub.name))
-    return [hub for hub in hubs if permissions.can_curate(user, hub)]
+    return [hub for hub in collections.all_hubs(db.session) if permissions.can_curate(user, hub)]
 
 
 @bp.app_context_processor
@@ -82,10 +78,7 @@ def split_by_holding(mine: list[Collection], case_study: CaseStudy) -> tuple[lis
 
 def member_hubs(user: User | None) -> list[Hub]:
     """The hubs this user is a member of (for the menu's "Your hubs")."""
-    if user is None:
-        return []
-    return list(db.session.scalars(select(Hub).join(HubMember, HubMember.hub_id == Hub.id)
-                                   .where(HubMember.user_id == user.id).order_by(Hub.name)))
+    return collections.member_hubs(db.session, user)
 
 
 def _smart_query_from_form() -> str:
@@ -110,23 +103,18 @@ def hub_list() -> ResponseReturnValue:
 
 
 def _hub_list(form: Mapping[str, str] | None = None, error: str = "", status: int = 200) -> ResponseReturnValue:
-    hubs = db.session.scalars(select(Hub).order_by(Hub.name)).all()
+    hubs = collections.all_hubs(db.session)
     return render_template("hubs/list.html", hubs=hubs, kinds=HUB_KINDS, form=form or {}, error=error), status
 
 
 @bp.post("/hubs")
+@on_refused(lambda error: _hub_list(request.form, error.message, error.status))  # what was typed is shown again
 @admin_required
 def create_hub() -> ResponseReturnValue:
-    owner = db.session.scalar(select(User).where(User.email == normalise_email(request.form.get("owner_email"))))
-    try:
-        if owner is None:
-            raise CollectionProblem("The owner needs an account first: ask them to register, then try again.")
+    with transaction(db.session):
+        owner = collections.owner_by_email(db.session, request.form.get("owner_email"))
         hub = collections.create_hub(db.session, request.form.get("name", ""), request.form.get("kind", ""),
                                      owner, request.form.get("description", ""))
-    except CollectionProblem as problem:
-        db.session.rollback()
-        return _hub_list(request.form, str(problem), 400)  # what was typed is shown again
-    db.session.commit()
     return redirect(url_for("hubs.hub_page", slug=hub.slug), code=303)
 
 
@@ -162,26 +150,30 @@ def _smart_values(form: Mapping[str, str] | None) -> dict[str, str]:
     return {name: form[name] for name in names if form and form.get(name)}
 
 
+def _hub_form_refused(which: str) -> Callable[..., ResponseReturnValue]:
+    """The hub page again after its ``which`` form was refused, showing the error and everything typed."""
+    return lambda error, slug: _hub_page(_hub(slug), request.form, which, error.message, error.status)
+
+
 @bp.post("/hubs/<slug>/members")
+@on_refused(_hub_form_refused("member"))
 @sign_in_required
 def set_member(slug: str) -> ResponseReturnValue:
     hub = _hub(slug)
     if not permissions.can_manage_hub(g.user, hub):
         abort(403)
     role = request.form.get("role") or None
-    try:
+    with transaction(db.session):
         hub_invitations.set_member_by_email(
             db.session, hub, request.form.get("email", ""), None if role == "remove" else role, actor=g.user,
             mailer=mailer(), link=lambda token: public_link("hubs.invitation", token=token))
-        db.session.commit()
-    except CollectionProblem as problem:
-        db.session.rollback()
-        return _hub_page(hub, request.form, "member", str(problem), 400)
     flash(hub_invitations.MEMBER_SET, "ok")  # the same whether or not the address has an account
     return redirect(url_for("hubs.hub_page", slug=slug, _anchor="members-h"), code=303)
 
 
 @bp.route("/hub-invitations/<token>", methods=["GET", "POST"])
+@on_refused(lambda error, token: (render_template("auth/message.html", title="The invitation could not be accepted",
+                                                  message=error.message), 409))
 @sign_in_required
 def invitation(token: str) -> ResponseReturnValue:
     """The link in an invitation mail: the account with the invited address accepts it here."""
@@ -195,53 +187,47 @@ def invitation(token: str) -> ResponseReturnValue:
                                message=hub_invitations.OTHER_ADDRESS), 403
     if request.method == "GET":
         return render_template("hubs/invitation.html", invitation=found, hub=found.hub)
-    try:
+    with transaction(db.session):
         hub = hub_invitations.accept(db.session, found, g.user)
-    except CollectionProblem as problem:
-        db.session.rollback()
-        return render_template("auth/message.html", title="The invitation could not be accepted",
-                               message=str(problem)), 409
-    db.session.commit()
     flash(f"You have joined {hub.name} as a {found.role}.", "ok")
     return redirect(url_for("hubs.hub_page", slug=hub.slug), code=303)
 
 
 @bp.post("/hubs/<slug>/collections")
+@on_refused(_hub_form_refused("collection"))
 @sign_in_required
 def create_collection(slug: str) -> ResponseReturnValue:
     hub = _hub(slug)
     if not permissions.can_curate(g.user, hub):
         abort(403)
-    try:
+    with transaction(db.session):
         collection = collections.create_collection(db.session, hub, request.form.get("title", ""),
                                                    request.form.get("description", ""))
-    except CollectionProblem as problem:
-        db.session.rollback()
-        return _hub_page(hub, request.form, "collection", str(problem), 400)
-    db.session.commit()
     return redirect(url_for("hubs.collection_page", slug=collection.slug), code=303)
 
 
+def _smart_refused(error: CommonsError) -> ResponseReturnValue:
+    hub = _hub(request.form.get("hub", ""))
+    if request.form.get("smart_query") is None:  # the hub page's form: shown again as typed
+        return _hub_page(hub, request.form, "smart", error.message, error.status)
+    flash(error.message, "error")  # back to the search, the title and hub typed still in its form
+    back = safe_next(url_for("hubs.hub_page", slug=hub.slug))
+    typed = urlencode({"smart_title": request.form.get("title", "")[:200], "smart_hub": hub.slug})
+    return redirect(f"{back}{'&' if '?' in back else '?'}{typed}#smart-title", code=303)
+
+
 @bp.post("/smart-collections")
+@on_refused(_smart_refused)
 @sign_in_required
 def create_smart_collection() -> ResponseReturnValue:
     """"Save as a smart collection" from the search page, or "Start a smart collection" on a hub page."""
     hub = _hub(request.form.get("hub", ""))
     if not permissions.can_curate(g.user, hub):
         abort(403)
-    try:
+    with transaction(db.session):
         collection = collections.create_smart_collection(
             db.session, hub, request.form.get("title", ""), _smart_query_from_form(),
             request.form.get("limit"), request.form.get("description", ""))
-    except CollectionProblem as problem:
-        db.session.rollback()
-        if request.form.get("smart_query") is None:  # the hub page's form: shown again as typed
-            return _hub_page(hub, request.form, "smart", str(problem), 400)
-        flash(str(problem), "error")  # back to the search, the title and hub typed still in its form
-        back = safe_next(url_for("hubs.hub_page", slug=hub.slug))
-        typed = urlencode({"smart_title": request.form.get("title", "")[:200], "smart_hub": hub.slug})
-        return redirect(f"{back}{'&' if '?' in back else '?'}{typed}#smart-title", code=303)
-    db.session.commit()
     return redirect(url_for("hubs.collection_page", slug=collection.slug), code=303)
 
 
@@ -268,23 +254,19 @@ def collection_page(slug: str) -> ResponseReturnValue:
 
 
 @bp.post("/collections/<slug>")
+@on_refused(lambda error, slug: _settings_refused(slug, error.message))
 @sign_in_required
 def update_collection(slug: str) -> ResponseReturnValue:
     collection = _collection(slug, curate=True)
-    try:
-        title = request.form.get("title", collection.title)
-        description = request.form.get("description", collection.description)
+    with transaction(db.session):
         collections.update_collection(
-            collection, title, description,
+            collection, request.form.get("title", collection.title),
+            request.form.get("description", collection.description),
             published=request.form.get("status") == CollectionStatus.PUBLISHED,
             featured=request.form.get("featured") == "yes",
         )
         if collection.smart_query is not None and request.form.get("q") is not None:
             collections.update_smart_search(collection, _smart_query_from_form(), request.form.get("limit"))
-        db.session.commit()
-    except CollectionProblem as problem:
-        db.session.rollback()
-        return _settings_refused(slug, str(problem))
     return redirect(url_for("hubs.collection_page", slug=slug), code=303)
 
 
@@ -300,23 +282,17 @@ def _settings_refused(slug: str, error: str) -> ResponseReturnValue:
 
 
 @bp.post("/collection-items")
+@flash_refusal(lambda: url_for("hubs.collection_page", slug=request.form.get("collection", "")))
 @sign_in_required
 def add_item() -> ResponseReturnValue:
     """"Add to collection" from a case study or a search result: the collection is chosen in the form."""
     slug = request.form.get("collection", "")
     collection = _collection(slug, curate=True)
-    case_study = db.session.scalar(select(CaseStudy).where(CaseStudy.slug == request.form.get("case_study", "")))
-    try:
-        if case_study is None:
-            raise CollectionProblem("There is no such case study.")
-        already = collections.holds(collection, case_study)
-        collections.add_item(db.session, collection, case_study, request.form.get("note", ""))
-        db.session.commit()
-        flash(f"“{case_study.title}” is already in {collection.title}." if already
-              else f"Added “{case_study.title}” to {collection.title}.", "ok")
-    except CollectionProblem as problem:
-        db.session.rollback()
-        flash(str(problem), "error")
+    with transaction(db.session):
+        case_study, already = case_studies.collect(db.session, collection, request.form.get("case_study", ""),
+                                                      g.user, request.form.get("note", ""))
+    flash(f"“{case_study.title}” is already in {collection.title}." if already
+          else f"Added “{case_study.title}” to {collection.title}.", "ok")
     return redirect(safe_next(url_for("hubs.collection_page", slug=slug)), code=303)
 
 
@@ -326,31 +302,26 @@ def change_item(slug: str, item_id: int) -> ResponseReturnValue:
     collection = _collection(slug, curate=True)
     item = _item(collection, item_id)  # a smart collection has no items: 404
     action = request.form.get("action")
-    if action == "up":
-        collections.move(db.session, collection, item, -1)
-    elif action == "down":
-        collections.move(db.session, collection, item, +1)
-    elif action == "remove":
-        collections.remove_item(db.session, collection, item)
-    elif action == "note":
-        collections.set_note(collection, item, request.form.get("note", ""))
-    else:
+    if action not in ("up", "down", "remove", "note"):
         abort(400)
-    db.session.commit()
+    with transaction(db.session):
+        if action in ("up", "down"):
+            collections.move(db.session, collection, item, -1 if action == "up" else +1)
+        elif action == "remove":
+            collections.remove_item(db.session, collection, item)
+        else:
+            collections.set_note(collection, item, request.form.get("note", ""))
     return redirect(url_for("hubs.collection_page", slug=slug, _anchor=f"item-{item_id}"), code=303)
 
 
 @bp.post("/collections/<slug>/order")
+@on_refused(lambda error, slug: ({"error": "bad_order", "message": error.message}, 400))
 @sign_in_required
 def set_order(slug: str) -> ResponseReturnValue:
     """The drag-to-reorder script sends the whole new order at once."""
     collection = _collection(slug, curate=True)
-    try:
-        collections.reorder(db.session, collection, [int(i) for i in request.form.getlist("item")])
-    except (CollectionProblem, ValueError) as problem:
-        db.session.rollback()
-        return {"error": "bad_order", "message": str(problem)}, 400
-    db.session.commit()
+    with transaction(db.session):
+        collections.reorder(db.session, collection, [parse_id(i) or 0 for i in request.form.getlist("item")])
     return {"order": [i.id for i in collection.items]}
 
 
@@ -375,8 +346,8 @@ def request_school(slug: str) -> ResponseReturnValue:
     if school is None:
         flash("There is no school with that URN in the Commons.", "error")
         return redirect(url_for("hubs.hub_page", slug=slug, _anchor="schools-h"), code=303)
-    link = hub_schools.request_link(db.session, hub, school, g.user)
-    db.session.commit()
+    with transaction(db.session):
+        link = hub_schools.request_link(db.session, hub, school, g.user)
     if link.status == ClaimStatus.PENDING:
         flash(f"Asked an administrator to confirm that {hub.name} looks after {school.name}.", "ok")
     return redirect(url_for("hubs.hub_page", slug=slug, _anchor="schools-h"), code=303)
@@ -388,8 +359,8 @@ def remove_school(slug: str, link_id: int) -> ResponseReturnValue:
     hub = _hub(slug)
     if not permissions.can_link_schools(g.user, hub):
         abort(403)
-    hub_schools.remove_link(db.session, _link(hub, link_id))
-    db.session.commit()
+    with transaction(db.session):
+        hub_schools.remove_link(db.session, _link(hub, link_id))
     return redirect(url_for("hubs.hub_page", slug=slug, _anchor="schools-h"), code=303)
 
 
@@ -400,11 +371,8 @@ def decide_link(link_id: int) -> ResponseReturnValue:
     link = db.session.get(HubSchool, link_id) or abort(404)
     if not permissions.can_decide_school_link(g.user):
         abort(403)
-    try:
+    with transaction(db.session):  # a decision that is neither: the error page, 400
         hub_schools.decide_link(link, g.user, request.form.get("decision", ""))
-    except hub_schools.HubSchoolProblem:
-        abort(400)
-    db.session.commit()
     return redirect(safe_next(url_for("auth.admin")), code=303)
 
 
@@ -433,7 +401,8 @@ def claims_and_reviews(slug: str) -> ResponseReturnValue:
 def review_draft(slug: str, draft_id: int) -> ResponseReturnValue:
     """A draft waiting for review, to read before approving or returning it."""
     hub = _led_hub(slug)
-    draft = db.session.get(Draft, draft_id)
-    if draft is None or not permissions.can_review(g.user, draft):
-        abort(404)
+    try:
+        draft = case_studies.draft_to_review(db.session, draft_id, g.user)
+    except Conflict:
+        abort(404)  # not waiting for review any more: nothing to read here
     return render_template("hubs/review.html", hub=hub, draft=draft, fields=draft.fields, sections=SECTIONS)

@@ -13,15 +13,14 @@ from sqlalchemy import func, select
 from commons import settings
 from commons.db import db
 from commons.domain.comparability import CONTEXT_LEVELS, DEFAULT_CONTEXT_LEVEL, compare, context_from_fields
-from commons.domain.errors import NotFound
 from commons.domain.statuses import CaseStudyStatus, CollectionStatus
 from commons.domain.vocabulary import SECTIONS
-from commons.models import CaseStudy, Collection, Passage, School
+from commons.models import CaseStudy, Collection, Passage
 from commons.search import engine as search_service
 from commons.search.extension import search_index
 from commons.search.filters import CHOICES, FSM_BANDS, SIZE_BANDS, FilterProblem, SearchFilters
 from commons.search.related import from_comparable_schools, more_like_this
-from commons.services import browsing, permissions, publishing, rate_limits
+from commons.services import browsing, case_studies, permissions, publishing, rate_limits, schools
 from commons.services.export import json_ld
 from commons.services.hub_schools import hubs_for_school
 from commons.services.offers import school_offers
@@ -138,12 +137,11 @@ def _case_study_version(values: dict[str, Any]) -> Hashable:
 @bp.get("/case-studies/<slug>")
 @cached_page_by(_case_study_version)
 def case_study(slug: str) -> ResponseReturnValue:
-    found = db.session.scalar(select(CaseStudy).where(CaseStudy.slug == slug))
     user = g.get("user")
-    if found is None or not permissions.can_on_case_study(user, "view", found):
-        raise NotFound(f"There is no published case study called “{slug}”.")
-    if found.status == CaseStudyStatus.WITHDRAWN:
-        return render_template("tombstone.html", case_study=found, school=found.school), 410
+    try:
+        found = case_studies.visible(db.session, slug, user)
+    except case_studies.Withdrawn as gone:  # its tombstone, which still names and credits it
+        return render_template("tombstone.html", case_study=gone.case_study, school=gone.case_study.school), 410
     by_section: dict[str, list[Passage]] = {key: [] for key, _ in SECTIONS}
     for passage in found.passages:
         by_section.setdefault(passage.section, []).append(passage)
@@ -164,9 +162,7 @@ def case_study(slug: str) -> ResponseReturnValue:
 
 @bp.get("/schools/<int:urn>")
 def school(urn: int) -> ResponseReturnValue:
-    found = db.session.get(School, urn)
-    if found is None:
-        raise NotFound(f"There is no school with URN {urn} in the Commons.")
+    found = schools.by_urn(db.session, urn)
     published = [c for c in found.case_studies if c.status == CaseStudyStatus.PUBLISHED]
     return render_template("school.html", school=found, case_studies=published, offers=school_offers(published),
                            hubs=hubs_for_school(db.session, found))

@@ -7,13 +7,16 @@ from flask.typing import ResponseReturnValue
 from sqlalchemy import select
 
 from commons.db import db
+from commons.domain.errors import CommonsError
 from commons.domain.statuses import CaseStudyStatus
 from commons.models import AuthorQuestion, CaseStudy, User
 from commons.search.extension import search_index
-from commons.services import permissions
+from commons.services import case_studies, permissions
 from commons.services import questions as service
-from commons.services.questions import MAX_BODY, MAX_REASON, MAX_REPLY, MIN_BODY, QuestionProblem
+from commons.services.questions import MAX_BODY, MAX_REASON, MAX_REPLY, MIN_BODY
+from commons.services.transactions import transaction
 from commons.web.helpers import mailer, public_link, sign_in_required
+from commons.web.refusals import flash_refusal, on_refused
 
 bp = Blueprint("questions", __name__)
 
@@ -55,13 +58,6 @@ def _inbox_link() -> int | None:
     return int(g.open_questions)
 
 
-def _published(slug: str) -> CaseStudy:
-    found = db.session.scalar(select(CaseStudy).where(CaseStudy.slug == slug))
-    if found is None or found.status != CaseStudyStatus.PUBLISHED:
-        abort(404)
-    return found
-
-
 def _question(question_id: int) -> AuthorQuestion:
     question = db.session.get(AuthorQuestion, question_id)
     if question is None or not service.can_answer(g.user, question):
@@ -69,23 +65,28 @@ def _question(question_id: int) -> AuthorQuestion:
     return question
 
 
+def _ask_refused(error: CommonsError, slug: str) -> ResponseReturnValue:
+    """The question form again, with what was typed and why it was not sent."""
+    case_study = case_studies.visible(db.session, slug, g.user, "ask")
+    return render_template("questions/ask.html", case_study=case_study, box=_ask_box(case_study),
+                           body=request.form.get("body", ""), error=error.message,
+                           share=request.form.get("share") == "yes",
+                           share_name=request.form.get("share_name") == "yes"), error.status
+
+
 @bp.route("/case-studies/<slug>/ask", methods=["GET", "POST"])
+@on_refused(_ask_refused)
 @sign_in_required
 def ask(slug: str) -> ResponseReturnValue:
-    case_study = _published(slug)
+    case_study = case_studies.visible(db.session, slug, g.user, "ask")
     if request.method == "GET":
         return render_template("questions/ask.html", case_study=case_study, box=_ask_box(case_study),
                                body="", error=None, share=False, share_name=False)
     body = request.form.get("body", "")
     share, share_name = request.form.get("share") == "yes", request.form.get("share_name") == "yes"
-    try:
+    with transaction(db.session):
         service.ask(db.session, mailer(), g.user, case_study, body,
                     lambda q: public_link("questions.question", question_id=q.id), share=share, share_name=share_name)
-    except QuestionProblem as problem:
-        db.session.rollback()
-        return render_template("questions/ask.html", case_study=case_study, box=_ask_box(case_study),
-                               body=body, error=str(problem), share=share, share_name=share_name), problem.status
-    db.session.commit()
     flash(f"Your question has gone to {case_study.school.name}. We will email you when they answer; "
           "until then it waits here.", "ok")
     return redirect(url_for("questions.mine"), code=303)
@@ -115,39 +116,37 @@ def question(question_id: int) -> ResponseReturnValue:
                            errors={}, form={})
 
 
+def _answer_refused(error: CommonsError, question_id: int, action: str) -> ResponseReturnValue:
+    """The question again, the reply (or reason) as typed and why it was not sent."""
+    found = _question(question_id)
+    return render_template("questions/question.html", question=found, users=_answerers([found]),
+                           errors={action: error.message}, form=request.form), error.status
+
+
 @bp.post("/questions/<int:question_id>/<any(reply, decline):action>")
+@on_refused(_answer_refused)
 @sign_in_required
 def answer(question_id: int, action: str) -> ResponseReturnValue:
     found = _question(question_id)
     link = public_link("questions.mine")
-    try:
+    with transaction(db.session):
         if action == "reply":
             service.reply(db.session, mailer(), g.user, found, request.form.get("reply", ""), link)
         else:
             service.decline(db.session, mailer(), g.user, found, request.form.get("reason", ""), link)
-    except QuestionProblem as problem:
-        db.session.rollback()
-        found = _question(question_id)
-        return render_template("questions/question.html", question=found, users=_answerers([found]),
-                               errors={action: str(problem)}, form=request.form), problem.status
-    db.session.commit()
     done = "Your reply has been sent" if action == "reply" else "The question has been declined and the asker told"
     flash(f"{done}. Their email address and yours stay private.", "ok")
     return redirect(url_for("questions.inbox"), code=303)
 
 
 @bp.post("/questions/<int:question_id>/<any(publish, unpublish):action>")
+@flash_refusal(lambda question_id, action: url_for("questions.question", question_id=question_id))
 @sign_in_required
 def publish(question_id: int, action: str) -> ResponseReturnValue:
     """Show an answered question on its case study (the asker agreed), or stop showing it."""
     found = _question(question_id)
-    try:
+    with transaction(db.session):
         service.publish_answer(db.session, g.user, found, search_index.state.embedder, publish=action == "publish")
-    except QuestionProblem as problem:
-        db.session.rollback()
-        flash(str(problem), "error")
-        return redirect(url_for("questions.question", question_id=question_id), code=303)
-    db.session.commit()
     if action == "publish":
         flash("The question and your answer are now on the case study, for every reader.", "ok")
         return redirect(url_for("main.case_study", slug=found.case_study.slug) + "#questions-answered", code=303)

@@ -4,7 +4,6 @@ from typing import Any
 
 from flask import Blueprint, g, jsonify, redirect, render_template, request, session, url_for
 from flask.typing import ResponseReturnValue
-from sqlalchemy import select
 
 from commons.db import db
 from commons.domain.comparability import (
@@ -13,16 +12,17 @@ from commons.domain.comparability import (
     PROVISIONS,
     REGIONS,
     SETTINGS,
-    compare,
 )
+from commons.domain.errors import CommonsError
 from commons.domain.ids import parse_id
-from commons.domain.statuses import CaseStudyStatus
-from commons.models import CaseStudy, School
 from commons.search import engine as search_service
 from commons.search.extension import search_index
 from commons.search.filters import SearchFilters
 from commons.services import readers, schools
+from commons.services.transactions import transaction
+from commons.web.forms import DescribeSchool
 from commons.web.helpers import READER_SESSION_KEY, current_reader, safe_next
+from commons.web.refusals import on_refused
 
 bp = Blueprint("reader", __name__)
 
@@ -32,8 +32,8 @@ def _keep(stored: dict[str, Any] | None) -> None:
     g.pop("reader", None)
     user = g.get("user")
     if user is not None:
-        user.my_school = stored
-        db.session.commit()
+        with transaction(db.session):
+            user.my_school = stored
     elif stored is None:
         session.pop(READER_SESSION_KEY, None)
     else:
@@ -57,26 +57,24 @@ def my_school() -> ResponseReturnValue:
                            errors={}, form=readers.manual_form(current_reader()), next=safe_next(""))
 
 
+def _form_refused(error: CommonsError) -> ResponseReturnValue:
+    """The page again, with what was typed into the describe-your-school form (none is typed into the list)."""
+    typed = request.form if request.endpoint == "reader.describe_school" else {}
+    return render_template("my_school.html", query="", matches=[], choices=_choices(), errors=error.errors,
+                           form=typed, next=safe_next("")), error.status
+
+
 @bp.post("/my-school")
+@on_refused(_form_refused)
 def choose_school() -> ResponseReturnValue:
-    urn = parse_id(request.form.get("urn")) or 0
-    school = db.session.get(School, urn)
-    if school is None:
-        return render_template("my_school.html", query="", matches=[], choices=_choices(), errors={
-            "urn": "We could not find that school. Search again by name, postcode or URN."
-        }, form={}, next=safe_next("")), 400
-    _keep(readers.stored_form(schools.context(school)))
+    _keep(readers.stored_form(readers.chosen(db.session, parse_id(request.form.get("urn")))))
     return redirect(safe_next(url_for("reader.my_school")), code=303)
 
 
 @bp.post("/my-school/describe")
+@on_refused(_form_refused)
 def describe_school() -> ResponseReturnValue:
-    try:
-        context = readers.parse_manual(request.form)
-    except readers.ContextProblems as problems:
-        return render_template("my_school.html", query="", matches=[], choices=_choices(),
-                               errors=problems.errors, form=request.form, next=safe_next("")), 400
-    _keep(readers.stored_form(context))
+    _keep(readers.stored_form(DescribeSchool(request.form).context()))
     return redirect(safe_next(url_for("reader.my_school")), code=303)
 
 
@@ -101,19 +99,7 @@ def schools_like_mine() -> ResponseReturnValue:
     reader = current_reader()
     if reader is None:
         return render_template("schools_like_mine.html", ranked=[])
-    published = db.session.scalars(
-        select(School).join(CaseStudy).where(CaseStudy.status == CaseStudyStatus.PUBLISHED).distinct()
-    ).all()
-    ranked = []
-    for school in published:
-        if school.urn == reader.urn:
-            continue
-        comparison = compare(reader, schools.context(school))
-        if not comparison.blocked:
-            studies = [c for c in school.case_studies if c.status == CaseStudyStatus.PUBLISHED]
-            ranked.append((comparison, school, studies))
-    ranked.sort(key=lambda item: -item[0].similarity)
-    return render_template("schools_like_mine.html", ranked=ranked[:20])
+    return render_template("schools_like_mine.html", ranked=readers.schools_like(db.session, reader))
 
 
 @bp.get("/peers")
