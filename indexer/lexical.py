@@ -1,9 +1,12 @@
 """An incremental BM25 index over passages, held in memory as NumPy arrays.
 
 Postings are stored term by term in compressed rows: for each term, the rows (documents)
-it occurs in and how often, as ``int32`` and ``uint8`` arrays (``uint16`` once some word
-occurs more than 255 times in one passage), so the index costs a few
-bytes per distinct word of a passage rather than Python objects. Each term's string is
+it occurs in, ascending, as the gap from the row before (the first from row 0) in one byte,
+and how often, as ``uint8`` (``uint16`` once some word occurs more than 255 times in one
+passage). A gap that does not fit in a byte (or is 0: only a first row can be) is written as
+byte 0 and kept whole in a short ``int32`` list of the term's far gaps. So the index costs
+about two bytes per distinct word of a passage rather than Python objects, and a term's rows
+are decoded with one running sum. Each term's string is
 held once, in the vocabulary. New documents go to a small buffer that is merged in blocks;
 a removed document's row is marked dead and its postings are dropped when dead rows make
 up a quarter of the index. Collection statistics (document count, document frequency,
@@ -32,6 +35,7 @@ MIN_COMPACT = 1_000  # dead rows are dropped once there are this many and they a
 WEIGHT_CACHE_SHARE = 4  # cached term weights: at most this many entries per live document
 
 Int32s = npt.NDArray[np.int32]
+Bytes = npt.NDArray[np.uint8]
 Floats = npt.NDArray[np.float32]
 Counts = npt.NDArray[np.unsignedinteger[Any]]
 Scalar = TypeVar("Scalar", bound=np.generic)
@@ -58,7 +62,9 @@ class LexicalIndex:
     def _reset(self) -> None:
         self._terms: dict[str, int] = {}  # term -> term number
         self._starts = np.zeros(1, dtype=np.int64)  # term t's merged postings: [starts[t], starts[t + 1])
-        self._rows: Int32s = np.zeros(0, dtype=np.int32)
+        self._gaps: Bytes = np.zeros(0, dtype=np.uint8)  # merged postings' row gaps, 0 where the gap is far
+        self._far: Int32s = np.zeros(0, dtype=np.int32)  # the far gaps, term by term, in order
+        self._far_starts = np.zeros(1, dtype=np.int64)  # term t's far gaps: [far_starts[t], far_starts[t + 1])
         self._tfs: Counts = np.zeros(0, dtype=np.uint8)
         self._buffer: tuple[array[int], array[int], array[int]] = (array("i"), array("i"), array("H"))
         self._buffer_sorted: tuple[npt.NDArray[np.int64], Int32s, Counts] | None = None
@@ -118,7 +124,7 @@ class LexicalIndex:
                 rows.extend([row] * len(counts))
             self._buffer_sorted = None
             self._generation += 1
-            if len(terms) >= max(MIN_MERGE, len(self._rows) // 4):
+            if len(terms) >= max(MIN_MERGE, len(self._gaps) // 4):
                 self._merge()
 
     def delete(self, ids: Iterable[int]) -> int:
@@ -322,7 +328,7 @@ class LexicalIndex:
         tfs: Counts = np.zeros(0, dtype=np.uint8)
         if term + 1 < len(self._starts):
             start, end = int(self._starts[term]), int(self._starts[term + 1])
-            rows, tfs = self._rows[start:end], self._tfs[start:end]
+            rows, tfs = self._decoded(term, start, end), self._tfs[start:end]
         if len(self._buffer[0]):
             buffered_terms, buffered_rows, buffered_tfs = self._sorted_buffer()
             start, end = np.searchsorted(buffered_terms, [term, term + 1])
@@ -330,6 +336,39 @@ class LexicalIndex:
                 rows = np.concatenate([rows, buffered_rows[start:end]])
                 tfs = np.concatenate([tfs, buffered_tfs[start:end]])
         return rows, tfs
+
+    def _decoded(self, term: int, start: int, end: int) -> Int32s:
+        """One term's merged rows, from their gaps."""
+        gaps = self._gaps[start:end]
+        rows = gaps.astype(np.int32)
+        far_start, far_end = int(self._far_starts[term]), int(self._far_starts[term + 1])
+        if far_end > far_start:
+            rows[gaps == 0] = self._far[far_start:far_end]
+        return np.cumsum(rows, dtype=np.int32, out=rows)  # a term's rows are below 2**31: no overflow
+
+    def _all_rows(self) -> Int32s:
+        """Every merged posting's row, term by term (for a merge or a compaction)."""
+        values = self._gaps.astype(np.int64)
+        values[self._gaps == 0] = self._far
+        ends = np.cumsum(values)
+        counts = np.diff(self._starts)
+        firsts = self._starts[:-1][counts > 0]
+        before = np.repeat(ends[firsts] - values[firsts], counts[counts > 0])  # the running sum before each term
+        return (ends - before).astype(np.int32)
+
+    def _store_rows(self, starts: npt.NDArray[np.int64], rows: Int32s) -> None:
+        """Keep the rows of each term (ascending within it) as gaps, with the far ones whole."""
+        gaps = np.diff(rows, prepend=np.int32(0))
+        firsts = starts[:-1][np.diff(starts) > 0]
+        gaps[firsts] = rows[firsts]
+        far = (gaps == 0) | (gaps > np.iinfo(np.uint8).max)
+        far_at = np.flatnonzero(far)
+        far_counts = np.bincount(np.searchsorted(starts, far_at, side="right") - 1, minlength=len(starts) - 1)
+        far_starts = np.zeros(len(starts), dtype=np.int64)
+        np.cumsum(far_counts, out=far_starts[1:])
+        small = gaps.astype(np.uint8)
+        small[far_at] = 0
+        self._starts, self._gaps, self._far, self._far_starts = starts, small, gaps[far_at], far_starts
 
     def _sorted_buffer(self) -> tuple[npt.NDArray[np.int64], Int32s, Counts]:
         if self._buffer_sorted is None:
@@ -355,16 +394,17 @@ class LexicalIndex:
         small = self._tfs.dtype == np.uint8 and (not len(tfs) or int(tfs.max()) <= np.iinfo(np.uint8).max)
         merged_tfs: Counts = np.empty(total, dtype=np.uint8 if small else np.uint16)
         old_terms = np.repeat(np.arange(len(old_counts), dtype=np.int64), old_counts)
-        within = np.arange(len(self._rows)) - self._starts[old_terms] if len(old_terms) else 0
+        within = np.arange(len(self._gaps)) - self._starts[old_terms] if len(old_terms) else 0
         old_positions = starts[old_terms] + within
-        merged_rows[old_positions] = self._rows
+        merged_rows[old_positions] = self._all_rows()
         merged_tfs[old_positions] = self._tfs
         buffer_starts = np.zeros(n_terms + 1, dtype=np.int64)
         np.cumsum(new_counts, out=buffer_starts[1:])
         new_positions = starts[terms] + old_counts[terms] + (np.arange(len(terms)) - buffer_starts[terms])
         merged_rows[new_positions] = rows
         merged_tfs[new_positions] = tfs
-        self._starts, self._rows, self._tfs = starts, merged_rows, merged_tfs
+        self._store_rows(starts, merged_rows)
+        self._tfs = merged_tfs
         self._buffer = (array("i"), array("i"), array("H"))
         self._buffer_sorted = None
 
@@ -374,12 +414,13 @@ class LexicalIndex:
         n = self._n_rows
         alive = self._alive[:n]
         renumber = np.cumsum(alive, dtype=np.int64) - 1
-        keep = alive[self._rows]
+        old_rows = self._all_rows()
+        keep = alive[old_rows]
         term_of = np.repeat(np.arange(len(self._starts) - 1, dtype=np.int64), np.diff(self._starts))
         counts = np.bincount(term_of[keep], minlength=len(self._starts) - 1)
         starts = np.zeros(len(counts) + 1, dtype=np.int64)
         np.cumsum(counts, out=starts[1:])
-        rows = renumber[self._rows[keep]].astype(np.int32)
+        rows = renumber[old_rows[keep]].astype(np.int32)
         tfs = self._tfs[keep]
         live = int(alive.sum())
         capacity = max(1024, 2 * live)
@@ -391,7 +432,8 @@ class LexicalIndex:
         alive_now[:live] = True
         row_of = np.full(len(self._row_of), -1, dtype=np.int32)
         row_of[row_id[:live]] = np.arange(live, dtype=np.int32)
-        self._starts, self._rows, self._tfs = starts, rows, tfs
+        self._store_rows(starts, rows)
+        self._tfs = tfs
         self._row_id, self._row_len, self._alive, self._row_of = row_id, row_len, alive_now, row_of
         self._n_rows = live
         self._weights.clear()

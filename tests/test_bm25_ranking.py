@@ -91,3 +91,44 @@ def test_rebuild_lexical_passes_the_stem_overrides_on() -> None:
     assert [h.id for h in index.search("attendance", 5)] == [2]
     plain = rebuild_lexical(Source(), 1.2, 0.75)  # type: ignore[arg-type]
     assert {h.id for h in plain.search("attendance", 5)} == {1, 2}
+
+
+def test_passages_far_apart_in_the_index_are_found_with_their_exact_scores() -> None:
+    """A word's rows are kept as one-byte gaps; a gap of 256 rows or more, or a first row of 0, is kept whole.
+
+    "oracy" is in row 0 and then at gaps of 1, 255, 256 and 70,000 rows (past any 16-bit gap),
+    and it stays found with the same scores after removals are compacted away and the rows
+    renumbered, and after more passages are merged in.
+    """
+    n = 71_000
+    oracy_rows = [0, 1, 256, 512, 70_512]
+    texts = ["school reading"] * n
+    for row in oracy_rows:
+        texts[row] = "school oracy oracy"
+    index = LexicalIndex(k1=1.2, b=0.75)
+    index.index(range(n), texts)
+
+    def expected(n_docs: int, total_length: int) -> float:
+        return _weight(2, 3, total_length / n_docs, len(oracy_rows), n_docs)
+
+    hits = index.search("oracy", 10)
+    assert [h.id for h in hits] == oracy_rows
+    assert [h.score for h in hits] == pytest.approx([expected(n, 2 * n + len(oracy_rows))] * 5, rel=1e-6)
+    assert index.terms_in("oracy", [70_512, 70_511]) == {70_512: frozenset({"oraci"}), 70_511: frozenset()}  # the stem
+
+    removed = [i for i in range(2, 40_000) if i not in oracy_rows]  # a quarter of the rows and more: compacted
+    index.delete(removed)
+    live = n - len(removed)
+    assert [h.id for h in index.search("oracy", 10)] == oracy_rows
+    assert index.search("oracy", 10)[0].score == pytest.approx(expected(live, 2 * live + 5), rel=1e-6)
+
+    index.append(range(n, n + 300), ["school reading"] * 299 + ["oracy"])
+    index.merge()
+    oracy_rows.append(n + 299)
+    hits = index.search("oracy", 10)
+    assert sorted(h.id for h in hits) == oracy_rows
+    live += 300
+    total = 2 * live + 5 - 1  # the last passage is one word long
+    weights = {h.id: h.score for h in hits}
+    assert weights[0] == pytest.approx(_weight(2, 3, total / live, 6, live), rel=1e-6)
+    assert weights[n + 299] == pytest.approx(_weight(1, 1, total / live, 6, live), rel=1e-6)
