@@ -226,8 +226,8 @@ def search(
                                          pool, allowed)
     hits = _fuse(dense_hits, lexical_hits, mode, settings.dense_weight)
     candidates = _group(known, hits, max(CANDIDATES, limit + nearest), passages_per_result)
-    named = _named_topics(lexical, set(lexical_query))
     if order == "answers":
+        named = _named_topics(lexical, set(lexical_query))
         about = _about_terms(session, known, lexical, [c.case_study_id for c in candidates])
         _score(candidates, known, about, named, vectors, lexical, query_vector, dense_hits, matched_topic,
                lexical_query, _alternatives(lexical, expansion), calibration)
