@@ -12,9 +12,9 @@ such list of its own; the application passes one.
 """
 
 import re
+import threading
 import unicodedata
 from collections.abc import Mapping
-from functools import lru_cache
 
 import Stemmer
 
@@ -33,12 +33,14 @@ STOP_WORDS = frozenset(
     would wouldn't you you'd you'll you're you've your yours yourself yourselves""".split()  # noqa: SIM905  (170 words read better as text)
 )
 
-_stemmer = Stemmer.Stemmer("english")
+_local = threading.local()  # a stemmer is not safe to share between threads: one per thread
 
 
-@lru_cache(maxsize=200_000)
-def _stem(word: str) -> str:
-    return str(_stemmer.stemWord(word))
+def _stemmer() -> Stemmer.Stemmer:
+    stemmer = getattr(_local, "stemmer", None)
+    if stemmer is None:
+        stemmer = _local.stemmer = Stemmer.Stemmer("english")  # it keeps its own cache of stems
+    return stemmer
 
 
 COMBINING_MARKS = re.compile("[\u0300-\u036f\u1ab0-\u1aff\u1dc0-\u1dff\u20d0-\u20ff\ufe20-\ufe2f]")
@@ -55,7 +57,8 @@ def tokenize(text: str, stem_overrides: Mapping[str, str] | None = None) -> list
     A word in ``stem_overrides`` (lowercase keys) becomes the token given there instead of its stem.
     """
     words = TOKEN.findall((text if text.isascii() else _fold(text)).lower())
-    bases = (w.split("'")[0] for w in words if w not in STOP_WORDS)
+    bases = [w.split("'")[0] if "'" in w else w for w in words if w not in STOP_WORDS]
+    stems: list[str] = _stemmer().stemWords(bases)  # one call for the lot: much cheaper than word by word
     if not stem_overrides:
-        return [_stem(w) for w in bases]
-    return [stem_overrides.get(w) or _stem(w) for w in bases]
+        return stems
+    return [stem_overrides.get(w) or stem for w, stem in zip(bases, stems, strict=True)]

@@ -82,10 +82,15 @@ _CACHE: "WeakKeyDictionary[Engine | Connection, Catalogue]" = WeakKeyDictionary(
 _LOCK = threading.Lock()
 
 
-def catalogue(session: Session) -> Catalogue:
-    """The catalogue as of the newest change the session can see (read again only after a change)."""
+def catalogue(session: Session, position: int | None = None) -> Catalogue:
+    """The catalogue as of the newest change the session can see (read again only after a change).
+
+    ``position`` is that change when the caller has just read it (the search replicas' own), so
+    the change log is not asked twice.
+    """
     bind = session.get_bind()
-    position = DatabaseChangeSource(session, 0).last_change()
+    if position is None:
+        position = DatabaseChangeSource(session, 0).last_change()
     cached = _CACHE.get(bind)
     if cached is not None and cached.position == position:
         return cached

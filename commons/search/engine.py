@@ -204,7 +204,7 @@ def search(
     # never stemmed a second time ("earli", the stem of "early", is not "ear")
     lexical_query = lexical.tokens(expansion.expanded_text()) + list(fixes.values())
     matched_topic = [fixes.get(token, token) for token in lexical.tokens(topic)]
-    known = catalogue(session)
+    known = catalogue(session, lexical.last_change)  # the replicas are as of the newest change
     allowed: npt.NDArray[np.int64] | None = None
     if filters is not None and filters.active():
         allowed = allowed_passage_ids(session, filters, known)
@@ -231,14 +231,16 @@ def search(
         about = _about_terms(session, known, lexical, [c.case_study_id for c in candidates])
         _score(candidates, known, about, named, vectors, lexical, query_vector, dense_hits, matched_topic,
                lexical_query, _alternatives(lexical, expansion), calibration)
-    comparisons = _compare(known, context, candidates) if context is not None else {}
     weight = CONTEXT_LEVELS[context_level][1] if context is not None else 0.0
     found.answer_count = sum(1 for c in candidates if c.answers)
     if order == "retrieval":
+        comparisons = _compare(known, context, candidates)
         shown = _blend(sorted(candidates, key=lambda c: c.rank), comparisons, weight, fused=True)[:limit]
     else:
-        answering = _blend([c for c in candidates if c.answers], comparisons, weight)[:limit]
-        others = [c for c in candidates if not c.answers][: max(0, min(nearest, limit - len(answering)))]
+        answering = [c for c in candidates if c.answers]
+        others = [c for c in candidates if not c.answers][: max(0, min(nearest, limit - min(len(answering), limit)))]
+        comparisons = _compare(known, context, answering + others)  # only what is blended or shown
+        answering = _blend(answering, comparisons, weight)[:limit]
         shown = answering + others
     results = _hydrate(session, shown, comparisons)
     if snippets:
@@ -358,17 +360,25 @@ def _score(candidates: list[_Candidate], known: Catalogue, about: dict[int, tupl
     total = sum(idf.values()) or 1.0
     present = lexical.terms_in(lexical_query, passage_ids)
     label_tokens: dict[str, frozenset[str]] = {}  # topic labels and names as the index's tokens
+    covered: dict[frozenset[str], frozenset[str]] = {}  # many passages hold the same question words
+
+    def cover(terms: frozenset[str]) -> frozenset[str]:
+        found = covered.get(terms)
+        if found is None:
+            found = covered[terms] = _covered(terms, idf, alternatives)
+        return found
+
     for candidate in candidates:
         ids = [h.id for h in candidate.all_hits]
         dense = [*sorted((cosine.get(i, 0.0) for i in ids), reverse=True), 0.0, 0.0]
-        found = [_covered(present.get(i, frozenset()), idf, alternatives) for i in ids]
+        found = [cover(present.get(i, frozenset())) for i in ids]
         study = known.studies[candidate.case_study_id]
         labels = frozenset().union(*(label_tokens.get(tag) or label_tokens.setdefault(
             tag, frozenset(lexical.tokens(" ".join([TOPICS.get(tag, tag), *TOPIC_NAMES.get(tag, ())]))))
             for tag in study.topics))
         title, summary = about.get(candidate.case_study_id, (frozenset(), frozenset()))
-        titled = _covered(title | labels, idf, alternatives)
-        summarised = _covered(summary, idf, alternatives)
+        titled = cover(title | labels)
+        summarised = cover(summary)
         weights = [sum(idf[t] for t in terms) / total for terms in found]
         candidate.features = {
             "dense_best": dense[0],
@@ -405,11 +415,18 @@ def _alternatives(lexical: LexicalIndex, expansion: Expansion) -> dict[str, list
 def _covered(terms: frozenset[str], idf: dict[str, float],
              alternatives: dict[str, list[frozenset[str]]]) -> frozenset[str]:
     """The topic tokens a passage covers, by holding them or one of their glossary forms whole."""
-    return frozenset(t for t in idf if t in terms or any(form <= terms for form in alternatives.get(t, ())))
+    held = terms.intersection(idf)
+    if not alternatives:
+        return held
+    return held.union(t for t, forms in alternatives.items()
+                      if t in idf and t not in held and any(form <= terms for form in forms))
 
 
-def _compare(known: Catalogue, reader: SchoolContext, candidates: list[_Candidate]) -> dict[int, Comparison]:
-    """Each candidate's school, as it was when the work was done, against the reader's."""
+def _compare(known: Catalogue, reader: SchoolContext | None,
+             candidates: list[_Candidate]) -> dict[int, Comparison]:
+    """Each candidate's school, as it was when the work was done, against the reader's (none without one)."""
+    if reader is None:
+        return {}
     return {c.case_study_id: compare(reader, known.studies[c.case_study_id].context) for c in candidates}
 
 
@@ -438,7 +455,8 @@ def _hydrate(
         for p in session.scalars(
             select(Passage)
             .where(Passage.id.in_(wanted))
-            .options(defer(Passage.embedding), joinedload(Passage.case_study).joinedload(CaseStudy.school))
+            .options(defer(Passage.embedding), defer(Passage.html), defer(Passage.renderer_version),
+                     joinedload(Passage.case_study).joinedload(CaseStudy.school))
         )
     } if wanted else {}
     results = []

@@ -1,0 +1,258 @@
+"""Where the search path's time goes, stage by stage, against corpus size, as ratios to the encoding.
+
+    HF_HUB_OFFLINE=1 .venv/bin/python bench/stages.py [--sizes 10000 100000 1000000] [--repeats 2]
+        [--out bench/results]
+
+For each size (a synthetic commons, see bench/synthetic.py; "demo" for the demo commons) every
+question (the benchmark's synthetic questions and the judged question set) is asked uncached
+through the search service as the search page asks it: the question read, a reader's school
+(a demo school, so the comparability blend runs), the filter "primary", answerability for the
+candidates, answers first, snippets. Each stage of ``commons.search.engine.search`` is timed
+by wrapping the function the engine calls for it (the engine itself is not changed):
+
+* read: reading the question (context and topic) and the glossary's expansion;
+* replicas: checking that the vector and lexical replicas are fresh (the change log);
+* spelling: spelling fixes from the lexical index's words;
+* catalogue: the facts about every published case study (read once per change);
+* filters: the passages a filter allows;
+* encode: the question on ONNX Runtime (the reference every ratio divides by);
+* retrieve: the dense and lexical searches, the lexical one on a helper thread while the dense
+  one runs (``dense`` and ``lexical`` are each timed too; they overlap, so only ``retrieve``
+  counts towards the sum);
+* fuse, group: convex fusion of the two lists; passages grouped into case studies;
+* answerability: each candidate's features and calibrated relevance (title and summary tokens,
+  named topics, the signals);
+* compare: comparing the reader's school with each candidate's;
+* blend: the comparability blend among answers;
+* hydrate: loading the shown case studies and passages from the database;
+* snippets: the highlighted snippets;
+* rest: the whole path less the stages above (cleaning the question, Python around them).
+
+Prints per size the median and p95 of each stage in ms and as a ratio to the encoding's
+median, the whole path's too, and writes ``stages.png``: each stage's median against corpus
+size.
+"""
+
+import argparse
+import os
+import statistics
+import sys
+import tempfile
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+import synthetic
+from timing import p95
+
+ROOT = Path(__file__).resolve().parent
+JUDGED = ROOT.parent / "tests" / "data" / "judged"
+# stage -> the functions of commons.search.engine that make it up
+ENGINE_STAGES = {
+    "read": ("read_question", "load_glossary"),
+    "spelling": ("misspellings",),
+    "catalogue": ("catalogue",),
+    "filters": ("allowed_passage_ids",),
+    "retrieve": ("_retrieve",),
+    "fuse": ("_fuse",),
+    "group": ("_group",),
+    "answerability": ("_named_topics", "_about_terms", "_score", "_alternatives"),
+    "compare": ("_compare",),
+    "blend": ("_blend",),
+    "hydrate": ("_hydrate",),
+    "snippets": ("make_snippet",),
+}
+OVERLAPPING = ("dense", "lexical")  # inside retrieve, on two threads: reported, not summed
+ORDER = ["read", "replicas", "spelling", "catalogue", "filters", "encode", "retrieve", *OVERLAPPING,
+         "fuse", "group", "answerability", "compare", "blend", "hydrate", "snippets", "rest", "whole path"]
+
+
+class Clock:
+    """Time spent per stage in the question being asked."""
+
+    def __init__(self) -> None:
+        self.now: dict[str, float] = {}
+
+    def wrap(self, stage: str, fn: Callable[..., Any]) -> Callable[..., Any]:
+        def timed(*args: Any, **kwargs: Any) -> Any:
+            start = time.perf_counter()
+            try:
+                return fn(*args, **kwargs)
+            finally:
+                self.now[stage] = self.now.get(stage, 0.0) + time.perf_counter() - start
+
+        return timed
+
+
+@contextmanager
+def instrumented(clock: Clock, state: Any) -> Iterator[None]:
+    """The engine's stages wrapped with the clock, put back as they were afterwards."""
+    from commons.search import engine
+    from commons.search.glossary import Glossary
+    from indexer.lexical import LexicalIndex
+    from indexer.vector_index import VectorIndex
+
+    saved: list[tuple[Any, str, Any]] = []
+
+    def patch(owner: Any, name: str, stage: str) -> None:
+        original = getattr(owner, name)
+        saved.append((owner, name, original))
+        setattr(owner, name, clock.wrap(stage, original))
+
+    for stage, names in ENGINE_STAGES.items():
+        for name in names:
+            patch(engine, name, stage)
+    patch(VectorIndex, "search", "dense")
+    patch(LexicalIndex, "search", "lexical")
+    patch(LexicalIndex, "corrections", "spelling")
+    patch(Glossary, "expand", "read")
+    patch(state, "fresh_pair", "replicas")
+    patch(state, "encode_query", "encode")
+    try:
+        yield
+    finally:
+        for owner, name, original in reversed(saved):
+            if owner is state:
+                delattr(state, name)  # back to the class's method
+            else:
+                setattr(owner, name, original)
+
+
+def measure(label: str, app: Any, asked: list[str], repeats: int) -> dict[str, list[float]]:
+    from commons.db import db
+    from commons.search.engine import search
+    from commons.search.extension import search_index
+
+    reader, filters = _reader_and_filters()
+    times: dict[str, list[float]] = {stage: [] for stage in ORDER}
+    with app.app_context():
+        state = search_index.state
+        search(db.session, state, "warm up the replicas", reader=reader, filters=filters)
+        db.session.rollback()
+        clock = Clock()
+        with instrumented(clock, state):
+            for _ in range(repeats):
+                for question in asked:
+                    state._queries.clear()  # every question is encoded afresh
+                    clock.now = {}
+                    start = time.perf_counter()
+                    search(db.session, state, question, reader=reader, filters=filters)
+                    whole = time.perf_counter() - start
+                    db.session.rollback()
+                    counted = sum(t for stage, t in clock.now.items() if stage not in OVERLAPPING)
+                    for stage in ORDER:
+                        if stage == "whole path":
+                            times[stage].append(whole)
+                        elif stage == "rest":
+                            times[stage].append(max(0.0, whole - counted))
+                        else:
+                            times[stage].append(clock.now.get(stage, 0.0))
+    encode = statistics.median(times["encode"])
+    print(f"\n{label}: {len(asked)} questions x {repeats}, a reader's school and the filter 'primary'")
+    print(f"  {'stage':14} {'p50 ms':>8} {'p95 ms':>8} {'p50/encode':>11} {'p95/encode':>11}")
+    for stage in ORDER:
+        values = times[stage]
+        note = "  (on two threads, inside retrieve)" if stage in OVERLAPPING else ""
+        print(f"  {stage:14} {statistics.median(values) * 1000:8.2f} {p95(values) * 1000:8.2f} "
+              f"{statistics.median(values) / encode:11.3f} {p95(values) / encode:11.3f}{note}")
+    return times
+
+
+def _reader_and_filters() -> tuple[Any, Any]:
+    from commons.domain.comparability import context_from_fields
+    from commons.search.filters import SearchFilters
+
+    reader = context_from_fields(synthetic.base().studies[0]["school_snapshot"], 990001)  # type: ignore[arg-type]
+    return reader, SearchFilters(phase="primary")
+
+
+def questions() -> list[str]:
+    from commons.ops.judged import read_questions
+
+    return [q.question for q in read_questions(JUDGED, "all")]
+
+
+def plot(rows: list[tuple[int, dict[str, list[float]]]], out: Path) -> Path:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, ax = plt.subplots(figsize=(8, 5))
+    sizes = [n for n, _ in rows]
+    for stage in ORDER:
+        medians = [statistics.median(times[stage]) * 1000 for _, times in rows]
+        if max(medians) < 0.05 and stage != "encode":
+            continue  # too small to see
+        style = {"linewidth": 3} if stage in ("whole path", "encode") else {}
+        ax.plot(sizes, medians, marker="o", label=stage, **style)
+    ax.set_xscale("log")
+    ax.set_yscale("log")
+    ax.set_xlabel("passages (synthetic variations of the demo commons)")
+    ax.set_ylabel("median ms per question")
+    ax.set_title("The search path's stages against corpus size")
+    ax.legend(fontsize=8, ncol=2)
+    ax.grid(True, which="both", alpha=0.3)
+    path = out / "stages.png"
+    fig.tight_layout()
+    fig.savefig(path, dpi=120)
+    return path
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--sizes", nargs="+", default=["10000", "100000"],
+                        help="numbers of synthetic passages, and/or demo")
+    parser.add_argument("--repeats", type=int, default=2)
+    parser.add_argument("--out", type=Path, default=ROOT / "results")
+    args = parser.parse_args()
+    for size in args.sizes:  # refuse before doing anything
+        if size != "demo":
+            synthetic.check_fits(f"--sizes {size}", int(size) * synthetic.DIM * 4 * 8)
+
+    from commons import create_app
+    from commons.db import db
+    from commons.ops.migrate import upgrade
+    from commons.services.demo import load_demo
+    from indexer import SentenceTransformerEmbedder
+    from indexer.threads import set_threads
+
+    set_threads()
+    model = SentenceTransformerEmbedder()
+    model.encode(["warm up"])
+    asked = questions()
+    print(f"the Commons encodes with {model.active_runtime}; ratios divide by that encoding's median")
+    rows: list[tuple[int, dict[str, list[float]]]] = []
+    for size in args.sizes:
+        if size == "demo":
+            with tempfile.TemporaryDirectory(prefix="commons-bench-") as folder:
+                app = create_app({"COMMONS_DATABASE_URL": f"sqlite:///{folder}/demo.db",
+                                  "COMMONS_INSTANCE_PATH": folder, "COMMONS_SECRET_KEY": "bench"}, embedder=model)
+                with app.app_context():
+                    upgrade(db.engine)
+                    load_demo(db.session, model)
+                measure("demo commons", app, asked, args.repeats)
+                with app.app_context():
+                    db.engine.dispose()
+            continue
+        n = int(size)
+        folder = synthetic.database(n)
+        app = create_app({"COMMONS_DATABASE_URL": f"sqlite:///{folder}/commons.db",
+                          "COMMONS_INSTANCE_PATH": str(folder), "COMMONS_SECRET_KEY": "benchmark"}, embedder=model)
+        rows.append((n, measure(f"synthetic commons, {n:,} passages", app, [*synthetic.QUESTIONS, *asked],
+                                args.repeats)))
+        with app.app_context():
+            db.engine.dispose()
+    if len(rows) >= 2:
+        args.out.mkdir(parents=True, exist_ok=True)
+        print(f"\nplot: {plot(rows, args.out)}")
+
+
+if __name__ == "__main__":
+    main()
