@@ -16,8 +16,10 @@
 import re
 import unicodedata
 from collections import OrderedDict
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
+from functools import partial
 
 import numpy as np
 import numpy.typing as npt
@@ -221,9 +223,9 @@ def search(
     dense_query = topic
     if expansion.items:  # the model knows "pupil premium" better than "PP"
         dense_query = f"{topic} ({'; '.join(item.shown for item in expansion.items)})"
-    query_vector = index_state.encode_query(dense_query) if mode != "lexical" else None
-    dense_hits, lexical_hits = _retrieve(index_state.helpers, vectors, lexical, query_vector, lexical_query, mode,
-                                         pool, allowed)
+    query_vector, dense_hits, lexical_hits = _retrieve(
+        index_state.helpers, vectors, lexical, partial(index_state.encode_query, dense_query), lexical_query, mode,
+        pool, allowed)
     hits = _fuse(dense_hits, lexical_hits, mode, settings.dense_weight)
     candidates = _group(known, hits, max(CANDIDATES, limit + nearest), passages_per_result)
     if order == "answers":
@@ -251,20 +253,26 @@ def search(
     return found
 
 
-def _retrieve(helpers: ThreadPoolExecutor, vectors: VectorIndex, lexical: LexicalIndex, query_vector: Vectors | None,
+def _retrieve(helpers: ThreadPoolExecutor, vectors: VectorIndex, lexical: LexicalIndex, encode: Callable[[], Vectors],
               lexical_query: list[str], mode: str, pool: int,
-              allowed: npt.NDArray[np.int64] | None) -> tuple[list[Hit], list[Hit]]:
-    """The dense and the lexical candidates (the lexical search runs while the dense one does)."""
-    if mode == "lexical" or query_vector is None:
-        return [], lexical.search(lexical_query, pool, allowed)
+              allowed: npt.NDArray[np.int64] | None) -> tuple[Vectors | None, list[Hit], list[Hit]]:
+    """The question's vector, the dense and the lexical candidates.
+
+    In hybrid mode the lexical search runs on a helper thread while the question is encoded and
+    the dense search runs: it needs no vector, and both the model and NumPy let go of the GIL.
+    """
+    if mode == "lexical":
+        return None, [], lexical.search(lexical_query, pool, allowed)
     if mode == "dense":
-        return vectors.search(query_vector, pool, allowed), []
+        query_vector = encode()
+        return query_vector, vectors.search(query_vector, pool, allowed), []
     pending = helpers.submit(lexical.search, lexical_query, pool, allowed)
     try:
+        query_vector = encode()
         dense_hits = vectors.search(query_vector, pool, allowed)
     finally:
         lexical_hits = pending.result()
-    return dense_hits, lexical_hits
+    return query_vector, dense_hits, lexical_hits
 
 
 def _fuse(dense_hits: list[Hit], lexical_hits: list[Hit], mode: str, dense_weight: float) -> list[Hit]:
