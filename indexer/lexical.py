@@ -162,15 +162,19 @@ class LexicalIndex:
             row_id = self._row_id  # rows below n_rows never change in place; a compaction makes new arrays
             size = max(int(rows[-1]) for (rows, _), _ in matched) + 1  # rows ascend
             keep = None if allowed is None else self._allowed_rows(allowed)[:size]
-        scaled = [(rows, weights if n == 1 else weights * np.float32(n)) for (rows, weights), n in matched]
-        candidates, scores = _scored_rows(scaled, size, keep, k)
+        totals = np.zeros(size, dtype=np.float32)
+        for (rows, weights), n in matched:
+            totals[rows] += weights if n == 1 else weights * np.float32(n)  # rows are unique within one term
+        if keep is not None:
+            np.multiply(totals, keep, out=totals)
+        candidates = _candidate_rows(totals, k)
         if not len(candidates):
             return []
         k = min(k, len(candidates))
+        scores = totals[candidates]
         ids = row_id[candidates]
-        kth = scores[np.argpartition(-scores, k - 1)[k - 1]]
-        top = np.flatnonzero(scores >= kth)  # ties at the k-th score go to the lower ids
-        top = top[np.lexsort((ids[top], -scores[top]))][:k]
+        top = np.argpartition(-scores, k - 1)[:k]
+        top = top[np.lexsort((ids[top], -scores[top]))]
         return [Hit(int(i), float(s)) for i, s in zip(ids[top].tolist(), scores[top].tolist(), strict=True)]
 
     def query_idf(self, query: str | Sequence[str]) -> dict[str, float]:
@@ -468,79 +472,6 @@ class LexicalIndex:
 
 
 SAMPLE_STRIDE = 16
-PRUNE_FROM = 50_000  # a query's postings below this are scored whole: skipping would not pay
-PRUNE_BUDGET = 200_000  # postings of the rarer terms summed before the skip is given up
-PRUNE_MARGIN = 1e-4  # float32 and float64 sums differ in the last bits: rows this close are kept
-
-
-def _scored_rows(scaled: list[tuple[Int32s, Floats]], size: int, keep: npt.NDArray[np.bool_] | None,
-                 k: int) -> tuple[npt.NDArray[np.intp], Floats]:
-    """Rows that surely hold the k best scores (a ``keep`` mask allowing), with their scores.
-
-    ``scaled`` holds each query term's rows (ascending) and weights, repeats counted. When the
-    terms' postings are many, :func:`_skip_common` finds the candidates from the rarer terms;
-    otherwise every row is scored.
-    """
-    if len(scaled) > 1 and sum(len(rows) for rows, _ in scaled) >= PRUNE_FROM:
-        skipped = _skip_common(scaled, keep, k)
-        if skipped is not None:
-            return skipped
-    totals = np.zeros(size, dtype=np.float32)
-    for rows, weights in scaled:
-        totals[rows] += weights  # rows are unique within one term
-    if keep is not None:
-        np.multiply(totals, keep, out=totals)
-    candidates = _candidate_rows(totals, k)
-    return candidates, totals[candidates]
-
-
-def _skip_common(scaled: list[tuple[Int32s, Floats]], keep: npt.NDArray[np.bool_] | None,
-                 k: int) -> tuple[npt.NDArray[np.intp], Floats] | None:
-    """The candidates of the k best without adding a common term's weight to every row it is in.
-
-    MaxScore (Turtle and Flood, 1995): the terms are taken in falling order of the most one of
-    their weights adds. Once the rows seen so far hold k scores of at least θ, and the terms
-    not yet taken could add less than θ together, a row none of the terms taken has is out of
-    reach, and so is a seen row whose score plus those terms' most stays below θ. The
-    candidates left are scored exactly: every term's weight is looked up for them alone and
-    added in the query's order, the same float32 sum the full scoring makes, so the k best
-    and their scores are exactly the same. None when no such point comes while the terms
-    taken hold at most ``PRUNE_BUDGET`` postings (then every row is scored).
-    """
-    most = [float(weights.max()) for _, weights in scaled]
-    order = sorted(range(len(scaled)), key=lambda i: -most[i])
-    left = sum(most)
-    taken_rows: list[Int32s] = []
-    taken_weights: list[Floats] = []
-    seen = 0
-    for i in order[:-1]:
-        rows, weights = scaled[i]
-        seen += len(rows)
-        if seen > PRUNE_BUDGET:
-            return None
-        taken_rows.append(rows)
-        taken_weights.append(weights)
-        left -= most[i]
-        if seen < k:
-            continue
-        unique, where = np.unique(np.concatenate(taken_rows), return_inverse=True)
-        partial = np.bincount(where, weights=np.concatenate(taken_weights))
-        if keep is not None:
-            partial = partial * keep[unique]
-        reached = partial[partial > 0]
-        if len(reached) < k:
-            continue
-        theta = float(np.partition(reached, len(reached) - k)[len(reached) - k]) * (1.0 - PRUNE_MARGIN)
-        if left >= theta:
-            continue
-        candidates = unique[partial + left >= theta]
-        scores = np.zeros(len(candidates), dtype=np.float32)
-        for term_rows, term_weights in scaled:  # the query's order, as the full scoring adds them
-            at = np.minimum(np.searchsorted(term_rows, candidates), len(term_rows) - 1)
-            has = term_rows[at] == candidates
-            scores[has] += term_weights[at[has]]
-        return candidates.astype(np.intp), scores
-    return None
 
 
 def _candidate_rows(totals: Floats, k: int) -> npt.NDArray[np.intp]:
