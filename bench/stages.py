@@ -188,12 +188,13 @@ def plot(rows: list[tuple[int, dict[str, list[float]]]], out: Path) -> Path:
 
     fig, ax = plt.subplots(figsize=(8, 5))
     sizes = [n for n, _ in rows]
-    for stage in ORDER:
+    colours = plt.get_cmap("tab20").colors  # type: ignore[attr-defined]
+    for n, stage in enumerate(ORDER):
         medians = [statistics.median(times[stage]) * 1000 for _, times in rows]
         if max(medians) < 0.05 and stage != "encode":
             continue  # too small to see
-        style = {"linewidth": 3} if stage in ("whole path", "encode") else {}
-        ax.plot(sizes, medians, marker="o", label=stage, **style)
+        style = {"linewidth": 3} if stage in ("whole path", "encode") else {"linestyle": ("-", "--", ":")[n % 3]}
+        ax.plot(sizes, medians, marker="o", label=stage, color=colours[n % len(colours)], **style)
     ax.set_xscale("log")
     ax.set_yscale("log")
     ax.set_xlabel("passages (synthetic variations of the demo commons)")
