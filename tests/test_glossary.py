@@ -164,6 +164,8 @@ GOOD = "- term: PP\n  means: [pupil premium]\n"
         (GOOD + "- term: FSM\n  means: [free school meals]\n  ambiguous: maybe\n",
          r"entry 2 \('FSM'\), line 3, field 'ambiguous': must be true or false"),
         (GOOD + "- term: FSM\n  means: [free school meals]\n  also: [7]\n", r"field 'also': 7 is not text"),
+        (GOOD + "- term: special measures\n  means: [inadequate]\n  together: sometimes\n",
+         r"entry 2 \('special measures'\), line 3, field 'together': must be true or false"),
         (GOOD + "- term: Pupil Premium\n  means: [PP]\n",
          r"entry 2 \('Pupil Premium'\), line 3, field 'term': 'Pupil Premium' is already in the entry for 'PP'"),
         (GOOD + "- FSM\n", r"entry 2, line 3, field 'term': each entry must be a mapping"),
@@ -199,3 +201,23 @@ def test_entries_can_be_built_in_code_and_are_checked_the_same_way() -> None:
     assert built.expand("fsm").notes() == ("fsm → free school meals",)
     with pytest.raises(GlossaryError, match=r"inline: entry 2 \('pp'\).*already in the entry for 'PP'"):
         Glossary([Entry("PP", ("pupil premium",)), Entry("pp", ("pupils' premium",))], source="inline")
+
+
+def test_a_phrase_whose_words_mean_something_else_alone_is_searched_as_what_it_means(glossary: Glossary) -> None:
+    """'special measures' is an inspection category: its words alone would find special schools."""
+    expansion = glossary.expand("coming out of Special Measures quickly")
+    assert expansion.notes() == ("Special Measures → inadequate Ofsted judgement",)
+    assert expansion.searched_text() == "coming out of inadequate Ofsted judgement quickly"
+    assert "special" not in expansion.expanded_text().lower()
+    assert "measures" not in expansion.expanded_text().lower()
+    # other entries keep the words as typed and add their forms after them
+    other = glossary.expand("PP attendance")
+    assert other.searched_text() == "PP attendance"
+    assert other.expanded_text().startswith("PP attendance pupil premium")
+
+
+def test_a_together_entry_read_from_a_file(tmp_path: Path) -> None:
+    path = _write(tmp_path, GOOD + "- term: serious weaknesses\n  means: [inadequate judgement]\n  together: true\n")
+    entry = load_glossary(path).entries[-1]
+    assert entry.together
+    assert load_glossary(path).expand("after serious weaknesses").searched_text() == "after inadequate judgement"

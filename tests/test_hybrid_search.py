@@ -186,6 +186,20 @@ def test_names_and_acronyms_find_their_case_study_first(demo_app: Flask, questio
     assert results.results[0].case_study.slug == slug
 
 
+def test_special_measures_does_not_bring_special_schools(demo_app: Flask) -> None:
+    """An inspection category, searched as what it means, not as 'special' (schools) and 'measures' (taken).
+
+    Nothing in the demo is about special measures; before, a special school's study of reducing
+    restraint answered it.
+    """
+    with demo_app.app_context():
+        results = search(db.session, search_index.state, "coming out of special measures")
+        shown = [(r.case_study.slug, r.answers, r.case_study.school.establishment_type) for r in results.results]
+    assert shown, "the nearest case studies are shown even when nothing answers"
+    assert not [s for s in shown if s[1] and "special" in s[2].lower()], shown
+    assert "meadowbank-reducing-restraint-semh" not in [s[0] for s in shown], shown
+
+
 def test_each_case_study_appears_once_with_marked_snippets(demo_app: Flask) -> None:
     with demo_app.app_context():
         state = search_index.state

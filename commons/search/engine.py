@@ -205,7 +205,7 @@ def search(
     # the lexical query as the index's tokens, so a fix ("persistant" searched as "persist") is
     # never stemmed a second time ("earli", the stem of "early", is not "ear")
     lexical_query = lexical.tokens(expansion.expanded_text()) + list(fixes.values())
-    matched_topic = [fixes.get(token, token) for token in lexical.tokens(topic)]
+    matched_topic = [fixes.get(token, token) for token in lexical.tokens(expansion.searched_text())]
     known = catalogue(session, lexical.last_change)  # the replicas are as of the newest change
     allowed: npt.NDArray[np.int64] | None = None
     if filters is not None and filters.active():

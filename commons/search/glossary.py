@@ -11,7 +11,9 @@ Matching is by whole words and ignores case, hyphens, commas and extra spaces; a
 "s" is allowed. In an entry marked ``ambiguous`` (a short form that is also an everyday
 word, like "PE" or "TA") a form written with capitals only counts when written that way.
 The longest form wins where forms overlap: "special educational needs and disabilities"
-is SEND, not SEN.
+is SEND, not SEN. An entry marked ``together`` is a phrase whose words mean something else
+alone ("special measures" is not about special schools): a text that uses it is searched for
+what it means instead of its words.
 
 This module uses only the standard library and PyYAML, so it can sit below everything else.
 """
@@ -26,7 +28,7 @@ from typing import Any
 import yaml
 
 DEFAULT_PATH = Path(__file__).with_name("glossary.yaml")
-FIELDS = ("term", "means", "also", "ambiguous", "note")
+FIELDS = ("term", "means", "also", "ambiguous", "together", "note")
 MAX_TEXT = 2000  # only this much of a text is read: a question, not a document
 MAX_FORM = 120  # a longer "form" is a mistake in the file
 
@@ -48,6 +50,7 @@ class Entry:
     means: tuple[str, ...]
     also: tuple[str, ...] = ()
     ambiguous: bool = False
+    together: bool = False  # its words mean something else alone: they are searched only as what it means
     note: str = ""
 
     @property
@@ -64,6 +67,7 @@ class Expanded:
     found: str
     added: tuple[str, ...]
     shown: str
+    span: tuple[int, int] | None = None  # where a phrase whose words count only together was found
 
     def note(self) -> str:
         """The line shown to the reader, e.g. "PP → pupil premium"."""
@@ -91,9 +95,23 @@ class Expansion:
         """One line per entry for the reader: ("PP → pupil premium", ...)."""
         return tuple(item.note() for item in self.items)
 
+    def searched_text(self) -> str:
+        """The text as its topic is searched: a phrase whose words count only together written as what it means.
+
+        "coming out of special measures" is searched as "coming out of inadequate Ofsted
+        judgement", so "special" does not find special schools.
+        """
+        text = self.text
+        for (start, end), meaning in sorted(((i.span, i.added[0]) for i in self.items if i.span), reverse=True):
+            text = f"{text[:start]}{meaning}{text[end:]}"  # from the end, so earlier spans stay where they were
+        return text
+
     def expanded_text(self) -> str:
-        """The text followed by the added forms, for a keyword search."""
-        return " ".join([self.text, *self.phrases]) if self.items else self.text
+        """The searched text followed by the other added forms, for a keyword search."""
+        if not self.items:
+            return self.text
+        rest = [phrase for item in self.items for phrase in (item.added[1:] if item.span else item.added)]
+        return " ".join([self.searched_text(), *rest])
 
     def __bool__(self) -> bool:
         return bool(self.items)
@@ -202,7 +220,8 @@ class Glossary:
             short = " " not in _key(form) and (form == entry.term or form in entry.also)
             preferred = entry.means[0] if short else entry.term
             shown = preferred if preferred in added else added[0]
-            items.append(Expanded(term=entry.term, found=match.group(0), added=added, shown=shown))
+            span = match.span() if entry.together else None
+            items.append(Expanded(term=entry.term, found=match.group(0), added=added, shown=shown, span=span))
         return Expansion(text=text, items=tuple(items))
 
 
@@ -280,10 +299,13 @@ def _entry(item: Any, index: int, line: int, source: str) -> Entry:
     ambiguous = item.get("ambiguous", False)
     if not isinstance(ambiguous, bool):
         raise fail("ambiguous", "must be true or false")
+    together = item.get("together", False)
+    if not isinstance(together, bool):
+        raise fail("together", "must be true or false")
     note = item.get("note") or ""
     if not isinstance(note, str):
         raise fail("note", "must be text")
-    return Entry(term=entry_term, means=means, also=also, ambiguous=ambiguous, note=note)
+    return Entry(term=entry_term, means=means, also=also, ambiguous=ambiguous, together=together, note=note)
 
 
 def _text(value: Any, fail: _Fail) -> str:
