@@ -47,7 +47,15 @@ READINGS: list[tuple[str, list[tuple[str, object]], str]] = [
     ("small primary (90 on roll), mixed-age classes", [("size", "small"), ("phase", "primary"), ("size", 90)],
      "mixed-age classes"),
     ("a primary with 30 pupils in Year 6 who struggle", [("phase", "primary")],
-     "with 30 pupils in Year 6 who struggle"),
+     "30 pupils in Year 6 who struggle"),
+    # no word left dangling at the front where the context was cut
+    ("As a large inner-city secondary with 40% EAL, how have schools improved reading at KS3?",
+     [("size", "large"), ("setting", "urban"), ("phase", "secondary"), ("eal", 40.0)],
+     "how have schools improved reading at KS3?"),
+    ("In a small rural primary, what works for phonics?",
+     [("size", "small"), ("setting", "rural"), ("phase", "primary")], "what works for phonics?"),
+    ("As a result of falling rolls in our small rural primary, how do we plan?",
+     [("size", "small"), ("setting", "rural"), ("phase", "primary")], "As a result of falling rolls how do we plan?"),
     # setting
     ("inner-city primary, behaviour", [("setting", "urban"), ("phase", "primary")], "behaviour"),
     ("a coastal academy and teacher recruitment", [("setting", "coastal"), ("governance", "academy")],

@@ -971,6 +971,16 @@ def _cut(scan: str, phrases: Iterable[_Phrase], undone: frozenset[str]) -> str:
     return _tidy(kept)
 
 
+# words left at the front once the context before or after them is cut: "As [a large secondary
+# with 40% EAL], how have schools ...", "[A small rural primary] with lots of mixed-age classes"
+_DANGLING_RE = re.compile(
+    r"^(?:(?:and|but|so|or|with|where|we['’]re|we\s+are|i['’]m|i\s+am)\s+"
+    r"|(?:as|at|in|for|from)\s+(?=(?:how|what|which|who|why|when|where|can|could|do|does|did|is|are|should"
+    r"|would|has|have|any)\b))",
+    re.IGNORECASE,
+)
+
+
 def _tidy(text: str) -> str:
     text = " ".join(text.split())
     text = re.sub(r"\(\s*[,;:]?\s*\)", " ", text)
@@ -980,11 +990,7 @@ def _tidy(text: str) -> str:
     text = " ".join(text.split())
     while True:
         trimmed = text.lstrip(" ,;:.-–—)")
-        lowered = trimmed.lower()
-        for word in ("and ", "but ", "so ", "or "):
-            if lowered.startswith(word):
-                trimmed = trimmed[len(word) :]
-                break
+        trimmed = _DANGLING_RE.sub("", trimmed, count=1)
         if trimmed == text:
             break
         text = trimmed
