@@ -296,10 +296,15 @@ class LexicalIndex:
         if self._live < self._n_rows:  # some rows are dead
             live = self._alive[rows]
             rows, tfs = rows[live], tfs[live]
-        tf = tfs.astype(np.float32)
         n_docs, df = self._live, len(rows)
         idf = np.log(1.0 + (n_docs - df + 0.5) / (df + 0.5))
-        weights = (idf * tf * (self.k1 + 1.0) / (tf + self._length_norms()[rows])).astype(np.float32)
+        # idf * tf * (k1 + 1) / (tf + norm), in float32 and in place: a common word has a weight
+        # for hundreds of thousands of rows, computed again whenever it has left the cache
+        tf = tfs.astype(np.float32)
+        weights = self._length_norms()[rows]
+        weights += tf
+        np.divide(tf, weights, out=weights)
+        weights *= np.float32(idf * (self.k1 + 1.0))
         self._remember(term, rows, weights)
         return rows, weights
 
@@ -308,7 +313,8 @@ class LexicalIndex:
         if self._norms[0] != self._generation:
             lengths = self._row_len[: self._n_rows]
             average = (self._total_len / self._live) if self._live else 1.0  # every row removed
-            self._norms = (self._generation, self.k1 * (1.0 - self.b + self.b * lengths / average))
+            norms = self.k1 * (1.0 - self.b + self.b * lengths / average)
+            self._norms = (self._generation, norms.astype(np.float32))
         return self._norms[1]
 
     def _remember(self, term: int, rows: Int32s, weights: Floats) -> None:
