@@ -22,7 +22,6 @@ import argparse
 import os
 import statistics
 import sys
-import tempfile
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -82,32 +81,14 @@ def main() -> None:
     parser.add_argument("--repeats", type=int, default=2)
     args = parser.parse_args()
 
-    from commons import create_app
-    from commons.db import db
-    from commons.ops.migrate import upgrade
-    from commons.services.demo import load_demo
     from indexer import SentenceTransformerEmbedder
 
     model = SentenceTransformerEmbedder()
     model.encode(["warm up"])
     asked = questions()
     for size in args.sizes:
-        if size == "demo":
-            with tempfile.TemporaryDirectory(prefix="commons-bench-") as folder:
-                app = create_app({"COMMONS_DATABASE_URL": f"sqlite:///{folder}/demo.db",
-                                  "COMMONS_INSTANCE_PATH": folder, "COMMONS_SECRET_KEY": "bench"}, embedder=model)
-                with app.app_context():
-                    upgrade(db.engine)
-                    load_demo(db.session, model)
-                measure("demo commons", app, asked, args.repeats)
-                with app.app_context():
-                    db.engine.dispose()
-            continue
-        n = int(size)
-        folder = synthetic.database(n)
-        app = create_app({"COMMONS_DATABASE_URL": f"sqlite:///{folder}/commons.db",
-                          "COMMONS_INSTANCE_PATH": str(folder), "COMMONS_SECRET_KEY": "benchmark"}, embedder=model)
-        measure(f"synthetic commons, {n:,} passages", app, [*synthetic.QUESTIONS, *asked], args.repeats)
+        with synthetic.commons_app(size, model) as (label, app):
+            measure(label, app, asked if size == "demo" else [*synthetic.QUESTIONS, *asked], args.repeats)
 
 
 if __name__ == "__main__":

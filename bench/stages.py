@@ -38,7 +38,6 @@ import argparse
 import os
 import statistics
 import sys
-import tempfile
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -219,10 +218,6 @@ def main() -> None:
         if size != "demo":
             synthetic.check_fits(f"--sizes {size}", int(size) * synthetic.DIM * 4 * 8)
 
-    from commons import create_app
-    from commons.db import db
-    from commons.ops.migrate import upgrade
-    from commons.services.demo import load_demo
     from indexer import SentenceTransformerEmbedder
     from indexer.threads import set_threads
 
@@ -233,25 +228,10 @@ def main() -> None:
     print(f"the Commons encodes with {model.active_runtime}; ratios divide by that encoding's median")
     rows: list[tuple[int, dict[str, list[float]]]] = []
     for size in args.sizes:
-        if size == "demo":
-            with tempfile.TemporaryDirectory(prefix="commons-bench-") as folder:
-                app = create_app({"COMMONS_DATABASE_URL": f"sqlite:///{folder}/demo.db",
-                                  "COMMONS_INSTANCE_PATH": folder, "COMMONS_SECRET_KEY": "bench"}, embedder=model)
-                with app.app_context():
-                    upgrade(db.engine)
-                    load_demo(db.session, model)
-                measure("demo commons", app, asked, args.repeats)
-                with app.app_context():
-                    db.engine.dispose()
-            continue
-        n = int(size)
-        folder = synthetic.database(n)
-        app = create_app({"COMMONS_DATABASE_URL": f"sqlite:///{folder}/commons.db",
-                          "COMMONS_INSTANCE_PATH": str(folder), "COMMONS_SECRET_KEY": "benchmark"}, embedder=model)
-        rows.append((n, measure(f"synthetic commons, {n:,} passages", app, [*synthetic.QUESTIONS, *asked],
-                                args.repeats)))
-        with app.app_context():
-            db.engine.dispose()
+        with synthetic.commons_app(size, model) as (label, app):
+            times = measure(label, app, asked if size == "demo" else [*synthetic.QUESTIONS, *asked], args.repeats)
+        if size != "demo":
+            rows.append((int(size), times))
     if len(rows) >= 2:
         args.out.mkdir(parents=True, exist_ok=True)
         print(f"\nplot: {plot(rows, args.out)}")

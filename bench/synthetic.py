@@ -17,8 +17,12 @@ import os
 import re
 import shutil
 import sys
+import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -230,3 +234,33 @@ def database(n: int) -> Path:
         db.engine.dispose()
     done.write_text("ok\n")
     return folder
+
+
+@contextmanager
+def commons_app(size: str, model: Any) -> Iterator[tuple[str, Any]]:
+    """A label and a Commons app over the demo commons (``size`` "demo", loaded into a temporary
+    database with ``model``) or over the synthetic commons of ``size`` passages (made once)."""
+    from commons import create_app
+    from commons.db import db
+
+    with tempfile.TemporaryDirectory(prefix="commons-bench-") as scratch:
+        if size == "demo":
+            from commons.ops.migrate import upgrade
+            from commons.services.demo import load_demo
+
+            label, folder, url = "demo commons", Path(scratch), f"sqlite:///{scratch}/demo.db"
+        else:
+            n = int(size)
+            folder = database(n)
+            label, url = f"synthetic commons, {n:,} passages", f"sqlite:///{folder}/commons.db"
+        app = create_app({"COMMONS_DATABASE_URL": url, "COMMONS_INSTANCE_PATH": str(folder),
+                          "COMMONS_SECRET_KEY": "benchmark"}, embedder=model)
+        if size == "demo":
+            with app.app_context():
+                upgrade(db.engine)
+                load_demo(db.session, model)
+        try:
+            yield label, app
+        finally:
+            with app.app_context():
+                db.engine.dispose()
