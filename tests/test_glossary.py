@@ -34,7 +34,8 @@ def test_every_entry_is_valid_and_every_form_finds_its_entry(glossary: Glossary)
             found = glossary.expand(form)
             # every other form is added, unless the form itself already says it ("academy trust")
             said = {f for f in entry.forms if f" {_words(f)} " in f" {_words(form)} "}
-            assert set(found.phrases) == set(entry.forms) - said, form
+            never = {entry.term} if entry.together else set()  # its words mean something else alone
+            assert set(found.phrases) == set(entry.forms) - said - never, form
             assert found.terms == ((entry.term,) if found.phrases else ()), form
 
 
@@ -221,3 +222,27 @@ def test_a_together_entry_read_from_a_file(tmp_path: Path) -> None:
     entry = load_glossary(path).entries[-1]
     assert entry.together
     assert load_glossary(path).expand("after serious weaknesses").searched_text() == "after inadequate judgement"
+
+
+@pytest.mark.parametrize(
+    ("text", "searched", "keywords"),
+    [
+        # its long form written: nothing is rewritten, and the misleading term is not added
+        ("after an inadequate Ofsted judgement", "after an inadequate Ofsted judgement",
+         "after an inadequate Ofsted judgement"),
+        # written twice: both places are searched as what it means
+        ("special measures: how long does special measures last?",
+         "inadequate Ofsted judgement: how long does inadequate Ofsted judgement last?",
+         "inadequate Ofsted judgement: how long does inadequate Ofsted judgement last?"),
+        # written beside its long form: the term is still not searched word by word
+        ("out of special measures (an inadequate Ofsted judgement)",
+         "out of inadequate Ofsted judgement (an inadequate Ofsted judgement)",
+         "out of inadequate Ofsted judgement (an inadequate Ofsted judgement)"),
+    ],
+)
+def test_a_together_phrase_is_never_searched_word_by_word(glossary: Glossary, text: str, searched: str,
+                                                         keywords: str) -> None:
+    expansion = glossary.expand(text)
+    assert expansion.searched_text() == searched
+    assert expansion.expanded_text() == keywords
+    assert "special" not in expansion.expanded_text().lower()

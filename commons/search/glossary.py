@@ -67,7 +67,7 @@ class Expanded:
     found: str
     added: tuple[str, ...]
     shown: str
-    span: tuple[int, int] | None = None  # where a phrase whose words count only together was found
+    searched_as: str = ""  # the form written in place of a phrase whose words count only together
 
     def note(self) -> str:
         """The line shown to the reader, e.g. "PP → pupil premium"."""
@@ -80,6 +80,7 @@ class Expansion:
 
     text: str
     items: tuple[Expanded, ...] = ()
+    searched: str | None = None  # the text with each phrase whose words count only together rewritten
 
     @property
     def phrases(self) -> tuple[str, ...]:
@@ -101,16 +102,13 @@ class Expansion:
         "coming out of special measures" is searched as "coming out of inadequate Ofsted
         judgement", so "special" does not find special schools.
         """
-        text = self.text
-        for (start, end), meaning in sorted(((i.span, i.added[0]) for i in self.items if i.span), reverse=True):
-            text = f"{text[:start]}{meaning}{text[end:]}"  # from the end, so earlier spans stay where they were
-        return text
+        return self.text if self.searched is None else self.searched
 
     def expanded_text(self) -> str:
         """The searched text followed by the other added forms, for a keyword search."""
         if not self.items:
             return self.text
-        rest = [phrase for item in self.items for phrase in (item.added[1:] if item.span else item.added)]
+        rest = [phrase for item in self.items for phrase in item.added if phrase != item.searched_as]
         return " ".join([self.searched_text(), *rest])
 
     def __bool__(self) -> bool:
@@ -198,9 +196,11 @@ class Glossary:
         Only the first ``MAX_TEXT`` characters are read. A form already in the text, or already
         added for an earlier entry, is not added again; an entry that would add nothing is left
         out. In a text written all in capitals, ambiguous entries are ignored (it is shouting,
-        not acronyms).
+        not acronyms). An entry marked ``together`` never adds its term, and every place the text
+        writes the term is searched as its first long form.
         """
         scan = text[:MAX_TEXT]
+        searched: str | None = None
         shouting = not any(c.islower() for c in scan) and len(scan.split()) > 3
         seen: set[int] = set()
         taken: set[str] = set()
@@ -213,16 +213,24 @@ class Glossary:
             if id(entry) in seen or (shouting and entry.ambiguous):
                 continue
             seen.add(id(entry))
-            added = tuple(f for f in entry.forms if _key(f) not in taken and not self._whole[_key(f)].search(scan))
-            if not added:
+            term = self._whole[_key(entry.term)]
+            rewritten = entry.together and term.search(scan) is not None
+            added = tuple(f for f in entry.forms
+                          if not (entry.together and f is entry.term)  # its words are never searched
+                          and _key(f) not in taken and not self._whole[_key(f)].search(scan))
+            if not added and not rewritten:
                 continue
             taken.update(_key(f) for f in added)
-            short = " " not in _key(form) and (form == entry.term or form in entry.also)
-            preferred = entry.means[0] if short else entry.term
-            shown = preferred if preferred in added else added[0]
-            span = match.span() if entry.together else None
-            items.append(Expanded(term=entry.term, found=match.group(0), added=added, shown=shown, span=span))
-        return Expansion(text=text, items=tuple(items))
+            if rewritten:
+                shown = entry.means[0]
+                searched = term.sub(shown, text if searched is None else searched)
+            else:
+                short = " " not in _key(form) and (form == entry.term or form in entry.also)
+                preferred = entry.means[0] if short else entry.term
+                shown = preferred if preferred in added else added[0]
+            items.append(Expanded(term=entry.term, found=match.group(0), added=added, shown=shown,
+                                  searched_as=shown if rewritten else ""))
+        return Expansion(text=text, items=tuple(items), searched=searched)
 
 
 def _field_of(entry: Entry, form: str) -> str:
