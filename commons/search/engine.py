@@ -240,7 +240,7 @@ def search(
         shown = _blend(sorted(candidates, key=lambda c: c.rank), comparisons, weight, fused=True)[:limit]
     else:
         answering = [c for c in candidates if c.answers]
-        others = [c for c in candidates if not c.answers][: max(0, min(nearest, limit - min(len(answering), limit)))]
+        others = [c for c in candidates if not c.answers][: max(0, min(nearest, limit - len(answering)))]
         comparisons = _compare(known, context, answering + others)  # only what is blended or shown
         answering = _blend(answering, comparisons, weight)[:limit]
         shown = answering + others
