@@ -108,3 +108,47 @@ def test_fitting_puts_the_question_floor_above_every_question_without_an_answer(
     best = [calibration.answers(calibration.relevance(dict(item.candidates)[f"s{item.question.id[1:]}"]))
             for item in answered]
     assert sum(best) >= len(best) - 1
+
+
+def test_a_question_about_what_the_rules_require_is_told_apart_from_one_about_improving() -> None:
+    from commons.search.rules import asks_about_rules
+
+    asked = {
+        "Can teachers be required to do lunchtime duty?": "Can teachers be required",
+        "Which pupils can be left out of the multiplication tables check?": "can be left out",
+        "Service pupil premium: who is eligible and what can it be spent on?": "who is eligible",
+        "Are job-share teachers paid for INSET days?": "Are job-share teachers paid",
+        "What has to go in the SEN information report?": "What has to go in",
+        "Do we need to see DBS certificates for agency tutors?": "Do we need to",
+        "Which attendance register code do we use for a part-time timetable?": "Which attendance register code",
+        "Does TUPE apply when a federation converts?": "Does TUPE apply",
+        "What are our legal powers to search pupils?": "legal powers",
+    }
+    for question, words in asked.items():
+        assert asks_about_rules(question) == words, question
+    # a topic the Commons holds is not a rule, however its words look
+    for question in ("zones of regulation", "ELSA and Zones of Regulation in a 1FE primary",
+                     "Letters and legal referrals take months and change nothing. What has worked in PRUs?",
+                     "how did a small rural primary improve attendance of disadvantaged pupils?",
+                     "reducing exclusions in year 9", "can a nurture group help Y3 outbursts?"):
+        assert asks_about_rules(question) is None, question
+
+
+def test_lifts_measure_how_far_a_candidate_stands_out_and_a_short_list_is_filled_from_the_commons() -> None:
+    from commons.search.answerability import with_gaps
+
+    def candidates(values: list[float]) -> list[dict[str, float]]:
+        return [{"dense_best": v, "lexical_best": v, "lexical_study": v} for v in values]
+
+    one_stands_out = candidates([0.7, 0.3, 0.31, 0.29, 0.3, 0.32])
+    none_does = candidates([0.33, 0.3, 0.31, 0.29, 0.3, 0.32])
+    with_gaps(one_stands_out)
+    with_gaps(none_does)
+    assert one_stands_out[0]["dense_lift"] > 2.0 > none_does[0]["dense_lift"]
+    assert one_stands_out[0]["dense_gap"] == 0.0 and one_stands_out[1]["dense_gap"] < 0
+    # two candidates, both on the topic (a filter left only them): beside passages from the whole
+    # commons the better one stands out; between themselves alone it could not
+    alone, filled = candidates([0.7, 0.65]), candidates([0.7, 0.65])
+    with_gaps(alone)
+    with_gaps(filled, [(0.2 + 0.01 * k, 0.0) for k in range(20)])
+    assert alone[0]["dense_lift"] < 1.0 < 2.0 < filled[0]["dense_lift"]

@@ -92,10 +92,12 @@ def test_the_fitted_splits_meet_their_targets_and_nothing_answers_gibberish(demo
                                                            "zxcvb poiuy lkjhg")]
         shown = run(lambda: db.session, search_index.state, unrelated)
     assert tune["hit@3"] >= 0.9 and tune["ndcg@10"] >= 0.85 and tune["lost_best"] <= 0.05
-    # questions on topics the Commons does not hold show no answers; the near misses (the `near`
-    # split: a rule or a procedure on a theme it does hold) are the known weakness, kept from growing
-    off_topic = [o for o in outcomes if not o.question.judgements and not o.question.id.startswith("n")]
-    near_misses = [o for o in outcomes if not o.question.judgements and o.question.id.startswith("n")]
+    # the first splits' questions on topics the Commons does not hold show no answers; the near
+    # misses (a rule or a procedure on a theme it does hold: the `near` split, and most of the later
+    # splits' no-answer questions) are the known weakness, kept from growing
+    no_answer = [o for o in outcomes if not o.question.judgements]
+    off_topic = [o for o in no_answer if o.question.id[0] in "qf"]
     assert off_topic and all(o.answers_shown == 0 for o in off_topic)
-    assert near_misses and sum(1 for o in near_misses if o.answers_shown) <= len(near_misses) // 2
+    assert sum(1 for o in no_answer if o.answers_shown) <= len(no_answer) // 8
+    assert sum(o.answers_shown for o in no_answer) <= len(no_answer) // 4
     assert unrelated and all(o.answers_shown == 0 for o in shown)

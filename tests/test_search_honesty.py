@@ -168,7 +168,7 @@ def test_api_validates_read_and_ignore(client: FlaskClient) -> None:
 
     as_typed = client.get("/api/v1/search", query_string={"q": QUESTION, "read": "0"}).get_json()["read_as"]
     assert as_typed == {"read": False, "topic": QUESTION, "context": [], "summary": "", "expansions": [],
-                        "context_source": None}
+                        "context_source": None, "asks_about_rules": None}
 
     jargon = client.get("/api/v1/search?q=PP").get_json()["read_as"]
     assert jargon["expansions"] == [{"term": "PP", "means": "pupil premium"}]
@@ -301,3 +301,23 @@ def test_collections_feeds_and_find_leaders_list_only_answers(demo_app: Flask, w
         assert entries and {e.case_study.id for e in entries} <= {r.case_study.id for r in answering.answers}
     peers = html.unescape(_page(web, "/peers", q=GIBBERISH))
     assert "No school open to visits or support has written about this yet" in peers
+
+
+RULES_QUESTION = "Can teachers be required to do lunchtime duty?"
+
+
+def test_a_question_about_the_rules_says_where_rules_are_answered_on_every_surface(demo_app: Flask,
+                                                                                   web: FlaskClient) -> None:
+    page = html.unescape(_page(web, "/search", q=RULES_QUESTION))
+    assert NOTHING in page and "This reads as a question about what the rules require or allow" in page
+    assert "Nearest we have" in page  # the lunchtime study is still offered, marked as not answering
+    api = web.get("/api/v1/search", query_string={"q": RULES_QUESTION}).get_json()
+    assert api["read_as"]["asks_about_rules"] == "Can teachers be required"
+    assert api["answer_count"] == 0 and not any(r["answers"] for r in api["results"])
+    assert any("GOV.UK" in notice for notice in api["notices"])
+    cli = demo_app.test_cli_runner().invoke(args=["search", RULES_QUESTION])
+    assert "GOV.UK" in cli.output and "Nothing in the Commons answers this closely yet" in cli.output
+    # a question about improving the same thing is answered, with no such notice
+    improving = web.get("/api/v1/search", query_string={"q": "calmer lunchtimes with midday supervisors"}).get_json()
+    assert improving["read_as"]["asks_about_rules"] is None and improving["answer_count"] >= 1
+    assert not any("GOV.UK" in notice for notice in improving["notices"])

@@ -483,6 +483,10 @@ class ReadAs(Answer):
         description="Whose school ordered the answers: `school` (the `school` parameter; the context in the "
                     "question is shown but not used), `question` (the school the question describes), or null "
                     "(relevance alone).")
+    asks_about_rules: str | None = Field(
+        None, description="The words that ask what the rules require or allow (\"be required\", \"who is "
+                          "eligible\"), or null. The Commons holds schools' accounts of improvement, not "
+                          "statutory guidance, so such a question seldom has an answer here.")
 
 
 class Passage(Answer):

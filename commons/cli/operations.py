@@ -220,9 +220,9 @@ def eval_command(directory: Path, modes: tuple[str, ...], split: str, max_querie
 
 @click.command("judged")
 @click.argument("directory", type=click.Path(exists=True, file_okay=False, path_type=Path))
-@click.option("--split", default="fresh3", show_default=True, type=click.Choice([*JUDGED_SPLITS, *JUDGED_GROUPS]),
-              help="Which split of the question set to score (fit on seen; report fresh3). 'seen' is tune, "
-                   "heldout, fresh, broad and near; 'all' adds fresh2 and fresh3.")
+@click.option("--split", default="fresh4", show_default=True, type=click.Choice([*JUDGED_SPLITS, *JUDGED_GROUPS]),
+              help="Which split of the question set to score (fit on seen; report fresh4). 'seen' is tune, "
+                   "heldout, fresh, broad, near, fresh2 and fresh3; 'all' adds fresh4.")
 @click.option("--json", "as_json", is_flag=True, help="Print every question's outcome and the figures as JSON.")
 @click.option("--fit", "fit_path", type=click.Path(dir_okay=False, path_type=Path), default=None,
               help="Fit the answerability calibration on this split and write it to FILE.")

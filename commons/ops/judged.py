@@ -33,10 +33,10 @@ from commons.search.engine import SearchResults, search
 from indexer.types import Embedder
 
 KINDS = ("keywords", "natural", "context", "jargon", "typo", "none")
-SPLITS = ("tune", "heldout", "fresh", "broad", "near", "fresh2", "fresh3")
-# "seen": the splits the calibration is fitted on; fresh2 is never fitted on (two of its questions are
-# close to fresh3's), fresh3 is only reported
-GROUPS = {"seen": ("tune", "heldout", "fresh", "broad", "near"), "all": SPLITS}
+SPLITS = ("tune", "heldout", "fresh", "broad", "near", "fresh2", "fresh3", "fresh4")
+# "seen": the splits the calibration is fitted on (fresh2 and fresh3 were reported, then joined them);
+# fresh4 is only reported
+GROUPS = {"seen": SPLITS[:-1], "all": SPLITS}
 
 
 class QuestionSetError(CommonsError):
@@ -184,8 +184,9 @@ def fit_calibration(outcomes: list[Outcome], fitted_on: str, without: frozenset[
                     lost_questions: float = LOST_QUESTIONS) -> Calibration:
     """Fit both answerability models on these outcomes' candidates, and choose their floors.
 
-    The question model learns the same answers from each candidate's own evidence alone (no
-    gaps); a question's score is its best candidate's. Its floor is the lowest that no fitting
+    The question model learns the same answers from each candidate's evidence without the
+    gaps, with every candidate of a question nothing answers as one more that is not an
+    answer; a question's score is its best candidate's. Its floor is the lowest that no fitting
     question without an answer reaches, taken midway to the next answerable question above
     it: a question like one the Commons cannot answer shows none. Some questions nothing
     answers look answered on every signal (which pupils may be left out of a national check,
@@ -202,17 +203,18 @@ def fit_calibration(outcomes: list[Outcome], fitted_on: str, without: frozenset[
 
     rows: list[dict[str, float]] = []
     labels: list[int] = []
+    unanswered: list[dict[str, float]] = []  # the candidates of questions nothing answers: none is an answer
     for item in outcomes:
-        if not item.question.judgements:
-            continue
         for slug, features in item.candidates:
             grade = item.question.judgements.get(slug, 0)
-            if grade == 1:
-                continue
-            rows.append(features)
-            labels.append(1 if grade >= 2 else 0)
+            if not item.question.judgements:
+                unanswered.append(features)
+            elif grade != 1:
+                rows.append(features)
+                labels.append(1 if grade >= 2 else 0)
     weights, bias = fit(rows, labels, without=without)
-    question_weights, question_bias = fit(rows, labels, names=QUESTION_FEATURES, without=without)
+    question_weights, question_bias = fit(rows + unanswered, labels + [0] * len(unanswered),
+                                          names=QUESTION_FEATURES, without=without)
     model = Calibration(weights, bias, 0.5, question_weights, question_bias, 0.5, fitted_on)
 
     answerable = [(bool(item.question.judgements), model.answerable([f for _, f in item.candidates]))

@@ -4,12 +4,16 @@ Fusion scores are shares of the best hit, so the top of any list looks good, gib
 included. Answerability is decided in two steps, each a logistic model fitted on judged
 questions:
 
-1. **Does anything answer the question?** Each candidate's own evidence
+1. **Does anything answer the question?** Each candidate's evidence
    (:data:`QUESTION_FEATURES`: its passages' cosines, the share of the question's rare words
-   its best passage and the whole case study hold, whether its topic is named), without any
-   comparison with the other candidates, gives the probability that it answers; the best of
-   these says whether the Commons holds an answer at all. Below
-   :attr:`Calibration.question_floor` nothing answers: the page says so and shows the nearest.
+   its best passage and the whole case study hold, whether its topic is named, how far it
+   stands out from the other candidates, and whether the question asks what the rules are)
+   gives the probability that it answers; the best of these says whether the Commons holds
+   an answer at all. Below :attr:`Calibration.question_floor` nothing answers: the page says
+   so and shows the nearest. A question the Commons knows nothing about finds many
+   candidates that each match a little, none standing out (the two ``_lift`` signals: how
+   many standard deviations a candidate's cosine and keyword share stand above the
+   candidates' mean, a measure taken from query-performance prediction).
 2. **Which case studies answer it?** Each candidate's own signals (:data:`FEATURES`), and how
    far it falls behind the strongest candidate of the same question (the two ``_gap``
    signals), give the probability that a teacher would judge it a useful answer (grade 2 or
@@ -43,20 +47,35 @@ FEATURES: tuple[str, ...] = (
     "topic_tag",  # 1 when one of its topic tags is named in the question (or the glossary's reading of it)
     "about",  # share of the topic's idf weight in its title and topic labels: what it is about
     "summary",  # share of the topic's idf weight in its summary
+    "rules",  # 1 when the question asks what the rules are (rules.py): no account of improvement answers that
+    "dense_lift",  # how far its dense_best stands above the candidates' mean, in their standard deviations
+    "lexical_lift",  # the same for its lexical_study
     "dense_gap",  # its dense_best minus the best dense_best of any candidate (0 for the strongest)
     "lexical_gap",  # its lexical_best minus the best lexical_best of any candidate
     "about_gap",  # its about minus the best about of any candidate
 )
 
-QUESTION_FEATURES: tuple[str, ...] = FEATURES[:7]  # a candidate's own evidence, without the gaps
+QUESTION_FEATURES: tuple[str, ...] = FEATURES[:10]  # a candidate's evidence and lifts, without the gaps
 
 
-def with_gaps(candidates: Sequence[dict[str, float]]) -> None:
-    """Add each candidate's gaps to the strongest candidate of the same question (in place)."""
+def with_gaps(candidates: Sequence[dict[str, float]],
+              background: Sequence[tuple[float, float]] = ()) -> None:
+    """Add each candidate's lifts above the reference's mean, and gaps to the strongest candidate (in place).
+
+    The reference is the candidates' (dense_best, lexical_study), with ``background`` added: the
+    same two values for passages drawn from the whole commons, which the search path supplies
+    when filters or a small commons leave fewer candidates than it scores (a handful of
+    candidates, all on the topic, would otherwise leave none standing out).
+    """
     best_dense = max((c["dense_best"] for c in candidates), default=0.0)
     best_lexical = max((c["lexical_best"] for c in candidates), default=0.0)
     best_about = max((c.get("about", 0.0) for c in candidates), default=0.0)
+    reference = np.array([(c["dense_best"], c["lexical_study"]) for c in candidates] + list(background)
+                         or [(0.0, 0.0)], dtype=np.float64)
+    mean, spread = reference.mean(axis=0), reference.std(axis=0) + 0.01
     for features in candidates:
+        features["dense_lift"] = float((features["dense_best"] - mean[0]) / spread[0])
+        features["lexical_lift"] = float((features["lexical_study"] - mean[1]) / spread[1])
         features["dense_gap"] = features["dense_best"] - best_dense
         features["lexical_gap"] = features["lexical_best"] - best_lexical
         features["about_gap"] = features.get("about", 0.0) - best_about

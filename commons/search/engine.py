@@ -41,6 +41,7 @@ from commons.search.catalogue import Catalogue, catalogue
 from commons.search.filters import SearchFilters, allowed_passage_ids
 from commons.search.glossary import Expansion, load_glossary
 from commons.search.reading import ReadQuestion, read_question
+from commons.search.rules import asks_about_rules
 from commons.search.state import IndexState
 from commons.search.words import misspellings
 from indexer.fusion import convex
@@ -57,6 +58,11 @@ MODES = ("hybrid", "dense", "lexical")
 # A topic of this many words or fewer ("attendance", "early years") names a subject: a case study
 # answers it only when its title or topics name it, not because a passage mentions it.
 BROAD_TOPIC_WORDS = 2
+
+
+RULES_NOTICE = ("This reads as a question about what the rules require or allow. The Commons holds schools' "
+                "accounts of how they improved, not statutory guidance: for the rules, see the Department for "
+                "Education's guidance on GOV.UK, or ask your local authority, trust or HR adviser.")
 
 
 class QuestionProblem(ValueError):
@@ -97,6 +103,7 @@ class SearchResults:
     context_source: str | None = None  # "school" (the reader's own), "question" (read from it) or None
     context: SchoolContext | None = None  # the context the answers were compared with
     answer_count: int = 0  # how many of the candidates answer, even beyond the limit (at most CANDIDATES)
+    asks_rules: str | None = None  # the words that ask what the rules are ("be required"), if any (rules.py)
 
     @property
     def answers(self) -> list[CaseStudyResult]:
@@ -193,6 +200,7 @@ def search(
         context = context_from_reading(reading)
         context_source = "question" if context is not None else None
     found = SearchResults(question, [], notices, reading, (), context_source, context)
+    found.asks_rules = asks_about_rules(question) if read else None
     if not topic.strip() or not any(c.isalnum() for c in topic):
         notices.append("We read your question as a description of a school, with nothing yet about what "
                        "you want to know. Add the topic, for example “…: how do we improve attendance?”")
@@ -232,9 +240,11 @@ def search(
         named = _named_topics(lexical, set(lexical_query))
         about = _about_terms(session, known, lexical, [c.case_study_id for c in candidates])
         _score(candidates, known, about, named, vectors, lexical, query_vector, dense_hits, matched_topic,
-               lexical_query, _alternatives(lexical, expansion), calibration)
+               lexical_query, _alternatives(lexical, expansion), calibration, found.asks_rules is not None)
     weight = CONTEXT_LEVELS[context_level][1] if context is not None else 0.0
     found.answer_count = sum(1 for c in candidates if c.answers)
+    if found.asks_rules and order == "answers" and not found.answer_count:
+        notices.append(RULES_NOTICE)
     if order == "retrieval":
         comparisons = _compare(known, context, candidates)
         shown = _blend(sorted(candidates, key=lambda c: c.rank), comparisons, weight, fused=True)[:limit]
@@ -353,7 +363,7 @@ def _named_topics(lexical: LexicalIndex, words: set[str]) -> frozenset[str]:
 def _score(candidates: list[_Candidate], known: Catalogue, about: dict[int, tuple[frozenset[str], frozenset[str]]],
            named_topics: frozenset[str], vectors: VectorIndex, lexical: LexicalIndex,
            query_vector: Vectors | None, dense_hits: list[Hit], topic: list[str], lexical_query: list[str],
-           alternatives: dict[str, list[frozenset[str]]], calibration: Calibration) -> None:
+           alternatives: dict[str, list[frozenset[str]]], calibration: Calibration, asks_rules: bool) -> None:
     """Each candidate's answerability signals, from its matched passages, and its calibrated relevance.
 
     A topic word counts as found in a passage that holds it, or every word of one of its
@@ -396,8 +406,16 @@ def _score(candidates: list[_Candidate], known: Catalogue, about: dict[int, tupl
             "topic_tag": 1.0 if named_topics.intersection(study.topics) else 0.0,
             "about": sum(idf[t] for t in titled) / total,
             "summary": sum(idf[t] for t in summarised) / total,
+            "rules": 1.0 if asks_rules else 0.0,
         }
-    with_gaps([c.features for c in candidates])
+    background: list[tuple[float, float]] = []
+    if query_vector is not None and len(candidates) < CANDIDATES:  # filters or a small commons
+        sample = _background_passages(known, CANDIDATES - len(candidates))
+        held = lexical.terms_in(lexical_query, sample)
+        cosines = (vectors.vectors_of(sample) @ query_vector).tolist() if len(sample) else []
+        background = [(cosine, sum(idf[t] for t in cover(held.get(i, frozenset()))) / total)
+                      for i, cosine in zip(sample.tolist(), cosines, strict=True)]
+    with_gaps([c.features for c in candidates], background)
     anything = calibration.anything_answers(calibration.answerable([c.features for c in candidates]))
     broad = len(idf) <= BROAD_TOPIC_WORDS
     for candidate in candidates:
@@ -408,6 +426,14 @@ def _score(candidates: list[_Candidate], known: Catalogue, about: dict[int, tupl
     candidates.sort(key=lambda c: -c.relevance)
     if anything and candidates:  # something answers, so the most relevant candidate does, however the floor falls
         candidates[0].answers = True
+
+
+def _background_passages(known: Catalogue, count: int) -> npt.NDArray[np.int64]:
+    """``count`` live passages spread evenly over the commons: the same ones for every question."""
+    if not len(known.passage_ids) or count <= 0:
+        return np.zeros(0, dtype=np.int64)
+    spots = np.unique(np.linspace(0, len(known.passage_ids) - 1, num=count).astype(np.int64))
+    return known.passage_ids[spots]
 
 
 def _alternatives(lexical: LexicalIndex, expansion: Expansion) -> dict[str, list[frozenset[str]]]:

@@ -8,7 +8,7 @@ The object::
     {"question": "...", "notices": [...], "limit": 10, "offset": 0, "answer_count": 4,
      "read_as": {"read": true, "topic": "...", "context": [{"kind", "value", "label"}], "summary": "...",
                  "expansions": [{"term": "PP", "means": "pupil premium"}],
-                 "context_source": "school" | "question" | null},
+                 "context_source": "school" | "question" | null, "asks_about_rules": "be required" | null},
      "results": [{"slug", "title", "summary", "school", "topics", "url", "api_url",
                   "score", "relevance", "answers", "why", "passages"}, ...]}
 
@@ -46,6 +46,7 @@ def read_as(results: SearchResults) -> dict[str, Any]:
         "summary": reading.summary() if reading is not None else "",
         "expansions": [{"term": term, "means": means} for term, means in results.expansions],
         "context_source": results.context_source,
+        "asks_about_rules": results.asks_rules,
     }
 
 
