@@ -167,7 +167,7 @@ def test_api_validates_read_and_ignore(client: FlaskClient) -> None:
     assert [part["kind"] for part in undone["context"]] == ["phase"] and "rural" in undone["topic"]
 
     as_typed = client.get("/api/v1/search", query_string={"q": QUESTION, "read": "0"}).get_json()["read_as"]
-    assert as_typed == {"read": False, "topic": QUESTION, "context": [], "summary": "", "expansions": [],
+    assert as_typed == {"read": False, "topic": QUESTION, "context": [], "summary": "", "expansions": [], "searched_as": [],
                         "context_source": None, "asks_about_rules": None}
 
     jargon = client.get("/api/v1/search?q=PP").get_json()["read_as"]
@@ -321,3 +321,17 @@ def test_a_question_about_the_rules_says_where_rules_are_answered_on_every_surfa
     improving = web.get("/api/v1/search", query_string={"q": "calmer lunchtimes with midday supervisors"}).get_json()
     assert improving["read_as"]["asks_about_rules"] is None and improving["answer_count"] >= 1
     assert not any("GOV.UK" in notice for notice in improving["notices"])
+
+
+def test_a_phrase_searched_only_as_what_it_means_is_said_so_not_as_also_searched(demo_app: Flask,
+                                                                                 web: FlaskClient) -> None:
+    question = "coming out of special measures with PP pupils"
+    page = html.unescape(_page(web, "/search", q=question))
+    assert ("We searched “special measures” as “inadequate Ofsted judgement”: its words alone mean something else."
+            in page)
+    assert "We also searched for: PP → pupil premium" in page and "special measures →" not in page
+    read = web.get("/api/v1/search", query_string={"q": question}).get_json()["read_as"]
+    assert read["searched_as"] == [{"term": "special measures", "means": "inadequate Ofsted judgement"}]
+    assert read["expansions"] == [{"term": "PP", "means": "pupil premium"}]
+    cli = demo_app.test_cli_runner().invoke(args=["search", question])
+    assert "We searched “special measures” as “inadequate Ofsted judgement”" in cli.output

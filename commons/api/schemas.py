@@ -478,7 +478,12 @@ class ReadAs(Answer):
     topic: str = Field(description="What was searched for.")
     context: list[ContextPart] = Field(description="What the question says about the asker's school.")
     summary: str = Field(description="The context in one line, e.g. \"a small rural primary\".")
-    expansions: list[Expansion]
+    expansions: list[Expansion] = Field(description="Terms in the question and what the glossary also searched "
+                                                    "for beside them (\"PP\" also as \"pupil premium\").")
+    searched_as: list[Expansion] = Field(
+        [], description="Phrases whose words alone mean something else, searched only as what they mean "
+                        "(\"special measures\" as \"inadequate Ofsted judgement\", so that \"special\" does not "
+                        "find special schools).")
     context_source: Literal["school", "question"] | None = Field(
         description="Whose school ordered the answers: `school` (the `school` parameter; the context in the "
                     "question is shown but not used), `question` (the school the question describes), or null "

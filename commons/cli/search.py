@@ -103,6 +103,8 @@ def _reading_lines(results: search_service.SearchResults, school_name: str | Non
     elif reading.context:
         topic = f"topic: {reading.topic}" if any(c.isalnum() for c in reading.topic) else "no topic yet"
         lines.append(f"Reading this as: {reading.summary()} · {topic}")
+    for term, means in results.searched_as:
+        lines.append(f"We searched “{term}” as “{means}”: its words alone mean something else.")
     if results.expansions:
         lines.append("We also searched for: " + ", ".join(f"{term} → {means}" for term, means in results.expansions))
     if reading is not None and reading.context and results.context_source == "school":

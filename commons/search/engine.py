@@ -100,6 +100,7 @@ class SearchResults:
     notices: list[str] = field(default_factory=list)
     reading: ReadQuestion | None = None  # what was read in the question: the asker's context and the topic
     expansions: tuple[tuple[str, str], ...] = ()  # (term in the question, what the glossary added)
+    searched_as: tuple[tuple[str, str], ...] = ()  # (phrase in the question, what it was searched as instead)
     context_source: str | None = None  # "school" (the reader's own), "question" (read from it) or None
     context: SchoolContext | None = None  # the context the answers were compared with
     answer_count: int = 0  # how many of the candidates answer, even beyond the limit (at most CANDIDATES)
@@ -199,14 +200,15 @@ def search(
     elif reading is not None:
         context = context_from_reading(reading)
         context_source = "question" if context is not None else None
-    found = SearchResults(question, [], notices, reading, (), context_source, context)
+    found = SearchResults(question, [], notices, reading, context_source=context_source, context=context)
     found.asks_rules = asks_about_rules(question) if read else None
     if not topic.strip() or not any(c.isalnum() for c in topic):
         notices.append("We read your question as a description of a school, with nothing yet about what "
                        "you want to know. Add the topic, for example “…: how do we improve attendance?”")
         return found
     expansion = load_glossary().expand(topic) if read else Expansion(topic)
-    found.expansions = tuple((item.found, item.shown) for item in expansion.items)
+    found.expansions = tuple((item.found, item.shown) for item in expansion.items if not item.searched_as)
+    found.searched_as = tuple((item.found, item.searched_as) for item in expansion.items if item.searched_as)
     pool = pool or max(settings.pool, limit * 5)
     vectors, lexical = index_state.fresh_pair(session)
     fixes = misspellings(lexical.corrections(topic)) if read and mode != "dense" else {}

@@ -8,6 +8,7 @@ The object::
     {"question": "...", "notices": [...], "limit": 10, "offset": 0, "answer_count": 4,
      "read_as": {"read": true, "topic": "...", "context": [{"kind", "value", "label"}], "summary": "...",
                  "expansions": [{"term": "PP", "means": "pupil premium"}],
+                 "searched_as": [{"term": "special measures", "means": "inadequate Ofsted judgement"}],
                  "context_source": "school" | "question" | null, "asks_about_rules": "be required" | null},
      "results": [{"slug", "title", "summary", "school", "topics", "url", "api_url",
                   "score", "relevance", "answers", "why", "passages"}, ...]}
@@ -45,6 +46,7 @@ def read_as(results: SearchResults) -> dict[str, Any]:
                     for part in (reading.context if reading is not None else ())],
         "summary": reading.summary() if reading is not None else "",
         "expansions": [{"term": term, "means": means} for term, means in results.expansions],
+        "searched_as": [{"term": term, "means": means} for term, means in results.searched_as],
         "context_source": results.context_source,
         "asks_about_rules": results.asks_rules,
     }

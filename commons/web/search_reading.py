@@ -49,6 +49,7 @@ class ReadingControl:
     parts: list[Part] = field(default_factory=list)  # each links to the search without it
     removed: list[Part] = field(default_factory=list)  # each links to the search with it back
     expansions: tuple[tuple[str, str], ...] = ()
+    searched_as: tuple[tuple[str, str], ...] = ()
     context_source: str | None = None
     school_name: str | None = None
     toggle_url: str = ""  # read=0 when reading, else back to reading
@@ -62,7 +63,7 @@ class ReadingControl:
     @property
     def shown(self) -> bool:
         """Whether there is anything to show: context read or undone, the glossary's additions, or reading off."""
-        return bool(not self.read or self.parts or self.removed or self.expansions)
+        return bool(not self.read or self.parts or self.removed or self.expansions or self.searched_as)
 
 
 def _url(args: Mapping[str, list[str]], **changes: list[str]) -> str:
@@ -90,7 +91,8 @@ def reading_control(results: SearchResults, args: MultiDict[str, str], school_na
     described = context_from_reading(reading) if not any(c.isalnum() for c in reading.topic) else None
     browse = browse_url(described) if described is not None else None
     return ReadingControl(read=True, summary=reading.summary(), topic=reading.topic, parts=parts, removed=removed,
-                          expansions=results.expansions, context_source=results.context_source,
+                          expansions=results.expansions, searched_as=results.searched_as,
+                          context_source=results.context_source,
                           school_name=school_name, toggle_url=_url(current, read=["0"]), hidden=hidden,
                           browse_url=browse)
 
