@@ -99,5 +99,5 @@ def test_the_fitted_splits_meet_their_targets_and_nothing_answers_gibberish(demo
     off_topic = [o for o in no_answer if o.question.id[0] in "qf"]
     assert off_topic and all(o.answers_shown == 0 for o in off_topic)
     assert sum(1 for o in no_answer if o.answers_shown) <= len(no_answer) // 8
-    assert sum(o.answers_shown for o in no_answer) <= len(no_answer) // 4
+    assert sum(o.answers_shown for o in no_answer) <= len(no_answer) // 3
     assert unrelated and all(o.answers_shown == 0 for o in shown)

@@ -16,7 +16,7 @@ from commons.domain.errors import CommonsError
 from commons.ops.judged import GROUPS as JUDGED_GROUPS
 from commons.ops.judged import SPLITS as JUDGED_SPLITS
 from commons.ops.migrate import upgrade
-from commons.search.answerability import FEATURES, Calibration
+from commons.search.answerability import FEATURES, QUESTION_FEATURES, Calibration
 from commons.search.extension import search_index
 
 
@@ -233,7 +233,7 @@ def eval_command(directory: Path, modes: tuple[str, ...], split: str, max_querie
                    "nothing for (default 0.02); lower finds more answers, and more for questions nothing answers.")
 @click.option("--cross", is_flag=True,
               help="Score each split of the group (--split seen) with a calibration fitted on the others.")
-@click.option("--without", multiple=True, type=click.Choice(FEATURES),
+@click.option("--without", multiple=True, type=click.Choice(list(dict.fromkeys([*FEATURES, *QUESTION_FEATURES]))),
               help="With --fit or --cross: leave this signal out of the models (to measure what it adds).")
 @click.option("--cache", "cache_path", type=click.Path(dir_okay=False, path_type=Path), default=None,
               help="Embedding cache file (default: the one `commons eval` uses).")

@@ -15,12 +15,11 @@ questions:
    many standard deviations a candidate's cosine and keyword share stand above the
    candidates' mean, a measure taken from query-performance prediction).
 2. **Which case studies answer it?** Each candidate's own signals (:data:`FEATURES`), and how
-   far it falls behind the strongest candidate of the same question (the two ``_gap``
-   signals), give the probability that a teacher would judge it a useful answer (grade 2 or
+   far it falls behind the strongest candidate of the same question (the ``_gap`` signals), give the probability that a teacher would judge it a useful answer (grade 2 or
    3). Those at or above :attr:`Calibration.floor` answer the question.
 
-The first step keeps a question the Commons knows nothing about from ever showing answers,
-however confident its best match looks beside the others; the second keeps a question with
+The first step keeps a question the Commons knows nothing about from showing answers,
+however many of its words the best match shares; the second keeps a question with
 one strong answer from listing nine weak ones beside it.
 
 The weights and floors live in ``calibration.json`` beside this module. They are fitted by
@@ -39,7 +38,7 @@ import numpy as np
 
 CALIBRATION_FILE = Path(__file__).with_name("calibration.json")
 
-FEATURES: tuple[str, ...] = (
+OWN_FEATURES: tuple[str, ...] = (
     "dense_best",  # cosine of the question and the case study's best passage
     "dense_second",  # cosine of its second-best passage: several sections agreeing
     "lexical_best",  # share of the topic's idf weight found in its best passage
@@ -48,14 +47,22 @@ FEATURES: tuple[str, ...] = (
     "about",  # share of the topic's idf weight in its title and topic labels: what it is about
     "summary",  # share of the topic's idf weight in its summary
     "rules",  # 1 when the question asks what the rules are (rules.py): no account of improvement answers that
-    "dense_lift",  # how far its dense_best stands above the candidates' mean, in their standard deviations
-    "lexical_lift",  # the same for its lexical_study
+)
+
+# which case studies answer: a candidate's own signals, and how far it falls behind the strongest candidate
+FEATURES: tuple[str, ...] = (
+    *OWN_FEATURES,
     "dense_gap",  # its dense_best minus the best dense_best of any candidate (0 for the strongest)
     "lexical_gap",  # its lexical_best minus the best lexical_best of any candidate
     "about_gap",  # its about minus the best about of any candidate
 )
 
-QUESTION_FEATURES: tuple[str, ...] = FEATURES[:10]  # a candidate's evidence and lifts, without the gaps
+# whether anything answers: a candidate's own signals, and how far it stands out from the others
+QUESTION_FEATURES: tuple[str, ...] = (
+    *OWN_FEATURES,
+    "dense_lift",  # how far its dense_best stands above the candidates' mean, in their standard deviations
+    "lexical_lift",  # the same for its lexical_study
+)
 
 
 def with_gaps(candidates: Sequence[dict[str, float]],

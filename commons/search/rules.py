@@ -7,7 +7,7 @@ the tables check, pupil premium) but ask what the law, statutory guidance or a s
 say, which no case study answers. Searched on their words alone, they look answered.
 
 :func:`asks_about_rules` finds the phrasing of such a question. Its answer is one of the
-answerability signals (``rules`` in ``answerability.FEATURES``), so how much it counts is fitted
+answerability signals (``rules`` in ``answerability.OWN_FEATURES``), so how much it counts is fitted
 on judged questions with the rest, and the page tells the asker where rules are answered.
 """
 
