@@ -110,3 +110,33 @@ def test_no_demo_case_study_scrolls_sideways_on_a_320_pixel_phone(live_demo: Liv
         if page.evaluate("document.documentElement.scrollWidth") > 320:
             wide.append(slug)
     assert wide == []
+
+
+def test_a_rules_question_points_to_guidance_and_a_way_back_by_keyboard_axe_clean_at_both_widths(
+        live_demo: LiveServer, page: Any) -> None:
+    for width in (1280, 320):
+        page.set_viewport_size({"width": width, "height": 800})
+        page.goto(live_demo.url + "/search?q=Who+is+eligible+for+service+pupil+premium%3F")
+        notice = page.locator(".notice--rules")
+        assert "(“Who is eligible”)" in notice.inner_text()
+        assert page.get_by_role("heading", name="Nothing in the Commons answers this closely yet").is_visible()
+        assert accessibility_violations(page) == []
+        assert page.evaluate("document.documentElement.scrollWidth") <= width
+    for _ in range(40):  # the way back, reached with Tab
+        page.keyboard.press("Tab")
+        if page.evaluate("document.activeElement.textContent") == "search your words exactly as typed":
+            break
+    else:
+        pytest.fail("“search your words exactly as typed” was never reached with Tab")
+    with page.expect_navigation():
+        page.keyboard.press("Enter")
+    assert parse_qs(urlsplit(page.url).query)["read"] == ["0"]
+    assert page.locator(".notice--rules").count() == 0
+
+
+def test_a_search_page_with_impact_table_snippets_is_axe_clean_on_a_phone(live_demo: LiveServer, page: Any) -> None:
+    """A snippet table scrolls sideways at 320 px, so it takes the keyboard focus (axe: scrollable-region-focusable)."""
+    page.set_viewport_size({"width": 320, "height": 800})
+    page.goto(live_demo.url + "/search?q=" + QUESTION)
+    assert page.locator("table.snippet-table").count() >= 1
+    assert accessibility_violations(page) == []

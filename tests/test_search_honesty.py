@@ -309,7 +309,11 @@ RULES_QUESTION = "Can teachers be required to do lunchtime duty?"
 def test_a_question_about_the_rules_says_where_rules_are_answered_on_every_surface(demo_app: Flask,
                                                                                    web: FlaskClient) -> None:
     page = html.unescape(_page(web, "/search", q=RULES_QUESTION))
-    assert NOTHING in page and "This reads as a question about what the rules require or allow" in page
+    assert NOTHING in page
+    assert "This reads as a question about what the rules require or allow (“Can teachers be required”)" in page
+    assert _links(page, "the Department for Education’s guidance on GOV.UK") == ["https://www.gov.uk/browse/education"]
+    assert _links(page, "search your words exactly as typed") == [
+        "/search?q=Can+teachers+be+required+to+do+lunchtime+duty%3F&read=0#reading"]
     assert "Nearest we have" in page  # the lunchtime study is still offered, marked as not answering
     api = web.get("/api/v1/search", query_string={"q": RULES_QUESTION}).get_json()
     assert api["read_as"]["asks_about_rules"] == "Can teachers be required"
@@ -327,11 +331,12 @@ def test_a_phrase_searched_only_as_what_it_means_is_said_so_not_as_also_searched
                                                                                  web: FlaskClient) -> None:
     question = "coming out of special measures with PP pupils"
     page = html.unescape(_page(web, "/search", q=question))
-    assert ("We searched “special measures” as “inadequate Ofsted judgement”: its words alone mean something else."
-            in page)
+    assert ("We searched “special measures” as “inadequate Ofsted judgement”: on their own, “special” and "
+            "“measures” would find other things." in page)
     assert "We also searched for: PP → pupil premium" in page and "special measures →" not in page
     read = web.get("/api/v1/search", query_string={"q": question}).get_json()["read_as"]
     assert read["searched_as"] == [{"term": "special measures", "means": "inadequate Ofsted judgement"}]
     assert read["expansions"] == [{"term": "PP", "means": "pupil premium"}]
     cli = demo_app.test_cli_runner().invoke(args=["search", question])
-    assert "We searched “special measures” as “inadequate Ofsted judgement”" in cli.output
+    assert ("We searched “special measures” as “inadequate Ofsted judgement”: on their own, “special” and "
+            "“measures” would find other things." in cli.output)

@@ -74,7 +74,7 @@ def search(question: str, limit: int, school_urn: int | None, context_level: int
         return
     for line in _reading_lines(results, reader.name if reader is not None else None):
         click.echo(line)
-    for notice in results.notices:
+    for notice in [*results.notices, *([results.rules_notice] if results.rules_notice else [])]:
         click.secho(notice, fg="yellow")
     answers, nearest = results.answers, results.nearest
     if answers:
@@ -104,7 +104,10 @@ def _reading_lines(results: search_service.SearchResults, school_name: str | Non
         topic = f"topic: {reading.topic}" if any(c.isalnum() for c in reading.topic) else "no topic yet"
         lines.append(f"Reading this as: {reading.summary()} · {topic}")
     for term, means in results.searched_as:
-        lines.append(f"We searched “{term}” as “{means}”: its words alone mean something else.")
+        words = term.split()
+        alone = " and ".join([", ".join(f"“{w}”" for w in words[:-1]), f"“{words[-1]}”"] if len(words) > 1
+                             else [f"“{words[0]}”"])
+        lines.append(f"We searched “{term}” as “{means}”: on their own, {alone} would find other things.")
     if results.expansions:
         lines.append("We also searched for: " + ", ".join(f"{term} → {means}" for term, means in results.expansions))
     if reading is not None and reading.context and results.context_source == "school":

@@ -60,9 +60,7 @@ MODES = ("hybrid", "dense", "lexical")
 BROAD_TOPIC_WORDS = 2
 
 
-RULES_NOTICE = ("This reads as a question about what the rules require or allow. The Commons holds schools' "
-                "accounts of how they improved, not statutory guidance: for the rules, see the Department for "
-                "Education's guidance on GOV.UK, or ask your local authority, trust or HR adviser.")
+GUIDANCE_URL = "https://www.gov.uk/browse/education"  # where the Department for Education's guidance is
 
 
 class QuestionProblem(ValueError):
@@ -109,6 +107,16 @@ class SearchResults:
     @property
     def answers(self) -> list[CaseStudyResult]:
         return [r for r in self.results if r.answers]
+
+    @property
+    def rules_notice(self) -> str | None:
+        """When nothing answers a question about the rules: what the Commons holds, and where rules are answered."""
+        if not self.asks_rules or self.answer_count:
+            return None
+        return (f"This reads as a question about what the rules require or allow (“{self.asks_rules}”). The "
+                "Commons holds schools’ accounts of how they improved, not statutory guidance: for the rules, see "
+                f"the Department for Education’s guidance on GOV.UK ({GUIDANCE_URL}), or ask your local authority, "
+                "trust or HR adviser.")
 
     @property
     def nearest(self) -> list[CaseStudyResult]:
@@ -245,8 +253,6 @@ def search(
                lexical_query, _alternatives(lexical, expansion), calibration, found.asks_rules is not None)
     weight = CONTEXT_LEVELS[context_level][1] if context is not None else 0.0
     found.answer_count = sum(1 for c in candidates if c.answers)
-    if found.asks_rules and order == "answers" and not found.answer_count:
-        notices.append(RULES_NOTICE)
     if order == "retrieval":
         comparisons = _compare(known, context, candidates)
         shown = _blend(sorted(candidates, key=lambda c: c.rank), comparisons, weight, fused=True)[:limit]

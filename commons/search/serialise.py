@@ -72,7 +72,7 @@ def search_results(results: SearchResults, base_url: str, limit: int, offset: in
     """A page of results: ``limit`` of them from ``offset``, in rank order."""
     return {
         "question": results.question,
-        "notices": list(results.notices),
+        "notices": [*results.notices, *([results.rules_notice] if results.rules_notice else [])],
         "limit": limit,
         "offset": offset,
         "answer_count": results.answer_count,
