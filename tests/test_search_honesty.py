@@ -69,7 +69,8 @@ def test_reading_this_as_shows_each_part_with_a_link_that_undoes_it_and_one_that
     assert "Reading this as:" in page and "a small rural primary" in page
     assert _chips(page) == ["small", "rural", "primary"]
     assert 'aria-label="Remove ‘rural’ from how we read your question"' in html.unescape(page)
-    assert "Answers are ordered for a school like the one you describe" in page
+    # this commons holds nothing, so no answers are ordered and the page does not say they are
+    assert NOTHING in page and "Answers are ordered for a school like the one you describe" not in page
 
     remove_rural = next(u for u in _links(page, "rural") if "ignore=setting" in u)
     assert _query(remove_rural) == {"q": [QUESTION], "context": ["2"], "phase": ["primary"], "ignore": ["setting"]}
@@ -240,6 +241,20 @@ def test_with_my_school_set_the_page_says_whose_school_ranks(demo_app: Flask) ->
     assert re.search(r"Ranked for your school, .+ \(set in My school\); the school described in your question "
                      r"is shown but not used\.", page)
     assert "Answers are ordered for a school like the one you describe" not in page
+    anonymous = html.unescape(_page(demo_app.test_client(), "/search", q=QUESTION))
+    assert "Answers are ordered for a school like the one you describe" in anonymous
+
+
+def test_control_characters_in_a_question_are_not_shown_back(web: FlaskClient) -> None:
+    page = _page(web, "/search", q="\x00Can teachers be\x07 required to do lunchtime duty?")
+    assert "\x00" not in page and "\x07" not in page
+    assert 'value="Can teachers be required to do lunchtime duty?"' in page
+
+
+def test_a_question_in_another_language_gets_one_notice_not_two_that_disagree(web: FlaskClient) -> None:
+    notices = _api(web, "如何提高农村小学的出勤率")["notices"]
+    assert any(n.startswith("The case studies in the Commons are written in English") for n in notices)
+    assert not any("very common words" in n for n in notices)
 
 
 def _api(client: FlaskClient, question: str, **more: Any) -> dict[str, Any]:

@@ -20,6 +20,7 @@ from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from functools import partial
+from weakref import WeakKeyDictionary
 
 import numpy as np
 import numpy.typing as npt
@@ -60,6 +61,7 @@ MODES = ("hybrid", "dense", "lexical")
 BROAD_TOPIC_WORDS = 2
 
 
+NOT_ENGLISH = "The case studies in the Commons are written in English"
 GUIDANCE_URL = "https://www.gov.uk/browse/education"  # where the Department for Education's guidance is
 
 
@@ -126,11 +128,16 @@ class SearchResults:
 _HTML_TAG = re.compile(r"</?[A-Za-z][^<>]{0,200}>")
 
 
+def printable(text: str) -> str:
+    """The text without control characters (a NUL, a bell), keeping its spaces and line breaks."""
+    return "".join(c for c in text if c.isprintable() or c.isspace())
+
+
 def clean_question(raw: str | None) -> tuple[str, list[str]]:
     """Normalise a question; returns it with notices for the reader, or raises QuestionProblem."""
     question = unicodedata.normalize("NFKC", raw or "")
     question = _HTML_TAG.sub(" ", question)  # pasted markup ("<b>phonics</b>") is not what was asked
-    question = re.sub(r"\s+", " ", "".join(c for c in question if c.isprintable() or c.isspace())).strip()
+    question = re.sub(r"\s+", " ", printable(question)).strip()
     if not question:
         raise QuestionProblem("Type a question to search the Commons, for example "
                               "“how did a small rural primary improve attendance?”")
@@ -145,8 +152,8 @@ def clean_question(raw: str | None) -> tuple[str, list[str]]:
     letters = [c for c in question if c.isalpha()]
     latin = [c for c in letters if unicodedata.name(c, "").startswith("LATIN")]
     if letters and len(latin) < len(letters) / 2:
-        notices.append("The case studies in the Commons are written in English, and search works "
-                       "best with questions in English; these results may be a poor match.")
+        notices.append(NOT_ENGLISH + ", and search works best with questions in English; these results may be "
+                       "a poor match.")
     return question, notices
 
 
@@ -236,8 +243,9 @@ def search(
             raise QuestionProblem("Your question is made only of very common words (like “how”, "
                                   "“the”, “what”). Add the words that matter, such as the subject "
                                   "or the problem.")
-        notices.append("Your question is made only of very common words, so we matched it by "
-                       "meaning alone. Adding a subject or a problem will sharpen the results.")
+        if not any(notice.startswith(NOT_ENGLISH) for notice in notices):  # no English words: said already
+            notices.append("Your question is made only of very common words, so we matched it by "
+                           "meaning alone. Adding a subject or a problem will sharpen the results.")
     dense_query = topic
     if expansion.items:  # the model knows "pupil premium" better than "PP"
         dense_query = f"{topic} ({'; '.join(item.shown for item in expansion.items)})"
@@ -359,6 +367,18 @@ def _about_terms(session: Session, known: Catalogue, lexical: LexicalIndex,
     return {i: terms for i in case_study_ids if (terms := kept.get(i)) is not None}
 
 
+_LABEL_TOKENS: "WeakKeyDictionary[LexicalIndex, dict[str, frozenset[str]]]" = WeakKeyDictionary()
+
+
+def _label_tokens(lexical: LexicalIndex) -> dict[str, frozenset[str]]:
+    """Each topic's label and names as the index's tokens: the same for every search of one index."""
+    found = _LABEL_TOKENS.get(lexical)
+    if found is None:
+        found = _LABEL_TOKENS[lexical] = {
+            tag: frozenset(lexical.tokens(" ".join([label, *TOPIC_NAMES.get(tag, ())]))) for tag, label in TOPICS.items()}
+    return found
+
+
 def _named_topics(lexical: LexicalIndex, words: set[str]) -> frozenset[str]:
     """The topics the question names (:data:`TOPIC_NAMES`: "phonics" names reading), from its tokens.
 
@@ -385,7 +405,7 @@ def _score(candidates: list[_Candidate], known: Catalogue, about: dict[int, tupl
     idf = lexical.query_idf(topic)
     total = sum(idf.values()) or 1.0
     present = lexical.terms_in(lexical_query, passage_ids)
-    label_tokens: dict[str, frozenset[str]] = {}  # topic labels and names as the index's tokens
+    label_tokens = _label_tokens(lexical)
     covered: dict[frozenset[str], frozenset[str]] = {}  # many passages hold the same question words
 
     def cover(terms: frozenset[str]) -> frozenset[str]:
@@ -399,9 +419,7 @@ def _score(candidates: list[_Candidate], known: Catalogue, about: dict[int, tupl
         dense = [*sorted((cosine.get(i, 0.0) for i in ids), reverse=True), 0.0, 0.0]
         found = [cover(present.get(i, frozenset())) for i in ids]
         study = known.studies[candidate.case_study_id]
-        labels = frozenset().union(*(label_tokens.get(tag) or label_tokens.setdefault(
-            tag, frozenset(lexical.tokens(" ".join([TOPICS.get(tag, tag), *TOPIC_NAMES.get(tag, ())]))))
-            for tag in study.topics))
+        labels = frozenset().union(*(label_tokens.get(tag) or frozenset(lexical.tokens(tag)) for tag in study.topics))
         title, summary = about.get(candidate.case_study_id, (frozenset(), frozenset()))
         titled = cover(title | labels)
         summarised = cover(summary)

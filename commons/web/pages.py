@@ -84,7 +84,7 @@ def search_pages() -> int:
 
 @bp.get("/search")
 def search() -> ResponseReturnValue:
-    question = request.args.get("q", "")
+    question = search_service.printable(request.args.get("q", ""))  # shown back in the title and the box
     level = context_level()
     ignore, read = reading_args(request.args)
     reader = current_reader()

@@ -50,6 +50,7 @@ class ReadingControl:
     removed: list[Part] = field(default_factory=list)  # each links to the search with it back
     expansions: tuple[tuple[str, str], ...] = ()
     searched_as: tuple[tuple[str, str], ...] = ()
+    has_answers: bool = False
     context_source: str | None = None
     school_name: str | None = None
     toggle_url: str = ""  # read=0 when reading, else back to reading
@@ -92,6 +93,7 @@ def reading_control(results: SearchResults, args: MultiDict[str, str], school_na
     browse = browse_url(described) if described is not None else None
     return ReadingControl(read=True, summary=reading.summary(), topic=reading.topic, parts=parts, removed=removed,
                           expansions=results.expansions, searched_as=results.searched_as,
+                          has_answers=bool(results.answer_count),
                           context_source=results.context_source,
                           school_name=school_name, toggle_url=_url(current, read=["0"]), hidden=hidden,
                           browse_url=browse)
