@@ -116,9 +116,10 @@ def test_a_rules_question_points_to_guidance_and_a_way_back_by_keyboard_axe_clea
         live_demo: LiveServer, page: Any) -> None:
     for width in (1280, 320):
         page.set_viewport_size({"width": width, "height": 800})
-        page.goto(live_demo.url + "/search?q=Who+is+eligible+for+service+pupil+premium%3F")
+        page.goto(live_demo.url + "/search?q=Can+teachers+be+required+to+do+lunchtime+duty%3F")
         notice = page.locator(".notice--rules")
-        assert "(“Who is eligible”)" in notice.inner_text()
+        assert "(“Can teachers be required”)" in notice.inner_text()
+        assert notice.get_by_role("link", name="https://www.gov.uk/browse/education").is_visible()
         assert page.get_by_role("heading", name="Nothing in the Commons answers this closely yet").is_visible()
         assert accessibility_violations(page) == []
         assert page.evaluate("document.documentElement.scrollWidth") <= width

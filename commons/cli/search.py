@@ -14,6 +14,7 @@ from commons.models import School
 from commons.search import engine as search_service
 from commons.search.extension import search_index
 from commons.search.filters import CHOICES, FilterProblem, SearchFilters
+from commons.search.glossary import quoted_words
 from commons.search.reading import KINDS
 from commons.search.serialise import search_results
 from commons.services import schools as schools_service
@@ -104,10 +105,7 @@ def _reading_lines(results: search_service.SearchResults, school_name: str | Non
         topic = f"topic: {reading.topic}" if any(c.isalnum() for c in reading.topic) else "no topic yet"
         lines.append(f"Reading this as: {reading.summary()} · {topic}")
     for term, means in results.searched_as:
-        words = term.split()
-        alone = " and ".join([", ".join(f"“{w}”" for w in words[:-1]), f"“{words[-1]}”"] if len(words) > 1
-                             else [f"“{words[0]}”"])
-        lines.append(f"We searched “{term}” as “{means}”: on their own, {alone} would find other things.")
+        lines.append(f"We searched “{term}” as “{means}”: on their own, {quoted_words(term)} would find other things.")
     if results.expansions:
         lines.append("We also searched for: " + ", ".join(f"{term} → {means}" for term, means in results.expansions))
     if reading is not None and reading.context and results.context_source == "school":

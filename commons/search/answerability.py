@@ -15,8 +15,9 @@ questions:
    many standard deviations a candidate's cosine and keyword share stand above the
    candidates' mean, a measure taken from query-performance prediction).
 2. **Which case studies answer it?** Each candidate's own signals (:data:`FEATURES`), and how
-   far it falls behind the strongest candidate of the same question (the ``_gap`` signals), give the probability that a teacher would judge it a useful answer (grade 2 or
-   3). Those at or above :attr:`Calibration.floor` answer the question.
+   far it falls behind the strongest candidate of the same question (the ``_gap`` signals),
+   give the probability that a teacher would judge it a useful answer (grade 2 or 3). Those
+   at or above :attr:`Calibration.floor` answer the question.
 
 The first step keeps a question the Commons knows nothing about from showing answers,
 however many of its words the best match shares; the second keeps a question with

@@ -112,8 +112,12 @@ class SearchResults:
 
     @property
     def rules_notice(self) -> str | None:
-        """When nothing answers a question about the rules: what the Commons holds, and where rules are answered."""
-        if not self.asks_rules or self.answer_count:
+        """For a question about the rules: what the Commons holds, and where rules are answered.
+
+        Said whether or not anything answers: a case study may show how a school handled what
+        the rules ask, but it is not the rules.
+        """
+        if not self.asks_rules:
             return None
         return (f"This reads as a question about what the rules require or allow (“{self.asks_rules}”). The "
                 "Commons holds schools’ accounts of how they improved, not statutory guidance: for the rules, see "
@@ -374,8 +378,8 @@ def _label_tokens(lexical: LexicalIndex) -> dict[str, frozenset[str]]:
     """Each topic's label and names as the index's tokens: the same for every search of one index."""
     found = _LABEL_TOKENS.get(lexical)
     if found is None:
-        found = _LABEL_TOKENS[lexical] = {
-            tag: frozenset(lexical.tokens(" ".join([label, *TOPIC_NAMES.get(tag, ())]))) for tag, label in TOPICS.items()}
+        found = _LABEL_TOKENS[lexical] = {tag: frozenset(lexical.tokens(" ".join([label, *TOPIC_NAMES.get(tag, ())])))
+                                          for tag, label in TOPICS.items()}
     return found
 
 

@@ -115,6 +115,12 @@ class Expansion:
         return bool(self.items)
 
 
+def quoted_words(phrase: str) -> str:
+    """The words of a phrase, each quoted, for a reader: “special” and “measures”."""
+    words = [f"“{word}”" for word in phrase.split()]
+    return " and ".join([", ".join(words[:-1]), words[-1]] if len(words) > 1 else words)
+
+
 def _key(form: str) -> str:
     """How forms are compared: lower case, separators made one space, "KS 2" written "ks2"."""
     key = re.sub(_SEPARATORS, " ", form.strip().lower()).strip()

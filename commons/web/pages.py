@@ -91,8 +91,7 @@ def search() -> ResponseReturnValue:
     page = {"question": question, "level": level, "filter_choices": CHOICES,
             "fsm_bands": {k: v[0] for k, v in FSM_BANDS.items()},
             "size_bands": {k: v[0] for k, v in SIZE_BANDS.items()},
-            "filters": SearchFilters(), "results": None, "problem": None, "reading": None, "more": None,
-            "guidance_url": search_service.GUIDANCE_URL}
+            "filters": SearchFilters(), "results": None, "problem": None, "reading": None, "more": None}
     if question.strip() and not search_allowed():
         page["problem"] = rate_limits.SEARCH.message  # the question and filters stay in the form
         with suppress(FilterProblem):

@@ -17,6 +17,7 @@ from commons.domain.comparability import SchoolContext
 from commons.search.asker import context_from_reading
 from commons.search.engine import SearchResults
 from commons.search.filters import CHOICES, FSM_BANDS, SIZE_BANDS
+from commons.search.glossary import quoted_words
 from commons.search.reading import KINDS, read_question
 
 KIND_NAMES = {"phase": "phase", "size": "size", "setting": "setting", "disadvantage": "disadvantage",
@@ -49,7 +50,7 @@ class ReadingControl:
     parts: list[Part] = field(default_factory=list)  # each links to the search without it
     removed: list[Part] = field(default_factory=list)  # each links to the search with it back
     expansions: tuple[tuple[str, str], ...] = ()
-    searched_as: tuple[tuple[str, str], ...] = ()
+    searched_as: tuple[tuple[str, str, str], ...] = ()  # (phrase, what it was searched as, its words quoted)
     has_answers: bool = False
     context_source: str | None = None
     school_name: str | None = None
@@ -92,7 +93,8 @@ def reading_control(results: SearchResults, args: MultiDict[str, str], school_na
     described = context_from_reading(reading) if not any(c.isalnum() for c in reading.topic) else None
     browse = browse_url(described) if described is not None else None
     return ReadingControl(read=True, summary=reading.summary(), topic=reading.topic, parts=parts, removed=removed,
-                          expansions=results.expansions, searched_as=results.searched_as,
+                          expansions=results.expansions,
+                          searched_as=tuple((term, means, quoted_words(term)) for term, means in results.searched_as),
                           has_answers=bool(results.answer_count),
                           context_source=results.context_source,
                           school_name=school_name, toggle_url=_url(current, read=["0"]), hidden=hidden,
