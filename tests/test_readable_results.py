@@ -42,7 +42,7 @@ def test_each_result_leads_with_title_school_and_summary_then_at_most_two_passag
 
 def test_a_snippet_from_an_impact_table_is_shown_as_table_rows(demo: Flask) -> None:
     page = demo.test_client().get("/search", query_string={"q": QUESTION}).get_data(as_text=True)
-    assert '<table class="snippet-table">' in page
+    assert '<table class="snippet-table" tabindex="0">' in page  # it scrolls on a phone: keyboard access
     assert ('<th scope="row">Persistent absence (all pupils)</th><td>24% (20 of 83)</td><td>11% (9 of 82)</td>'
             in page)
     assert "Persistent absence (all pupils) 24% (20 of 83) 11% (9 of 82)" not in page
