@@ -80,10 +80,11 @@ def with_gaps(candidates: Sequence[dict[str, float]],
     best_about = max((c.get("about", 0.0) for c in candidates), default=0.0)
     reference = np.array([(c["dense_best"], c["lexical_study"]) for c in candidates] + list(background)
                          or [(0.0, 0.0)], dtype=np.float64)
-    mean, spread = reference.mean(axis=0), reference.std(axis=0) + 0.01
+    (dense_mean, lexical_mean), (dense_spread, lexical_spread) = (
+        reference.mean(axis=0).tolist(), (reference.std(axis=0) + 0.01).tolist())
     for features in candidates:
-        features["dense_lift"] = float((features["dense_best"] - mean[0]) / spread[0])
-        features["lexical_lift"] = float((features["lexical_study"] - mean[1]) / spread[1])
+        features["dense_lift"] = (features["dense_best"] - dense_mean) / dense_spread
+        features["lexical_lift"] = (features["lexical_study"] - lexical_mean) / lexical_spread
         features["dense_gap"] = features["dense_best"] - best_dense
         features["lexical_gap"] = features["lexical_best"] - best_lexical
         features["about_gap"] = features.get("about", 0.0) - best_about

@@ -371,15 +371,24 @@ def _about_terms(session: Session, known: Catalogue, lexical: LexicalIndex,
     return {i: terms for i in case_study_ids if (terms := kept.get(i)) is not None}
 
 
-_LABEL_TOKENS: "WeakKeyDictionary[LexicalIndex, dict[str, frozenset[str]]]" = WeakKeyDictionary()
+@dataclass(frozen=True)
+class _TopicTokens:
+    """The topics' labels and names as one index's tokens: the same for every search of that index."""
+
+    labels: dict[str, frozenset[str]]  # each topic's label and names together
+    names: dict[str, tuple[frozenset[str], ...]]  # each of its names alone
 
 
-def _label_tokens(lexical: LexicalIndex) -> dict[str, frozenset[str]]:
-    """Each topic's label and names as the index's tokens: the same for every search of one index."""
-    found = _LABEL_TOKENS.get(lexical)
+_TOPIC_TOKENS: "WeakKeyDictionary[LexicalIndex, _TopicTokens]" = WeakKeyDictionary()
+
+
+def _topic_tokens(lexical: LexicalIndex) -> _TopicTokens:
+    found = _TOPIC_TOKENS.get(lexical)
     if found is None:
-        found = _LABEL_TOKENS[lexical] = {tag: frozenset(lexical.tokens(" ".join([label, *TOPIC_NAMES.get(tag, ())])))
-                                          for tag, label in TOPICS.items()}
+        labels = {tag: frozenset(lexical.tokens(" ".join([label, *TOPIC_NAMES.get(tag, ())])))
+                  for tag, label in TOPICS.items()}
+        names = {tag: tuple(frozenset(lexical.tokens(name)) for name in names) for tag, names in TOPIC_NAMES.items()}
+        found = _TOPIC_TOKENS[lexical] = _TopicTokens(labels, names)
     return found
 
 
@@ -388,8 +397,8 @@ def _named_topics(lexical: LexicalIndex, words: set[str]) -> frozenset[str]:
 
     Names are read as the index reads them, so "attended a club" does not name attendance.
     """
-    return frozenset(tag for tag, names in TOPIC_NAMES.items()
-                     if any((tokens := frozenset(lexical.tokens(name))) and tokens <= words for name in names))
+    return frozenset(tag for tag, names in _topic_tokens(lexical).names.items()
+                     if any(tokens and tokens <= words for tokens in names))
 
 
 def _score(candidates: list[_Candidate], known: Catalogue, about: dict[int, tuple[frozenset[str], frozenset[str]]],
@@ -409,7 +418,7 @@ def _score(candidates: list[_Candidate], known: Catalogue, about: dict[int, tupl
     idf = lexical.query_idf(topic)
     total = sum(idf.values()) or 1.0
     present = lexical.terms_in(lexical_query, passage_ids)
-    label_tokens = _label_tokens(lexical)
+    label_tokens = _topic_tokens(lexical).labels
     covered: dict[frozenset[str], frozenset[str]] = {}  # many passages hold the same question words
 
     def cover(terms: frozenset[str]) -> frozenset[str]:
