@@ -176,7 +176,7 @@ def demo_commons(embedder: Embedder, settings: dict[str, object] | None = None) 
         yield app
 
 
-LOST_BEST = 0.01  # the share of answerable fitting questions allowed to lose their best case study
+LOST_BEST = 0.02  # the share of answerable fitting questions allowed to lose their best case study
 LOST_QUESTIONS = 0.02  # the share of answerable fitting questions the question floor may find nothing for
 
 
