@@ -15,11 +15,12 @@ by wrapping the function the engine calls for it (the engine itself is not chang
 * spelling: spelling fixes from the lexical index's words;
 * catalogue: the facts about every published case study (read once per change);
 * filters: the passages a filter allows;
-* encode: the question on ONNX Runtime (the reference every ratio divides by);
-* retrieve: the dense and lexical searches less the encoding they wrap: the lexical search runs
-  on a helper thread while the question is encoded and the dense search runs, so this is the
-  dense search and any wait for the lexical one (``dense`` and ``lexical`` are each timed too;
-  they overlap the encoding, so only ``retrieve`` counts towards the sum);
+* encode: the question on ONNX Runtime (the reference every ratio divides by). It runs on a
+  helper thread from just after the question is read, beside every stage up to the dense
+  search, so it is reported and not summed;
+* lexical: the lexical search (on the asking thread, while the question is encoded);
+* wait: waiting for the encoding, once everything that needs only the words is done;
+* dense: the vector index search;
 * fuse, group: convex fusion of the two lists; passages grouped into case studies;
 * answerability: each candidate's features and calibrated relevance (title and summary tokens,
   named topics, the signals);
@@ -59,7 +60,7 @@ ENGINE_STAGES = {
     "spelling": ("misspellings",),
     "catalogue": ("catalogue",),
     "filters": ("allowed_passage_ids",),
-    "retrieve": ("_retrieve",),
+    "dense": ("_dense_search",),
     "fuse": ("_fuse",),
     "group": ("_group",),
     "answerability": ("_named_topics", "_about_terms", "_score", "_alternatives"),
@@ -68,8 +69,8 @@ ENGINE_STAGES = {
     "hydrate": ("_hydrate",),
     "snippets": ("make_snippet",),
 }
-OVERLAPPING = ("dense", "lexical")  # beside the encoding, on two threads: reported, not summed
-ORDER = ["read", "replicas", "spelling", "catalogue", "filters", "encode", "retrieve", *OVERLAPPING,
+OVERLAPPING = ("encode",)  # on a helper thread, beside the stages up to the dense search: reported, not summed
+ORDER = ["read", "replicas", "spelling", "catalogue", "filters", "encode", "lexical", "wait", "dense",
          "fuse", "group", "answerability", "compare", "blend", "hydrate", "snippets", "rest", "whole path"]
 
 
@@ -93,10 +94,11 @@ class Clock:
 @contextmanager
 def instrumented(clock: Clock, state: Any) -> Iterator[None]:
     """The engine's stages wrapped with the clock, put back as they were afterwards."""
+    from concurrent.futures import Future
+
     from commons.search import engine
     from commons.search.glossary import Glossary
     from indexer.lexical import LexicalIndex
-    from indexer.vector_index import VectorIndex
 
     saved: list[tuple[Any, str, Any]] = []
 
@@ -108,7 +110,7 @@ def instrumented(clock: Clock, state: Any) -> Iterator[None]:
     for stage, names in ENGINE_STAGES.items():
         for name in names:
             patch(engine, name, stage)
-    patch(VectorIndex, "search", "dense")
+    patch(Future, "result", "wait")
     patch(LexicalIndex, "search", "lexical")
     patch(LexicalIndex, "corrections", "spelling")
     patch(Glossary, "expand", "read")
@@ -144,7 +146,7 @@ def measure(label: str, app: Any, asked: list[str], repeats: int) -> dict[str, l
                     start = time.perf_counter()
                     search(db.session, state, question, reader=reader, filters=filters)
                     whole = time.perf_counter() - start
-                    clock.now["retrieve"] = max(0.0, clock.now.get("retrieve", 0.0) - clock.now.get("encode", 0.0))
+                    clock.now["dense"] = max(0.0, clock.now.get("dense", 0.0) - clock.now.get("wait", 0.0))
                     db.session.rollback()
                     counted = sum(t for stage, t in clock.now.items() if stage not in OVERLAPPING)
                     for stage in ORDER:
@@ -159,7 +161,7 @@ def measure(label: str, app: Any, asked: list[str], repeats: int) -> dict[str, l
     print(f"  {'stage':14} {'p50 ms':>8} {'p95 ms':>8} {'p50/encode':>11} {'p95/encode':>11}")
     for stage in ORDER:
         values = times[stage]
-        note = "  (on two threads, beside encode)" if stage in OVERLAPPING else ""
+        note = "  (on a helper thread, beside the stages before dense)" if stage in OVERLAPPING else ""
         print(f"  {stage:14} {statistics.median(values) * 1000:8.2f} {p95(values) * 1000:8.2f} "
               f"{statistics.median(values) / encode:11.3f} {p95(values) / encode:11.3f}{note}")
     return times

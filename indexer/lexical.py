@@ -189,9 +189,27 @@ class LexicalIndex:
             result = {}
             for term in terms:
                 number = self._terms.get(term)
-                df = len(self._term_weights(number)[0]) if number is not None else 0  # live rows, cached
+                df = self._live_count(number) if number is not None else 0
                 result[term] = float(np.log(1.0 + (n_docs - df + 0.5) / (df + 0.5)))
         return result
+
+    def _live_count(self, term: int) -> int:
+        """How many live documents hold a term, without computing its weights when they are not kept.
+
+        A question's words have usually just been weighed by :meth:`search`, but a question of
+        many common words can push the first out of the cache before this asks.
+        """
+        cached = self._weights.get(term)
+        if cached is not None and cached[0] == self._generation:
+            return len(cached[1])
+        if self._live < self._n_rows:  # some rows are dead: only the decoded rows tell which
+            return len(self._term_weights(term)[0])
+        count = int(self._starts[term + 1] - self._starts[term]) if term + 1 < len(self._starts) else 0
+        if len(self._buffer[0]):
+            buffered_terms = self._sorted_buffer()[0]
+            start, end = np.searchsorted(buffered_terms, [term, term + 1])
+            count += int(end - start)
+        return count
 
     def corrections(self, query: str, max_candidates: int = 2000) -> dict[str, str]:
         """Query terms no document holds, each with the known term it most likely misspells.

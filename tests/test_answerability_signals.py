@@ -36,6 +36,23 @@ def test_query_idf_gives_a_term_no_document_holds_the_highest_idf() -> None:
     assert set(idf) == {"phonic", "cyberbulli", "secondari"}
 
 
+def test_query_idf_counts_the_documents_that_hold_a_term_as_they_stand() -> None:
+    """Merged, still buffered, removed or out of the weight cache: the idf counts live documents only."""
+    lexical = index()
+    lexical.merge()
+    lexical.append([5, 6], ["Phonics for pupils new to English.", "Attendance and phonics together."])  # buffered
+
+    def idf(df: int, n: int) -> float:
+        return float(np.log(1.0 + (n - df + 0.5) / (df + 0.5)))
+
+    for case in ("fresh", "cached"):
+        got = lexical.query_idf("phonics attendances persistent")
+        assert got == {"phonic": idf(4, 6), "attendance": idf(1, 6), "persist": idf(2, 6)}, case
+        lexical.search("phonics attendances persistent", 10)  # now the terms' weights are kept
+    lexical.delete([3])
+    assert lexical.query_idf("phonics")["phonic"] == idf(3, 5)
+
+
 def test_likely_misspellings_are_matched_to_a_known_term() -> None:
     fixes = index().corrections("persistant absense secondry phonix qwertyuiop")
     assert fixes == {"absens": "absenc", "secondri": "secondari", "phonix": "phonic"}

@@ -16,10 +16,8 @@
 import re
 import unicodedata
 from collections import OrderedDict
-from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future
 from dataclasses import dataclass, field
-from functools import partial
 from weakref import WeakKeyDictionary
 
 import numpy as np
@@ -228,6 +226,12 @@ def search(
     expansion = load_glossary().expand(topic) if read else Expansion(topic)
     found.expansions = tuple((item.found, item.shown) for item in expansion.items if not item.searched_as)
     found.searched_as = tuple((item.found, item.searched_as) for item in expansion.items if item.searched_as)
+    dense_query = topic
+    if expansion.items:  # the model knows "pupil premium" better than "PP"
+        dense_query = f"{topic} ({'; '.join(item.shown for item in expansion.items)})"
+    # the model encodes the question on a helper thread (it lets go of the GIL) while this one
+    # does everything that needs only the words: the replicas, spelling, filters, the lexical search
+    encoding = index_state.helpers.submit(index_state.encode_query, dense_query) if mode != "lexical" else None
     pool = pool or max(settings.pool, limit * 5)
     vectors, lexical = index_state.fresh_pair(session)
     fixes = misspellings(lexical.corrections(topic)) if read and mode != "dense" else {}
@@ -250,12 +254,8 @@ def search(
         if not any(notice.startswith(NOT_ENGLISH) for notice in notices):  # no English words: said already
             notices.append("Your question is made only of very common words, so we matched it by "
                            "meaning alone. Adding a subject or a problem will sharpen the results.")
-    dense_query = topic
-    if expansion.items:  # the model knows "pupil premium" better than "PP"
-        dense_query = f"{topic} ({'; '.join(item.shown for item in expansion.items)})"
-    query_vector, dense_hits, lexical_hits = _retrieve(
-        index_state.helpers, vectors, lexical, partial(index_state.encode_query, dense_query), lexical_query, mode,
-        pool, allowed)
+    lexical_hits = lexical.search(lexical_query, pool, allowed) if mode != "dense" else []
+    query_vector, dense_hits = _dense_search(encoding, vectors, pool, allowed)
     hits = _fuse(dense_hits, lexical_hits, mode, settings.dense_weight)
     candidates = _group(known, hits, max(CANDIDATES, limit + nearest), passages_per_result)
     if order == "answers":
@@ -283,26 +283,13 @@ def search(
     return found
 
 
-def _retrieve(helpers: ThreadPoolExecutor, vectors: VectorIndex, lexical: LexicalIndex, encode: Callable[[], Vectors],
-              lexical_query: list[str], mode: str, pool: int,
-              allowed: npt.NDArray[np.int64] | None) -> tuple[Vectors | None, list[Hit], list[Hit]]:
-    """The question's vector, the dense and the lexical candidates.
-
-    In hybrid mode the lexical search runs on a helper thread while the question is encoded and
-    the dense search runs: it needs no vector, and both the model and NumPy let go of the GIL.
-    """
-    if mode == "lexical":
-        return None, [], lexical.search(lexical_query, pool, allowed)
-    if mode == "dense":
-        query_vector = encode()
-        return query_vector, vectors.search(query_vector, pool, allowed), []
-    pending = helpers.submit(lexical.search, lexical_query, pool, allowed)
-    try:
-        query_vector = encode()
-        dense_hits = vectors.search(query_vector, pool, allowed)
-    finally:
-        lexical_hits = pending.result()
-    return query_vector, dense_hits, lexical_hits
+def _dense_search(encoding: Future[Vectors] | None, vectors: VectorIndex, pool: int,
+                  allowed: npt.NDArray[np.int64] | None) -> tuple[Vectors | None, list[Hit]]:
+    """The question's vector, once the helper thread has it, and the dense candidates (none in lexical mode)."""
+    if encoding is None:
+        return None, []
+    query_vector = encoding.result()
+    return query_vector, vectors.search(query_vector, pool, allowed)
 
 
 def _fuse(dense_hits: list[Hit], lexical_hits: list[Hit], mode: str, dense_weight: float) -> list[Hit]:

@@ -81,14 +81,14 @@ class IndexState:
 
     @property
     def helpers(self) -> ThreadPoolExecutor:
-        """Threads for the lexical search, made on first use (numpy releases the GIL as it scores).
+        """Threads for encoding a question, made on first use (the model lets go of the GIL as it runs).
 
-        The hybrid search runs the lexical search here while the question is encoded.
+        A search encodes its question here while its own thread does the lexical side.
         """
         if self._helpers is None:
             with self._helpers_lock:
                 if self._helpers is None:
-                    self._helpers = ThreadPoolExecutor(max_workers=4, thread_name_prefix="lexical-search")
+                    self._helpers = ThreadPoolExecutor(max_workers=4, thread_name_prefix="encode-question")
         return self._helpers
 
     def encode_query(self, question: str) -> Vectors:
