@@ -193,6 +193,14 @@ class LexicalIndex:
                 result[term] = float(np.log(1.0 + (n_docs - df + 0.5) / (df + 0.5)))
         return result
 
+    def _live_rows(self, term: int) -> Int32s:
+        """A term's live rows, ascending: kept with its weights, else decoded (its weights are not needed)."""
+        cached = self._weights.get(term)
+        if cached is not None and cached[0] == self._generation:
+            return cached[1]
+        rows = self._postings(term)[0]
+        return rows[self._alive[rows]] if self._live < self._n_rows else rows
+
     def _live_count(self, term: int) -> int:
         """How many live documents hold a term, without computing its weights when they are not kept.
 
@@ -273,7 +281,7 @@ class LexicalIndex:
                 number = self._terms.get(term)
                 if number is None or not len(rows_of):
                     continue
-                rows = self._term_weights(number)[0]  # live rows, ascending, cached per generation
+                rows = self._live_rows(number)
                 if not len(rows):
                     continue
                 at = np.minimum(np.searchsorted(rows, rows_of), len(rows) - 1)

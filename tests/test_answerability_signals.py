@@ -36,8 +36,8 @@ def test_query_idf_gives_a_term_no_document_holds_the_highest_idf() -> None:
     assert set(idf) == {"phonic", "cyberbulli", "secondari"}
 
 
-def test_query_idf_counts_the_documents_that_hold_a_term_as_they_stand() -> None:
-    """Merged, still buffered, removed or out of the weight cache: the idf counts live documents only."""
+def test_idf_and_terms_held_count_the_documents_as_they_stand() -> None:
+    """Merged, still buffered, removed or out of the weight cache: only live documents count."""
     lexical = index()
     lexical.merge()
     lexical.append([5, 6], ["Phonics for pupils new to English.", "Attendance and phonics together."])  # buffered
@@ -51,6 +51,7 @@ def test_query_idf_counts_the_documents_that_hold_a_term_as_they_stand() -> None
         lexical.search("phonics attendances persistent", 10)  # now the terms' weights are kept
     lexical.delete([3])
     assert lexical.query_idf("phonics")["phonic"] == idf(3, 5)
+    assert lexical.terms_in("phonics", [3, 4, 5]) == {3: frozenset(), 4: {"phonic"}, 5: {"phonic"}}
 
 
 def test_likely_misspellings_are_matched_to_a_known_term() -> None:
