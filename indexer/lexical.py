@@ -211,7 +211,7 @@ class LexicalIndex:
         if cached is not None and cached[0] == self._generation:
             return len(cached[1])
         if self._live < self._n_rows:  # some rows are dead: only the decoded rows tell which
-            return len(self._term_weights(term)[0])
+            return len(self._live_rows(term))
         count = int(self._starts[term + 1] - self._starts[term]) if term + 1 < len(self._starts) else 0
         if len(self._buffer[0]):
             buffered_terms = self._sorted_buffer()[0]
