@@ -195,11 +195,8 @@ class LexicalIndex:
 
     def _live_rows(self, term: int) -> Int32s:
         """A term's live rows, ascending: kept with its weights, else decoded (its weights are not needed)."""
-        cached = self._weights.get(term)
-        if cached is not None and cached[0] == self._generation:
-            return cached[1]
-        rows = self._postings(term)[0]
-        return rows[self._alive[rows]] if self._live < self._n_rows else rows
+        kept = self._kept(term)
+        return kept[0] if kept is not None else self._live_postings(term)[0]
 
     def _live_count(self, term: int) -> int:
         """How many live documents hold a term, without computing its weights when they are not kept.
@@ -207,10 +204,7 @@ class LexicalIndex:
         A question's words have usually just been weighed by :meth:`search`, but a question of
         many common words can push the first out of the cache before this asks.
         """
-        cached = self._weights.get(term)
-        if cached is not None and cached[0] == self._generation:
-            return len(cached[1])
-        if self._live < self._n_rows:  # some rows are dead: only the decoded rows tell which
+        if self._live < self._n_rows or self._kept(term) is not None:  # kept; or dead rows, which decoding tells
             return len(self._live_rows(term))
         count = int(self._starts[term + 1] - self._starts[term]) if term + 1 < len(self._starts) else 0
         if len(self._buffer[0]):
@@ -314,14 +308,11 @@ class LexicalIndex:
         kept for the current generation of the collection only: every append or delete
         starts a new one. The cache holds a bounded number of entries, least recent out.
         """
-        cached = self._weights.get(term)
-        if cached is not None and cached[0] == self._generation:
+        kept = self._kept(term)
+        if kept is not None:
             self._weights.move_to_end(term)
-            return cached[1], cached[2]
-        rows, tfs = self._postings(term)
-        if self._live < self._n_rows:  # some rows are dead
-            live = self._alive[rows]
-            rows, tfs = rows[live], tfs[live]
+            return kept
+        rows, tfs = self._live_postings(term)
         n_docs, df = self._live, len(rows)
         idf = np.log(1.0 + (n_docs - df + 0.5) / (df + 0.5))
         # idf * tf * (k1 + 1) / (tf + norm), in float32 and in place: a common word has a weight
@@ -333,6 +324,19 @@ class LexicalIndex:
         weights *= np.float32(idf * (self.k1 + 1.0))
         self._remember(term, rows, weights)
         return rows, weights
+
+    def _kept(self, term: int) -> tuple[Int32s, Floats] | None:
+        """A term's live rows and weights when the cache holds them for the current generation."""
+        cached = self._weights.get(term)
+        return (cached[1], cached[2]) if cached is not None and cached[0] == self._generation else None
+
+    def _live_postings(self, term: int) -> tuple[Int32s, Counts]:
+        """A term's postings without the rows of removed documents."""
+        rows, tfs = self._postings(term)
+        if self._live < self._n_rows:  # some rows are dead
+            live = self._alive[rows]
+            rows, tfs = rows[live], tfs[live]
+        return rows, tfs
 
     def _length_norms(self) -> Floats:
         """Every row's ``k1 * (1 - b + b * length / average length)``, for the current generation."""
