@@ -27,8 +27,31 @@ def chromium_path() -> str | None:
     return shutil.which("chromium") or shutil.which("chromium-browser")
 
 
+class Chromium:
+    """One Chromium for the session, launched again if it has gone.
+
+    A browser process that dies between two tests (seen once in a long CI run, with every
+    later browser test then failing at setup) costs only itself: the next test gets a new one.
+    """
+
+    def __init__(self, playwright: Any, path: str) -> None:
+        self.playwright = playwright
+        self.path = path
+        self.current: Any = None
+
+    def connected(self) -> Any:
+        if self.current is None or not self.current.is_connected():
+            self.current = self.playwright.chromium.launch(executable_path=self.path,
+                                                           args=CHROMIUM_FLAGS)
+        return self.current
+
+    def close(self) -> None:
+        if self.current is not None and self.current.is_connected():
+            self.current.close()
+
+
 @pytest.fixture(scope="session")
-def browser() -> Iterator[Any]:
+def chromium() -> Iterator[Chromium]:
     path = chromium_path()
     if path is None:
         if os.environ.get("COMMONS_REQUIRE_BROWSER") == "1":
@@ -37,9 +60,15 @@ def browser() -> Iterator[Any]:
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path=path, args=CHROMIUM_FLAGS)
-        yield chromium
-        chromium.close()
+        launcher = Chromium(playwright, path)
+        yield launcher
+        launcher.close()
+
+
+@pytest.fixture
+def browser(chromium: Chromium) -> Any:
+    """The session's Chromium, connected (launched again if it has gone)."""
+    return chromium.connected()
 
 
 @pytest.fixture

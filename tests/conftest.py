@@ -1,5 +1,6 @@
 """Shared fixtures: the real model once per session, databases, apps and a CLI runner."""
 
+import functools
 import os
 import shutil
 import warnings
@@ -7,13 +8,16 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
 from flask import Flask
 from flask.testing import FlaskClient, FlaskCliRunner
-from sqlalchemy import create_engine, text
+from sqlalchemy import Connection, create_engine, inspect, text
 
 from commons import create_app
 from commons.db import db
-from commons.ops.migrate import upgrade
+from commons.models import Base
+from commons.ops.migrate import MIGRATIONS, upgrade
 from commons.search.extension import default_model_cache
 from commons.services.demo import load_demo
 from indexer import SentenceTransformerEmbedder
@@ -29,7 +33,7 @@ DATA = Path(__file__).parent / "data"
 REAL_MODEL_FIXTURES = frozenset({"embedder", "demo_dir", "demo_app", "demo_copy"})
 
 
-BROWSER_FIXTURES = frozenset({"page", "browser"})
+BROWSER_FIXTURES = frozenset({"page", "browser", "chromium"})
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
@@ -45,11 +49,29 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
         if REAL_MODEL_FIXTURES & names:
             item.add_marker(pytest.mark.slow)
         callspec = getattr(item, "callspec", None)
-        on_postgres = callspec is not None and callspec.params.get("database_url") == "postgresql"
+        on_postgres = callspec is not None and callspec.params.get("backend") == "postgresql"
         (dropped if on_postgres and BROWSER_FIXTURES & names else kept).append(item)
     if dropped:
         config.hook.pytest_deselected(items=dropped)
         items[:] = kept
+
+
+@pytest.fixture(autouse=True, scope="session")
+def quick_password_hashing() -> Iterator[None]:
+    """Passwords are hashed with Argon2id at its lowest cost while the tests run in this process.
+
+    The library's recommended cost (64 MiB, three passes) is spent on every account made and
+    every sign-in, hundreds of times a run, and tests what the tests do not look at; the
+    servers the tests start in other processes keep it (and rehash these on sign-in).
+    """
+    from argon2 import PasswordHasher
+
+    from commons.services import accounts
+
+    kept = accounts.HASHER
+    accounts.HASHER = PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1)
+    yield
+    accounts.HASHER = kept
 
 
 @pytest.fixture(scope="session")
@@ -92,36 +114,98 @@ def _backends() -> list[str]:
     return backends
 
 
-def _reset_postgres(url: str) -> None:
-    """Empty the test database: everything, including tables a newer migration made.
+def _end_other_connections(connection: Connection) -> None:
+    """End the connections a finished test left open (the database is the tests' own), saying
+    so where one was inside a transaction; a lock still held then fails the test after a
+    minute with a message instead of hanging the run."""
+    leftover = connection.execute(text(
+        "SELECT pid, state, left(query, 120) FROM pg_stat_activity "
+        "WHERE datname = current_database() AND pid <> pg_backend_pid()"
+    )).all()
+    for pid, state, query in leftover:
+        if state and state.startswith("idle in transaction"):
+            warnings.warn(f"a test left a PostgreSQL transaction open ({query!r}); ended it", stacklevel=3)
+        connection.execute(text("SELECT pg_terminate_backend(:pid)"), {"pid": pid})
+    connection.execute(text("SET LOCAL lock_timeout = '60s'"))
 
-    Connections a finished test left open are ended first (the database is the tests' own),
-    and the drop waits at most a minute for a lock, so a leaked transaction fails a test
-    with a message instead of hanging the run.
-    """
+
+def _reset_postgres(url: str) -> None:
+    """Empty the test database: everything, including tables a newer migration made."""
     engine = create_engine(url)
     with engine.begin() as connection:
-        leftover = connection.execute(text(
-            "SELECT pid, state, left(query, 120) FROM pg_stat_activity "
-            "WHERE datname = current_database() AND pid <> pg_backend_pid()"
-        )).all()
-        for pid, state, query in leftover:
-            if state and state.startswith("idle in transaction"):
-                warnings.warn(f"a test left a PostgreSQL transaction open ({query!r}); ended it", stacklevel=2)
-            connection.execute(text("SELECT pg_terminate_backend(:pid)"), {"pid": pid})
-        connection.execute(text("SET LOCAL lock_timeout = '60s'"))
+        _end_other_connections(connection)
         connection.execute(text("DROP SCHEMA public CASCADE"))
         connection.execute(text("CREATE SCHEMA public"))
     engine.dispose()
 
 
+def _migrated_postgres(url: str) -> None:
+    """The test database at the newest migration with no rows in it.
+
+    Where the last test left the schema exactly as the migrations make it (the newest
+    revision, the models' tables and no others), its rows are removed and the sequences
+    restarted, which takes a small part of the time of running every migration again;
+    otherwise the schema is dropped and migrated from nothing.
+    """
+    engine = create_engine(url)
+    expected = set(Base.metadata.tables)
+    with engine.begin() as connection:
+        _end_other_connections(connection)
+        tables = set(inspect(connection).get_table_names()) - {"alembic_version"}
+        revision = (MigrationContext.configure(connection).get_current_revision()
+                    if tables == expected else None)
+        if revision is not None and revision == _head_revision():
+            names = ", ".join(f'"{name}"' for name in sorted(expected))
+            connection.execute(text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
+            engine.dispose()
+            return
+        connection.execute(text("DROP SCHEMA public CASCADE"))
+        connection.execute(text("CREATE SCHEMA public"))
+    upgrade(engine)
+    engine.dispose()
+
+
+@functools.cache
+def _head_revision() -> str | None:
+    return ScriptDirectory(str(MIGRATIONS)).get_current_head()
+
+
+@pytest.fixture(scope="session")
+def migrated_sqlite(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A SQLite file at the newest migration, made once and copied for each test."""
+    path = tmp_path_factory.mktemp("migrated") / "commons.db"
+    engine = create_engine(f"sqlite:///{path}")
+    upgrade(engine)
+    engine.dispose()
+    return path
+
+
 @pytest.fixture(params=_backends())
-def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
-    """An empty database: a SQLite file, and PostgreSQL where COMMONS_TEST_DATABASE_URL is set."""
-    if request.param == "sqlite":
+def backend(request: pytest.FixtureRequest) -> str:
+    """The database each test runs on: SQLite, and PostgreSQL where COMMONS_TEST_DATABASE_URL is set."""
+    return str(request.param)
+
+
+@pytest.fixture
+def empty_database_url(backend: str, tmp_path: Path) -> str:
+    """A database with nothing in it, not even tables: for tests of the migrations themselves."""
+    if backend == "sqlite":
         return f"sqlite:///{tmp_path / 'commons.db'}"
     url = os.environ["COMMONS_TEST_DATABASE_URL"]
     _reset_postgres(url)
+    return url
+
+
+@pytest.fixture
+def database_url(backend: str, tmp_path: Path, migrated_sqlite: Path) -> str:
+    """A database at the newest migration, with no rows: a copy of a migrated SQLite file, or
+    the PostgreSQL test database emptied."""
+    if backend == "sqlite":
+        path = tmp_path / "commons.db"
+        shutil.copyfile(migrated_sqlite, path)
+        return f"sqlite:///{path}"
+    url = os.environ["COMMONS_TEST_DATABASE_URL"]
+    _migrated_postgres(url)
     return url
 
 

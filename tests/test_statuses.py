@@ -66,8 +66,8 @@ def test_sending_for_review_sets_the_column_and_keeps_the_fields_as_typed(app: F
         assert draft.status == DraftStatus.WRITING
 
 
-def test_the_migration_gives_each_existing_draft_and_report_the_status_it_held(database_url: str) -> None:
-    engine = create_engine(database_url)
+def test_the_migration_gives_each_existing_draft_and_report_the_status_it_held(empty_database_url: str) -> None:
+    engine = create_engine(empty_database_url)
     config = alembic_config(engine)
     with engine.begin() as connection:
         config.attributes["connection"] = connection
