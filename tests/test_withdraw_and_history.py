@@ -174,10 +174,9 @@ def test_a_change_note_waits_with_the_draft_until_it_is_published(app: Flask, pu
     assert "Kept note</textarea>" in client.get(draft).get_data(as_text=True)
 
 
-@pytest.mark.slow
-def test_a_demo_snapshot_is_dated_when_it_was_published(app: Flask, embedder: object) -> None:
+def test_a_demo_snapshot_is_dated_when_it_was_published(app: Flask, app_embedder: object) -> None:
     with app.app_context():
-        load_demo(db.session, embedder)  # type: ignore[arg-type]
+        load_demo(db.session, app_embedder)  # type: ignore[arg-type]
         case_studies = db.session.scalars(select(CaseStudy)).all()
         assert case_studies
         for case_study in case_studies:
