@@ -31,6 +31,12 @@ def make_user(app: Flask, email: str, *, school: int | None = None, status: str 
         return user.id
 
 
+def without_csrf(page: str) -> str:
+    """A page with its forms' CSRF tokens left out: they carry the second they were made in, so
+    two renderings of the same page may differ there and nowhere else."""
+    return re.sub(r'name="csrf_token" value="[^"]*"', 'name="csrf_token"', page)
+
+
 def csrf_token(client: FlaskClient) -> str:
     page = client.get("/my-school").get_data(as_text=True)
     match = re.search(r'name="csrf_token" value="([^"]+)"', page)
