@@ -40,13 +40,24 @@ class Chromium:
         self.current: Any = None
 
     def connected(self) -> Any:
-        if self.current is None or not self.current.is_connected():
+        if self.current is None or not self._answers():
             self.current = self.playwright.chromium.launch(executable_path=self.path,
                                                            args=CHROMIUM_FLAGS)
         return self.current
 
+    def _answers(self) -> bool:
+        """Whether the browser still opens a context: after its process is killed, Playwright
+        goes on calling it connected until a call to it fails."""
+        from playwright.sync_api import Error
+
+        try:
+            self.current.new_context().close()
+        except Error:
+            return False
+        return True
+
     def close(self) -> None:
-        if self.current is not None and self.current.is_connected():
+        if self.current is not None and self._answers():
             self.current.close()
 
 
