@@ -1,5 +1,6 @@
 """Real-browser fixtures: the app served on a free port, Chromium driven by Playwright."""
 
+import contextlib
 import os
 import shutil
 import threading
@@ -57,8 +58,11 @@ class Chromium:
         return True
 
     def close(self) -> None:
-        if self.current is not None and self._answers():
-            self.current.close()
+        from playwright.sync_api import Error
+
+        if self.current is not None:
+            with contextlib.suppress(Error):  # already gone
+                self.current.close()
 
 
 @pytest.fixture(scope="session")

@@ -1,6 +1,5 @@
 """Shared fixtures: the real model once per session, databases, apps and a CLI runner."""
 
-import functools
 import os
 import shutil
 import warnings
@@ -9,7 +8,6 @@ from pathlib import Path
 
 import pytest
 from alembic.runtime.migration import MigrationContext
-from alembic.script import ScriptDirectory
 from flask import Flask
 from flask.testing import FlaskClient, FlaskCliRunner
 from sqlalchemy import Connection, create_engine, inspect, text
@@ -17,7 +15,7 @@ from sqlalchemy import Connection, create_engine, inspect, text
 from commons import create_app
 from commons.db import db
 from commons.models import Base
-from commons.ops.migrate import MIGRATIONS, upgrade
+from commons.ops.migrate import head_revision, is_current, upgrade
 from commons.search.extension import default_model_cache
 from commons.services.demo import load_demo
 from indexer import SentenceTransformerEmbedder
@@ -151,23 +149,17 @@ def _migrated_postgres(url: str) -> None:
     expected = set(Base.metadata.tables)
     with engine.begin() as connection:
         _end_other_connections(connection)
-        tables = set(inspect(connection).get_table_names()) - {"alembic_version"}
-        revision = (MigrationContext.configure(connection).get_current_revision()
-                    if tables == expected else None)
-        if revision is not None and revision == _head_revision():
+        as_migrated = (set(inspect(connection).get_table_names()) - {"alembic_version"} == expected
+                       and MigrationContext.configure(connection).get_current_revision() == head_revision())
+        if as_migrated:
             names = ", ".join(f'"{name}"' for name in sorted(expected))
             connection.execute(text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
-            engine.dispose()
-            return
-        connection.execute(text("DROP SCHEMA public CASCADE"))
-        connection.execute(text("CREATE SCHEMA public"))
-    upgrade(engine)
+        else:
+            connection.execute(text("DROP SCHEMA public CASCADE"))
+            connection.execute(text("CREATE SCHEMA public"))
+    if not as_migrated:
+        upgrade(engine)
     engine.dispose()
-
-
-@functools.cache
-def _head_revision() -> str | None:
-    return ScriptDirectory(str(MIGRATIONS)).get_current_head()
 
 
 @pytest.fixture(scope="session")
@@ -221,10 +213,8 @@ def make_app(database_url: str, instance: Path, embedder: object) -> Flask:
         },
         embedder=embedder,  # type: ignore[arg-type]
     )
-    with app.app_context(), db.engine.connect() as connection:
-        current = MigrationContext.configure(connection).get_current_revision()
-    if current != _head_revision():  # the tests' databases mostly start migrated: see database_url
-        with app.app_context():
+    with app.app_context():
+        if not is_current(db.engine):  # the tests' databases mostly start migrated: see database_url
             upgrade(db.engine)
     return app
 

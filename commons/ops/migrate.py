@@ -1,5 +1,6 @@
 """Schema migrations with Alembic, run from code (``commons db upgrade`` and app setup)."""
 
+import functools
 from pathlib import Path
 
 from alembic import command
@@ -29,8 +30,13 @@ def upgrade(engine: Engine) -> None:
         command.upgrade(config, "head")
 
 
+@functools.cache
+def head_revision() -> str | None:
+    """The newest migration (the scripts are read once per process)."""
+    return ScriptDirectory(str(MIGRATIONS)).get_current_head()
+
+
 def is_current(engine: Engine) -> bool:
     """True when the database is at the newest migration."""
-    head = ScriptDirectory.from_config(alembic_config(engine)).get_current_head()
     with engine.connect() as connection:
-        return MigrationContext.configure(connection).get_current_revision() == head
+        return MigrationContext.configure(connection).get_current_revision() == head_revision()
