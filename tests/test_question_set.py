@@ -101,3 +101,20 @@ def test_the_fitted_splits_meet_their_targets_and_nothing_answers_gibberish(demo
     assert sum(1 for o in no_answer if o.answers_shown) <= len(no_answer) // 8
     assert sum(o.answers_shown for o in no_answer) <= len(no_answer) // 3
     assert unrelated and all(o.answers_shown == 0 for o in shown)
+
+
+def test_the_calibration_is_fitted_on_the_candidates_the_served_search_scores(demo_app: Flask) -> None:
+    """The signals a calibration is fitted on are those of the search a teacher gets: the same
+    candidates, so the lifts (a candidate's standing among the others) mean the same. Fitting once
+    asked a wider search (100 candidates from a larger pool), whose lifts read differently."""
+    from commons.ops.judged import read_questions, run
+    from commons.search.engine import CANDIDATES
+
+    with demo_app.app_context():
+        questions = [q for q in read_questions(JUDGED, "tune")][:6]
+        outcomes = run(lambda: db.session, search_index.state, questions, with_candidates=True)
+        for item in outcomes:
+            served = search(db.session, search_index.state, item.question.question, limit=10, snippets=False)
+            assert 0 < len(item.candidates) <= CANDIDATES
+            fitted = dict(item.candidates)
+            assert served.results and all(fitted[r.case_study.slug] == r.features for r in served.results)

@@ -26,16 +26,18 @@ from typing import Any
 
 import yaml
 from flask import Flask
+from sqlalchemy import select
 
 from commons.domain.errors import CommonsError
+from commons.models import CaseStudy
 from commons.search.answerability import Calibration
 from commons.search.engine import SearchResults, search
 from indexer.types import Embedder
 
 KINDS = ("keywords", "natural", "context", "jargon", "typo", "none")
-SPLITS = ("tune", "heldout", "fresh", "broad", "near", "fresh2", "fresh3", "fresh4")
-# "seen": the splits the calibration is fitted on (fresh2 and fresh3 were reported, then joined them);
-# fresh4 is only reported
+SPLITS = ("tune", "heldout", "fresh", "broad", "near", "fresh2", "fresh3", "fresh4", "fresh5")
+# "seen": the splits the calibration is fitted on (fresh2, fresh3 and fresh4 were reported, then joined them);
+# fresh5 is only reported
 GROUPS = {"seen": SPLITS[:-1], "all": SPLITS}
 
 
@@ -131,9 +133,10 @@ def run(session_factory: Callable[[], Any], state: Any, questions: list[JudgedQu
         session = session_factory()
         results = search(session, state, question.question, limit=10, snippets=False, **options)
         found = outcome(question, results)
-        if with_candidates:
-            everything = search(session, state, question.question, limit=50, nearest=50, snippets=False, **options)
-            found.candidates = [(r.case_study.slug, r.features) for r in everything.results]
+        if with_candidates:  # every candidate the served search scored, with the signals it scored them on
+            slugs = dict(session.execute(select(CaseStudy.id, CaseStudy.slug).where(
+                CaseStudy.id.in_([case_study_id for case_study_id, _ in results.evidence]))).all())
+            found.candidates = [(slugs[case_study_id], features) for case_study_id, features in results.evidence]
         outcomes.append(found)
     return outcomes
 
@@ -177,7 +180,10 @@ def demo_commons(embedder: Embedder, settings: dict[str, object] | None = None) 
 
 
 LOST_BEST = 0.02  # the share of answerable fitting questions allowed to lose their best case study
-LOST_QUESTIONS = 0.02  # the share of answerable fitting questions the question floor may find nothing for
+# the share of answerable fitting questions the question floor may find nothing for: on `--split seen --cross`
+# 0.02 lost 2.9% of best case studies and showed 37 answers to 14 of 88 questions nothing answers, 0.03 lost
+# 3.3% and showed 27 to 9, 0.04 4.1% and 20 to 6; 0.03 keeps the lost within the 1 in 20 allowed with a margin
+LOST_QUESTIONS = 0.03
 
 
 def fit_calibration(outcomes: list[Outcome], fitted_on: str, without: frozenset[str] = frozenset(),

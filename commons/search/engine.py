@@ -103,6 +103,8 @@ class SearchResults:
     context: SchoolContext | None = None  # the context the answers were compared with
     answer_count: int = 0  # how many of the candidates answer, even beyond the limit (at most CANDIDATES)
     asks_rules: str | None = None  # the words that ask what the rules are ("be required"), if any (rules.py)
+    # every scored candidate's case-study id and answerability signals, shown or not: what the calibration is fitted on
+    evidence: list[tuple[int, dict[str, float]]] = field(default_factory=list)
 
     @property
     def answers(self) -> list[CaseStudyResult]:
@@ -263,6 +265,7 @@ def search(
         about = _about_terms(session, known, lexical, [c.case_study_id for c in candidates])
         _score(candidates, known, about, named, vectors, lexical, query_vector, dense_hits, matched_topic,
                lexical_query, _alternatives(lexical, expansion), calibration, found.asks_rules is not None)
+        found.evidence = [(c.case_study_id, c.features) for c in candidates]
     weight = CONTEXT_LEVELS[context_level][1] if context is not None else 0.0
     found.answer_count = sum(1 for c in candidates if c.answers)
     if order == "retrieval":
