@@ -1,12 +1,14 @@
 """An incremental BM25 index over passages, held in memory as NumPy arrays.
 
 Postings are stored term by term in compressed rows: for each term, the rows (documents)
-it occurs in, ascending, as the gap from the row before (the first from row 0) in one byte,
-and how often, as ``uint8`` (``uint16`` once some word occurs more than 255 times in one
-passage). A gap that does not fit in a byte (or is 0: only a first row can be) is written as
-byte 0 and kept whole in a short ``int32`` list of the term's far gaps. So the index costs
-about two bytes per distinct word of a passage rather than Python objects, and a term's rows
-are decoded with one running sum. Each term's string is
+it occurs in, ascending, as the gap from the row before (the first from row 0) in one byte.
+A gap that does not fit in a byte (or is 0: only a first row can be) is written as byte 0
+and kept whole in a short ``int32`` list of the term's far gaps. How often a word occurs in
+a passage is 1 for nearly nine postings in ten, so the counts are one bit per posting (set
+where the count is above 1) and, for those only, the count as ``uint8`` (``uint16`` once some
+word occurs more than 255 times in one passage). So the index costs a little over one byte
+per distinct word of a passage rather than Python objects, and a term's rows are decoded
+with one running sum. Each term's string is
 held once, in the vocabulary. New documents go to a small buffer that is merged in blocks;
 a removed document's row is marked dead and its postings are dropped when dead rows make
 up a quarter of the index. Collection statistics (document count, document frequency,
@@ -65,7 +67,10 @@ class LexicalIndex:
         self._gaps: Bytes = np.zeros(0, dtype=np.uint8)  # merged postings' row gaps, 0 where the gap is far
         self._far: Int32s = np.zeros(0, dtype=np.int32)  # the far gaps, term by term, in order
         self._far_starts = np.zeros(1, dtype=np.int64)  # term t's far gaps: [far_starts[t], far_starts[t + 1])
-        self._tfs: Counts = np.zeros(0, dtype=np.uint8)
+        # term counts: most are 1, so only the others are kept, flagged in a bitmap of the merged postings
+        self._tf_more: Bytes = np.zeros(0, dtype=np.uint8)  # bit i: merged posting i's count is above 1
+        self._tf_extra: Counts = np.zeros(0, dtype=np.uint8)  # those counts, term by term, in order
+        self._tf_starts = np.zeros(1, dtype=np.int64)  # term t's counts above 1: [tf_starts[t], tf_starts[t + 1])
         self._buffer: tuple[array[int], array[int], array[int]] = (array("i"), array("i"), array("H"))
         self._buffer_sorted: tuple[npt.NDArray[np.int64], Int32s, Counts] | None = None
         self._row_id = np.zeros(1024, dtype=np.int64)  # row -> document id
@@ -364,7 +369,7 @@ class LexicalIndex:
         tfs: Counts = np.zeros(0, dtype=np.uint8)
         if term + 1 < len(self._starts):
             start, end = int(self._starts[term]), int(self._starts[term + 1])
-            rows, tfs = self._decoded(term, start, end), self._tfs[start:end]
+            rows, tfs = self._decoded(term, start, end), self._term_tfs(term, start, end)
         if len(self._buffer[0]):
             buffered_terms, buffered_rows, buffered_tfs = self._sorted_buffer()
             start, end = np.searchsorted(buffered_terms, [term, term + 1])
@@ -381,6 +386,31 @@ class LexicalIndex:
         if far_end > far_start:
             rows[gaps == 0] = self._far[far_start:far_end]
         return np.cumsum(rows, dtype=np.int32, out=rows)  # a term's rows are below 2**31: no overflow
+
+    def _term_tfs(self, term: int, start: int, end: int) -> Counts:
+        """One term's merged postings' counts, from the bitmap and the counts above 1."""
+        tfs = np.ones(end - start, dtype=self._tf_extra.dtype)
+        extra_start, extra_end = int(self._tf_starts[term]), int(self._tf_starts[term + 1])
+        if extra_end > extra_start:
+            bits = np.unpackbits(self._tf_more[start >> 3:(end + 7) >> 3])[start & 7:(start & 7) + end - start]
+            tfs[bits.view(bool)] = self._tf_extra[extra_start:extra_end]
+        return tfs
+
+    def _all_tfs(self) -> Counts:
+        """Every merged posting's count, term by term (for a merge or a compaction)."""
+        total = int(self._starts[-1])
+        tfs = np.ones(total, dtype=self._tf_extra.dtype)
+        tfs[np.unpackbits(self._tf_more, count=total).view(bool)] = self._tf_extra
+        return tfs
+
+    def _store_tfs(self, starts: npt.NDArray[np.int64], tfs: Counts) -> None:
+        """Keep the counts (term by term, as the merged postings) as a bitmap and the counts above 1."""
+        more = tfs > 1
+        self._tf_more = np.packbits(more)
+        self._tf_extra = tfs[more]
+        above = np.zeros(len(tfs) + 1, dtype=np.int64)
+        np.cumsum(more, out=above[1:])
+        self._tf_starts = above[starts]
 
     def _all_rows(self) -> Int32s:
         """Every merged posting's row, term by term (for a merge or a compaction)."""
@@ -427,20 +457,20 @@ class LexicalIndex:
         np.cumsum(old_counts + new_counts, out=starts[1:])
         total = int(starts[-1])
         merged_rows = np.empty(total, dtype=np.int32)
-        small = self._tfs.dtype == np.uint8 and (not len(tfs) or int(tfs.max()) <= np.iinfo(np.uint8).max)
+        small = self._tf_extra.dtype == np.uint8 and (not len(tfs) or int(tfs.max()) <= np.iinfo(np.uint8).max)
         merged_tfs: Counts = np.empty(total, dtype=np.uint8 if small else np.uint16)
         old_terms = np.repeat(np.arange(len(old_counts), dtype=np.int64), old_counts)
         within = np.arange(len(self._gaps)) - self._starts[old_terms] if len(old_terms) else 0
         old_positions = starts[old_terms] + within
         merged_rows[old_positions] = self._all_rows()
-        merged_tfs[old_positions] = self._tfs
+        merged_tfs[old_positions] = self._all_tfs()
         buffer_starts = np.zeros(n_terms + 1, dtype=np.int64)
         np.cumsum(new_counts, out=buffer_starts[1:])
         new_positions = starts[terms] + old_counts[terms] + (np.arange(len(terms)) - buffer_starts[terms])
         merged_rows[new_positions] = rows
         merged_tfs[new_positions] = tfs
         self._store_rows(starts, merged_rows)
-        self._tfs = merged_tfs
+        self._store_tfs(starts, merged_tfs)
         self._buffer = (array("i"), array("i"), array("H"))
         self._buffer_sorted = None
 
@@ -457,7 +487,7 @@ class LexicalIndex:
         starts = np.zeros(len(counts) + 1, dtype=np.int64)
         np.cumsum(counts, out=starts[1:])
         rows = renumber[old_rows[keep]].astype(np.int32)
-        tfs = self._tfs[keep]
+        tfs = self._all_tfs()[keep]
         live = int(alive.sum())
         capacity = max(1024, 2 * live)
         row_id = np.zeros(capacity, dtype=np.int64)
@@ -469,7 +499,7 @@ class LexicalIndex:
         row_of = np.full(len(self._row_of), -1, dtype=np.int32)
         row_of[row_id[:live]] = np.arange(live, dtype=np.int32)
         self._store_rows(starts, rows)
-        self._tfs = tfs
+        self._store_tfs(starts, tfs)
         self._row_id, self._row_len, self._alive, self._row_of = row_id, row_len, alive_now, row_of
         self._n_rows = live
         self._weights.clear()

@@ -132,3 +132,48 @@ def test_passages_far_apart_in_the_index_are_found_with_their_exact_scores() -> 
     weights = {h.id: h.score for h in hits}
     assert weights[0] == pytest.approx(_weight(2, 3, total / live, 6, live), rel=1e-6)
     assert weights[n + 299] == pytest.approx(_weight(1, 1, total / live, 6, live), rel=1e-6)
+
+
+def test_every_score_stays_exact_bm25_through_appends_removals_merges_and_compactions() -> None:
+    """Counts are kept as a bitmap of those above 1 and their values: every word's score in every
+    passage must still be BM25 over the live passages, counts of 1, a few, and over 255 alike."""
+    import random
+
+    rng = random.Random(7)
+    words = ["oracy", "phonics", "attendance", "governors", "tutoring", "behaviour", "fluency", "maths"]
+    index = LexicalIndex(k1=1.2, b=0.75)
+    live: dict[int, str] = {}
+
+    def text() -> str:
+        counts = {w: rng.choice([1, 1, 1, 1, 2, 3, 7, 300]) for w in rng.sample(words, rng.randint(1, 5))}
+        return " ".join(w for w, c in counts.items() for _ in range(c))
+
+    def check() -> None:
+        tokens = {i: index.tokens(t) for i, t in live.items()}
+        average = sum(len(t) for t in tokens.values()) / len(tokens)
+        for word in words:
+            term = index.tokens(word)[0]
+            holding = {i: t.count(term) for i, t in tokens.items() if term in t}
+            hits = {h.id: h.score for h in index.search(word, len(live))}
+            assert hits == pytest.approx({i: _weight(tf, len(tokens[i]), average, len(holding), len(live))
+                                          for i, tf in holding.items()}, rel=1e-5)
+
+    next_id = 0
+    for _ in range(6):
+        batch = {next_id + i: text() for i in range(400)}
+        next_id += 400
+        index.append(batch.keys(), batch.values())
+        live.update(batch)
+        if rng.random() < 0.5:
+            index.merge()
+        check()
+        gone = rng.sample(sorted(live), len(live) // 3)  # a third: compacted
+        index.delete(gone)
+        for i in gone:
+            del live[i]
+        check()
+        replaced = rng.sample(sorted(live), 50)
+        again = {i: text() for i in replaced}
+        index.append(again.keys(), again.values())
+        live.update(again)
+        check()

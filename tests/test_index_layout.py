@@ -122,3 +122,38 @@ def test_options_refuse_unknown_values() -> None:
         IndexOptions(vectors="bf16")  # type: ignore[arg-type]
     with pytest.raises(ValueError, match="auto, flat or ivf"):
         IndexOptions(kind="hnsw")  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize("encoding", ["float32", "float16"])
+def test_an_ivf_index_gives_every_vector_back_after_appends_replacements_removals_and_a_reload(
+        tmp_path: Path, encoding: str) -> None:
+    """An IVF index finds a vector by id through its own sorted list of places, not FAISS's hash
+    table; removing moves a list's last vector into the gap, so the places are made again."""
+    vectors = clustered(4000, seed=3)
+    index = VectorIndex("m", DIM, IndexOptions(ivf_threshold=500, vectors=encoding))  # type: ignore[arg-type]
+    ids = np.arange(0, 8000, 2)  # ids with gaps, as passages have
+    index.index(ids[:3000], vectors[:3000])
+    held = {int(i): vectors[k] for k, i in enumerate(ids[:3000])}
+    tolerance = 1e-6 if encoding == "float32" else 2e-3
+
+    def check(where: VectorIndex) -> None:
+        wanted = sorted(held)
+        assert np.allclose(where.vectors_of(wanted), np.vstack([held[i] for i in wanted]), atol=tolerance)
+        assert np.allclose(where.vector(wanted[-1]), held[wanted[-1]], atol=tolerance)
+
+    check(index)
+    index.append(ids[3000:], vectors[3000:])
+    held.update({int(i): vectors[3000 + k] for k, i in enumerate(ids[3000:])})
+    check(index)
+    gone = [int(i) for i in ids[::7]]
+    assert index.delete(gone + [1, 3]) == len(gone)  # odd ids were never held
+    for i in gone:
+        del held[i]
+    check(index)
+    index.append([int(ids[1])], vectors[:1])  # replaced, not duplicated
+    held[int(ids[1])] = vectors[0]
+    check(index)
+    with pytest.raises(RuntimeError, match="not in the index"):
+        index.vectors_of([int(ids[0]), 1])
+    index.save(tmp_path)
+    check(VectorIndex.load(tmp_path, "m", DIM, IndexOptions(ivf_threshold=500, vectors=encoding)))  # type: ignore[arg-type]
