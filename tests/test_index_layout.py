@@ -146,7 +146,7 @@ def test_an_ivf_index_gives_every_vector_back_after_appends_replacements_removal
     held.update({int(i): vectors[3000 + k] for k, i in enumerate(ids[3000:])})
     check(index)
     gone = [int(i) for i in ids[::7]]
-    assert index.delete(gone + [1, 3]) == len(gone)  # odd ids were never held
+    assert index.delete([*gone, 1, 3]) == len(gone)  # odd ids were never held
     for i in gone:
         del held[i]
     check(index)
