@@ -1,10 +1,11 @@
 """The judged question set: how well search answers teachers' questions over the demo commons.
 
-The set (``tests/data/judged/``: ``tune.yaml`` and ``heldout.yaml``) holds questions written as
+The set (``tests/data/judged/``, one file per split, see its README) holds questions written as
 teachers, heads and SENCOs type them, each of a kind (keywords, natural, context, jargon,
 typo, none), with graded judgements made from the case-study texts before the engine was
-run: 3 answers it for a school like the asker's, 2 useful, 1 partly. The *tune* half may be
-used to fit the answerability calibration; the *heldout* half is what is reported.
+run: 3 answers it for a school like the asker's, 2 useful, 1 partly. The answerability
+calibration is fitted on the ``seen`` splits; the newest split, written after the engine it
+measures, is only reported.
 
 Measured per question, then overall and per kind:
 
