@@ -1,7 +1,20 @@
-"""The facts the search path keeps about every published case study survive being packed."""
+"""The facts the search path keeps about every published case study: packed exactly, and updated after a change."""
 
+import dataclasses
+
+import numpy as np
+import pytest
+from flask import Flask
+from sqlalchemy import select
+
+from commons.db import db
 from commons.domain.comparability import SchoolContext
-from commons.search.catalogue import PublishedStudy, pack, unpack
+from commons.models import CaseStudy
+from commons.search.catalogue import Catalogue, PublishedStudy, pack, unpack
+from commons.services.demo import CASE_STUDIES, load_demo
+from commons.services.importing import case_study_files, parse_files
+from commons.services.publishing import publish_all, withdraw
+from indexer import Embedder
 
 
 def test_packing_the_facts_copies_them_exactly() -> None:
@@ -15,3 +28,50 @@ def test_packing_the_facts_copies_them_exactly() -> None:
     assert packed == studies and list(packed) == [7, 9]
     assert all(packed[i] is not studies[i] for i in studies)  # copies, made after the originals
     assert packed[7].context.levels == (("fsm", "high"),) and packed[7].topics == ("attendance", "disadvantage")
+
+
+def _same(one: Catalogue, other: Catalogue) -> bool:
+    return (one.position == other.position and one.studies == other.studies
+            and all(np.array_equal(getattr(one, name), getattr(other, name))
+                    for name in ("owner", "study_ids", "starts", "passage_ids")))
+
+
+def test_after_a_change_only_the_changed_case_studies_are_read_again_and_the_catalogue_is_as_if_read_whole(
+        app: Flask, app_embedder: Embedder, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Withdrawn, revised and republished case studies: the updated catalogue equals a whole read."""
+    from commons.search import catalogue as module
+
+    with app.app_context():
+        load_demo(db.session, app_embedder)
+        first = module.catalogue(db.session)
+        whole_reads: list[int] = []
+        read = module._read
+
+        def counted(session: object, position: int) -> Catalogue:
+            whole_reads.append(position)
+            return read(session, position)  # type: ignore[arg-type]
+
+        monkeypatch.setattr(module, "_read", counted)
+        by_slug = {c.slug: c for c in db.session.scalars(select(CaseStudy))}
+        withdraw(db.session, by_slug["eskdale-bridge-attendance-seasonal-work-moor-roads"])
+        db.session.commit()
+        after_withdrawal = module.catalogue(db.session)
+        assert whole_reads == [] and after_withdrawal.position > first.position
+        assert _same(after_withdrawal, read(db.session, after_withdrawal.position))
+        assert by_slug["eskdale-bridge-attendance-seasonal-work-moor-roads"].id not in after_withdrawal.studies
+
+        files = {p.slug: p for p in parse_files(case_study_files([CASE_STUDIES]))}
+        revised = files["marsh-end-disadvantaged-attendance-shift-work"]
+        revised = dataclasses.replace(revised, topics=[*revised.topics, "oracy"])
+        publish_all(db.session, [revised, files["eskdale-bridge-attendance-seasonal-work-moor-roads"]],
+                    app_embedder, update=True)
+        db.session.commit()
+        after_revision = module.catalogue(db.session)
+        assert whole_reads == [] and _same(after_revision, read(db.session, after_revision.position))
+        assert "oracy" in after_revision.studies[by_slug[revised.slug].id].topics
+
+        monkeypatch.setattr(module, "UPDATE_AT_MOST", 0)  # more changed than that: read whole
+        withdraw(db.session, by_slug[revised.slug])
+        db.session.commit()
+        module.catalogue(db.session)
+        assert len(whole_reads) == 1

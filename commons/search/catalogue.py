@@ -6,6 +6,11 @@ passages). Reading them from the database for each search costs time in proporti
 commons. Every publish and withdrawal writes the change log, so the newest change number
 says whether anything could have changed: the facts are read once per change number and
 shared by every search until the next change.
+
+After a change only the case studies the change log names since the last catalogue are read
+again, and the rest carried over: a published case study's facts change only when it is
+published, revised or withdrawn, and each of those writes the change log for its passages
+(``services/publishing.py``). Many changes at once (a bulk import) are read whole.
 """
 
 import pickle  # nosec B403 - only ever reads back what this module has just written
@@ -22,7 +27,7 @@ from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.orm import Session
 
 from commons.domain.comparability import SchoolContext, context_from_fields
-from commons.models import CaseStudy, Passage
+from commons.models import CaseStudy, Change, Passage
 from commons.search.source import LIVE, DatabaseChangeSource
 from indexer.memory import release_free_memory
 
@@ -80,6 +85,7 @@ class Catalogue:
 
 
 READ_BATCH = 5_000  # rows read at a time, so reading a large commons does not hold every row at once
+UPDATE_AT_MOST = 500  # case studies changed since the last catalogue beyond which it is read whole
 _CACHE: "WeakKeyDictionary[Engine | Connection, Catalogue]" = WeakKeyDictionary()
 _LOCK = threading.Lock()
 
@@ -100,9 +106,28 @@ def catalogue(session: Session, position: int | None = None) -> Catalogue:
         cached = _CACHE.get(bind)
         if cached is not None and cached.position == position:
             return cached
-        built = _read(session, position)
+        built = None
+        if cached is not None and cached.position < position:
+            built = _updated(session, cached, position)
+        if built is None:
+            built = _read(session, position)
         _CACHE[bind] = built
         return built
+
+
+def _updated(session: Session, old: Catalogue, position: int) -> Catalogue | None:
+    """``old`` with the case studies changed since it was made read again (None: too many, read it whole)."""
+    changed = set(session.scalars(
+        select(Change.case_study_id).where(Change.seq > old.position, Change.seq <= position).distinct()
+        .limit(UPDATE_AT_MOST + 1)))
+    if len(changed) > UPDATE_AT_MOST:
+        return None
+    studies = {i: study for i, study in old.studies.items() if i not in changed}
+    studies.update(_read_studies(session, changed))
+    kept = old.passage_ids[~np.isin(old.owner[old.passage_ids], list(changed))]
+    pairs = np.concatenate([np.stack([kept, old.owner[kept].astype(np.int64)], axis=1),
+                            _passage_pairs(session, changed)])
+    return Catalogue(position, studies, *_arranged(pairs))
 
 
 def _read(session: Session, position: int) -> Catalogue:
@@ -113,7 +138,7 @@ def _read(session: Session, position: int) -> Catalogue:
     # together: the serving process grew by 1,977 B per added passage instead of 2,134 B from
     # 10,000 to 100,000 passages (bench/scale_latency.py's serving memory).
     packed = pack(_read_studies(session))
-    owner, study_ids, starts, passage_ids = _read_passages(session)
+    owner, study_ids, starts, passage_ids = _arranged(_passage_pairs(session))
     release_free_memory()
     return Catalogue(position, unpack(packed), owner, study_ids, starts, passage_ids)
 
@@ -128,14 +153,15 @@ def unpack(packed: bytes) -> dict[int, PublishedStudy]:
     return cast(dict[int, PublishedStudy], studies)
 
 
-def _read_studies(session: Session) -> dict[int, PublishedStudy]:
+def _read_studies(session: Session, only: set[int] | None = None) -> dict[int, PublishedStudy]:
+    """The facts of every published case study, or of those of ``only`` that are published."""
     studies: dict[int, PublishedStudy] = {}
-    rows = session.execute(
-        select(CaseStudy.id, CaseStudy.school_urn, CaseStudy.topics, CaseStudy.school_snapshot,
-               CaseStudy.evidence_strength, CaseStudy.start_year, CaseStudy.end_year, CaseStudy.open_to)
-        .where(CaseStudy.status == LIVE)
-        .execution_options(yield_per=READ_BATCH)
-    )
+    query = (select(CaseStudy.id, CaseStudy.school_urn, CaseStudy.topics, CaseStudy.school_snapshot,
+                    CaseStudy.evidence_strength, CaseStudy.start_year, CaseStudy.end_year, CaseStudy.open_to)
+             .where(CaseStudy.status == LIVE))
+    if only is not None:
+        query = query.where(CaseStudy.id.in_(only))
+    rows = session.execute(query.execution_options(yield_per=READ_BATCH))
     lists: dict[tuple[str, ...], tuple[str, ...]] = {}  # one copy of each list of topics or offers
     for row in rows:
         snapshot = {k: _shared(v) for k, v in (row.school_snapshot or {}).items()}
@@ -149,18 +175,21 @@ def _read_studies(session: Session) -> dict[int, PublishedStudy]:
     return studies
 
 
-def _read_passages(session: Session) -> tuple[npt.NDArray[np.int32], npt.NDArray[np.int64],
-                                              npt.NDArray[np.int64], npt.NDArray[np.int64]]:
-    """Each live passage's case study, and each case study's passages (see :class:`Catalogue`)."""
-    result = session.execute(
-        select(Passage.id, Passage.case_study_id)
-        .join(CaseStudy, CaseStudy.id == Passage.case_study_id)
-        .where(CaseStudy.status == LIVE)
-        .execution_options(yield_per=READ_BATCH)
-    )
+def _passage_pairs(session: Session, only: set[int] | None = None) -> npt.NDArray[np.int64]:
+    """(passage id, case study id) of every live passage, or of the live passages of ``only``."""
+    query = (select(Passage.id, Passage.case_study_id)
+             .join(CaseStudy, CaseStudy.id == Passage.case_study_id)
+             .where(CaseStudy.status == LIVE))
+    if only is not None:
+        query = query.where(Passage.case_study_id.in_(only))
+    result = session.execute(query.execution_options(yield_per=READ_BATCH))
     parts = [np.array(part, dtype=np.int64).reshape(-1, 2) for part in result.partitions()]
-    pairs = np.concatenate(parts) if parts else np.zeros((0, 2), dtype=np.int64)
-    del parts
+    return np.concatenate(parts) if parts else np.zeros((0, 2), dtype=np.int64)
+
+
+def _arranged(pairs: npt.NDArray[np.int64]) -> tuple[npt.NDArray[np.int32], npt.NDArray[np.int64],
+                                                     npt.NDArray[np.int64], npt.NDArray[np.int64]]:
+    """Each live passage's case study, and each case study's passages (see :class:`Catalogue`)."""
     owner = np.full(int(pairs[:, 0].max()) + 1 if len(pairs) else 0, -1, dtype=np.int32)
     owner[pairs[:, 0]] = pairs[:, 1]
     ordered = pairs[np.lexsort((pairs[:, 0], pairs[:, 1]))]
