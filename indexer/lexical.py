@@ -3,8 +3,8 @@
 Postings are stored term by term in compressed rows: for each term, the rows (documents)
 it occurs in, ascending, as the gap from the row before (the first from row 0) in one byte.
 A gap that does not fit in a byte (or is 0: only a first row can be) is written as byte 0
-and kept whole in a short ``int32`` list of the term's far gaps. How often a word occurs in
-a passage is 1 for nearly nine postings in ten, so the counts are one bit per posting (set
+and kept whole in a short ``int32`` list of the term's far gaps. Most words occur once in a
+passage of a few sentences, so the counts are one bit per posting (set
 where the count is above 1) and, for those only, the count as ``uint8`` (``uint16`` once some
 word occurs more than 255 times in one passage). So the index costs a little over one byte
 per distinct word of a passage rather than Python objects, and a term's rows are decoded

@@ -80,9 +80,8 @@ class VectorIndex:
         self._lock = ReadWriteLock()
         self._last_selector: tuple[object, faiss.IDSelector] | None = None
         # an IVF index's ids, ascending, and where each vector is (list << 32 | offset), for giving
-        # vectors back: FAISS's own map from id to place is a hash table of about 41 B a vector,
-        # this is 16; made again on first use after a change (a sort of the ids: milliseconds at
-        # 100,000 vectors)
+        # vectors back in 16 B a vector instead of FAISS's own id map (a hash table); made again on
+        # first use after a change (a sort of the ids)
         self._places: tuple[npt.NDArray[np.int64], npt.NDArray[np.int64]] | None = None
 
     def __len__(self) -> int:
@@ -121,15 +120,21 @@ class VectorIndex:
 
     def _places_of(self, keys: npt.NDArray[np.int64]) -> npt.NDArray[np.int64]:
         """Where in an IVF index's lists each id's vector is."""
-        places = self._places
-        if places is None:  # after a change; built whole and then published, so readers never see half of it
-            places = self._places = self._list_places()
-        ids, where = places
+        ids, where = self._ivf_places()
         at = np.minimum(np.searchsorted(ids, keys), max(0, len(ids) - 1))
         held = ids[at] == keys if len(ids) else np.zeros(len(keys), dtype=bool)
         if not held.all():
             raise RuntimeError(f"id {int(keys[~held][0])} is not in the index")
         return where[at]
+
+    def _ivf_places(self) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.int64]]:
+        """An IVF index's ids, ascending, and their places; read from its lists after a change.
+
+        Made whole and then published, so a reader never sees half of it (readers may make it at once).
+        """
+        if self._places is None:
+            self._places = self._list_places()
+        return self._places
 
     def _list_places(self) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.int64]]:
         lists = cast(faiss.IndexIVF, self._faiss).invlists
@@ -390,14 +395,7 @@ class VectorIndex:
     def _id_array(self) -> npt.NDArray[np.int64]:
         if not self.layout.is_ivf:
             return np.asarray(faiss.vector_to_array(cast(faiss.IndexIDMap2, self._faiss).id_map), dtype=np.int64)
-        lists = cast(faiss.IndexIVF, self._faiss).invlists
-        assert lists is not None  # an IVF index owns its lists
-        parts = [
-            faiss.rev_swig_ptr(lists.get_ids(i), lists.list_size(i)).copy()
-            for i in range(lists.nlist)
-            if lists.list_size(i)
-        ]
-        return np.concatenate(parts).astype(np.int64) if parts else np.zeros(0, dtype=np.int64)
+        return self._ivf_places()[0]
 
     def _relayout_if_outgrown(self) -> None:
         count = len(self)
