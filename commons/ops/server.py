@@ -73,6 +73,10 @@ def run(bind: str, workers: int, threads: int, timeout: int, app_factory: Callab
         "worker_class": "gthread",
         "threads": threads,
         "timeout": timeout,
+        # a request line up to gunicorn's own ceiling (its default, 4,094 bytes, answered a pasted
+        # paragraph of a question with a bare "URI Too Long" page); the app cuts a question to its
+        # first 1,000 characters and says so
+        "limit_request_line": 8190,
         "graceful_timeout": 30,
         "preload_app": False,
         "post_worker_init": _warm,
