@@ -2,7 +2,7 @@
 
 import math
 import re
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 
@@ -59,8 +59,12 @@ def _stem_of(word: str) -> str | None:
 def best_sentences(text: str, question: str, max_words: int = SNIPPET_WORDS,
                    stem_overrides: Mapping[str, str] | None = None) -> tuple[list[str], int, int]:
     """The best-matching run of sentences; with the index of the first and the sentence count."""
+    return _best_sentences(text, set(tokenize(question, stem_overrides)), max_words, stem_overrides)
+
+
+def _best_sentences(text: str, terms: set[str], max_words: int,
+                    stem_overrides: Mapping[str, str] | None) -> tuple[list[str], int, int]:
     sentences = split_sentences(text) or [text]
-    terms = set(tokenize(question, stem_overrides))
     scores = []
     for sentence in sentences:
         tokens = tokenize(sentence, stem_overrides)
@@ -92,15 +96,25 @@ def make_snippet(text: str, question: str, max_words: int = SNIPPET_WORDS,
     ``stem_overrides`` are the lexical index's (see :func:`indexer.tokenize.tokenize`), so a word
     is marked exactly when the search would match it.
     """
+    return make_snippets([text], question, max_words, stem_overrides)[0]
+
+
+def make_snippets(texts: Sequence[str], question: str, max_words: int = SNIPPET_WORDS,
+                  stem_overrides: Mapping[str, str] | None = None) -> list[Snippet]:
+    """:func:`make_snippet` for several passages and one question (whose words are read once)."""
     overrides = {w.lower(): s for w, s in (stem_overrides or {}).items()}
-    chosen, first, total = best_sentences(text, question, max_words, overrides)
+    stems = set(tokenize(question, overrides))
+    return [_snippet(text, stems, max_words, overrides) for text in texts]
+
+
+def _snippet(text: str, stems: set[str], max_words: int, overrides: Mapping[str, str]) -> Snippet:
+    chosen, first, total = _best_sentences(text, stems, max_words, overrides)
     joined = " ".join(chosen)
     truncated = False
     words = joined.split()
     if len(words) > max_words * 2:
         joined = " ".join(words[: max_words * 2])
         truncated = True
-    stems = set(tokenize(question, overrides))
     fragments: list[Fragment] = []
     position = 0
     for match in WORD.finditer(joined):

@@ -5,7 +5,7 @@ import numpy as np
 
 from indexer.layout import IndexOptions
 from indexer.lexical import LexicalIndex
-from indexer.snippets import make_snippet
+from indexer.snippets import make_snippet, make_snippets
 from indexer.vector_index import VectorIndex
 
 OVERRIDES = {"attendance": "attendance", "attendances": "attendance"}
@@ -77,6 +77,30 @@ def test_a_snippet_marks_attendance_but_not_attended_when_the_index_keeps_them_a
     assert [f.text for f in snippet.fragments if f.marked] == ["Attendance"]
     plain = make_snippet("Pupils attended a club. Attendance rose to 95%.", "attendance")
     assert [f.text for f in plain.fragments if f.marked] == ["attended", "Attendance"]
+
+
+def test_snippets_made_together_for_one_question_do_not_depend_on_each_other() -> None:
+    texts = ["Pupils attended a club. Attendance rose to 95%.", *TEXTS.values(), ""]
+    for question in ("attendance", "persistent absence after the pandemic", "phonics Year 3"):
+        together = make_snippets(texts, question, max_words=8, stem_overrides=OVERRIDES)
+        assert together == [make_snippets([text], question, 8, OVERRIDES)[0] for text in texts]
+        assert make_snippets(texts[::-1], question, 8, OVERRIDES) == together[::-1]
+    made = make_snippets(texts, "attendance", 8, OVERRIDES)
+    marked = [[f.text for f in snippet.fragments if f.marked] for snippet in made]
+    assert marked[0] == ["Attendance"] and not any(marked[1:])
+    assert make_snippets([], "attendance") == []
+
+
+def test_relevances_of_many_candidates_at_once_are_each_ones_relevance() -> None:
+    from commons.search.answerability import default_calibration
+
+    calibration = default_calibration()
+    names = [*calibration.weights, *calibration.question_weights]
+    rows = [{name: float(v) for name, v in zip(names, values, strict=True)}
+            for values in np.random.default_rng(7).normal(0, 3, (40, len(names)))]
+    rows.append({})  # a candidate without signals counts them as 0
+    assert np.allclose(calibration.relevances(rows), [calibration.relevance(row) for row in rows], rtol=0, atol=1e-12)
+    assert calibration.relevances([]) == [] and calibration.answerable([]) == 0.0
 
 
 def test_a_real_word_the_commons_does_not_hold_is_not_corrected_into_one_it_does() -> None:

@@ -36,6 +36,7 @@ from functools import cache
 from pathlib import Path
 
 import numpy as np
+import numpy.typing as npt
 
 CALIBRATION_FILE = Path(__file__).with_name("calibration.json")
 
@@ -95,6 +96,16 @@ def _logistic(weights: Mapping[str, float], bias: float, features: Mapping[str, 
     return 1.0 / (1.0 + math.exp(-max(-60.0, min(60.0, z))))
 
 
+def _logistics(weights: Mapping[str, float], bias: float,
+               rows: Sequence[Mapping[str, float]]) -> npt.NDArray[np.float64]:
+    """:func:`_logistic` of many rows at once."""
+    names = list(weights)
+    x = np.array([[row.get(name, 0.0) for name in names] for row in rows], dtype=np.float64)
+    x = x.reshape(len(rows), len(names))  # no rows: an empty matrix of the right width
+    z = bias + x @ np.fromiter(weights.values(), dtype=np.float64, count=len(names))
+    return 1.0 / (1.0 + np.exp(-np.clip(z, -60.0, 60.0)))
+
+
 @dataclass(frozen=True)
 class Calibration:
     """The two logistic models, and the floors that separate answers from the rest."""
@@ -111,12 +122,17 @@ class Calibration:
         """A candidate's calibrated relevance, from 0 to 1."""
         return _logistic(self.weights, self.bias, features)
 
+    def relevances(self, rows: Sequence[Mapping[str, float]]) -> list[float]:
+        """Many candidates' calibrated relevances at once (as :meth:`relevance` gives each)."""
+        relevances: list[float] = _logistics(self.weights, self.bias, rows).tolist()
+        return relevances
+
     def answers(self, relevance: float) -> bool:
         return relevance >= self.floor
 
     def answerable(self, candidates: Sequence[Mapping[str, float]]) -> float:
         """How likely the best-evidenced candidate is an answer, judged on its own evidence alone."""
-        return max((_logistic(self.question_weights, self.question_bias, c) for c in candidates), default=0.0)
+        return max(_logistics(self.question_weights, self.question_bias, candidates).tolist(), default=0.0)
 
     def anything_answers(self, answerable: float) -> bool:
         return answerable >= self.question_floor

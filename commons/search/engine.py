@@ -22,7 +22,7 @@ from weakref import WeakKeyDictionary
 
 import numpy as np
 import numpy.typing as npt
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session, defer, joinedload
 
 from commons.domain.comparability import (
@@ -45,7 +45,7 @@ from commons.search.state import IndexState
 from commons.search.words import misspellings
 from indexer.fusion import convex
 from indexer.lexical import LexicalIndex
-from indexer.snippets import Snippet, make_snippet
+from indexer.snippets import Snippet, make_snippets
 from indexer.types import Hit, Vectors
 from indexer.vector_index import VectorIndex
 
@@ -257,6 +257,9 @@ def search(
             notices.append("Your question is made only of very common words, so we matched it by "
                            "meaning alone. Adding a subject or a problem will sharpen the results.")
     lexical_hits = lexical.search(lexical_query, pool, allowed) if mode != "dense" else []
+    ahead = _Ahead()
+    if order == "answers":
+        ahead = _work_ahead(session, known, lexical, encoding, lexical_hits, lexical_query)
     query_vector, dense_hits = _dense_search(encoding, vectors, pool, allowed)
     hits = _fuse(dense_hits, lexical_hits, mode, settings.dense_weight)
     candidates = _group(known, hits, max(CANDIDATES, limit + nearest), passages_per_result)
@@ -264,7 +267,8 @@ def search(
         named = _named_topics(lexical, set(lexical_query))
         about = _about_terms(session, known, lexical, [c.case_study_id for c in candidates])
         _score(candidates, known, about, named, vectors, lexical, query_vector, dense_hits, matched_topic,
-               lexical_query, _alternatives(lexical, expansion), calibration, found.asks_rules is not None)
+               lexical_query, _alternatives(lexical, expansion), calibration, found.asks_rules is not None,
+               ahead.present)
         found.evidence = [(c.case_study_id, c.features) for c in candidates]
     weight = CONTEXT_LEVELS[context_level][1] if context is not None else 0.0
     found.answer_count = sum(1 for c in candidates if c.answers)
@@ -279,11 +283,37 @@ def search(
         shown = answering + others
     results = _hydrate(session, shown, comparisons)
     if snippets:
-        for result in results:
-            for hit in result.passages:
-                hit.snippet = make_snippet(hit.passage.text, topic, stem_overrides=lexical.stem_overrides)
+        shown_hits = [hit for result in results for hit in result.passages]
+        made = make_snippets([hit.passage.text for hit in shown_hits], topic, stem_overrides=lexical.stem_overrides)
+        for hit, snippet in zip(shown_hits, made, strict=True):
+            hit.snippet = snippet
     found.results = results
     return found
+
+
+@dataclass
+class _Ahead:
+    """What the words alone allow, worked out while the model encodes the question."""
+
+    present: dict[int, frozenset[str]] = field(default_factory=dict)  # the query terms each lexical hit holds
+
+
+def _work_ahead(session: Session, known: Catalogue, lexical: LexicalIndex, encoding: Future[Vectors] | None,
+                lexical_hits: list[Hit], lexical_query: list[str]) -> _Ahead:
+    """Use the time the encoding takes (the model lets go of the GIL) for what needs only the words.
+
+    The lexical candidates' answerability signals from their words (the title and summary
+    tokens, kept in the catalogue; the query terms each passage holds) are needed whatever the
+    dense search adds. Without an encoding (the lexical mode) nothing is waited for, so nothing
+    is done ahead.
+    """
+    ahead = _Ahead()
+    if encoding is None or not lexical_hits:
+        return ahead
+    candidates = _group(known, lexical_hits, CANDIDATES, 1)
+    _about_terms(session, known, lexical, [c.case_study_id for c in candidates])
+    ahead.present = lexical.terms_in(lexical_query, [h.id for c in candidates for h in c.all_hits])
+    return ahead
 
 
 def _dense_search(encoding: Future[Vectors] | None, vectors: VectorIndex, pool: int,
@@ -341,6 +371,8 @@ def _group(known: Catalogue, hits: list[Hit], limit: int, passages_per_result: i
 
 
 ABOUT_KEPT = 20_000  # case studies whose title and summary tokens are kept per change number
+_ABOUT = (select(CaseStudy.id, CaseStudy.title, CaseStudy.summary)
+          .where(CaseStudy.id.in_(bindparam("ids", expanding=True))))
 
 
 def _about_terms(session: Session, known: Catalogue, lexical: LexicalIndex,
@@ -354,8 +386,7 @@ def _about_terms(session: Session, known: Catalogue, lexical: LexicalIndex,
     if missing:
         if len(kept) + len(missing) > ABOUT_KEPT:
             kept.clear()
-        rows = session.execute(select(CaseStudy.id, CaseStudy.title, CaseStudy.summary)
-                               .where(CaseStudy.id.in_(missing)))
+        rows = session.execute(_ABOUT, {"ids": missing})
         for row in rows:
             kept[row.id] = (frozenset(lexical.tokens(row.title)), frozenset(lexical.tokens(row.summary)))
     return {i: terms for i in case_study_ids if (terms := kept.get(i)) is not None}
@@ -394,11 +425,13 @@ def _named_topics(lexical: LexicalIndex, words: set[str]) -> frozenset[str]:
 def _score(candidates: list[_Candidate], known: Catalogue, about: dict[int, tuple[frozenset[str], frozenset[str]]],
            named_topics: frozenset[str], vectors: VectorIndex, lexical: LexicalIndex,
            query_vector: Vectors | None, dense_hits: list[Hit], topic: list[str], lexical_query: list[str],
-           alternatives: dict[str, list[frozenset[str]]], calibration: Calibration, asks_rules: bool) -> None:
+           alternatives: dict[str, list[frozenset[str]]], calibration: Calibration, asks_rules: bool,
+           present: dict[int, frozenset[str]]) -> None:
     """Each candidate's answerability signals, from its matched passages, and its calibrated relevance.
 
     A topic word counts as found in a passage that holds it, or every word of one of its
     glossary forms (``alternatives``): a case study about "pupil premium" covers "PP".
+    ``present`` holds the query terms of the passages already looked up (:func:`_work_ahead`).
     """
     cosine = {h.id: h.score for h in dense_hits}
     passage_ids = [h.id for c in candidates for h in c.all_hits]
@@ -407,7 +440,7 @@ def _score(candidates: list[_Candidate], known: Catalogue, about: dict[int, tupl
         cosine.update(zip(missing, (vectors.vectors_of(missing) @ query_vector).tolist(), strict=True))
     idf = lexical.query_idf(topic)
     total = sum(idf.values()) or 1.0
-    present = lexical.terms_in(lexical_query, passage_ids)
+    present = {**present, **lexical.terms_in(lexical_query, (i for i in passage_ids if i not in present))}
     label_tokens = _topic_tokens(lexical).labels
     covered: dict[frozenset[str], frozenset[str]] = {}  # many passages hold the same question words
 
@@ -447,8 +480,8 @@ def _score(candidates: list[_Candidate], known: Catalogue, about: dict[int, tupl
     with_gaps([c.features for c in candidates], background)
     anything = calibration.anything_answers(calibration.answerable([c.features for c in candidates]))
     broad = len(idf) <= BROAD_TOPIC_WORDS
-    for candidate in candidates:
-        candidate.relevance = candidate.score = calibration.relevance(candidate.features)
+    for candidate, relevance in zip(candidates, calibration.relevances([c.features for c in candidates]), strict=True):
+        candidate.relevance = candidate.score = relevance
         candidate.answers = anything and calibration.answers(candidate.relevance)
         if broad and candidate.features["about"] < 0.5:  # "attendance": studies about it, not all that mention it
             candidate.answers = False
@@ -508,20 +541,18 @@ def _blend(candidates: list[_Candidate], comparisons: dict[int, Comparison], wei
     return sorted(candidates, key=lambda c: -c.score)  # stable: equal blends keep the order given
 
 
+# made once: building the statement cost about as much as running it
+_SHOWN_PASSAGES = (select(Passage).where(Passage.id.in_(bindparam("ids", expanding=True)))
+                   .options(defer(Passage.embedding), defer(Passage.html), defer(Passage.renderer_version),
+                            joinedload(Passage.case_study).joinedload(CaseStudy.school)))
+
+
 def _hydrate(
     session: Session, candidates: list[_Candidate], comparisons: dict[int, Comparison]
 ) -> list[CaseStudyResult]:
     """Load the chosen passages (with case study and school) and build the results."""
     wanted = [h.id for c in candidates for h in c.hits]
-    passages = {
-        p.id: p
-        for p in session.scalars(
-            select(Passage)
-            .where(Passage.id.in_(wanted))
-            .options(defer(Passage.embedding), defer(Passage.html), defer(Passage.renderer_version),
-                     joinedload(Passage.case_study).joinedload(CaseStudy.school))
-        )
-    } if wanted else {}
+    passages = {p.id: p for p in session.scalars(_SHOWN_PASSAGES, {"ids": wanted})} if wanted else {}
     results = []
     for candidate in candidates:
         first = passages[candidate.hits[0].id]
