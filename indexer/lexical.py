@@ -26,6 +26,7 @@ from typing import Any, TypeVar
 import numpy as np
 import numpy.typing as npt
 
+from indexer.bm25_loops import add_weights, weigh_postings
 from indexer.tokenize import tokenize
 from indexer.types import Hit
 
@@ -169,7 +170,7 @@ class LexicalIndex:
             keep = None if allowed is None else self._allowed_rows(allowed)[:size]
         totals = np.zeros(size, dtype=np.float32)
         for (rows, weights), n in matched:
-            totals[rows] += weights if n == 1 else weights * np.float32(n)  # rows are unique within one term
+            add_weights(totals, rows, weights, np.float32(n))  # rows are unique within one term
         if keep is not None:
             np.multiply(totals, keep, out=totals)
         candidates = _candidate_rows(totals, k)
@@ -317,18 +318,39 @@ class LexicalIndex:
         if kept is not None:
             self._weights.move_to_end(term)
             return kept
-        rows, tfs = self._live_postings(term)
-        n_docs, df = self._live, len(rows)
-        idf = np.log(1.0 + (n_docs - df + 0.5) / (df + 0.5))
-        # idf * tf * (k1 + 1) / (tf + norm), in float32 and in place: a common word has a weight
-        # for hundreds of thousands of rows, computed again whenever it has left the cache
-        tf = tfs.astype(np.float32)
-        weights = self._length_norms()[rows]
-        weights += tf
-        np.divide(tf, weights, out=weights)
-        weights *= np.float32(idf * (self.k1 + 1.0))
+        # idf * (k1 + 1) * tf / (tf + norm), in float32: a common word has a weight for hundreds
+        # of thousands of rows, computed again whenever it has left the cache
+        norms = self._length_norms()
+        start, end = (int(self._starts[term]), int(self._starts[term + 1])) if term + 1 < len(self._starts) else (0, 0)
+        buffered_rows, buffered_tfs = self._buffered_postings(term)
+        skip_dead = self._live < self._n_rows
+        if skip_dead and len(buffered_rows):
+            live = self._alive[buffered_rows]
+            buffered_rows, buffered_tfs = buffered_rows[live], buffered_tfs[live]
+        # with no dead rows the document frequency is known before decoding, else it is counted after
+        factor = np.float32(1.0) if skip_dead else self._weight_factor(end - start + len(buffered_rows))
+        rows = np.empty(end - start, dtype=np.int32)
+        weights = np.empty(end - start, dtype=np.float32)
+        written = weigh_postings(self._gaps, start, end, self._far, int(self._far_starts[term]), self._tf_more,
+                                 self._tf_extra, int(self._tf_starts[term]), norms, self._alive, skip_dead, factor,
+                                 rows, weights) if end > start else 0
+        rows, weights = rows[:written], weights[:written]
+        if skip_dead:
+            factor = self._weight_factor(written + len(buffered_rows))
+            weights *= factor
+        if len(buffered_rows):
+            tf = buffered_tfs.astype(np.float32)
+            more = norms[buffered_rows]
+            more += tf
+            np.divide(tf, more, out=more)
+            more *= factor
+            rows, weights = np.concatenate([rows, buffered_rows]), np.concatenate([weights, more])
         self._remember(term, rows, weights)
         return rows, weights
+
+    def _weight_factor(self, df: int) -> np.float32:
+        """``idf * (k1 + 1)`` of a term that ``df`` live documents hold."""
+        return np.float32(np.log(1.0 + (self._live - df + 0.5) / (df + 0.5)) * (self.k1 + 1.0))
 
     def _kept(self, term: int) -> tuple[Int32s, Floats] | None:
         """A term's live rows and weights when the cache holds them for the current generation."""
@@ -370,13 +392,19 @@ class LexicalIndex:
         if term + 1 < len(self._starts):
             start, end = int(self._starts[term]), int(self._starts[term + 1])
             rows, tfs = self._decoded(term, start, end), self._term_tfs(term, start, end)
-        if len(self._buffer[0]):
-            buffered_terms, buffered_rows, buffered_tfs = self._sorted_buffer()
-            start, end = np.searchsorted(buffered_terms, [term, term + 1])
-            if end > start:
-                rows = np.concatenate([rows, buffered_rows[start:end]])
-                tfs = np.concatenate([tfs, buffered_tfs[start:end]])
+        buffered_rows, buffered_tfs = self._buffered_postings(term)
+        if len(buffered_rows):
+            rows = np.concatenate([rows, buffered_rows])
+            tfs = np.concatenate([tfs, buffered_tfs])
         return rows, tfs
+
+    def _buffered_postings(self, term: int) -> tuple[Int32s, Counts]:
+        """A term's buffered postings (dead rows included), rows ascending (all above the merged rows)."""
+        if not len(self._buffer[0]):
+            return np.zeros(0, dtype=np.int32), np.zeros(0, dtype=np.uint16)
+        buffered_terms, buffered_rows, buffered_tfs = self._sorted_buffer()
+        start, end = np.searchsorted(buffered_terms, [term, term + 1])
+        return buffered_rows[start:end], buffered_tfs[start:end]
 
     def _decoded(self, term: int, start: int, end: int) -> Int32s:
         """One term's merged rows, from their gaps."""

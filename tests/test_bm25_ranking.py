@@ -1,10 +1,13 @@
 """BM25 ranking details measured against a reference BM25 (bench/bm25_compare.py): query word
-repeats, accents and ligatures, the idf of common words, and stem overrides."""
+repeats, accents and ligatures, the idf of common words, and stem overrides; the compiled
+postings loop against NumPy's arithmetic."""
 
 import math
 
+import numpy as np
 import pytest
 
+from indexer.bm25_loops import add_weights, weigh_postings
 from indexer.lexical import LexicalIndex
 from indexer.sync import rebuild_lexical
 from indexer.tokenize import tokenize
@@ -177,3 +180,40 @@ def test_every_score_stays_exact_bm25_through_appends_removals_merges_and_compac
         index.append(again.keys(), again.values())
         live.update(again)
         check()
+
+
+@pytest.mark.parametrize("counts", [np.uint8, np.uint16])
+def test_the_compiled_postings_loop_gives_numpys_weights_to_the_last_bit(counts: type) -> None:
+    """One pass over a term's postings (rows from one-byte and far gaps, counts from the bitmap,
+    dead rows skipped) gives exactly the rows and float32 weights of NumPy's step-by-step code."""
+    rng = np.random.default_rng(3)
+    n = 5_000
+    gaps = rng.choice([1, 2, 3, 200, 1_000], size=n, p=[0.5, 0.2, 0.1, 0.1, 0.1])
+    rows = np.cumsum(gaps).astype(np.int32)
+    stored = np.where(gaps < 256, gaps, 0).astype(np.uint8)
+    far = gaps[gaps >= 256].astype(np.int32)
+    tfs = rng.choice([1, 1, 1, 2, 5, 300 if counts is np.uint16 else 9], size=n).astype(counts)
+    more = np.packbits(tfs > 1)
+    norms = rng.uniform(0.3, 3.0, size=int(rows[-1]) + 1).astype(np.float32)
+    alive = rng.random(len(norms)) > 0.2
+    factor = np.float32(math.log(1 + (90_000 + 0.5) / (n + 0.5)) * 2.2)
+    for skip_dead in (False, True):
+        got_rows = np.empty(n, dtype=np.int32)
+        got = np.empty(n, dtype=np.float32)
+        written = weigh_postings(stored, 0, n, far, 0, more, tfs[tfs > 1], 0, norms, alive, skip_dead, factor,
+                                 got_rows, got)
+        keep = alive[rows] if skip_dead else np.ones(n, dtype=bool)
+        tf = tfs[keep].astype(np.float32)
+        expected = norms[rows[keep]]
+        expected += tf
+        np.divide(tf, expected, out=expected)
+        expected *= factor
+        assert written == int(keep.sum())
+        assert np.array_equal(got_rows[:written], rows[keep])
+        assert got[:written].tobytes() == expected.tobytes()
+    weights = rng.uniform(0.0, 4.0, size=n).astype(np.float32)
+    for repeats in (1, 3):
+        totals, expected_totals = norms.copy(), norms.copy()
+        add_weights(totals, rows, weights, np.float32(repeats))
+        expected_totals[rows] += weights if repeats == 1 else weights * np.float32(repeats)
+        assert totals.tobytes() == expected_totals.tobytes()
