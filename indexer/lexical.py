@@ -36,6 +36,7 @@ MAX_TF = np.iinfo(np.uint16).max  # passages are far shorter; a longer run would
 MIN_MERGE = 200_000  # buffered postings merged once there are this many, or a quarter of the merged ones
 MIN_COMPACT = 1_000  # dead rows are dropped once there are this many and they are a quarter of all rows
 WEIGHT_CACHE_SHARE = 4  # cached term weights: at most this many entries per live document
+_NO_TOTALS = np.zeros(0, dtype=np.float32)  # weigh_postings' totals when it is not to add
 
 Int32s = npt.NDArray[np.int32]
 Bytes = npt.NDArray[np.uint8]
@@ -162,15 +163,17 @@ class LexicalIndex:
             if not repeats or not self._live or k <= 0:
                 return []
             numbers = [(self._terms[t], n) for t, n in repeats.items() if t in self._terms]
-            matched = [(w, n) for w, n in ((self._term_weights(t), n) for t, n in numbers) if len(w[0])]
-            if not matched:
+            totals = np.zeros(self._n_rows, dtype=np.float32)  # pages never written cost nothing
+            size = 0  # one past the highest row with a score
+            for term, n in numbers:
+                rows, _ = self._term_weights(term, totals, n)
+                if len(rows):
+                    size = max(size, int(rows[-1]) + 1)  # rows ascend
+            if not size:
                 return []
             row_id = self._row_id  # rows below n_rows never change in place; a compaction makes new arrays
-            size = max(int(rows[-1]) for (rows, _), _ in matched) + 1  # rows ascend
             keep = None if allowed is None else self._allowed_rows(allowed)[:size]
-        totals = np.zeros(size, dtype=np.float32)
-        for (rows, weights), n in matched:
-            add_weights(totals, rows, weights, np.float32(n))  # rows are unique within one term
+        totals = totals[:size]
         if keep is not None:
             np.multiply(totals, keep, out=totals)
         candidates = _candidate_rows(totals, k)
@@ -307,16 +310,20 @@ class LexicalIndex:
             self._last_allowed = (allowed, self._generation, keep)
         return keep
 
-    def _term_weights(self, term: int) -> tuple[Int32s, Floats]:
-        """One term's live rows (ascending) and their BM25 weights, idf included.
+    def _term_weights(self, term: int, totals: Floats | None = None, repeats: int = 1) -> tuple[Int32s, Floats]:
+        """One term's live rows (ascending) and their BM25 weights, idf included; with ``totals``,
+        also added into them (times ``repeats``: how often the query holds the term).
 
         Weights depend on the collection (document count, average length), so they are
         kept for the current generation of the collection only: every append or delete
         starts a new one. The cache holds a bounded number of entries, least recent out.
         """
+        times = np.float32(repeats)
         kept = self._kept(term)
         if kept is not None:
             self._weights.move_to_end(term)
+            if totals is not None:
+                add_weights(totals, kept[0], kept[1], times)
             return kept
         # idf * (k1 + 1) * tf / (tf + norm), in float32: a common word has a weight for hundreds
         # of thousands of rows, computed again whenever it has left the cache
@@ -327,23 +334,29 @@ class LexicalIndex:
         if skip_dead and len(buffered_rows):
             live = self._alive[buffered_rows]
             buffered_rows, buffered_tfs = buffered_rows[live], buffered_tfs[live]
-        # with no dead rows the document frequency is known before decoding, else it is counted after
+        # with no dead rows the document frequency is known before decoding, and the weights are
+        # added into the totals in the same pass; else it is counted first
         factor = np.float32(1.0) if skip_dead else self._weight_factor(end - start + len(buffered_rows))
+        adding = _NO_TOTALS if totals is None or skip_dead else totals
         rows = np.empty(end - start, dtype=np.int32)
         weights = np.empty(end - start, dtype=np.float32)
         written = weigh_postings(self._gaps, start, end, self._far, int(self._far_starts[term]), self._tf_more,
                                  self._tf_extra, int(self._tf_starts[term]), norms, self._alive, skip_dead, factor,
-                                 rows, weights) if end > start else 0
+                                 rows, weights, adding, times) if end > start else 0
         rows, weights = rows[:written], weights[:written]
         if skip_dead:
             factor = self._weight_factor(written + len(buffered_rows))
             weights *= factor
+            if totals is not None:
+                add_weights(totals, rows, weights, times)
         if len(buffered_rows):
             tf = buffered_tfs.astype(np.float32)
             more = norms[buffered_rows]
             more += tf
             np.divide(tf, more, out=more)
             more *= factor
+            if totals is not None:
+                add_weights(totals, buffered_rows, more, times)
             rows, weights = np.concatenate([rows, buffered_rows]), np.concatenate([weights, more])
         self._remember(term, rows, weights)
         return rows, weights

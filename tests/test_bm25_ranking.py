@@ -198,22 +198,27 @@ def test_the_compiled_postings_loop_gives_numpys_weights_to_the_last_bit(counts:
     alive = rng.random(len(norms)) > 0.2
     factor = np.float32(math.log(1 + (90_000 + 0.5) / (n + 0.5)) * 2.2)
     for skip_dead in (False, True):
-        got_rows = np.empty(n, dtype=np.int32)
-        got = np.empty(n, dtype=np.float32)
-        written = weigh_postings(stored, 0, n, far, 0, more, tfs[tfs > 1], 0, norms, alive, skip_dead, factor,
-                                 got_rows, got)
         keep = alive[rows] if skip_dead else np.ones(n, dtype=bool)
         tf = tfs[keep].astype(np.float32)
         expected = norms[rows[keep]]
         expected += tf
         np.divide(tf, expected, out=expected)
         expected *= factor
-        assert written == int(keep.sum())
-        assert np.array_equal(got_rows[:written], rows[keep])
+        for repeats in (1, 3):
+            got_rows = np.empty(n, dtype=np.int32)
+            got = np.empty(n, dtype=np.float32)
+            totals, expected_totals = norms.copy(), norms.copy()  # added into: any start will do
+            written = weigh_postings(stored, 0, n, far, 0, more, tfs[tfs > 1], 0, norms, alive, skip_dead, factor,
+                                     got_rows, got, totals, np.float32(repeats))
+            assert written == int(keep.sum())
+            assert np.array_equal(got_rows[:written], rows[keep])
+            assert got[:written].tobytes() == expected.tobytes()
+            expected_totals[rows[keep]] += expected if repeats == 1 else expected * np.float32(repeats)
+            assert totals.tobytes() == expected_totals.tobytes()
+            again = norms.copy()
+            add_weights(again, rows[keep], expected, np.float32(repeats))  # a cached term's weights added
+            assert again.tobytes() == expected_totals.tobytes()
+        got = np.empty(n, dtype=np.float32)  # no totals to add into: only weighed
+        weigh_postings(stored, 0, n, far, 0, more, tfs[tfs > 1], 0, norms, alive, skip_dead, factor,
+                       got_rows, got, np.zeros(0, dtype=np.float32), np.float32(1))
         assert got[:written].tobytes() == expected.tobytes()
-    weights = rng.uniform(0.0, 4.0, size=n).astype(np.float32)
-    for repeats in (1, 3):
-        totals, expected_totals = norms.copy(), norms.copy()
-        add_weights(totals, rows, weights, np.float32(repeats))
-        expected_totals[rows] += weights if repeats == 1 else weights * np.float32(repeats)
-        assert totals.tobytes() == expected_totals.tobytes()
