@@ -20,8 +20,7 @@ by wrapping the function the engine calls for it (the engine itself is not chang
   search, so it is reported and not summed;
 * lexical: the lexical search (on the asking thread, while the question is encoded);
 * ahead: what else needs only the words, done while the question is encoded: the lexical
-  candidates' word signals, and their passages and snippets loaded for as long as the
-  encoding takes (the stages it calls count here, not in their own lines);
+  candidates' word signals (the stages it calls count here, not in their own lines);
 * wait: waiting for the encoding, once everything that needs only the words is done;
 * dense: the vector index search;
 * fuse, group: convex fusion of the two lists; passages grouped into case studies;
@@ -64,7 +63,7 @@ ENGINE_STAGES = {
     "spelling": ("misspellings",),
     "catalogue": ("catalogue",),
     "filters": ("allowed_passage_ids",),
-    "ahead": ("_work_ahead",),
+    "ahead": ("_terms_ahead",),
     "dense": ("_dense_search",),
     "fuse": ("_fuse",),
     "group": ("_group",),

@@ -257,9 +257,7 @@ def search(
             notices.append("Your question is made only of very common words, so we matched it by "
                            "meaning alone. Adding a subject or a problem will sharpen the results.")
     lexical_hits = lexical.search(lexical_query, pool, allowed) if mode != "dense" else []
-    ahead = _Ahead()
-    if order == "answers":
-        ahead = _work_ahead(session, known, lexical, encoding, lexical_hits, lexical_query)
+    present = _terms_ahead(session, known, lexical, encoding, lexical_hits, lexical_query) if order == "answers" else {}
     query_vector, dense_hits = _dense_search(encoding, vectors, pool, allowed)
     hits = _fuse(dense_hits, lexical_hits, mode, settings.dense_weight)
     candidates = _group(known, hits, max(CANDIDATES, limit + nearest), passages_per_result)
@@ -268,7 +266,7 @@ def search(
         about = _about_terms(session, known, lexical, [c.case_study_id for c in candidates])
         _score(candidates, known, about, named, vectors, lexical, query_vector, dense_hits, matched_topic,
                lexical_query, _alternatives(lexical, expansion), calibration, found.asks_rules is not None,
-               ahead.present)
+               present)
         found.evidence = [(c.case_study_id, c.features) for c in candidates]
     weight = CONTEXT_LEVELS[context_level][1] if context is not None else 0.0
     found.answer_count = sum(1 for c in candidates if c.answers)
@@ -291,29 +289,20 @@ def search(
     return found
 
 
-@dataclass
-class _Ahead:
-    """What the words alone allow, worked out while the model encodes the question."""
-
-    present: dict[int, frozenset[str]] = field(default_factory=dict)  # the query terms each lexical hit holds
-
-
-def _work_ahead(session: Session, known: Catalogue, lexical: LexicalIndex, encoding: Future[Vectors] | None,
-                lexical_hits: list[Hit], lexical_query: list[str]) -> _Ahead:
+def _terms_ahead(session: Session, known: Catalogue, lexical: LexicalIndex, encoding: Future[Vectors] | None,
+                 lexical_hits: list[Hit], lexical_query: list[str]) -> dict[int, frozenset[str]]:
     """Use the time the encoding takes (the model lets go of the GIL) for what needs only the words.
 
-    The lexical candidates' answerability signals from their words (the title and summary
-    tokens, kept in the catalogue; the query terms each passage holds) are needed whatever the
-    dense search adds. Without an encoding (the lexical mode) nothing is waited for, so nothing
-    is done ahead.
+    The lexical candidates' answerability signals from their words are needed whatever the
+    dense search adds: their title and summary tokens (kept in the catalogue) are read, and the
+    query terms each of their passages holds are returned. Without an encoding (the lexical
+    mode) nothing is waited for, so nothing is done ahead.
     """
-    ahead = _Ahead()
     if encoding is None or not lexical_hits:
-        return ahead
+        return {}
     candidates = _group(known, lexical_hits, CANDIDATES, 1)
     _about_terms(session, known, lexical, [c.case_study_id for c in candidates])
-    ahead.present = lexical.terms_in(lexical_query, [h.id for c in candidates for h in c.all_hits])
-    return ahead
+    return lexical.terms_in(lexical_query, [h.id for c in candidates for h in c.all_hits])
 
 
 def _dense_search(encoding: Future[Vectors] | None, vectors: VectorIndex, pool: int,
@@ -431,7 +420,7 @@ def _score(candidates: list[_Candidate], known: Catalogue, about: dict[int, tupl
 
     A topic word counts as found in a passage that holds it, or every word of one of its
     glossary forms (``alternatives``): a case study about "pupil premium" covers "PP".
-    ``present`` holds the query terms of the passages already looked up (:func:`_work_ahead`).
+    ``present`` holds the query terms of the passages already looked up (:func:`_terms_ahead`).
     """
     cosine = {h.id: h.score for h in dense_hits}
     passage_ids = [h.id for c in candidates for h in c.all_hits]
