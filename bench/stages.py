@@ -67,7 +67,7 @@ ENGINE_STAGES = {
     "dense": ("_dense_search",),
     "fuse": ("_fuse",),
     "group": ("_group",),
-    "answerability": ("_named_topics", "_about_terms", "_score", "_alternatives"),
+    "answerability": ("_named_topics", "_score", "_alternatives"),
     "compare": ("_compare",),
     "blend": ("_blend",),
     "hydrate": ("_hydrate",),

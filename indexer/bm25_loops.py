@@ -12,6 +12,8 @@ reordered operations), so every score is the same to the last bit. Functions are
 first use and the compiled code is kept beside this module, so later processes load it.
 """
 
+from collections.abc import Callable
+
 import numpy as np
 import numpy.typing as npt
 from numba import njit
@@ -20,44 +22,68 @@ Int32s = npt.NDArray[np.int32]
 Floats = npt.NDArray[np.float32]
 
 
-@njit(cache=True, nogil=True)
 def weigh_postings(gaps: npt.NDArray[np.uint8], start: int, end: int, far: Int32s, far_at: int,
                    tf_more: npt.NDArray[np.uint8], tf_extra: npt.NDArray[np.unsignedinteger], extra_at: int,
                    norms: Floats, alive: npt.NDArray[np.bool_], skip_dead: bool, factor: np.float32,
                    rows_out: Int32s, weights_out: Floats, totals: Floats, repeats: np.float32) -> int:
     """One term's merged postings ``[start, end)`` decoded and weighed: the live rows, ascending,
     into ``rows_out`` and their weights ``tf / (norm + tf) * factor`` into ``weights_out``; when
-    ``totals`` is not empty, each weight (times ``repeats`` unless it is 1) is added to its row's total.
+    ``totals`` is not empty, each weight (times ``repeats``) is added to its row's total.
 
     ``far`` and ``tf_extra`` are read from ``far_at`` and ``extra_at`` (the term's first far gap
     and first count above 1); returns how many postings were written (dead rows skipped when
     ``skip_dead``).
     """
-    adding = len(totals) > 0
-    row = 0
-    next_far = far_at
-    next_extra = extra_at
-    written = 0
-    for posting in range(start, end):
-        gap = gaps[posting]
-        if gap == 0:
-            row += far[next_far]
-            next_far += 1
-        else:
-            row += gap
-        tf = np.float32(1.0)
-        if (tf_more[posting >> 3] >> (7 - (posting & 7))) & 1:  # np.packbits' order: the first bit is the highest
-            tf = np.float32(tf_extra[next_extra])
-            next_extra += 1
-        if skip_dead and not alive[row]:
-            continue
-        weight = tf / (norms[row] + tf) * factor
-        rows_out[written] = row
-        weights_out[written] = weight
-        written += 1
-        if adding:
-            totals[row] += weight if repeats == 1 else weight * repeats
-    return written
+    loop = _LOOPS[skip_dead, len(totals) > 0]
+    return loop(gaps, start, end, far, far_at, tf_more, tf_extra if len(tf_extra) else _NO_COUNTS, extra_at,
+                norms, alive, factor, rows_out, weights_out, totals, repeats)
+
+
+_NO_COUNTS = np.ones(1, dtype=np.uint8)  # read, never used, when no posting counts more than 1
+
+
+def _compiled_loop(skip_dead: bool, adding: bool) -> Callable[..., int]:
+    """The loop compiled for one case: ``skip_dead`` and ``adding`` are constants to the compiler,
+    so the most common case (no dead rows, adding into the totals) has no test of either."""
+
+    @njit(cache=True, nogil=True)
+    def loop(gaps: npt.NDArray[np.uint8], start: int, end: int, far: Int32s, far_at: int,
+             tf_more: npt.NDArray[np.uint8], tf_extra: npt.NDArray[np.unsignedinteger], extra_at: int,
+             norms: Floats, alive: npt.NDArray[np.bool_], factor: np.float32,
+             rows_out: Int32s, weights_out: Floats, totals: Floats, repeats: np.float32) -> int:
+        row = 0
+        next_far = far_at
+        next_extra = extra_at
+        last_extra = len(tf_extra) - 1
+        written = 0
+        for posting in range(start, end):
+            gap = gaps[posting]
+            if gap == 0:
+                row += far[next_far]
+                next_far += 1
+            else:
+                row += gap
+            # the count is 1 unless the posting's bit is set (np.packbits' order: the first bit is the
+            # highest); the next count above 1 is read either way, so the choice needs no branch
+            more = (tf_more[posting >> 3] >> (7 - (posting & 7))) & 1
+            extra = np.float32(tf_extra[min(next_extra, last_extra)])
+            tf = extra if more else np.float32(1.0)
+            next_extra += more
+            if skip_dead and not alive[row]:
+                continue
+            weight = tf / (norms[row] + tf) * factor
+            rows_out[written] = row
+            weights_out[written] = weight
+            written += 1
+            if adding:
+                totals[row] += weight * repeats  # times 1 is exact
+        return written
+
+    return loop
+
+
+_LOOPS = {(skip_dead, adding): _compiled_loop(skip_dead, adding)
+          for skip_dead in (False, True) for adding in (False, True)}
 
 
 @njit(cache=True, nogil=True)

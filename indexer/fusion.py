@@ -22,6 +22,13 @@ def convex(dense: list[Hit], lexical: list[Hit], dense_weight: float) -> list[Hi
 
     Ties are broken by id. Computed on arrays (in double precision, as :func:`min_max` does).
     """
+    ids, fused = convex_arrays(dense, lexical, dense_weight)
+    return [Hit(i, v) for i, v in zip(ids.tolist(), fused.tolist(), strict=True)]
+
+
+def convex_arrays(dense: list[Hit], lexical: list[Hit],
+                  dense_weight: float) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.float64]]:
+    """:func:`convex` as two arrays in the fused order, the ids and their scores (no object per hit)."""
     d_ids, d = _min_max_arrays(dense)
     s_ids, s = _min_max_arrays(lexical)
     ids = np.union1d(d_ids, s_ids)
@@ -31,7 +38,7 @@ def convex(dense: list[Hit], lexical: list[Hit], dense_weight: float) -> list[Hi
     s_all[np.searchsorted(ids, s_ids)] = s
     fused = dense_weight * d_all + (1.0 - dense_weight) * s_all
     order = np.lexsort((ids, -fused))
-    return [Hit(i, v) for i, v in zip(ids[order].tolist(), fused[order].tolist(), strict=True)]
+    return ids[order], fused[order]
 
 
 def _min_max_arrays(hits: list[Hit]) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.float64]]:

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 
 from indexer.text import split_sentences
-from indexer.tokenize import STOP_WORDS, tokenize
+from indexer.tokenize import STOP_WORDS, tokenize, tokenize_each
 
 WORD = re.compile(r"[A-Za-z0-9][A-Za-z0-9'’]*")
 SNIPPET_WORDS = 45
@@ -65,12 +65,13 @@ def best_sentences(text: str, question: str, max_words: int = SNIPPET_WORDS,
 def _best_sentences(text: str, terms: set[str], max_words: int,
                     stem_overrides: Mapping[str, str] | None) -> tuple[list[str], int, int]:
     sentences = split_sentences(text) or [text]
-    scores = []
-    for sentence in sentences:
-        tokens = tokenize(sentence, stem_overrides)
-        overlap = len(terms.intersection(tokens))
-        scores.append(overlap + overlap / math.sqrt(1 + len(tokens)))
-    best = max(range(len(sentences)), key=lambda i: (scores[i], -i)) if terms else 0
+    best = 0
+    if terms:
+        scores = []
+        for tokens in tokenize_each(sentences, stem_overrides):
+            overlap = len(terms.intersection(tokens))
+            scores.append(overlap + overlap / math.sqrt(1 + len(tokens)))
+        best = max(range(len(sentences)), key=lambda i: (scores[i], -i))
     chosen = [sentences[best]]
     words = len(sentences[best].split())
     following = best + 1
@@ -119,12 +120,10 @@ def _snippet(text: str, stems: set[str], max_words: int, overrides: Mapping[str,
     position = 0
     for match in WORD.finditer(joined):
         word = match.group(0)
-        if not worth_marking(word):
+        stem = (overrides.get(word.lower()) if overrides else None) or _stem_of(word)
+        if stem is None or stem not in stems or not worth_marking(word):  # most words are not the question's
             continue
         if word.isdigit() and _in_decimal(joined, match.start(), match.end()):  # the "2" of "40.2"
-            continue
-        stem = overrides.get(word.lower()) or _stem_of(word)
-        if stem is None or stem not in stems:
             continue
         if match.start() > position:
             fragments.append(Fragment(joined[position : match.start()], False))

@@ -10,7 +10,7 @@ import pytest
 from indexer.bm25_loops import add_weights, weigh_postings
 from indexer.lexical import LexicalIndex
 from indexer.sync import rebuild_lexical
-from indexer.tokenize import tokenize
+from indexer.tokenize import tokenize, tokenize_each
 
 ATTENDANCE = {"attendance": "attendance", "attendances": "attendance"}
 
@@ -55,6 +55,15 @@ def test_bm25_a_word_in_almost_every_passage_still_adds_a_little() -> None:
 )
 def test_tokens_fold_accents_and_ligatures_so_words_are_not_cut(written: str, plain: str) -> None:
     assert tokenize(written) == tokenize(plain)
+
+
+def test_texts_tokenized_together_give_each_texts_own_tokens() -> None:
+    texts = ["Attendance rose; pupils attended daily.", "", "the of and", "classiﬁcation of naïve readers",
+             "Children’s KS2 phonics", "attendances"]
+    overrides = {"attendance": "attendance", "attendances": "attendance"}
+    for given in (None, overrides):
+        assert tokenize_each(texts, given) == [tokenize(text, given) for text in texts]
+    assert tokenize_each([]) == []
 
 
 def test_bm25_finds_a_word_written_with_a_ligature_or_an_accent() -> None:

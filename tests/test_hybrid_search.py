@@ -164,6 +164,54 @@ def test_fusions_reward_agreement() -> None:
     assert reciprocal_rank([dense, lexical])[0].id in (1, 2)
 
 
+def _grouped_one_hit_at_a_time(owner: dict[int, int], published: set[int], hits: list[Hit], limit: int,
+                               per_result: int) -> list[tuple[int, list[tuple[int, float]], list[int], float]]:
+    """Grouping as a plain loop over the fused hits: what the search path's grouping must equal."""
+    chosen: dict[int, tuple[int, list[tuple[int, float]], list[int], float]] = {}
+    for hit in hits:
+        study = owner.get(hit.id)
+        if study not in published:
+            continue
+        if study not in chosen:
+            if len(chosen) >= limit:
+                continue
+            chosen[study] = (study, [], [], hit.score)
+        if len(chosen[study][1]) < per_result:
+            chosen[study][1].append((hit.id, hit.score))
+        chosen[study][2].append(hit.id)
+    return list(chosen.values())
+
+
+@pytest.mark.parametrize("seed", range(20))
+def test_grouping_fused_passages_by_case_study_on_arrays_equals_a_plain_loop(seed: int) -> None:
+    import numpy as np
+
+    from commons.search.catalogue import Catalogue
+    from commons.search.engine import _fuse, _group
+
+    rng = np.random.default_rng(seed)
+    owner = rng.integers(-1, 40, size=300).astype(np.int32)  # -1: a passage that is not live
+    published = {int(s) for s in rng.choice(40, size=30, replace=False)}  # the others: withdrawn since
+    known = Catalogue(0, dict.fromkeys(published), owner, np.zeros(0, np.int64), np.zeros(1, np.int64),
+                      np.zeros(0, np.int64))  # type: ignore[arg-type]
+
+    def hits() -> list[Hit]:  # ids past the catalogue's end too (a passage added since it was read)
+        ids = rng.choice(320, size=int(rng.integers(0, 120)), replace=False)
+        return [Hit(int(i), float(s)) for i, s in zip(ids, sorted(rng.random(len(ids)), reverse=True), strict=True)]
+
+    dense, lexical = hits(), hits()
+    limit, per_result = int(rng.integers(1, 25)), int(rng.integers(1, 4))
+    for mode in ("hybrid", "dense", "lexical"):
+        ids, scores = _fuse(dense, lexical, mode, 0.6)
+        fused = [Hit(i, s) for i, s in zip(ids.tolist(), scores.tolist(), strict=True)]
+        expected = _grouped_one_hit_at_a_time({i: int(c) for i, c in enumerate(owner) if c >= 0}, published,
+                                              fused, limit, per_result)
+        got = _group(known, ids, scores, limit, per_result)
+        assert [(c.case_study_id, [(h.id, h.score) for h in c.hits], c.all_ids, c.fused) for c in got] == expected
+        assert [c.rank for c in got] == list(range(len(expected)))
+        assert all(c.relevance == c.score == c.fused for c in got)
+
+
 def test_snippet_picks_the_matching_sentence_and_marks_words() -> None:
     text = "We are a large school. Attendance of disadvantaged pupils rose to 95%. Costs were low."
     snippet = make_snippet(text, "attendance of disadvantaged pupils", max_words=8)

@@ -62,16 +62,36 @@ def test_after_a_change_only_the_changed_case_studies_are_read_again_and_the_cat
 
         files = {p.slug: p for p in parse_files(case_study_files([CASE_STUDIES]))}
         revised = files["marsh-end-disadvantaged-attendance-shift-work"]
-        revised = dataclasses.replace(revised, topics=[*revised.topics, "oracy"])
+        revised = dataclasses.replace(revised, topics=[*revised.topics, "oracy"],
+                                      summary=revised.summary + " Punctuality improved too.")
         publish_all(db.session, [revised, files["eskdale-bridge-attendance-seasonal-work-moor-roads"]],
                     app_embedder, update=True)
         db.session.commit()
         after_revision = module.catalogue(db.session)
         assert whole_reads == [] and _same(after_revision, read(db.session, after_revision.position))
         assert "oracy" in after_revision.studies[by_slug[revised.slug].id].topics
+        assert "punctual" in after_revision.about([by_slug[revised.slug].id])[by_slug[revised.slug].id][1]
 
         monkeypatch.setattr(module, "UPDATE_AT_MOST", 0)  # more changed than that: read whole
         withdraw(db.session, by_slug[revised.slug])
         db.session.commit()
         module.catalogue(db.session)
         assert len(whole_reads) == 1
+
+
+def test_each_case_studys_title_and_summary_tokens_are_kept_as_the_lexical_index_reads_them(
+        demo_app: Flask) -> None:
+    from commons.search.catalogue import catalogue
+    from commons.search.tokens import STEM_OVERRIDES
+    from indexer.tokenize import tokenize
+
+    with demo_app.app_context():
+        known = catalogue(db.session)
+        studies = {c.id: c for c in db.session.scalars(select(CaseStudy).where(CaseStudy.id.in_(known.studies)))}
+        about = known.about([*studies, -1])
+        assert set(about) == set(studies)  # not the case study that is not published
+        for case_study_id, study in studies.items():
+            assert about[case_study_id] == (frozenset(tokenize(study.title, STEM_OVERRIDES)),
+                                            frozenset(tokenize(study.summary, STEM_OVERRIDES)))
+        titled = [terms[0] for i, terms in about.items() if "attendance" in studies[i].title.lower()]
+        assert titled and all("attendance" in terms and "attend" not in terms for terms in titled)

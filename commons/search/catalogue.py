@@ -16,6 +16,8 @@ published, revised or withdrawn, and each of those writes the change log for its
 import pickle  # nosec B403 - only ever reads back what this module has just written
 import sys
 import threading
+from array import array
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any, cast
 from weakref import WeakKeyDictionary
@@ -29,6 +31,7 @@ from sqlalchemy.orm import Session
 from commons.domain.comparability import SchoolContext, context_from_fields
 from commons.models import CaseStudy, Change, Passage
 from commons.search.source import LIVE, DatabaseChangeSource
+from commons.search.tokens import tokens_of_each
 from indexer.memory import release_free_memory
 
 
@@ -48,6 +51,36 @@ class PublishedStudy:
     end_year: int
     open_to: tuple[str, ...]
     context: SchoolContext  # the school's context when the work was done
+    # what its author says it is about: the distinct tokens of its title, then of its summary, as
+    # the numbers of :data:`WORDS` (unsigned 32-bit); ``title_tokens`` of them are the title's
+    about: bytes = b""
+    title_tokens: int = 0
+
+
+class Words:
+    """Every token of a published title or summary, kept once and numbered.
+
+    Only added to (under the catalogue's lock), so a number never changes and every catalogue,
+    old or new, reads its studies' tokens from the same list. The words of a withdrawn case
+    study stay: a few strings, against reading and tokenizing titles for every search.
+    """
+
+    def __init__(self) -> None:
+        self.number: dict[str, int] = {}
+        self.word: list[str] = []
+
+    def numbers(self, tokens: Iterable[str]) -> list[int]:
+        found = []
+        for token in tokens:
+            number = self.number.get(token)
+            if number is None:
+                number = self.number[token] = len(self.word)
+                self.word.append(sys.intern(token))
+            found.append(number)
+        return found
+
+
+WORDS = Words()
 
 
 @dataclass(frozen=True)
@@ -61,9 +94,18 @@ class Catalogue:
     starts: npt.NDArray[np.int64]  # study_ids[i]'s passages are passage_ids[starts[i]:starts[i + 1]]
     passage_ids: npt.NDArray[np.int64]
     filtered: dict[Any, npt.NDArray[np.int64]] = field(default_factory=dict, compare=False)  # see search_filters
-    # each case study's title and summary as the index's tokens, kept for this change number (see
-    # search/engine.py); bounded, emptied when full
-    about: dict[int, tuple[frozenset[str], frozenset[str]]] = field(default_factory=dict, compare=False)
+
+    def about(self, case_study_ids: Iterable[int]) -> dict[int, tuple[frozenset[str], frozenset[str]]]:
+        """The tokens of each published case study's title and of its summary (as the lexical index reads them)."""
+        words = WORDS.word
+        found = {}
+        for case_study_id in case_study_ids:
+            study = self.studies.get(case_study_id)
+            if study is not None:
+                tokens = [words[n] for n in memoryview(study.about).cast("I").tolist()]
+                found[case_study_id] = (frozenset(tokens[: study.title_tokens]),
+                                        frozenset(tokens[study.title_tokens :]))
+        return found
 
     def owners(self, passage_ids: list[int]) -> dict[int, int]:
         """Each live passage's case study (passages that are not live are left out)."""
@@ -154,24 +196,33 @@ def unpack(packed: bytes) -> dict[int, PublishedStudy]:
 
 
 def _read_studies(session: Session, only: set[int] | None = None) -> dict[int, PublishedStudy]:
-    """The facts of every published case study, or of those of ``only`` that are published."""
+    """The facts of every published case study, or of those of ``only`` that are published.
+
+    Titles and summaries are tokenized a batch of rows at a time (one call of the stemmer).
+    """
     studies: dict[int, PublishedStudy] = {}
     query = (select(CaseStudy.id, CaseStudy.school_urn, CaseStudy.topics, CaseStudy.school_snapshot,
-                    CaseStudy.evidence_strength, CaseStudy.start_year, CaseStudy.end_year, CaseStudy.open_to)
+                    CaseStudy.evidence_strength, CaseStudy.start_year, CaseStudy.end_year, CaseStudy.open_to,
+                    CaseStudy.title, CaseStudy.summary)
              .where(CaseStudy.status == LIVE))
     if only is not None:
         query = query.where(CaseStudy.id.in_(only))
-    rows = session.execute(query.execution_options(yield_per=READ_BATCH))
+    result = session.execute(query.execution_options(yield_per=READ_BATCH))
     lists: dict[tuple[str, ...], tuple[str, ...]] = {}  # one copy of each list of topics or offers
-    for row in rows:
-        snapshot = {k: _shared(v) for k, v in (row.school_snapshot or {}).items()}
-        topics = tuple(map(_shared, row.topics or []))
-        open_to = tuple(map(_shared, row.open_to or []))
-        studies[row.id] = PublishedStudy(
-            row.id, row.school_urn, lists.setdefault(topics, topics), _shared(row.evidence_strength),
-            row.start_year, row.end_year, lists.setdefault(open_to, open_to),
-            context_from_fields(snapshot, row.school_urn),
-        )
+    for rows in result.partitions():
+        tokens = tokens_of_each([text or "" for row in rows for text in (row.title, row.summary)])
+        for n, row in enumerate(rows):
+            snapshot = {k: _shared(v) for k, v in (row.school_snapshot or {}).items()}
+            topics = tuple(map(_shared, row.topics or []))
+            open_to = tuple(map(_shared, row.open_to or []))
+            title = list(dict.fromkeys(tokens[2 * n]))
+            summary = list(dict.fromkeys(tokens[2 * n + 1]))
+            studies[row.id] = PublishedStudy(
+                row.id, row.school_urn, lists.setdefault(topics, topics), _shared(row.evidence_strength),
+                row.start_year, row.end_year, lists.setdefault(open_to, open_to),
+                context_from_fields(snapshot, row.school_urn),
+                array("I", WORDS.numbers(title + summary)).tobytes(), len(title),
+            )
     return studies
 
 

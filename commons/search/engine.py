@@ -15,7 +15,6 @@
 
 import re
 import unicodedata
-from collections import OrderedDict
 from concurrent.futures import Future
 from dataclasses import dataclass, field
 from weakref import WeakKeyDictionary
@@ -43,7 +42,7 @@ from commons.search.reading import ReadQuestion, read_question
 from commons.search.rules import asks_about_rules
 from commons.search.state import IndexState
 from commons.search.words import misspellings
-from indexer.fusion import convex
+from indexer.fusion import convex_arrays
 from indexer.lexical import LexicalIndex
 from indexer.snippets import Snippet, make_snippets
 from indexer.types import Hit, Vectors
@@ -257,14 +256,13 @@ def search(
             notices.append("Your question is made only of very common words, so we matched it by "
                            "meaning alone. Adding a subject or a problem will sharpen the results.")
     lexical_hits = lexical.search(lexical_query, pool, allowed) if mode != "dense" else []
-    present = _terms_ahead(session, known, lexical, encoding, lexical_hits, lexical_query) if order == "answers" else {}
+    present = _terms_ahead(known, lexical, encoding, lexical_hits, lexical_query) if order == "answers" else {}
     query_vector, dense_hits = _dense_search(encoding, vectors, pool, allowed)
-    hits = _fuse(dense_hits, lexical_hits, mode, settings.dense_weight)
-    candidates = _group(known, hits, max(CANDIDATES, limit + nearest), passages_per_result)
+    hit_ids, hit_scores = _fuse(dense_hits, lexical_hits, mode, settings.dense_weight)
+    candidates = _group(known, hit_ids, hit_scores, max(CANDIDATES, limit + nearest), passages_per_result)
     if order == "answers":
         named = _named_topics(lexical, set(lexical_query))
-        about = _about_terms(session, known, lexical, [c.case_study_id for c in candidates])
-        _score(candidates, known, about, named, vectors, lexical, query_vector, dense_hits, matched_topic,
+        _score(candidates, known, named, vectors, lexical, query_vector, dense_hits, matched_topic,
                lexical_query, _alternatives(lexical, expansion), calibration, found.asks_rules is not None,
                present)
         found.evidence = [(c.case_study_id, c.features) for c in candidates]
@@ -289,20 +287,18 @@ def search(
     return found
 
 
-def _terms_ahead(session: Session, known: Catalogue, lexical: LexicalIndex, encoding: Future[Vectors] | None,
+def _terms_ahead(known: Catalogue, lexical: LexicalIndex, encoding: Future[Vectors] | None,
                  lexical_hits: list[Hit], lexical_query: list[str]) -> dict[int, frozenset[str]]:
     """Use the time the encoding takes (the model lets go of the GIL) for what needs only the words.
 
     The lexical candidates' answerability signals from their words are needed whatever the
-    dense search adds: their title and summary tokens (kept in the catalogue) are read, and the
-    query terms each of their passages holds are returned. Without an encoding (the lexical
-    mode) nothing is waited for, so nothing is done ahead.
+    dense search adds: the query terms each of their passages holds are returned. Without an
+    encoding (the lexical mode) nothing is waited for, so nothing is done ahead.
     """
     if encoding is None or not lexical_hits:
         return {}
-    candidates = _group(known, lexical_hits, CANDIDATES, 1)
-    _about_terms(session, known, lexical, [c.case_study_id for c in candidates])
-    return lexical.terms_in(lexical_query, [h.id for c in candidates for h in c.all_hits])
+    candidates = _group(known, *_hit_arrays(lexical_hits), CANDIDATES, 1)
+    return lexical.terms_in(lexical_query, [i for c in candidates for i in c.all_ids])
 
 
 def _dense_search(encoding: Future[Vectors] | None, vectors: VectorIndex, pool: int,
@@ -314,12 +310,22 @@ def _dense_search(encoding: Future[Vectors] | None, vectors: VectorIndex, pool: 
     return query_vector, vectors.search(query_vector, pool, allowed)
 
 
-def _fuse(dense_hits: list[Hit], lexical_hits: list[Hit], mode: str, dense_weight: float) -> list[Hit]:
+IdArray = npt.NDArray[np.int64]
+ScoreArray = npt.NDArray[np.float64]
+
+
+def _fuse(dense_hits: list[Hit], lexical_hits: list[Hit], mode: str, dense_weight: float) -> tuple[IdArray, ScoreArray]:
+    """The passages in the fused order, as their ids and scores."""
     if mode == "dense":
-        return dense_hits
+        return _hit_arrays(dense_hits)
     if mode == "lexical":
-        return lexical_hits
-    return convex(dense_hits, lexical_hits, dense_weight)
+        return _hit_arrays(lexical_hits)
+    return convex_arrays(dense_hits, lexical_hits, dense_weight)
+
+
+def _hit_arrays(hits: list[Hit]) -> tuple[IdArray, ScoreArray]:
+    return (np.fromiter((h.id for h in hits), dtype=np.int64, count=len(hits)),
+            np.fromiter((h.score for h in hits), dtype=np.float64, count=len(hits)))
 
 
 @dataclass
@@ -330,55 +336,48 @@ class _Candidate:
     score: float  # what the order follows
     features: dict[str, float] = field(default_factory=dict)
     answers: bool = True
-    all_hits: list[Hit] = field(default_factory=list)  # every matched passage, for the answerability signals
+    all_ids: list[int] = field(default_factory=list)  # every matched passage, for the answerability signals
     rank: int = 0  # its place in the retrievers' fused order
     fused: float = 0.0  # its best passage's fused score
 
 
-def _group(known: Catalogue, hits: list[Hit], limit: int, passages_per_result: int) -> list[_Candidate]:
+def _group(known: Catalogue, ids: IdArray, scores: ScoreArray, limit: int,
+           passages_per_result: int) -> list[_Candidate]:
     """The first ``limit`` case studies in the order of their best passage, with their best passages.
 
-    Grouping needs only each passage's case study, which the catalogue holds for live passages.
+    ``ids`` and ``scores`` are the passages in the fused order. Grouping needs only each
+    passage's case study, which the catalogue holds for live passages; it is done on arrays,
+    and only the chosen case studies' passages become Python values.
     """
-    owner = known.owners([h.id for h in hits])
+    owners = np.full(len(ids), -1, dtype=np.int64)
+    inside = (ids >= 0) & (ids < len(known.owner))
+    owners[inside] = known.owner[ids[inside]]
+    live = np.flatnonzero(owners >= 0)
+    studies, first = np.unique(owners[live], return_index=True)
     published = known.studies
-    chosen: OrderedDict[int, _Candidate] = OrderedDict()
-    for hit in hits:
-        case_study_id = owner.get(hit.id)
-        if case_study_id not in published:
-            continue
-        candidate = chosen.get(case_study_id)
-        if candidate is None:
+    chosen: list[int] = []  # places in ``studies``, in the order of each one's best passage
+    for at in np.argsort(first).tolist():
+        if int(studies[at]) in published:
+            chosen.append(at)
             if len(chosen) >= limit:
-                continue
-            candidate = chosen[case_study_id] = _Candidate(case_study_id, [], hit.score, hit.score,
-                                                           rank=len(chosen), fused=hit.score)
-        if len(candidate.hits) < passages_per_result:
-            candidate.hits.append(hit)
-        candidate.all_hits.append(hit)
-    return list(chosen.values())
-
-
-ABOUT_KEPT = 20_000  # case studies whose title and summary tokens are kept per change number
-_ABOUT = (select(CaseStudy.id, CaseStudy.title, CaseStudy.summary)
-          .where(CaseStudy.id.in_(bindparam("ids", expanding=True))))
-
-
-def _about_terms(session: Session, known: Catalogue, lexical: LexicalIndex,
-                 case_study_ids: list[int]) -> dict[int, tuple[frozenset[str], frozenset[str]]]:
-    """The tokens of each case study's title and of its summary: what its author says it is about.
-
-    Read once per change number (a revision changes both, and the change number with them).
-    """
-    kept = known.about
-    missing = [i for i in case_study_ids if i not in kept]
-    if missing:
-        if len(kept) + len(missing) > ABOUT_KEPT:
-            kept.clear()
-        rows = session.execute(_ABOUT, {"ids": missing})
-        for row in rows:
-            kept[row.id] = (frozenset(lexical.tokens(row.title)), frozenset(lexical.tokens(row.summary)))
-    return {i: terms for i in case_study_ids if (terms := kept.get(i)) is not None}
+                break
+    rank = np.full(len(studies), -1, dtype=np.int64)
+    rank[chosen] = np.arange(len(chosen))
+    hit_rank = rank[np.searchsorted(studies, owners[live])]
+    kept = hit_rank >= 0
+    by_rank = np.argsort(hit_rank[kept], kind="stable")  # grouped by case study, each in the fused order
+    places = live[kept][by_rank]
+    bounds = np.searchsorted(hit_rank[kept][by_rank], np.arange(len(chosen) + 1)).tolist()
+    chosen_ids, chosen_scores, study_ids = ids[places].tolist(), scores[places].tolist(), studies[chosen].tolist()
+    candidates = []
+    for n, case_study_id in enumerate(study_ids):
+        start, end = bounds[n], bounds[n + 1]
+        best = chosen_scores[start]
+        shown = min(end, start + passages_per_result)
+        hits = [Hit(i, score) for i, score in zip(chosen_ids[start:shown], chosen_scores[start:shown], strict=True)]
+        candidates.append(_Candidate(case_study_id, hits, best, best, all_ids=chosen_ids[start:end], rank=n,
+                                     fused=best))
+    return candidates
 
 
 @dataclass(frozen=True)
@@ -411,8 +410,8 @@ def _named_topics(lexical: LexicalIndex, words: set[str]) -> frozenset[str]:
                      if any(tokens and tokens <= words for tokens in names))
 
 
-def _score(candidates: list[_Candidate], known: Catalogue, about: dict[int, tuple[frozenset[str], frozenset[str]]],
-           named_topics: frozenset[str], vectors: VectorIndex, lexical: LexicalIndex,
+def _score(candidates: list[_Candidate], known: Catalogue, named_topics: frozenset[str], vectors: VectorIndex,
+           lexical: LexicalIndex,
            query_vector: Vectors | None, dense_hits: list[Hit], topic: list[str], lexical_query: list[str],
            alternatives: dict[str, list[frozenset[str]]], calibration: Calibration, asks_rules: bool,
            present: dict[int, frozenset[str]]) -> None:
@@ -423,7 +422,7 @@ def _score(candidates: list[_Candidate], known: Catalogue, about: dict[int, tupl
     ``present`` holds the query terms of the passages already looked up (:func:`_terms_ahead`).
     """
     cosine = {h.id: h.score for h in dense_hits}
-    passage_ids = [h.id for c in candidates for h in c.all_hits]
+    passage_ids = [i for c in candidates for i in c.all_ids]
     missing = [i for i in dict.fromkeys(passage_ids) if i not in cosine]
     if query_vector is not None and missing:  # passages only the lexical search found
         cosine.update(zip(missing, (vectors.vectors_of(missing) @ query_vector).tolist(), strict=True))
@@ -431,6 +430,7 @@ def _score(candidates: list[_Candidate], known: Catalogue, about: dict[int, tupl
     total = sum(idf.values()) or 1.0
     present = {**present, **lexical.terms_in(lexical_query, (i for i in passage_ids if i not in present))}
     label_tokens = _topic_tokens(lexical).labels
+    about = known.about(c.case_study_id for c in candidates)  # what each one's author says it is about
     covered: dict[frozenset[str], frozenset[str]] = {}  # many passages hold the same question words
 
     def cover(terms: frozenset[str]) -> frozenset[str]:
@@ -440,7 +440,7 @@ def _score(candidates: list[_Candidate], known: Catalogue, about: dict[int, tupl
         return found
 
     for candidate in candidates:
-        ids = [h.id for h in candidate.all_hits]
+        ids = candidate.all_ids
         dense = [*sorted((cosine.get(i, 0.0) for i in ids), reverse=True), 0.0, 0.0]
         found = [cover(present.get(i, frozenset())) for i in ids]
         study = known.studies[candidate.case_study_id]

@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session
 
 from commons.models import Change, Passage
 from commons.search.source import DatabaseChangeSource
+from commons.search.tokens import STEM_OVERRIDES
 from indexer import Embedder, SentenceTransformerEmbedder, VectorIndex, apply_changes, rebuild
 from indexer.errors import IndexFileError
 from indexer.layout import IndexOptions
@@ -30,10 +31,6 @@ from indexer.writer_lock import writer_lock
 
 log = logging.getLogger(__name__)
 QUERY_CACHE_SIZE = 1024
-# Words the lexical index keeps apart from their Snowball stem: "attendance" is not "attended a club".
-# Its common misspellings too: "attendence" would otherwise be stemmed to "attend".
-STEM_OVERRIDES = {"attendance": "attendance", "attendances": "attendance", "attendence": "attendance",
-                  "attendences": "attendance", "attendace": "attendance", "attendanse": "attendance"}
 
 
 @dataclass(frozen=True)
