@@ -16,13 +16,14 @@ by wrapping the function the engine calls for it (the engine itself is not chang
 * catalogue: the facts about every published case study (read once per change);
 * filters: the passages a filter allows;
 * encode: the question on ONNX Runtime (the reference every ratio divides by). It runs on a
-  helper thread from just after the question is read, beside every stage up to the dense
-  search, so it is reported and not summed;
+  helper thread from just after the question is read, beside everything up to the wait, so it
+  is reported and not summed;
 * lexical: the lexical search (on the asking thread, while the question is encoded);
 * ahead: what else needs only the words, done while the question is encoded: the lexical
   candidates' word signals (the stages it calls count here, not in their own lines);
-* wait: waiting for the encoding, once everything that needs only the words is done;
-* dense: the vector index search;
+* wait: waiting for the encoding and the dense search, once everything that needs only the words is done;
+* dense: the vector index search, on the same helper thread as soon as the question is encoded
+  (beside the lexical search): reported, not summed;
 * fuse, group: convex fusion of the two lists; passages grouped into case studies;
 * answerability: each candidate's features and calibrated relevance (title and summary tokens,
   named topics, the signals);
@@ -64,7 +65,6 @@ ENGINE_STAGES = {
     "catalogue": ("catalogue",),
     "filters": ("allowed_passage_ids",),
     "ahead": ("_terms_ahead",),
-    "dense": ("_dense_search",),
     "fuse": ("_fuse",),
     "group": ("_group",),
     "answerability": ("_named_topics", "_score", "_alternatives"),
@@ -73,16 +73,16 @@ ENGINE_STAGES = {
     "hydrate": ("_hydrate",),
     "snippets": ("make_snippets",),
 }
-OVERLAPPING = ("encode",)  # on a helper thread, beside the stages up to the dense search: reported, not summed
-ORDER = ["read", "replicas", "spelling", "catalogue", "filters", "encode", "lexical", "ahead", "wait", "dense",
+OVERLAPPING = ("encode", "dense")  # on a helper thread, beside the stages up to the wait: reported, not summed
+ORDER = ["read", "replicas", "spelling", "catalogue", "filters", "encode", "dense", "lexical", "ahead", "wait",
          "fuse", "group", "answerability", "compare", "blend", "hydrate", "snippets", "rest", "whole path"]
 
 
 class Clock:
     """Time spent per stage in the question being asked.
 
-    A stage called inside another counts in the outer one, except the wait for the encoding,
-    which the dense stage's time has taken off afterwards.
+    A stage called inside another counts in the outer one, except the wait for the encoding and
+    the dense search, which counts on its own.
     """
 
     def __init__(self) -> None:
@@ -113,6 +113,7 @@ def instrumented(clock: Clock, state: Any) -> Iterator[None]:
     from commons.search import engine
     from commons.search.glossary import Glossary
     from indexer.lexical import LexicalIndex
+    from indexer.vector_index import VectorIndex
 
     saved: list[tuple[Any, str, Any]] = []
 
@@ -126,6 +127,7 @@ def instrumented(clock: Clock, state: Any) -> Iterator[None]:
             patch(engine, name, stage)
     patch(Future, "result", "wait")
     patch(LexicalIndex, "search", "lexical")
+    patch(VectorIndex, "search", "dense")
     patch(LexicalIndex, "corrections", "spelling")
     patch(Glossary, "expand", "read")
     patch(state, "fresh_pair", "replicas")
@@ -160,7 +162,6 @@ def measure(label: str, app: Any, asked: list[str], repeats: int) -> dict[str, l
                     start = time.perf_counter()
                     search(db.session, state, question, reader=reader, filters=filters)
                     whole = time.perf_counter() - start
-                    clock.now["dense"] = max(0.0, clock.now.get("dense", 0.0) - clock.now.get("wait", 0.0))
                     db.session.rollback()
                     counted = sum(t for stage, t in clock.now.items() if stage not in OVERLAPPING)
                     for stage in ORDER:
@@ -175,7 +176,7 @@ def measure(label: str, app: Any, asked: list[str], repeats: int) -> dict[str, l
     print(f"  {'stage':14} {'p50 ms':>8} {'p95 ms':>8} {'p50/encode':>11} {'p95/encode':>11}")
     for stage in ORDER:
         values = times[stage]
-        note = "  (on a helper thread, beside the stages before dense)" if stage in OVERLAPPING else ""
+        note = "  (on a helper thread, beside the stages before the wait)" if stage in OVERLAPPING else ""
         print(f"  {stage:14} {statistics.median(values) * 1000:8.2f} {p95(values) * 1000:8.2f} "
               f"{statistics.median(values) / encode:11.3f} {p95(values) / encode:11.3f}{note}")
     return times

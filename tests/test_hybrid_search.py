@@ -269,6 +269,26 @@ def test_stop_words_only_and_punctuation_only(demo_app: Flask) -> None:
             search(db.session, search_index.state, "?!;:")
 
 
+def test_a_failure_of_the_encoding_or_of_the_dense_search_on_the_helper_thread_reaches_the_asker(
+        demo_app: Flask, monkeypatch: pytest.MonkeyPatch) -> None:
+    from indexer.vector_index import VectorIndex
+
+    def fails(*args: object) -> None:
+        raise RuntimeError("broken on the helper thread")
+
+    with demo_app.app_context():
+        state = search_index.state
+        assert search(db.session, state, "phonics catch-up in year 3").results
+        monkeypatch.setattr(VectorIndex, "search", fails)
+        with pytest.raises(RuntimeError, match="helper thread"):
+            search(db.session, state, "phonics catch-up in year 3")
+        assert search(db.session, state, "phonics catch-up in year 3", mode="lexical").results
+        monkeypatch.undo()
+        monkeypatch.setattr(state, "encode_query", fails)
+        with pytest.raises(RuntimeError, match="helper thread"):
+            search(db.session, state, "oracy in reception")
+
+
 def test_lexical_index_follows_a_withdrawal(demo_copy: Path, embedder: object) -> None:
     from commons.services.publishing import withdraw
     from tests.conftest import make_app

@@ -255,9 +255,10 @@ def search(
         if not any(notice.startswith(NOT_ENGLISH) for notice in notices):  # no English words: said already
             notices.append("Your question is made only of very common words, so we matched it by "
                            "meaning alone. Adding a subject or a problem will sharpen the results.")
+    dense = _dense_search(encoding, vectors, pool, allowed)
     lexical_hits = lexical.search(lexical_query, pool, allowed) if mode != "dense" else []
-    present = _terms_ahead(known, lexical, encoding, lexical_hits, lexical_query) if order == "answers" else {}
-    query_vector, dense_hits = _dense_search(encoding, vectors, pool, allowed)
+    present = _terms_ahead(known, lexical, dense, lexical_hits, lexical_query) if order == "answers" else {}
+    query_vector, dense_hits = _dense_results(dense)
     hit_ids, hit_scores = _fuse(dense_hits, lexical_hits, mode, settings.dense_weight)
     candidates = _group(known, hit_ids, hit_scores, max(CANDIDATES, limit + nearest), passages_per_result)
     if order == "answers":
@@ -287,27 +288,49 @@ def search(
     return found
 
 
-def _terms_ahead(known: Catalogue, lexical: LexicalIndex, encoding: Future[Vectors] | None,
+def _terms_ahead(known: Catalogue, lexical: LexicalIndex, dense: Future[tuple[Vectors, list[Hit]]] | None,
                  lexical_hits: list[Hit], lexical_query: list[str]) -> dict[int, frozenset[str]]:
-    """Use the time the encoding takes (the model lets go of the GIL) for what needs only the words.
+    """Use the time the encoding and the dense search take (on a helper thread) for what needs only the words.
 
     The lexical candidates' answerability signals from their words are needed whatever the
-    dense search adds: the query terms each of their passages holds are returned. Without an
-    encoding (the lexical mode) nothing is waited for, so nothing is done ahead.
+    dense search adds: the query terms each of their passages holds are returned. Without a
+    dense search (the lexical mode) nothing is waited for, so nothing is done ahead.
     """
-    if encoding is None or not lexical_hits:
+    if dense is None or not lexical_hits:
         return {}
     candidates = _group(known, *_hit_arrays(lexical_hits), CANDIDATES, 1)
     return lexical.terms_in(lexical_query, [i for c in candidates for i in c.all_ids])
 
 
 def _dense_search(encoding: Future[Vectors] | None, vectors: VectorIndex, pool: int,
-                  allowed: npt.NDArray[np.int64] | None) -> tuple[Vectors | None, list[Hit]]:
-    """The question's vector, once the helper thread has it, and the dense candidates (none in lexical mode)."""
+                  allowed: npt.NDArray[np.int64] | None) -> Future[tuple[Vectors, list[Hit]]] | None:
+    """The question's vector and the dense candidates, searched on the helper thread that encodes the
+    question as soon as it is encoded (the index lets go of the GIL), so beside the lexical search;
+    none in lexical mode.
+
+    Chained to the encoding rather than queued as a task of its own, so it never takes a helper
+    thread only to wait for another's encoding.
+    """
     if encoding is None:
+        return None
+    searched: Future[tuple[Vectors, list[Hit]]] = Future()
+
+    def search(encoded: Future[Vectors]) -> None:
+        try:
+            vector = encoded.result()
+            searched.set_result((vector, vectors.search(vector, pool, allowed)))
+        except Exception as error:  # raised where the results are read
+            searched.set_exception(error)
+
+    encoding.add_done_callback(search)  # run by the thread that encodes (or here, if it is done already)
+    return searched
+
+
+def _dense_results(dense: Future[tuple[Vectors, list[Hit]]] | None) -> tuple[Vectors | None, list[Hit]]:
+    """The question's vector and the dense candidates, once the helper thread has them."""
+    if dense is None:
         return None, []
-    query_vector = encoding.result()
-    return query_vector, vectors.search(query_vector, pool, allowed)
+    return dense.result()
 
 
 IdArray = npt.NDArray[np.int64]
