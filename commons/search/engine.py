@@ -372,9 +372,7 @@ def _group(known: Catalogue, ids: IdArray, scores: ScoreArray, limit: int,
     passage's case study, which the catalogue holds for live passages; it is done on arrays,
     and only the chosen case studies' passages become Python values.
     """
-    owners = np.full(len(ids), -1, dtype=np.int64)
-    inside = (ids >= 0) & (ids < len(known.owner))
-    owners[inside] = known.owner[ids[inside]]
+    owners = known.owners(ids)
     live = np.flatnonzero(owners >= 0)
     studies, first = np.unique(owners[live], return_index=True)
     published = known.studies
@@ -434,10 +432,9 @@ def _named_topics(lexical: LexicalIndex, words: set[str]) -> frozenset[str]:
 
 
 def _score(candidates: list[_Candidate], known: Catalogue, named_topics: frozenset[str], vectors: VectorIndex,
-           lexical: LexicalIndex,
-           query_vector: Vectors | None, dense_hits: list[Hit], topic: list[str], lexical_query: list[str],
-           alternatives: dict[str, list[frozenset[str]]], calibration: Calibration, asks_rules: bool,
-           present: dict[int, frozenset[str]]) -> None:
+           lexical: LexicalIndex, query_vector: Vectors | None, dense_hits: list[Hit], topic: list[str],
+           lexical_query: list[str], alternatives: dict[str, list[frozenset[str]]], calibration: Calibration,
+           asks_rules: bool, present: dict[int, frozenset[str]]) -> None:
     """Each candidate's answerability signals, from its matched passages, and its calibrated relevance.
 
     A topic word counts as found in a passage that holds it, or every word of one of its
