@@ -2,7 +2,7 @@
 
 import math
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 
@@ -100,11 +100,15 @@ def make_snippet(text: str, question: str, max_words: int = SNIPPET_WORDS,
     return make_snippets([text], question, max_words, stem_overrides)[0]
 
 
-def make_snippets(texts: Sequence[str], question: str, max_words: int = SNIPPET_WORDS,
+def make_snippets(texts: Sequence[str], question: str | Collection[str], max_words: int = SNIPPET_WORDS,
                   stem_overrides: Mapping[str, str] | None = None) -> list[Snippet]:
-    """:func:`make_snippet` for several passages and one question (whose words are read once)."""
+    """:func:`make_snippet` for several passages and one question (whose words are read once).
+
+    The question may be given as the tokens the search looked for (its glossary forms and
+    spelling fixes among them), so exactly the words it matched are marked.
+    """
     overrides = {w.lower(): s for w, s in (stem_overrides or {}).items()}
-    stems = set(tokenize(question, overrides))
+    stems = set(tokenize(question, overrides)) if isinstance(question, str) else set(question)
     return [_snippet(text, stems, max_words, overrides) for text in texts]
 
 

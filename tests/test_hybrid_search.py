@@ -261,6 +261,20 @@ def test_each_case_study_appears_once_with_marked_snippets(demo_app: Flask) -> N
     assert any(f.marked for f in results.results[0].best.snippet.fragments)  # type: ignore[union-attr]
 
 
+def test_snippets_mark_the_forms_the_glossary_added_and_the_spelling_fixed(demo_app: Flask) -> None:
+    """"PP" is searched as "pupil premium" too, so that is what the snippets show was matched."""
+
+    def marked(question: str) -> set[str]:
+        results = search(db.session, search_index.state, question)
+        assert results.answers
+        return {f.text.lower() for r in results.answers for hit in r.passages if hit.snippet
+                for f in hit.snippet.fragments if f.marked}
+
+    with demo_app.app_context():
+        assert {"pupil", "premium"} <= marked("PP")
+        assert "persistent" in marked("persistant absence")
+
+
 def test_stop_words_only_and_punctuation_only(demo_app: Flask) -> None:
     with demo_app.app_context():
         results = search(db.session, search_index.state, "how do we do it?")

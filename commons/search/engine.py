@@ -281,7 +281,8 @@ def search(
     results = _hydrate(session, shown, comparisons)
     if snippets:
         shown_hits = [hit for result in results for hit in result.passages]
-        made = make_snippets([hit.passage.text for hit in shown_hits], topic, stem_overrides=lexical.stem_overrides)
+        made = make_snippets([hit.passage.text for hit in shown_hits], lexical_query,  # every word searched for
+                             stem_overrides=lexical.stem_overrides)
         for hit, snippet in zip(shown_hits, made, strict=True):
             hit.snippet = snippet
     found.results = results
