@@ -27,7 +27,7 @@ import numpy as np
 import numpy.typing as npt
 
 from indexer.bm25_loops import add_weights, weigh_postings
-from indexer.tokenize import tokenize, tokenize_each
+from indexer.tokenize import tokenize
 from indexer.types import Hit
 
 DEFAULT_K1 = 1.2
@@ -147,10 +147,6 @@ class LexicalIndex:
     def tokens(self, text: str) -> list[str]:
         """The index's tokens of a text (its stem overrides applied), in order."""
         return tokenize(text, self.stem_overrides)
-
-    def tokens_of_each(self, texts: Sequence[str]) -> list[list[str]]:
-        """:meth:`tokens` of each text, stemmed together (cheaper than one by one)."""
-        return tokenize_each(texts, self.stem_overrides)
 
     def _query_tokens(self, query: str | Sequence[str]) -> list[str]:
         """A query as text, tokenized here, or as tokens already (never stemmed twice: "earli" is not "ear")."""
