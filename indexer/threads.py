@@ -1,7 +1,10 @@
 """Thread settings for the model and the vector index (FAISS's OpenMP).
 
-FAISS's OpenMP pool, and torch's, belong to the whole process; an ONNX Runtime model takes
-its own setting (``SentenceTransformerEmbedder(threads=...)``), this module's only by default.
+Torch's pool belongs to the whole process; an ONNX Runtime model takes its own setting
+(``SentenceTransformerEmbedder(threads=...)``), this module's only by default. OpenMP keeps
+its setting per thread: set in one, it leaves a thread made later (a web server's, the helper
+that encodes a question) at one OpenMP thread per core. So the vector index applies the
+process's FAISS setting in each thread that searches (:func:`apply_faiss_threads`).
 
 Both default to one thread per core. A web worker answers one question at a time with a
 single short query, where extra threads cost more in hand-offs than they save, and several
@@ -10,11 +13,14 @@ and the defaults below come from it.
 """
 
 import sys
+import threading
 
 DEFAULT_MODEL_THREADS = 1
 DEFAULT_FAISS_THREADS = 1
 
 _wanted_model: int = DEFAULT_MODEL_THREADS
+_wanted_faiss: int | None = None  # None: as OpenMP starts (one thread per core)
+_applied = threading.local()  # the FAISS setting this thread has applied
 
 
 def set_threads(
@@ -24,18 +30,27 @@ def set_threads(
 
     The model's setting applies to models loaded afterwards, and to torch at once if loaded.
     """
-    global _wanted_model
+    global _wanted_model, _wanted_faiss
     for name, value in (("model", model_threads), ("FAISS", faiss_threads)):
         if value is not None and value < 1:
             raise ValueError(f"{name} threads must be at least 1, not {value}")
     if faiss_threads is not None:
-        import faiss
-
-        faiss.omp_set_num_threads(faiss_threads)
+        _wanted_faiss = faiss_threads
+        apply_faiss_threads()
     if model_threads is not None:
         _wanted_model = model_threads
         if "torch" in sys.modules:
             apply_torch_threads()
+
+
+def apply_faiss_threads() -> None:
+    """Apply the process's FAISS setting in the calling thread, once per thread and setting."""
+    wanted = _wanted_faiss
+    if wanted is not None and getattr(_applied, "faiss", None) != wanted:
+        import faiss
+
+        faiss.omp_set_num_threads(wanted)
+        _applied.faiss = wanted
 
 
 def model_threads() -> int:

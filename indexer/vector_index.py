@@ -29,6 +29,7 @@ from indexer.layout import ENCODINGS, IndexOptions, Layout, choose_layout, outgr
 from indexer.memory import release_free_memory
 from indexer.recall import calibration_queries, exact_top_k, recall_at_k, tune_nprobe
 from indexer.rwlock import ReadWriteLock
+from indexer.threads import apply_faiss_threads
 from indexer.types import Hit, Vectors
 
 MANIFEST_NAME = "manifest.json"
@@ -197,6 +198,7 @@ class VectorIndex:
         array object, so such an array must not be changed in place.
         """
         vector = self._check(query.reshape(1, -1), 1)
+        apply_faiss_threads()  # this thread may not have the process's setting yet (see indexer/threads.py)
         selector: faiss.IDSelector | None = None
         allowed_count = 0
         if allowed is not None:

@@ -26,6 +26,33 @@ def test_search_finds_the_identical_vector_first() -> None:
     assert len(hits) == 3
 
 
+def test_a_search_in_a_thread_made_after_the_setting_uses_the_processs_faiss_threads(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """OpenMP keeps its thread count per thread: a web server's or a helper's thread would
+    otherwise search with one OpenMP thread per core, whatever the process was set to."""
+    import threading
+
+    import faiss
+
+    from indexer import threads
+
+    monkeypatch.setattr(threads, "_applied", threading.local())
+    threads.set_threads(None, 1)
+    index = VectorIndex("m", 8)
+    index.index(range(20), unit_vectors(20))
+    seen: list[int] = []
+
+    def search_here() -> None:
+        faiss.omp_set_num_threads(3)  # as if left at another count
+        index.search(unit_vectors(1)[0], 3)
+        seen.append(faiss.omp_get_max_threads())
+
+    worker = threading.Thread(target=search_here)
+    worker.start()
+    worker.join()
+    assert seen == [1]
+
+
 def test_filtered_search_returns_k_results_from_the_allowed_ids_only() -> None:
     vectors = unit_vectors(200)
     index = VectorIndex("m", 8)
