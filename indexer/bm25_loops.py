@@ -95,3 +95,32 @@ def add_weights(totals: Floats, rows: Int32s, weights: Floats, repeats: np.float
     else:
         for i in range(len(rows)):
             totals[rows[i]] += weights[i] * repeats
+
+
+@njit(cache=True, nogil=True)
+def rows_held(gaps: npt.NDArray[np.uint8], start: int, end: int, far: Int32s, far_at: int,
+              wanted: Int32s, held_out: npt.NDArray[np.bool_]) -> None:
+    """Which of ``wanted`` (rows, ascending) a term's merged postings ``[start, end)`` hold:
+    ``held_out[i]`` is set for each that does. The rows are decoded as they are compared, and
+    the walk stops past the last row wanted."""
+    count = len(wanted)
+    if count == 0:
+        return
+    row = 0
+    next_far = far_at
+    at = 0
+    for posting in range(start, end):
+        gap = gaps[posting]
+        if gap == 0:
+            row += far[next_far]
+            next_far += 1
+        else:
+            row += gap
+        while at < count and wanted[at] < row:
+            at += 1
+        if at == count:
+            return
+        same = at
+        while same < count and wanted[same] == row:
+            held_out[same] = True
+            same += 1

@@ -26,7 +26,7 @@ from typing import Any, TypeVar
 import numpy as np
 import numpy.typing as npt
 
-from indexer.bm25_loops import add_weights, weigh_postings
+from indexer.bm25_loops import add_weights, rows_held, weigh_postings
 from indexer.tokenize import tokenize
 from indexer.types import Hit
 
@@ -280,17 +280,34 @@ class LexicalIndex:
             rows_of = self._row_of[inside]
             known = rows_of >= 0
             inside, rows_of = inside[known], rows_of[known]
+            order = np.argsort(rows_of, kind="stable")
+            inside, rows_of = inside[order], rows_of[order]
             for term in terms:
                 number = self._terms.get(term)
                 if number is None or not len(rows_of):
                     continue
-                rows = self._live_rows(number)
-                if not len(rows):
-                    continue
-                at = np.minimum(np.searchsorted(rows, rows_of), len(rows) - 1)
-                for doc in inside[rows[at] == rows_of].tolist():
+                for doc in inside[self._holds(number, rows_of)].tolist():
                     found[int(doc)].add(term)
         return {doc: frozenset(terms_found) for doc, terms_found in found.items()}
+
+    def _holds(self, term: int, rows: Int32s) -> npt.NDArray[np.bool_]:
+        """Which of these live rows (ascending) hold a term: from its kept rows, else by walking its postings
+        (only the rows are decoded, up to the last one asked about; a dead row is never asked about)."""
+        kept = self._kept(term)
+        if kept is not None:
+            live = kept[0]
+            if not len(live):
+                return np.zeros(len(rows), dtype=bool)
+            found: npt.NDArray[np.bool_] = live[np.minimum(np.searchsorted(live, rows), len(live) - 1)] == rows
+            return found
+        held = np.zeros(len(rows), dtype=bool)
+        if term + 1 < len(self._starts) and self._starts[term + 1] > self._starts[term]:
+            rows_held(self._gaps, int(self._starts[term]), int(self._starts[term + 1]), self._far,
+                      int(self._far_starts[term]), rows, held)
+        buffered_rows, _ = self._buffered_postings(term)
+        if len(buffered_rows):
+            held |= np.isin(rows, buffered_rows)
+        return held
 
     def _allowed_rows(self, allowed: Iterable[int]) -> npt.NDArray[np.bool_]:
         """A mask over rows of the allowed documents.

@@ -30,6 +30,30 @@ def test_terms_in_says_which_question_terms_each_document_holds() -> None:
     assert found[3] == frozenset() and found[99] == frozenset()
 
 
+def test_terms_held_are_each_documents_own_words_kept_in_the_cache_or_not() -> None:
+    """Merged postings walked (far gaps too), buffered ones, removed documents and cached weights."""
+    rng = np.random.default_rng(5)
+    words = [f"w{n}" for n in range(25)]  # the last five rare: hundreds of rows apart (far gaps)
+    odds = np.array([1.0] * 20 + [0.004] * 5)
+    texts = {i: " ".join(rng.choice(words, size=int(rng.integers(1, 12)), p=odds / odds.sum()))
+             for i in range(0, 3_000, 3)}
+    lexical = LexicalIndex()
+    lexical.index(list(texts)[:900], list(texts.values())[:900])  # far gaps: ids spread, rare words
+    lexical.append(list(texts)[900:], list(texts.values())[900:])  # still buffered
+    removed = {int(i) for i in rng.choice(list(texts), size=100, replace=False)}
+    lexical.delete(removed)
+    query = " ".join(words[:8] + words[20:])
+    asked = [*rng.choice(list(texts), size=200, replace=False).tolist(), 4, 99_999, -1]
+    for warm in (False, True):
+        if warm:
+            lexical.search(words[:6], 10)  # half of the terms' weights now kept
+        found = lexical.terms_in(query, asked)
+        for doc in asked:
+            expected = set() if doc not in texts or doc in removed else set(lexical.tokens(texts[doc])) & set(
+                lexical.tokens(query))
+            assert found[doc] == expected, (doc, warm)
+
+
 def test_query_idf_gives_a_term_no_document_holds_the_highest_idf() -> None:
     idf = index().query_idf("phonics cyberbullying secondary")
     assert idf["cyberbulli"] > idf["phonic"] and idf["cyberbulli"] > idf["secondari"]
