@@ -22,6 +22,16 @@ Int32s = npt.NDArray[np.int32]
 Floats = npt.NDArray[np.float32]
 
 
+@njit(inline="always", nogil=True)
+def _next_row(gaps: npt.NDArray[np.uint8], posting: int, far: Int32s, row: int, next_far: int) -> tuple[int, int]:
+    """The row of a posting from the one before, and the place of the next far gap: a gap of 0
+    stands for the next of the term's far gaps (256 rows or more)."""
+    gap = gaps[posting]
+    if gap == 0:
+        return row + far[next_far], next_far + 1
+    return row + gap, next_far
+
+
 def weigh_postings(gaps: npt.NDArray[np.uint8], start: int, end: int, far: Int32s, far_at: int,
                    tf_more: npt.NDArray[np.uint8], tf_extra: npt.NDArray[np.unsignedinteger], extra_at: int,
                    norms: Floats, alive: npt.NDArray[np.bool_], skip_dead: bool, factor: np.float32,
@@ -57,12 +67,7 @@ def _compiled_loop(skip_dead: bool, adding: bool) -> Callable[..., int]:
         last_extra = len(tf_extra) - 1
         written = 0
         for posting in range(start, end):
-            gap = gaps[posting]
-            if gap == 0:
-                row += far[next_far]
-                next_far += 1
-            else:
-                row += gap
+            row, next_far = _next_row(gaps, posting, far, row, next_far)
             # the count is 1 unless the posting's bit is set (np.packbits' order: the first bit is the
             # highest); the next count above 1 is read either way, so the choice needs no branch
             more = (tf_more[posting >> 3] >> (7 - (posting & 7))) & 1
@@ -110,12 +115,7 @@ def rows_held(gaps: npt.NDArray[np.uint8], start: int, end: int, far: Int32s, fa
     next_far = far_at
     at = 0
     for posting in range(start, end):
-        gap = gaps[posting]
-        if gap == 0:
-            row += far[next_far]
-            next_far += 1
-        else:
-            row += gap
+        row, next_far = _next_row(gaps, posting, far, row, next_far)
         while at < count and wanted[at] < row:
             at += 1
         if at == count:
