@@ -19,14 +19,16 @@ by wrapping the function the engine calls for it (the engine itself is not chang
   helper thread from just after the question is read, beside everything up to the wait, so it
   is reported and not summed;
 * lexical: the lexical search (on the asking thread, while the question is encoded);
-* ahead: what else needs only the words, done while the question is encoded: the lexical
-  candidates' word signals (the stages it calls count here, not in their own lines);
+* ahead: what else needs only the words, done while the question is encoded: the question's
+  idf, glossary forms and named topics, and the lexical candidates' word signals (their passages'
+  topic words, their titles', summaries' and topics'); the stages it calls count here, not in
+  their own lines;
 * wait: waiting for the encoding and the dense search, once everything that needs only the words is done;
 * dense: the vector index search, on the same helper thread as soon as the question is encoded
   (beside the lexical search): reported, not summed;
 * fuse, group: convex fusion of the two lists; passages grouped into case studies;
-* answerability: each candidate's features and calibrated relevance (title and summary tokens,
-  named topics, the signals);
+* answerability: each candidate's features and calibrated relevance (the word signals of the
+  candidates the lexical search did not find, the cosines, the calibration);
 * compare: comparing the reader's school with each candidate's;
 * blend: the comparability blend among answers;
 * hydrate: loading the shown case studies and passages from the database;
@@ -64,10 +66,10 @@ ENGINE_STAGES = {
     "spelling": ("misspellings",),
     "catalogue": ("catalogue",),
     "filters": ("allowed_passage_ids",),
-    "ahead": ("_terms_ahead",),
+    "ahead": ("_words_ahead",),
     "fuse": ("_fuse",),
     "group": ("_group",),
-    "answerability": ("_named_topics", "_score", "_alternatives"),
+    "answerability": ("_score",),
     "compare": ("_compare",),
     "blend": ("_blend",),
     "hydrate": ("_hydrate",),

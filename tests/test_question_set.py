@@ -118,3 +118,23 @@ def test_the_calibration_is_fitted_on_the_candidates_the_served_search_scores(de
             assert 0 < len(item.candidates) <= CANDIDATES
             fitted = dict(item.candidates)
             assert served.results and all(fitted[r.case_study.slug] == r.features for r in served.results)
+
+
+def test_the_word_signals_worked_out_while_the_question_is_encoded_are_those_worked_out_after(
+        demo_app: Flask, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The lexical candidates' signals from words are worked out while the question is encoded;
+    the rest after the dense search. Worked out all after, every candidate's signals are the same."""
+    from commons.search import engine
+
+    asked = [str(item["question"]) for item in load_questions()][:40]
+    with demo_app.app_context():
+        ahead = [search(db.session, search_index.state, question, snippets=False).evidence for question in asked]
+        worked_out_ahead = engine._words_ahead
+
+        def nothing_ahead(*args: object) -> object:
+            return worked_out_ahead(*args[:5], None, [])  # type: ignore[arg-type]
+
+        monkeypatch.setattr(engine, "_words_ahead", nothing_ahead)
+        after = [search(db.session, search_index.state, question, snippets=False).evidence for question in asked]
+    assert sum(len(found) for found in ahead) > len(asked) * 10
+    assert ahead == after

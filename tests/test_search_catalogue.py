@@ -95,3 +95,7 @@ def test_each_case_studys_title_and_summary_tokens_are_kept_as_the_lexical_index
                                             frozenset(tokenize(study.summary, STEM_OVERRIDES)))
         titled = [terms[0] for i, terms in about.items() if "attendance" in studies[i].title.lower()]
         assert titled and all("attendance" in terms and "attend" not in terms for terms in titled)
+        # only a question's words: the same tokens, less every other (a word no title holds is no trouble)
+        only = frozenset({"attendance", "phonic", "read", "nowordlikethis"})
+        assert known.about([*studies, -1], only=only) == {
+            i: (title & only, summary & only) for i, (title, summary) in about.items()}

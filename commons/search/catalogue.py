@@ -17,7 +17,7 @@ import pickle  # nosec B403 - only ever reads back what this module has just wri
 import sys
 import threading
 from array import array
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable
 from dataclasses import dataclass, field
 from typing import Any, cast
 from weakref import WeakKeyDictionary
@@ -102,16 +102,26 @@ class Catalogue:
     passage_ids: npt.NDArray[np.int64]
     filtered: dict[Any, npt.NDArray[np.int64]] = field(default_factory=dict, compare=False)  # see search_filters
 
-    def about(self, case_study_ids: Iterable[int]) -> dict[int, tuple[frozenset[str], frozenset[str]]]:
-        """The tokens of each published case study's title and of its summary (as the lexical index reads them)."""
+    def about(self, case_study_ids: Iterable[int],
+              only: Collection[str] | None = None) -> dict[int, tuple[frozenset[str], frozenset[str]]]:
+        """The tokens of each published case study's title and of its summary (as the lexical index reads them).
+
+        With ``only``, just those of these tokens (a question's words): the numbers are compared, and
+        only the tokens found become strings.
+        """
         words = WORDS.word
+        wanted = None if only is None else {n for n in map(WORDS.number.get, only) if n is not None}
         found = {}
         for case_study_id in case_study_ids:
             study = self.studies.get(case_study_id)
-            if study is not None:
-                tokens = [words[n] for n in memoryview(study.about).cast("I").tolist()]
-                found[case_study_id] = (frozenset(tokens[: study.title_tokens]),
-                                        frozenset(tokens[study.title_tokens :]))
+            if study is None:
+                continue
+            numbers = memoryview(study.about).cast("I")
+            title: Iterable[int] = numbers[: study.title_tokens].tolist()
+            summary: Iterable[int] = numbers[study.title_tokens :].tolist()
+            if wanted is not None:
+                title, summary = wanted.intersection(title), wanted.intersection(summary)
+            found[case_study_id] = (frozenset([words[n] for n in title]), frozenset([words[n] for n in summary]))
         return found
 
     def owners(self, passage_ids: npt.NDArray[np.int64]) -> npt.NDArray[np.int64]:

@@ -257,15 +257,13 @@ def search(
                            "meaning alone. Adding a subject or a problem will sharpen the results.")
     dense = _dense_search(encoding, vectors, pool, allowed)
     lexical_hits = lexical.search(lexical_query, pool, allowed) if mode != "dense" else []
-    present = _terms_ahead(known, lexical, dense, lexical_hits, lexical_query) if order == "answers" else {}
+    words = _words_ahead(known, lexical, expansion, matched_topic, lexical_query, dense, lexical_hits) \
+        if order == "answers" else None
     query_vector, dense_hits = _dense_results(dense)
     hit_ids, hit_scores = _fuse(dense_hits, lexical_hits, mode, settings.dense_weight)
     candidates = _group(known, hit_ids, hit_scores, max(CANDIDATES, limit + nearest), passages_per_result)
-    if order == "answers":
-        named = _named_topics(lexical, set(lexical_query))
-        _score(candidates, known, named, vectors, lexical, query_vector, dense_hits, matched_topic,
-               lexical_query, _alternatives(lexical, expansion), calibration, found.asks_rules is not None,
-               present)
+    if words is not None:
+        _score(candidates, words, vectors, query_vector, dense_hits, calibration, found.asks_rules is not None)
         found.evidence = [(c.case_study_id, c.features) for c in candidates]
     weight = CONTEXT_LEVELS[context_level][1] if context is not None else 0.0
     found.answer_count = sum(1 for c in candidates if c.answers)
@@ -289,18 +287,22 @@ def search(
     return found
 
 
-def _terms_ahead(known: Catalogue, lexical: LexicalIndex, dense: Future[tuple[Vectors, list[Hit]]] | None,
-                 lexical_hits: list[Hit], lexical_query: list[str]) -> dict[int, frozenset[str]]:
+def _words_ahead(known: Catalogue, lexical: LexicalIndex, expansion: Expansion, topic: list[str],
+                 lexical_query: list[str], dense: Future[tuple[Vectors, list[Hit]]] | None,
+                 lexical_hits: list[Hit]) -> "_WordSignals":
     """Use the time the encoding and the dense search take (on a helper thread) for what needs only the words.
 
     The lexical candidates' answerability signals from their words are needed whatever the
-    dense search adds: the query terms each of their passages holds are returned. Without a
-    dense search (the lexical mode) nothing is waited for, so nothing is done ahead.
+    dense search adds: the query terms each of their passages covers, and what each one's title,
+    summary and topics say. Without a dense search (the lexical mode) nothing is waited for, so
+    nothing is done ahead but what every search needs.
     """
-    if dense is None or not lexical_hits:
-        return {}
-    candidates = _group(known, *_hit_arrays(lexical_hits), CANDIDATES, 1)
-    return lexical.terms_in(lexical_query, [i for c in candidates for i in c.all_ids])
+    words = _WordSignals(known, lexical, expansion, topic, lexical_query)
+    if dense is not None and lexical_hits:
+        candidates = _group(known, *_hit_arrays(lexical_hits), CANDIDATES, 1)
+        words.passages([i for c in candidates for i in c.all_ids])
+        words.studies([c.case_study_id for c in candidates])
+    return words
 
 
 def _dense_search(encoding: Future[Vectors] | None, vectors: VectorIndex, pool: int,
@@ -432,64 +434,104 @@ def _named_topics(lexical: LexicalIndex, words: set[str]) -> frozenset[str]:
                      if any(tokens and tokens <= words for tokens in names))
 
 
-def _score(candidates: list[_Candidate], known: Catalogue, named_topics: frozenset[str], vectors: VectorIndex,
-           lexical: LexicalIndex, query_vector: Vectors | None, dense_hits: list[Hit], topic: list[str],
-           lexical_query: list[str], alternatives: dict[str, list[frozenset[str]]], calibration: Calibration,
-           asks_rules: bool, present: dict[int, frozenset[str]]) -> None:
+class _WordSignals:
+    """A question's answerability signals that come from words alone, for the passages and case studies asked about.
+
+    The same whatever the dense search finds, so worked out for the lexical candidates while the
+    question is encoded (:func:`_words_ahead`) and for the rest afterwards, each once. A topic
+    word counts as found in a passage that holds it, or every word of one of its glossary forms
+    (``alternatives``): a case study about "pupil premium" covers "PP".
+    """
+
+    def __init__(self, known: Catalogue, lexical: LexicalIndex, expansion: Expansion, topic: list[str],
+                 lexical_query: list[str]) -> None:
+        self.known, self.lexical, self.query = known, lexical, lexical_query
+        self.idf = lexical.query_idf(topic)
+        self.total = sum(self.idf.values()) or 1.0
+        self.alternatives = _alternatives(lexical, expansion)
+        self.named = _named_topics(lexical, set(lexical_query))
+        # the only words a title or summary is read for: the topic's and those of its glossary forms
+        self.relevant = frozenset(self.idf).union(*(form for forms in self.alternatives.values() for form in forms))
+        self._covered: dict[frozenset[str], frozenset[str]] = {}  # many passages hold the same words
+        self._weights: dict[frozenset[str], float] = {}
+        self._passages: dict[int, frozenset[str]] = {}  # passage id -> the topic words it covers
+        self._studies: dict[int, tuple[float, float, float]] = {}  # case study id -> topic_tag, about, summary
+
+    def cover(self, terms: frozenset[str]) -> frozenset[str]:
+        """The topic words these terms cover."""
+        found = self._covered.get(terms)
+        if found is None:
+            found = self._covered[terms] = _covered(terms, self.idf, self.alternatives)
+        return found
+
+    def weight(self, covered: frozenset[str]) -> float:
+        """These topic words' share of the topic's idf."""
+        found = self._weights.get(covered)
+        if found is None:
+            found = self._weights[covered] = sum(self.idf[t] for t in covered) / self.total
+        return found
+
+    def passages(self, ids: list[int]) -> list[frozenset[str]]:
+        """The topic words each of these passages covers."""
+        missing = [i for i in ids if i not in self._passages]
+        if missing:
+            held = self.lexical.terms_in(self.query, missing)
+            self._passages.update((i, self.cover(held.get(i, frozenset()))) for i in missing)
+        return [self._passages[i] for i in ids]
+
+    def studies(self, case_study_ids: list[int]) -> list[tuple[float, float, float]]:
+        """Each case study's topic_tag (a topic the question names), about (its title and topics) and summary."""
+        missing = [i for i in case_study_ids if i not in self._studies]
+        if missing:
+            label_tokens = _topic_tokens(self.lexical).labels
+            about = self.known.about(missing, only=self.relevant)  # what each one's author says it is about
+            for case_study_id in missing:
+                topics = self.known.studies[case_study_id].topics
+                labels = frozenset().union(*(label_tokens.get(tag) or frozenset(self.lexical.tokens(tag))
+                                             for tag in topics))
+                title, summary = about.get(case_study_id, (frozenset(), frozenset()))
+                self._studies[case_study_id] = (1.0 if self.named.intersection(topics) else 0.0,
+                                                self.weight(self.cover(title | labels)),
+                                                self.weight(self.cover(summary)))
+        return [self._studies[i] for i in case_study_ids]
+
+
+def _score(candidates: list[_Candidate], words: _WordSignals, vectors: VectorIndex, query_vector: Vectors | None,
+           dense_hits: list[Hit], calibration: Calibration, asks_rules: bool) -> None:
     """Each candidate's answerability signals, from its matched passages, and its calibrated relevance.
 
-    A topic word counts as found in a passage that holds it, or every word of one of its
-    glossary forms (``alternatives``): a case study about "pupil premium" covers "PP".
-    ``present`` holds the query terms of the passages already looked up (:func:`_terms_ahead`).
+    The signals from words come from ``words`` (:class:`_WordSignals`), the rest from the vectors.
     """
     cosine = {h.id: h.score for h in dense_hits}
     passage_ids = [i for c in candidates for i in c.all_ids]
     missing = [i for i in dict.fromkeys(passage_ids) if i not in cosine]
     if query_vector is not None and missing:  # passages only the lexical search found
         cosine.update(zip(missing, (vectors.vectors_of(missing) @ query_vector).tolist(), strict=True))
-    idf = lexical.query_idf(topic)
-    total = sum(idf.values()) or 1.0
-    present = {**present, **lexical.terms_in(lexical_query, (i for i in passage_ids if i not in present))}
-    label_tokens = _topic_tokens(lexical).labels
-    about = known.about(c.case_study_id for c in candidates)  # what each one's author says it is about
-    covered: dict[frozenset[str], frozenset[str]] = {}  # many passages hold the same question words
-
-    def cover(terms: frozenset[str]) -> frozenset[str]:
-        found = covered.get(terms)
-        if found is None:
-            found = covered[terms] = _covered(terms, idf, alternatives)
-        return found
-
-    for candidate in candidates:
+    words.passages(passage_ids)
+    studies = words.studies([c.case_study_id for c in candidates])
+    for candidate, (topic_tag, about, summary) in zip(candidates, studies, strict=True):
         ids = candidate.all_ids
         dense = [*sorted((cosine.get(i, 0.0) for i in ids), reverse=True), 0.0, 0.0]
-        found = [cover(present.get(i, frozenset())) for i in ids]
-        study = known.studies[candidate.case_study_id]
-        labels = frozenset().union(*(label_tokens.get(tag) or frozenset(lexical.tokens(tag)) for tag in study.topics))
-        title, summary = about.get(candidate.case_study_id, (frozenset(), frozenset()))
-        titled = cover(title | labels)
-        summarised = cover(summary)
-        weights = [sum(idf[t] for t in terms) / total for terms in found]
+        found = words.passages(ids)
         candidate.features = {
             "dense_best": dense[0],
             "dense_second": dense[1],
-            "lexical_best": max(weights, default=0.0),
-            "lexical_study": sum(idf[t] for t in frozenset().union(*found)) / total,
-            "topic_tag": 1.0 if named_topics.intersection(study.topics) else 0.0,
-            "about": sum(idf[t] for t in titled) / total,
-            "summary": sum(idf[t] for t in summarised) / total,
+            "lexical_best": max((words.weight(covered) for covered in found), default=0.0),
+            "lexical_study": words.weight(frozenset().union(*found)),
+            "topic_tag": topic_tag,
+            "about": about,
+            "summary": summary,
             "rules": 1.0 if asks_rules else 0.0,
         }
     background: list[tuple[float, float]] = []
     if query_vector is not None and len(candidates) < CANDIDATES:  # filters or a small commons
-        sample = _background_passages(known, CANDIDATES - len(candidates))
-        held = lexical.terms_in(lexical_query, sample)
+        sample = _background_passages(words.known, CANDIDATES - len(candidates))
         cosines = (vectors.vectors_of(sample) @ query_vector).tolist() if len(sample) else []
-        background = [(cosine, sum(idf[t] for t in cover(held.get(i, frozenset()))) / total)
-                      for i, cosine in zip(sample.tolist(), cosines, strict=True)]
+        background = [(cosine, words.weight(covered))
+                      for covered, cosine in zip(words.passages(sample.tolist()), cosines, strict=True)]
     with_gaps([c.features for c in candidates], background)
     anything = calibration.anything_answers(calibration.answerable([c.features for c in candidates]))
-    broad = len(idf) <= BROAD_TOPIC_WORDS
+    broad = len(words.idf) <= BROAD_TOPIC_WORDS
     for candidate, relevance in zip(candidates, calibration.relevances([c.features for c in candidates]), strict=True):
         candidate.relevance = candidate.score = relevance
         candidate.answers = anything and calibration.answers(candidate.relevance)
