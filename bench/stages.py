@@ -36,7 +36,9 @@ by wrapping the function the engine calls for it (the engine itself is not chang
 * rest: the whole path less the stages above (cleaning the question, Python around them).
 
 Prints per size the median and p95 of each stage in ms and as a ratio to the encoding's
-median, the whole path's too, and writes ``stages.png``: each stage's median against corpus
+median, the whole path's too; then the same texts encoded again alone, one after another,
+and the whole path against that (the encoding inside the search runs beside the asking
+thread's work and takes longer than alone); and writes ``stages.png``: each stage's median against corpus
 size.
 """
 
@@ -89,6 +91,7 @@ class Clock:
 
     def __init__(self) -> None:
         self.now: dict[str, float] = {}
+        self.encoded: list[str] = []  # the texts the search encoded (the question, with the glossary's forms)
         self._inside = threading.local()
 
     def wrap(self, stage: str, fn: Callable[..., Any]) -> Callable[..., Any]:
@@ -134,6 +137,13 @@ def instrumented(clock: Clock, state: Any) -> Iterator[None]:
     patch(Glossary, "expand", "read")
     patch(state, "fresh_pair", "replicas")
     patch(state, "encode_query", "encode")
+    timed_encode = state.encode_query
+
+    def encode_query(question: str) -> Any:
+        clock.encoded.append(question)
+        return timed_encode(question)
+
+    state.encode_query = encode_query
     try:
         yield
     finally:
@@ -173,6 +183,11 @@ def measure(label: str, app: Any, asked: list[str], repeats: int) -> dict[str, l
                             times[stage].append(max(0.0, whole - counted))
                         else:
                             times[stage].append(clock.now.get(stage, 0.0))
+        alone = []  # the same texts encoded again, one after another with nothing beside them
+        for text in clock.encoded:
+            start = time.perf_counter()
+            state.embedder.encode([text])
+            alone.append(time.perf_counter() - start)
     encode = statistics.median(times["encode"])
     print(f"\n{label}: {len(asked)} questions x {repeats}, a reader's school and the filter 'primary'")
     print(f"  {'stage':14} {'p50 ms':>8} {'p95 ms':>8} {'p50/encode':>11} {'p95/encode':>11}")
@@ -181,6 +196,10 @@ def measure(label: str, app: Any, asked: list[str], repeats: int) -> dict[str, l
         note = "  (on a helper thread, beside the stages before the wait)" if stage in OVERLAPPING else ""
         print(f"  {stage:14} {statistics.median(values) * 1000:8.2f} {p95(values) * 1000:8.2f} "
               f"{statistics.median(values) / encode:11.3f} {p95(values) / encode:11.3f}{note}")
+    whole, bare = times["whole path"], statistics.median(alone)
+    print(f"  the same texts encoded alone: p50 {bare * 1000:.2f} ms, so the encoding inside the search takes "
+          f"{encode / bare:.2f}x that; the whole path p50 {statistics.median(whole) / bare:.2f}x, "
+          f"p95 {p95(whole) / bare:.2f}x the encoding alone")
     return times
 
 

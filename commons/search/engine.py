@@ -456,6 +456,7 @@ class _WordSignals:
         self._weights: dict[frozenset[str], float] = {}
         self._passages: dict[int, frozenset[str]] = {}  # passage id -> the topic words it covers
         self._studies: dict[int, tuple[float, float, float]] = {}  # case study id -> topic_tag, about, summary
+        self._topic_labels: dict[tuple[str, ...], frozenset[str]] = {}
 
     def cover(self, terms: frozenset[str]) -> frozenset[str]:
         """The topic words these terms cover."""
@@ -483,17 +484,23 @@ class _WordSignals:
         """Each case study's topic_tag (a topic the question names), about (its title and topics) and summary."""
         missing = [i for i in case_study_ids if i not in self._studies]
         if missing:
-            label_tokens = _topic_tokens(self.lexical).labels
             about = self.known.about(missing, only=self.relevant)  # what each one's author says it is about
             for case_study_id in missing:
                 topics = self.known.studies[case_study_id].topics
-                labels = frozenset().union(*(label_tokens.get(tag) or frozenset(self.lexical.tokens(tag))
-                                             for tag in topics))
                 title, summary = about.get(case_study_id, (frozenset(), frozenset()))
                 self._studies[case_study_id] = (1.0 if self.named.intersection(topics) else 0.0,
-                                                self.weight(self.cover(title | labels)),
+                                                self.weight(self.cover(title | self._labels(topics))),
                                                 self.weight(self.cover(summary)))
         return [self._studies[i] for i in case_study_ids]
+
+    def _labels(self, topics: tuple[str, ...]) -> frozenset[str]:
+        """The tokens of these topics' labels and names (the catalogue shares each list of topics)."""
+        found = self._topic_labels.get(topics)
+        if found is None:
+            label_tokens = _topic_tokens(self.lexical).labels
+            found = self._topic_labels[topics] = frozenset().union(
+                *(label_tokens.get(tag) or frozenset(self.lexical.tokens(tag)) for tag in topics))
+        return found
 
 
 def _score(candidates: list[_Candidate], words: _WordSignals, vectors: VectorIndex, query_vector: Vectors | None,
