@@ -1,7 +1,7 @@
 """Search latency and serving memory against corpus size, as ratios to the model's own encoding.
 
     .venv/bin/python bench/scale_latency.py [--sizes 10000 100000 1000000] [--whole-path-max 100000]
-        [--vectors float32|float16|int8] [--repeats 3] [--out bench/results]
+        [--vectors float32|float16|int8] [--repeats 3] [--out bench/results] [--memory-only]
 
 The corpora are SYNTHETIC VARIATIONS of the demo commons (see bench/synthetic.py), made once
 under bench/.cache/. For each size, in one run, it times per question:
@@ -251,6 +251,8 @@ def main() -> None:
     parser.add_argument("--vectors", default="float32", choices=["float32", "float16", "int8"])
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--out", type=Path, default=ROOT / "results")
+    parser.add_argument("--memory-only", action="store_true",
+                        help="only the serving memory (no timings, no plot): a few minutes instead of many")
     parser.add_argument("--memory-child", type=int, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.memory_child:
@@ -259,6 +261,9 @@ def main() -> None:
     for n in args.sizes:  # refuse before doing anything
         per_passage = synthetic.DIM * 4 * (3 if n > args.whole_path_max else 8)
         synthetic.check_fits(f"--sizes {n}", n * per_passage)
+    if args.memory_only:
+        serving_memory(args)
+        return
     from indexer import SentenceTransformerEmbedder
     from indexer.threads import set_threads
 
@@ -285,6 +290,13 @@ def main() -> None:
             med, tail = statistics.median(values), p95(values)
             print(f"{step:<12}{med * 1000:>10.2f}{tail * 1000:>10.2f}"
                   f"{med / enc:>12.3f}{tail / enc:>10.3f}{med / onnx:>13.3f}")
+    serving_memory(args)
+    args.out.mkdir(parents=True, exist_ok=True)
+    print(f"\nplot: {plot(rows, args.out)}")
+
+
+def serving_memory(args: argparse.Namespace) -> None:
+    """The serving process's resident memory at each size, each in a fresh child process."""
     print("\n== serving memory (fresh process per size) ==")
     print("fixed: the model (and, for whole-path sizes, the application) loaded; per passage: what the")
     print("replicas (vector index; lexical index and case-study facts for whole-path sizes) add, over raw")
@@ -309,8 +321,6 @@ def main() -> None:
         slope = (r1 - r0) / (n1 - n0)
         print(f"whole serving process, {n0:,} to {n1:,} passages: {slope:.0f} B per added passage = "
               f"{slope / raw:.2f}x raw vector bytes; fixed overhead (intercept) {(r0 - slope * n0) / 2**20:.0f} MiB")
-    args.out.mkdir(parents=True, exist_ok=True)
-    print(f"\nplot: {plot(rows, args.out)}")
 
 
 if __name__ == "__main__":

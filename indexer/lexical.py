@@ -33,6 +33,7 @@ from indexer.types import Hit
 DEFAULT_K1 = 1.2
 DEFAULT_B = 0.75
 MAX_TF = np.iinfo(np.uint16).max  # passages are far shorter; a longer run would saturate here
+MAX_ID = np.iinfo(np.int32).max  # document ids are kept as 32-bit numbers (a database's integer key)
 MIN_MERGE = 200_000  # buffered postings merged once there are this many, or a quarter of the merged ones
 MIN_COMPACT = 1_000  # dead rows are dropped once there are this many and they are a quarter of all rows
 WEIGHT_CACHE_SHARE = 4  # cached term weights: at most this many entries per live document
@@ -75,7 +76,7 @@ class LexicalIndex:
         self._tf_starts = np.zeros(1, dtype=np.int64)  # term t's counts above 1: [tf_starts[t], tf_starts[t + 1])
         self._buffer: tuple[array[int], array[int], array[int]] = (array("i"), array("i"), array("H"))
         self._buffer_sorted: tuple[npt.NDArray[np.int64], Int32s, Counts] | None = None
-        self._row_id = np.zeros(1024, dtype=np.int64)  # row -> document id
+        self._row_id: Int32s = np.zeros(1024, dtype=np.int32)  # row -> document id (below 2**31, as _row_of)
         self._row_len: Floats = np.zeros(1024, dtype=np.float32)
         self._alive = np.zeros(1024, dtype=bool)
         self._row_of: Int32s = np.full(1024, -1, dtype=np.int32)  # document id -> row, -1 when absent
@@ -117,8 +118,8 @@ class LexicalIndex:
             vocabulary = self._terms
             for id_, text in zip(ids, texts, strict=False):  # iterables: their lengths are not known here
                 id_ = int(id_)
-                if id_ < 0:
-                    raise ValueError(f"document ids must not be negative, not {id_}")
+                if not 0 <= id_ <= MAX_ID:
+                    raise ValueError(f"document ids must be from 0 to {MAX_ID}, not {id_}")
                 self._remove_one(id_)
                 counts = Counter(self.tokens(text))
                 row = self._new_row(id_, sum(counts.values()))
@@ -548,7 +549,7 @@ class LexicalIndex:
         tfs = self._all_tfs()[keep]
         live = int(alive.sum())
         capacity = max(1024, 2 * live)
-        row_id = np.zeros(capacity, dtype=np.int64)
+        row_id = np.zeros(capacity, dtype=np.int32)
         row_id[:live] = self._row_id[:n][alive]
         row_len = np.zeros(capacity, dtype=np.float32)
         row_len[:live] = self._row_len[:n][alive]

@@ -83,7 +83,7 @@ class VectorIndex:
         # an IVF index's ids, ascending, and where each vector is (list << 32 | offset), for giving
         # vectors back in 16 B a vector instead of FAISS's own id map (a hash table); made again on
         # first use after a change (a sort of the ids)
-        self._places: tuple[npt.NDArray[np.int64], npt.NDArray[np.int64]] | None = None
+        self._places: tuple[npt.NDArray[np.int32] | npt.NDArray[np.int64], npt.NDArray[np.int64]] | None = None
 
     def __len__(self) -> int:
         return int(self._faiss.ntotal)
@@ -122,22 +122,28 @@ class VectorIndex:
     def _places_of(self, keys: npt.NDArray[np.int64]) -> npt.NDArray[np.int64]:
         """Where in an IVF index's lists each id's vector is."""
         ids, where = self._ivf_places()
+        if ids.dtype != keys.dtype:  # ids kept as 32-bit numbers: a key beyond them is not held
+            beyond = (keys < 0) | (keys > np.iinfo(np.int32).max)
+            if beyond.any():
+                raise RuntimeError(f"id {int(keys[beyond][0])} is not in the index")
+            keys = keys.astype(ids.dtype)  # else searchsorted would copy all the ids up to 64 bits
         at = np.minimum(np.searchsorted(ids, keys), max(0, len(ids) - 1))
         held = ids[at] == keys if len(ids) else np.zeros(len(keys), dtype=bool)
         if not held.all():
             raise RuntimeError(f"id {int(keys[~held][0])} is not in the index")
         return where[at]
 
-    def _ivf_places(self) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.int64]]:
+    def _ivf_places(self) -> tuple[npt.NDArray[np.int32] | npt.NDArray[np.int64], npt.NDArray[np.int64]]:
         """An IVF index's ids, ascending, and their places; read from its lists after a change.
 
         Made whole and then published, so a reader never sees half of it (readers may make it at once).
+        The ids are kept as 32-bit numbers when they all fit (a database's integer keys do): 4 B a vector less.
         """
         if self._places is None:
             self._places = self._list_places()
         return self._places
 
-    def _list_places(self) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.int64]]:
+    def _list_places(self) -> tuple[npt.NDArray[np.int32] | npt.NDArray[np.int64], npt.NDArray[np.int64]]:
         lists = cast(faiss.IndexIVF, self._faiss).invlists
         assert lists is not None  # an IVF index owns its lists
         ids, places = [], []
@@ -150,7 +156,10 @@ class VectorIndex:
             return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64)
         all_ids, all_places = np.concatenate(ids), np.concatenate(places)
         order = np.argsort(all_ids, kind="stable")
-        return all_ids[order], all_places[order]
+        sorted_ids = all_ids[order]
+        if sorted_ids[0] >= 0 and sorted_ids[-1] <= np.iinfo(np.int32).max:
+            return sorted_ids.astype(np.int32), all_places[order]
+        return sorted_ids, all_places[order]
 
     def index(self, ids: Iterable[int], vectors: Vectors, last_change: int = 0) -> None:
         """Replace the whole content with these vectors, in the layout their number calls for."""
@@ -397,7 +406,7 @@ class VectorIndex:
     def _id_array(self) -> npt.NDArray[np.int64]:
         if not self.layout.is_ivf:
             return np.asarray(faiss.vector_to_array(cast(faiss.IndexIDMap2, self._faiss).id_map), dtype=np.int64)
-        return self._ivf_places()[0]
+        return self._ivf_places()[0].astype(np.int64)
 
     def _relayout_if_outgrown(self) -> None:
         count = len(self)

@@ -21,13 +21,15 @@ def test_packing_the_facts_copies_them_exactly() -> None:
     context = SchoolContext(phase="primary", pupils=84, fsm_pct=27.0, setting="rural", region="North East",
                             governance="maintained", name="Eskdale Bridge", urn=990001, levels=(("fsm", "high"),))
     studies = {
-        7: PublishedStudy(7, 990001, ("attendance", "disadvantage"), "moderate", 2021, 2023, ("visits",), context),
-        9: PublishedStudy(9, 990002, (), "emerging", 2020, 2020, (), SchoolContext(phase=None)),
+        7: PublishedStudy(7, ("attendance", "disadvantage"), "moderate", (2021, 2023), ("visits",), context),
+        9: PublishedStudy(9, (), "emerging", (2020, 2020), (), SchoolContext(phase=None, urn=990002)),
     }
     packed = unpack(pack(studies))
     assert packed == studies and list(packed) == [7, 9]
     assert all(packed[i] is not studies[i] for i in studies)  # copies, made after the originals
     assert packed[7].context.levels == (("fsm", "high"),) and packed[7].topics == ("attendance", "disadvantage")
+    assert (packed[7].school_urn, packed[7].start_year, packed[7].end_year) == (990001, 2021, 2023)
+    assert (packed[9].school_urn, packed[9].start_year, packed[9].end_year) == (990002, 2020, 2020)
 
 
 def _same(one: Catalogue, other: Catalogue) -> bool:

@@ -44,17 +44,28 @@ class PublishedStudy:
     """
 
     id: int
-    school_urn: int
     topics: tuple[str, ...]
     evidence_strength: str
-    start_year: int
-    end_year: int
+    years: tuple[int, int]  # the first and last (one tuple for every case study of the same years)
     open_to: tuple[str, ...]
-    context: SchoolContext  # the school's context when the work was done
+    context: SchoolContext  # the school's context when the work was done, its URN the school's
     # what its author says it is about: the distinct tokens of its title, then of its summary, as
     # the numbers of :data:`WORDS` (unsigned 32-bit); ``title_tokens`` of them are the title's
     about: bytes = b""
     title_tokens: int = 0
+
+    # each of these would be a number of its own for every case study, ``context``'s URN a second copy
+    @property
+    def school_urn(self) -> int:
+        return cast(int, self.context.urn)
+
+    @property
+    def start_year(self) -> int:
+        return self.years[0]
+
+    @property
+    def end_year(self) -> int:
+        return self.years[1]
 
 
 class Words:
@@ -99,7 +110,7 @@ class Catalogue:
     owner: npt.NDArray[np.int32]  # passage id -> case study id, -1 when not live
     study_ids: npt.NDArray[np.int64]  # published case studies with passages, ascending
     starts: npt.NDArray[np.int64]  # study_ids[i]'s passages are passage_ids[starts[i]:starts[i + 1]]
-    passage_ids: npt.NDArray[np.int64]
+    passage_ids: npt.NDArray[np.int32]  # ids as the database keeps them (32-bit): half the memory of int64
     filtered: dict[Any, npt.NDArray[np.int64]] = field(default_factory=dict, compare=False)  # see search_filters
 
     def about(self, case_study_ids: Iterable[int],
@@ -140,7 +151,7 @@ class Catalogue:
         at = np.searchsorted(self.study_ids, wanted)
         lengths = self.starts[at + 1] - self.starts[at]
         offsets = np.repeat(self.starts[at] - np.cumsum(lengths) + lengths, lengths)
-        return self.passage_ids[offsets + np.arange(int(lengths.sum()))]
+        return self.passage_ids[offsets + np.arange(int(lengths.sum()))].astype(np.int64)
 
 
 READ_BATCH = 5_000  # rows read at a time, so reading a large commons does not hold every row at once
@@ -230,6 +241,7 @@ def _read_studies(session: Session, only: set[int] | None = None) -> dict[int, P
         query = query.where(CaseStudy.id.in_(only))
     result = session.execute(query.execution_options(yield_per=READ_BATCH))
     lists: dict[tuple[str, ...], tuple[str, ...]] = {}  # one copy of each list of topics or offers
+    shared_years: dict[tuple[int, int], tuple[int, int]] = {}  # and of each pair of years
     for rows in result.partitions():
         tokens = tokens_of_each([text or "" for row in rows for text in (row.title, row.summary)])
         for n, row in enumerate(rows):
@@ -238,9 +250,10 @@ def _read_studies(session: Session, only: set[int] | None = None) -> dict[int, P
             open_to = tuple(map(_shared, row.open_to or []))
             title = list(dict.fromkeys(tokens[2 * n]))
             summary = list(dict.fromkeys(tokens[2 * n + 1]))
+            years = (row.start_year, row.end_year)
             studies[row.id] = PublishedStudy(
-                row.id, row.school_urn, lists.setdefault(topics, topics), _shared(row.evidence_strength),
-                row.start_year, row.end_year, lists.setdefault(open_to, open_to),
+                row.id, lists.setdefault(topics, topics), _shared(row.evidence_strength),
+                shared_years.setdefault(years, years), lists.setdefault(open_to, open_to),
                 context_from_fields(snapshot, row.school_urn),
                 array("I", WORDS.numbers(title + summary)).tobytes(), len(title),
             )
@@ -260,7 +273,7 @@ def _passage_pairs(session: Session, only: set[int] | None = None) -> npt.NDArra
 
 
 def _arranged(pairs: npt.NDArray[np.int64]) -> tuple[npt.NDArray[np.int32], npt.NDArray[np.int64],
-                                                     npt.NDArray[np.int64], npt.NDArray[np.int64]]:
+                                                     npt.NDArray[np.int64], npt.NDArray[np.int32]]:
     """Each live passage's case study, and each case study's passages (see :class:`Catalogue`)."""
     owner = np.full(int(pairs[:, 0].max()) + 1 if len(pairs) else 0, -1, dtype=np.int32)
     owner[pairs[:, 0]] = pairs[:, 1]
@@ -268,7 +281,7 @@ def _arranged(pairs: npt.NDArray[np.int64]) -> tuple[npt.NDArray[np.int32], npt.
     study_col = ordered[:, 1]
     starts_of_study = np.r_[True, study_col[1:] != study_col[:-1]]
     first = np.flatnonzero(starts_of_study) if len(ordered) else np.zeros(0, dtype=np.int64)
-    return owner, study_col[first].copy(), np.r_[first, len(ordered)].astype(np.int64), ordered[:, 0].copy()
+    return owner, study_col[first].copy(), np.r_[first, len(ordered)].astype(np.int64), ordered[:, 0].astype(np.int32)
 
 
 def _shared(value: Any) -> Any:

@@ -554,7 +554,7 @@ def _background_passages(known: Catalogue, count: int) -> npt.NDArray[np.int64]:
     if not len(known.passage_ids) or count <= 0:
         return np.zeros(0, dtype=np.int64)
     spots = np.unique(np.linspace(0, len(known.passage_ids) - 1, num=count).astype(np.int64))
-    return known.passage_ids[spots]
+    return known.passage_ids[spots].astype(np.int64)
 
 
 def _alternatives(lexical: LexicalIndex, expansion: Expansion) -> dict[str, list[frozenset[str]]]:
