@@ -2,6 +2,7 @@
 misspellings, a batch of stored vectors, and snippets that mark what the search matched."""
 
 import numpy as np
+import pytest
 
 from indexer.layout import IndexOptions
 from indexer.lexical import LexicalIndex
@@ -94,6 +95,21 @@ def test_a_batch_of_stored_vectors_matches_them_one_by_one() -> None:
         batch = vector_index.vectors_of(wanted)
         assert np.allclose(batch, np.vstack([vector_index.vector(i) for i in wanted]))
         assert vector_index.vectors_of([]).shape == (0, 8)
+        for missing in (1300, 2**31, -1):  # not held, beyond the 32-bit ids an IVF index keeps, negative
+            with pytest.raises(RuntimeError, match=str(missing)):  # FAISS's own message for a flat index
+                vector_index.vectors_of([1000, missing])
+
+
+def test_an_ivf_index_with_ids_beyond_32_bits_still_finds_their_vectors() -> None:
+    vectors = np.random.default_rng(8).random((300, 8)).astype(np.float32)
+    ids = [2**33 + i for i in range(300)]  # kept as 64-bit numbers: too large for 32
+    vector_index = VectorIndex("m", 8, IndexOptions(kind="ivf", ivf_threshold=100))
+    vector_index.index(ids, vectors)
+    assert vector_index.layout.is_ivf and vector_index.ids() == set(ids)
+    wanted = [ids[299], ids[0], ids[150]]
+    assert np.allclose(vector_index.vectors_of(wanted), vectors[[299, 0, 150]], atol=1e-2)
+    with pytest.raises(RuntimeError, match="id 5 is not in the index"):
+        vector_index.vectors_of([5])
 
 
 def test_a_snippet_marks_attendance_but_not_attended_when_the_index_keeps_them_apart() -> None:

@@ -231,3 +231,12 @@ def test_the_compiled_postings_loop_gives_numpys_weights_to_the_last_bit(counts:
         weigh_postings(stored, 0, n, far, 0, more, tfs[tfs > 1], 0, norms, alive, skip_dead, factor,
                        got_rows, got, np.zeros(0, dtype=np.float32), np.float32(1))
         assert got[:written].tobytes() == expected.tobytes()
+
+
+def test_a_document_id_outside_32_bits_is_refused_with_the_range_allowed() -> None:
+    lexical = LexicalIndex()
+    for bad in (-1, 2**31):
+        with pytest.raises(ValueError, match=rf"document ids must be from 0 to 2147483647, not {bad}"):
+            lexical.append([bad], ["attendance"])
+    lexical.append([2**31 - 1], ["attendance"])
+    assert [hit.id for hit in lexical.search("attendance", 5)] == [2**31 - 1]
