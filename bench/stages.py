@@ -1,7 +1,7 @@
 """Where the search path's time goes, stage by stage, against corpus size, as ratios to the encoding.
 
     HF_HUB_OFFLINE=1 .venv/bin/python bench/stages.py [--sizes 10000 100000 1000000] [--repeats 2]
-        [--out bench/results]
+        [--out bench/results] [--switch-intervals 0.005 0.001]
 
 For each size (a synthetic commons, see bench/synthetic.py; "demo" for the demo commons) every
 question (the benchmark's synthetic questions and the judged question set) is asked uncached
@@ -40,6 +40,10 @@ median, the whole path's too; then the same texts encoded again alone, one after
 and the whole path against that (the encoding inside the search runs beside the asking
 thread's work and takes longer than alone); and writes ``stages.png``: each stage's median against corpus
 size.
+
+With ``--switch-intervals`` it instead asks every question under each interpreter switch interval
+in turn, ``--repeats`` turns each, and prints the whole path's median under each (the app sets
+1 ms, ``indexer.threads.SWITCH_INTERVAL``; Python's own is 5 ms).
 """
 
 import argparse
@@ -203,6 +207,33 @@ def measure(label: str, app: Any, asked: list[str], repeats: int) -> dict[str, l
     return times
 
 
+def compare_switch_intervals(label: str, app: Any, asked: list[str], repeats: int, intervals: list[float]) -> None:
+    """The whole path under each switch interval, taking turns, so the machine's drift falls on all alike."""
+    import contextlib
+    import io
+
+    set_by_app = sys.getswitchinterval()
+    whole: dict[float, list[float]] = {interval: [] for interval in intervals}
+    encode: dict[float, list[float]] = {interval: [] for interval in intervals}
+    try:
+        for _ in range(repeats):
+            for interval in intervals:
+                sys.setswitchinterval(interval)
+                with contextlib.redirect_stdout(io.StringIO()):  # the stage tables: not what is compared here
+                    times = measure(label, app, asked, 1)
+                whole[interval].append(statistics.median(times["whole path"]))
+                encode[interval].append(statistics.median(times["encode"]))
+    finally:
+        sys.setswitchinterval(set_by_app)
+    print(f"\n{label}: {len(asked)} questions under each switch interval, {repeats} turns each "
+          f"(the app sets {set_by_app * 1000:g} ms)")
+    print(f"  {'interval ms':>11} {'whole path p50 ms, each turn':>40} {'mean':>7} {'encoding inside, mean':>22}")
+    for interval in intervals:
+        turns = " ".join(f"{value * 1000:6.2f}" for value in whole[interval])
+        print(f"  {interval * 1000:11g} {turns:>40} {statistics.mean(whole[interval]) * 1000:7.2f} "
+              f"{statistics.mean(encode[interval]) * 1000:22.2f}")
+
+
 def _reader_and_filters() -> tuple[Any, Any]:
     from commons.domain.comparability import context_from_fields
     from commons.search.filters import SearchFilters
@@ -251,6 +282,9 @@ def main() -> None:
                         help="numbers of synthetic passages, and/or demo")
     parser.add_argument("--repeats", type=int, default=2)
     parser.add_argument("--out", type=Path, default=ROOT / "results")
+    parser.add_argument("--switch-intervals", type=float, nargs="+", metavar="SECONDS",
+                        help="instead: compare these interpreter switch intervals, taking turns in one process "
+                             "(each repeat asks every question once under each), and print the whole path under each")
     args = parser.parse_args()
     for size in args.sizes:  # refuse before doing anything
         if size != "demo":
@@ -264,6 +298,12 @@ def main() -> None:
     model.encode(["warm up"])
     asked = questions()
     print(f"the Commons encodes with {model.active_runtime}; ratios divide by that encoding's median")
+    if args.switch_intervals:
+        for size in args.sizes:
+            with synthetic.commons_app(size, model) as (label, app):
+                compare_switch_intervals(label, app, asked if size == "demo" else [*synthetic.QUESTIONS, *asked],
+                                         args.repeats, args.switch_intervals)
+        return
     rows: list[tuple[int, dict[str, list[float]]]] = []
     for size in args.sizes:
         with synthetic.commons_app(size, model) as (label, app):

@@ -71,3 +71,20 @@ def test_no_module_but_the_settings_reads_a_commons_key() -> None:
             if READ.search(line) and not WRITE.search(line):
                 readers.append(f"{path.relative_to(ROOT)}:{number}: {line.strip()}")
     assert readers == []
+
+
+def test_the_app_hands_the_gil_to_a_waiting_thread_within_its_switch_interval(
+        tmp_path: Path) -> None:
+    """The question is encoded on a helper thread while the asking thread works: the app sets the
+    process's switch interval so the helper waits for the GIL 1 ms at most, not Python's 5 ms."""
+    import sys
+
+    from indexer.threads import SWITCH_INTERVAL
+
+    before = sys.getswitchinterval()
+    sys.setswitchinterval(0.005)
+    try:
+        create_app({"COMMONS_INSTANCE_PATH": str(tmp_path), "COMMONS_SECRET_KEY": "x"})
+        assert sys.getswitchinterval() == pytest.approx(SWITCH_INTERVAL) == pytest.approx(0.001)
+    finally:
+        sys.setswitchinterval(before)
