@@ -21,7 +21,8 @@ DEFAULT_FAISS_THREADS = 1
 # How long a thread may hold the GIL while another waits for it (Python's own: 5 ms). A search
 # encodes the question on a helper thread while the asking thread works on: the encoding needs the
 # GIL to start and again after the tokenizer and after the model, and each time waited up to the
-# whole interval. At 1 ms the search path took about 1 ms less at 100,000 passages (bench/stages.py)
+# whole interval. At 1 ms the search path took about 2 % less at 100,000 passages, taking turns with
+# 5 ms in one process (bench/stages.py --switch-intervals); under load no different beyond the noise
 SWITCH_INTERVAL = 0.001
 
 _wanted_model: int = DEFAULT_MODEL_THREADS

@@ -81,8 +81,8 @@ class VectorIndex:
         self._lock = ReadWriteLock()
         self._last_selector: tuple[object, faiss.IDSelector] | None = None
         # an IVF index's ids, ascending, and where each vector is (list << 32 | offset), for giving
-        # vectors back in 16 B a vector instead of FAISS's own id map (a hash table); made again on
-        # first use after a change (a sort of the ids)
+        # vectors back in 12 B a vector (16 B when an id needs 64 bits) instead of FAISS's own id map
+        # (a hash table); made again on first use after a change (a sort of the ids)
         self._places: tuple[npt.NDArray[np.int32] | npt.NDArray[np.int64], npt.NDArray[np.int64]] | None = None
 
     def __len__(self) -> int:
