@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import Any, cast
 
 import numpy as np
+import numpy.typing as npt
 
 from indexer.types import Vectors
 from indexer.writer_lock import writer_lock
@@ -110,12 +111,21 @@ class OnnxModel:
 
         Texts are batched longest first, as sentence-transformers does, so a batch pads little.
         """
+        if len(texts) == 1:
+            return self._one(texts[0])
         out = np.empty((len(texts), self.dimension), dtype=np.float32)
         order = sorted(range(len(texts)), key=lambda i: -len(texts[i]))
         for start in range(0, len(order), batch_size):
             chosen = order[start : start + batch_size]
             out[chosen] = self._batch([texts[i] for i in chosen])
         return out
+
+    def _one(self, text: str) -> Vectors:
+        """One text (a question, encoded on a helper thread beside the asking thread's work) with the
+        least Python around the model: each time this thread needs the GIL back (after the tokenizer's
+        batch call, between the batch path's steps) it waits while the asking thread runs."""
+        ids = np.array([self.tokenizer.encode(text).ids], dtype=np.int64)
+        return self._vectors(ids, np.ones_like(ids))
 
     def _batch(self, texts: list[str]) -> Vectors:
         encodings = self.tokenizer.encode_batch(texts)
@@ -125,6 +135,10 @@ class OnnxModel:
         for row, encoding in enumerate(encodings):
             ids[row, : len(encoding.ids)] = encoding.ids
             mask[row, : len(encoding.ids)] = 1
+        return self._vectors(ids, mask)
+
+    def _vectors(self, ids: npt.NDArray[np.int64], mask: npt.NDArray[np.int64]) -> Vectors:
+        """The model's unit-length mean-pooled vectors of a batch of token ids (``mask``: 1 a token, 0 padding)."""
         feed = {"input_ids": ids, "attention_mask": mask, "token_type_ids": np.zeros_like(ids)}
         (tokens,) = self.session.run(None, feed)
         weights = mask[..., None].astype(np.float32)
