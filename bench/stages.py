@@ -298,16 +298,14 @@ def main() -> None:
     model.encode(["warm up"])
     asked = questions()
     print(f"the Commons encodes with {model.active_runtime}; ratios divide by that encoding's median")
-    if args.switch_intervals:
-        for size in args.sizes:
-            with synthetic.commons_app(size, model) as (label, app):
-                compare_switch_intervals(label, app, asked if size == "demo" else [*synthetic.QUESTIONS, *asked],
-                                         args.repeats, args.switch_intervals)
-        return
     rows: list[tuple[int, dict[str, list[float]]]] = []
     for size in args.sizes:
+        asked_here = asked if size == "demo" else [*synthetic.QUESTIONS, *asked]
         with synthetic.commons_app(size, model) as (label, app):
-            times = measure(label, app, asked if size == "demo" else [*synthetic.QUESTIONS, *asked], args.repeats)
+            if args.switch_intervals:
+                compare_switch_intervals(label, app, asked_here, args.repeats, args.switch_intervals)
+                continue
+            times = measure(label, app, asked_here, args.repeats)
         if size != "demo":
             rows.append((int(size), times))
     if len(rows) >= 2:
