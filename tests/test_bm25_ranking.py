@@ -240,3 +240,67 @@ def test_a_document_id_outside_32_bits_is_refused_with_the_range_allowed() -> No
             lexical.append([bad], ["attendance"])
     lexical.append([2**31 - 1], ["attendance"])
     assert [hit.id for hit in lexical.search("attendance", 5)] == [2**31 - 1]
+
+
+def test_skipping_what_cannot_reach_the_top_gives_exactly_the_full_search() -> None:
+    """Common words are weighed only for the passages that can still reach the k best: the same
+    passages, in the same order, with the same scores to the last bit as weighing every posting,
+    through merged and buffered postings, removed and replaced passages, filters, cached weights,
+    repeated question words, counts above 1 and far gaps."""
+    rng = np.random.default_rng(11)
+    words = [f"w{n}" for n in range(80)]
+    odds = 1.0 / np.arange(1, 81) ** 1.1  # a few words in most passages, most in few
+    odds /= odds.sum()
+
+    def text() -> str:
+        chosen = rng.choice(words, size=int(rng.integers(3, 25)), p=odds)
+        if rng.random() < 0.02:
+            chosen = np.concatenate([chosen, ["w79"] * 300])  # a count above 255
+        return " ".join(chosen)
+
+    n = 30_000
+    live = {i: text() for i in range(n + 3_000)}
+    index = LexicalIndex()
+    index.index(range(n), [live[i] for i in range(n)])
+    index.append(range(n, n + 3_000), [live[i] for i in range(n, n + 3_000)])  # still buffered
+    removed = rng.choice(n + 3_000, size=2_000, replace=False).tolist()
+    index.delete(removed)  # dead rows, not yet compacted
+    for i in removed:
+        del live[i]
+    replaced = rng.choice(n, size=500, replace=False).tolist()
+    live.update({i: text() for i in replaced})
+    index.append(replaced, [live[i] for i in replaced])
+    assert index._live < index._n_rows and len(index._buffer[0])
+
+    pruned = 0
+    original = LexicalIndex._add_weights_of
+
+    def counting(self: LexicalIndex, *args: object) -> None:
+        nonlocal pruned
+        pruned += 1
+        original(self, *args)  # type: ignore[arg-type]
+
+    allowed = np.sort(rng.choice(n + 3_000, size=12_000, replace=False))
+    try:
+        LexicalIndex._add_weights_of = counting  # type: ignore[method-assign]
+        for round_ in range(150):
+            question = list(rng.choice(words[:40], size=int(rng.integers(2, 7)), p=odds[:40] / odds[:40].sum()))
+            question += list(rng.choice(words[40:], size=int(rng.integers(0, 2))))
+            k = int(rng.choice([1, 10, 200]))
+            only = allowed if round_ % 3 == 0 else None
+            query = " ".join(question)
+            full = index.search(query, k, only, exhaustive=True)
+            fast = index.search(query, k, only)
+            assert [(h.id, h.score) for h in fast] == [(h.id, h.score) for h in full], (query, k, round_)
+            if round_ % 10 == 0:
+                index._weights.clear()  # every term's weights computed again
+    finally:
+        LexicalIndex._add_weights_of = original  # type: ignore[method-assign]
+    assert pruned > 100  # most questions had terms weighed for the candidates only
+
+    asked = [*rng.choice(n + 3_000, size=300).tolist(), 17, 17, 17]  # repeated ids too
+    query = " ".join(words[:6] + words[50:])  # common words and rare ones (far gaps)
+    index._weights.clear()  # the terms held are found by seeking in the postings
+    found = index.terms_in(query, asked)
+    for doc in asked:
+        assert found[doc] == set(index.tokens(live.get(doc, ""))) & set(index.tokens(query)), doc
