@@ -181,38 +181,44 @@ class LexicalIndex:
             if not repeats or not self._live or k <= 0:
                 return []
             terms = self._rarest_first(repeats)
+            counts = [] if exhaustive else [self._posting_count(t) for t, _ in terms]
             # what each term can add to a score at most, and what the terms after each can together
             bounds = [] if exhaustive else [n * float(self._weight_factor(self._live_count(t))) for t, n in terms]
             rest_after = [float(sum(bounds[i + 1:])) for i in range(len(bounds))]
             keep = None if allowed is None else self._allowed_rows(allowed)
             totals = np.zeros(self._n_rows, dtype=np.float32)  # pages never written cost nothing
             size = 0  # one past the highest row with a score
-            kth_best = 0.0  # the k-th best score so far, a lower bound on the k-th best in the end
-            weighed: list[Int32s] = []  # the rows of the terms weighed so far, while they are few
+            postings_after = [sum(counts[i + 1:]) for i in range(len(counts))] if not exhaustive else []
+            kth_best = 0.0  # a score k rows have reached so far, a lower bound on the k-th best in the end
+            checks = 0
             stop = len(terms)
+            candidates: Int32s | None = None
             for i, (term, n) in enumerate(terms):
                 rows, _ = self._term_weights(term, totals, n)
                 if len(rows):
                     size = max(size, int(rows[-1]) + 1)  # rows ascend
-                if exhaustive:
+                rest = rest_after[i] if not exhaustive else 0.0
+                # worth a look only when the k-th best could pass the rest, and the rest has many postings
+                if (not rest or sum(bounds[: i + 1]) < rest or checks == _MOST_CHECKS
+                        or postings_after[i] * _WORTH < size):
                     continue
-                weighed.append(rows)
-                rest = rest_after[i]
-                if not rest or sum(bounds[: i + 1]) < rest:  # the k-th best cannot pass the rest yet
+                checks += 1
+                kth_best = max(kth_best, _reached_by_k(totals[:size], None if keep is None else keep[:size], k, rest))
+                if not _beyond(kth_best, rest):
                     continue
-                kth_best = max(kth_best, _kth_score(totals, keep, weighed, rows, k))
-                if _beyond(kth_best, rest):
-                    stop = i + 1
-                    break
-            if not size:
-                return []
-            row_id = self._row_id  # rows below n_rows never change in place; a compaction makes new arrays
-            if stop < len(terms):
-                threshold = kth_best * (1 - _ROUNDING) - rest_after[stop - 1] * (1 + _ROUNDING)
+                threshold = kth_best * (1 - _ROUNDING) - rest * (1 + _ROUNDING)
                 reach = np.flatnonzero(totals[:size] >= threshold)
                 if keep is not None:
                     reach = reach[keep[reach]]
-                candidates: Int32s = reach.astype(np.int32)
+                if len(reach) * (len(terms) - i - 1) * _SEEK_COST < postings_after[i]:
+                    stop = i + 1
+                    candidates = reach.astype(np.int32)
+                    break
+                checks = _MOST_CHECKS  # too many can still reach the k best: every posting is weighed
+            if not size:
+                return []
+            row_id = self._row_id  # rows below n_rows never change in place; a compaction makes new arrays
+            if candidates is not None:
                 for term, n in terms[stop:]:
                     self._add_weights_of(term, n, candidates, totals)
                 return _best(candidates, totals[candidates], k, row_id)
@@ -688,24 +694,29 @@ class LexicalIndex:
 
 SAMPLE_STRIDE = 16
 _ROUNDING = 1e-5  # float32 sums of a few terms are within this share of the exact sum, with room to spare
-_WEIGHED_UNION = 16_384  # the k-th best score is taken over the union of the terms weighed while they hold this few
+_SEEK_COST = 8  # weighing a term for candidates only pays when they are this many times fewer than its postings
+_MOST_CHECKS = 3  # a look at the k-th best score costs a pass over the scores: at most this many a search
+_WORTH = 2  # and only while the terms left have at least half as many postings as there are rows scored
+_SAMPLE_SHARES = (2, 8)  # the k-th best is guessed from every 16th row's score, aiming at 2k rows, then 8k
 
 
-def _kth_score(totals: Floats, keep: npt.NDArray[np.bool_] | None, weighed: list[Int32s], rows: Int32s,
-               k: int) -> float:
-    """The k-th best score so far among rows some weighed term holds (0 when fewer than k have
-    one): over all of them while they are few, else over the last term's rows (distinct, as
-    any term's), a lower bound either way, since scores only grow."""
-    if sum(len(r) for r in weighed) <= _WEIGHED_UNION:
-        rows = np.unique(np.concatenate(weighed))
-    else:
-        weighed.clear()
-    scores = totals[rows]
-    if keep is not None:
-        scores = scores * keep[rows]
-    if len(scores) < k:
-        return 0.0
-    return float(np.partition(scores, len(scores) - k)[len(scores) - k])
+def _reached_by_k(totals: Floats, keep: npt.NDArray[np.bool_] | None, k: int, floor: float) -> float:
+    """A score above ``floor`` that at least k (allowed) rows have reached so far, as high as a
+    sample of every 16th row suggests, or 0 when none is found: a lower bound on the k-th best
+    score in the end, since scores only grow. The guess is checked against every row."""
+    sample = totals[::SAMPLE_STRIDE] if keep is None else totals[::SAMPLE_STRIDE] * keep[::SAMPLE_STRIDE]
+    sample = sample[sample > floor]
+    for share in _SAMPLE_SHARES:
+        wanted = share * k // SAMPLE_STRIDE + 1
+        if len(sample) < wanted:
+            return 0.0
+        guess = np.partition(sample, len(sample) - wanted)[len(sample) - wanted]
+        reached = totals >= guess
+        if keep is not None:
+            reached &= keep
+        if np.count_nonzero(reached) >= k:
+            return float(guess)
+    return 0.0
 
 
 def _beyond(kth_best: float, rest: float) -> bool:

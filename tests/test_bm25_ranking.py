@@ -296,7 +296,7 @@ def test_skipping_what_cannot_reach_the_top_gives_exactly_the_full_search() -> N
                 index._weights.clear()  # every term's weights computed again
     finally:
         LexicalIndex._add_weights_of = original  # type: ignore[method-assign]
-    assert pruned > 100  # most questions had terms weighed for the candidates only
+    assert pruned > 50  # many questions had terms weighed for the candidates only
 
     asked = [*rng.choice(n + 3_000, size=300).tolist(), 17, 17, 17]  # repeated ids too
     query = " ".join(words[:6] + words[50:])  # common words and rare ones (far gaps)
