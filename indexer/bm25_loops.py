@@ -102,123 +102,25 @@ def add_weights(totals: Floats, rows: Int32s, weights: Floats, repeats: np.float
             totals[rows[i]] += weights[i] * repeats
 
 
-SKIP = 1 << 7  # postings per skip block (the shifts by 7 below): a seek jumps whole blocks, then decodes within one
-
-
-@njit(inline="always", nogil=True)
-def _seek_block(posting: int, end: int, wanted: int, skip_rows: Int32s) -> int:
-    """The last block past ``posting`` (within ``end``) that a seek for the row ``wanted`` can
-    jump to, or -1: ``skip_rows[b]`` is the row of posting ``SKIP * b - 1``, and when it is
-    below ``wanted`` so is every posting of the term before block ``b``. The blocks are counted
-    over all terms' postings, so one set of skips serves every term."""
-    block = (posting >> 7) + 1
-    found = -1
-    while (block << 7) <= end and skip_rows[block] < wanted:
-        found = block
-        block += 1
-    return found
-
-
-def weigh_rows(gaps: npt.NDArray[np.uint8], start: int, end: int, far: Int32s, far_at: int,
-               tf_more: npt.NDArray[np.uint8], tf_extra: npt.NDArray[np.unsignedinteger], extra_at: int,
-               skip_rows: Int32s, skip_far: Int32s, skip_extra: Int32s,
-               norms: Floats, factor: np.float32, wanted: Int32s, totals: Floats, repeats: np.float32) -> int:
-    """One term's weights for some rows only: for each of ``wanted`` (rows, ascending) that the
-    term's merged postings ``[start, end)`` hold, ``tf / (norm + tf) * factor`` (times
-    ``repeats``) is added to its total, the same arithmetic as :func:`weigh_postings`.
-
-    Whole blocks of postings below the next row wanted are jumped over (``skip_*``: each
-    block start's row before, far gap and count above 1), so a common word costs about one
-    block per row wanted rather than all its postings. Returns how many rows it held.
-    """
-    return _weigh_rows(gaps, start, end, far, far_at, tf_more, tf_extra if len(tf_extra) else _NO_COUNTS, extra_at,
-                       skip_rows, skip_far, skip_extra, norms, factor, wanted, totals, repeats)
-
-
-@njit(cache=True, nogil=True)
-def _weigh_rows(gaps: npt.NDArray[np.uint8], start: int, end: int, far: Int32s, far_at: int,
-                tf_more: npt.NDArray[np.uint8], tf_extra: npt.NDArray[np.unsignedinteger], extra_at: int,
-                skip_rows: Int32s, skip_far: Int32s, skip_extra: Int32s,
-                norms: Floats, factor: np.float32, wanted: Int32s, totals: Floats, repeats: np.float32) -> int:
-    row = 0
-    posting = start
-    next_far = far_at
-    next_extra = extra_at
-    last_extra = len(tf_extra) - 1
-    held = 0
-    for i in range(len(wanted)):
-        target = wanted[i]
-        block = _seek_block(posting, end, target, skip_rows)
-        if block >= 0:
-            posting = block << 7
-            row = skip_rows[block]
-            next_far = skip_far[block]
-            next_extra = skip_extra[block]
-        while posting < end:
-            gap = gaps[posting]
-            following = row + (far[next_far] if gap == 0 else gap)
-            if following > target:
-                break
-            row = following
-            if gap == 0:
-                next_far += 1
-            more = (tf_more[posting >> 3] >> (7 - (posting & 7))) & 1
-            extra = np.float32(tf_extra[min(next_extra, last_extra)])
-            next_extra += more
-            posting += 1
-            if row == target:
-                tf = extra if more else np.float32(1.0)
-                weight = tf / (norms[row] + tf) * factor
-                totals[row] += weight * repeats  # times 1 is exact
-                held += 1
-                break
-        if posting >= end:
-            break
-    return held
-
-
-@njit(cache=True, nogil=True)
-def count_alive(gaps: npt.NDArray[np.uint8], start: int, end: int, far: Int32s, far_at: int,
-                alive: npt.NDArray[np.bool_]) -> int:
-    """How many of a term's merged postings ``[start, end)`` are of live rows."""
-    row = 0
-    next_far = far_at
-    count = 0
-    for posting in range(start, end):
-        row, next_far = _next_row(gaps, posting, far, row, next_far)
-        if alive[row]:
-            count += 1
-    return count
-
-
 @njit(cache=True, nogil=True)
 def rows_held(gaps: npt.NDArray[np.uint8], start: int, end: int, far: Int32s, far_at: int,
-              skip_rows: Int32s, skip_far: Int32s, wanted: Int32s, held_out: npt.NDArray[np.bool_]) -> None:
+              wanted: Int32s, held_out: npt.NDArray[np.bool_]) -> None:
     """Which of ``wanted`` (rows, ascending) a term's merged postings ``[start, end)`` hold:
-    ``held_out[i]`` is set for each that does. Blocks of postings below the next row wanted
-    are jumped over (as in :func:`weigh_rows`), the rest decoded as they are compared."""
+    ``held_out[i]`` is set for each that does. The rows are decoded as they are compared, and
+    the walk stops past the last row wanted."""
+    count = len(wanted)
+    if count == 0:
+        return
     row = 0
-    posting = start
     next_far = far_at
-    for i in range(len(wanted)):
-        target = wanted[i]
-        if i and target == wanted[i - 1]:  # the same row asked twice
-            held_out[i] = held_out[i - 1]
-            continue
-        block = _seek_block(posting, end, target, skip_rows)
-        if block >= 0:
-            posting = block << 7
-            row = skip_rows[block]
-            next_far = skip_far[block]
-        while posting < end:
-            gap = gaps[posting]
-            following = row + (far[next_far] if gap == 0 else gap)
-            if following > target:
-                break
-            row = following
-            if gap == 0:
-                next_far += 1
-            posting += 1
-            if row == target:
-                held_out[i] = True
-                break
+    at = 0
+    for posting in range(start, end):
+        row, next_far = _next_row(gaps, posting, far, row, next_far)
+        while at < count and wanted[at] < row:
+            at += 1
+        if at == count:
+            return
+        same = at
+        while same < count and wanted[same] == row:
+            held_out[same] = True
+            same += 1

@@ -26,7 +26,7 @@ from typing import Any, TypeVar
 import numpy as np
 import numpy.typing as npt
 
-from indexer.bm25_loops import SKIP, add_weights, count_alive, rows_held, weigh_postings, weigh_rows
+from indexer.bm25_loops import add_weights, rows_held, weigh_postings
 from indexer.tokenize import tokenize
 from indexer.types import Hit
 
@@ -74,11 +74,6 @@ class LexicalIndex:
         self._tf_more: Bytes = np.zeros(0, dtype=np.uint8)  # bit i: merged posting i's count is above 1
         self._tf_extra: Counts = np.zeros(0, dtype=np.uint8)  # those counts, term by term, in order
         self._tf_starts = np.zeros(1, dtype=np.int64)  # term t's counts above 1: [tf_starts[t], tf_starts[t + 1])
-        # skips over the merged postings in blocks of SKIP: for block b (b >= 1), the row of posting SKIP * b - 1
-        # and how many far gaps and counts above 1 come before posting SKIP * b
-        self._skip_rows: Int32s = np.zeros(1, dtype=np.int32)
-        self._skip_far: Int32s = np.zeros(1, dtype=np.int32)
-        self._skip_extra: Int32s = np.zeros(1, dtype=np.int32)
         self._buffer: tuple[array[int], array[int], array[int]] = (array("i"), array("i"), array("H"))
         self._buffer_sorted: tuple[npt.NDArray[np.int64], Int32s, Counts] | None = None
         self._row_id: Int32s = np.zeros(1024, dtype=np.int32)  # row -> document id (below 2**31, as _row_of)
@@ -91,7 +86,6 @@ class LexicalIndex:
         self._generation = 0
         self._weights: OrderedDict[int, tuple[int, Int32s, Floats]] = OrderedDict()
         self._norms: tuple[int, Floats] = (-1, np.zeros(0, dtype=np.float32))
-        self._dfs: tuple[int, dict[int, int]] = (-1, {})  # live document frequencies counted this generation
         self._last_allowed: tuple[object, int, npt.NDArray[np.bool_]] | None = None
         self._cached_entries = 0
         self._spelling: tuple[int, dict[tuple[str, int], list[tuple[str, int]]]] = (-1, {})
@@ -159,120 +153,39 @@ class LexicalIndex:
         """A query as text, tokenized here, or as tokens already (never stemmed twice: "earli" is not "ear")."""
         return self.tokens(query) if isinstance(query, str) else list(query)
 
-    def search(self, query: str | Sequence[str], k: int, allowed: Iterable[int] | None = None,
-               *, exhaustive: bool = False) -> list[Hit]:
+    def search(self, query: str | Sequence[str], k: int, allowed: Iterable[int] | None = None) -> list[Hit]:
         """The k best-scoring documents for a query (text, or the index's tokens), optionally only among ``allowed``.
 
         Each term's weight counts once for every time the query holds it (query term frequency).
         As for :meth:`VectorIndex.search`, an ``allowed`` array must not be changed in place.
-        Ties are broken by the lower id.
-
-        The terms are weighed rarest first. Once the k-th best score so far is more than the
-        rest of the terms could add to any document (each term at most ``idf * (k1 + 1)``, its
-        weight as the count grows), a document that none of the terms so far holds cannot be
-        among the k best, and the rest of the terms are weighed only for the documents that
-        still can (MaxScore, Turtle and Flood 1995): a common word of a large commons costs a
-        seek per candidate instead of a pass over all its postings. The scores are the same to
-        the last bit as weighing every posting (``exhaustive``, which the tests compare with),
-        since each document's weights are added in the same order either way.
         """
         repeats = Counter(self._query_tokens(query))
         with self._lock:
             if not repeats or not self._live or k <= 0:
                 return []
-            terms = self._rarest_first(repeats)
-            counts = [] if exhaustive else [self._posting_count(t) for t, _ in terms]
-            # what each term can add to a score at most, and what the terms after each can together
-            bounds = [] if exhaustive else [n * float(self._weight_factor(self._live_count(t))) for t, n in terms]
-            rest_after = [float(sum(bounds[i + 1:])) for i in range(len(bounds))]
-            keep = None if allowed is None else self._allowed_rows(allowed)
+            numbers = [(self._terms[t], n) for t, n in repeats.items() if t in self._terms]
             totals = np.zeros(self._n_rows, dtype=np.float32)  # pages never written cost nothing
             size = 0  # one past the highest row with a score
-            postings_after = [sum(counts[i + 1:]) for i in range(len(counts))] if not exhaustive else []
-            kth_best = 0.0  # a score k rows have reached so far, a lower bound on the k-th best in the end
-            checks = 0
-            stop = len(terms)
-            candidates: Int32s | None = None
-            for i, (term, n) in enumerate(terms):
+            for term, n in numbers:
                 rows, _ = self._term_weights(term, totals, n)
                 if len(rows):
                     size = max(size, int(rows[-1]) + 1)  # rows ascend
-                rest = rest_after[i] if not exhaustive else 0.0
-                # worth a look only when the k-th best could pass the rest, and the rest has many postings
-                if (not rest or sum(bounds[: i + 1]) < rest or checks == _MOST_CHECKS
-                        or postings_after[i] * _WORTH < size):
-                    continue
-                checks += 1
-                kth_best = max(kth_best, _reached_by_k(totals[:size], None if keep is None else keep[:size], k, rest))
-                if not _beyond(kth_best, rest):
-                    continue
-                threshold = kth_best * (1 - _ROUNDING) - rest * (1 + _ROUNDING)
-                reach = np.flatnonzero(totals[:size] >= threshold)
-                if keep is not None:
-                    reach = reach[keep[reach]]
-                if len(reach) * (len(terms) - i - 1) * _SEEK_COST < postings_after[i]:
-                    stop = i + 1
-                    candidates = reach.astype(np.int32)
-                    break
-                checks = _MOST_CHECKS  # too many can still reach the k best: every posting is weighed
             if not size:
                 return []
             row_id = self._row_id  # rows below n_rows never change in place; a compaction makes new arrays
-            if candidates is not None:
-                for term, n in terms[stop:]:
-                    self._add_weights_of(term, n, candidates, totals)
-                return _best(candidates, totals[candidates], k, row_id)
+            keep = None if allowed is None else self._allowed_rows(allowed)[:size]
         totals = totals[:size]
         if keep is not None:
-            np.multiply(totals, keep[:size], out=totals)
-        scored = _candidate_rows(totals, k)
-        return _best(scored, totals[scored], k, row_id)
-
-    def _rarest_first(self, repeats: Counter[str]) -> list[tuple[int, int]]:
-        """The query's known terms (number, repeats), held by the fewest live documents first, then
-        alphabetically: one order for every search, pruned or not, and for every history of
-        changes that leaves the same documents, since a document's weights are added in it."""
-        found = [(t, number, n) for t, n in repeats.items() if (number := self._terms.get(t)) is not None]
-        found.sort(key=lambda item: (self._live_count(item[1]), item[0]))
-        return [(number, n) for _, number, n in found]
-
-    def _posting_count(self, term: int) -> int:
-        """How many postings a term has, merged and buffered, dead rows included."""
-        count = int(self._starts[term + 1] - self._starts[term]) if term + 1 < len(self._starts) else 0
-        if len(self._buffer[0]):
-            buffered_terms = self._sorted_buffer()[0]
-            start, end = np.searchsorted(buffered_terms, [term, term + 1])
-            count += int(end - start)
-        return count
-
-    def _add_weights_of(self, term: int, repeats: int, rows: Int32s, totals: Floats) -> None:
-        """Add a term's weights (times ``repeats``) to the totals of these live rows (ascending) only,
-        with the same arithmetic as :meth:`_term_weights`."""
-        times = np.float32(repeats)
-        kept = self._kept(term)
-        if kept is not None:
-            kept_rows, kept_weights = kept
-            if len(kept_rows):
-                at = np.minimum(np.searchsorted(kept_rows, rows), len(kept_rows) - 1)
-                held = kept_rows[at] == rows
-                add_weights(totals, rows[held], kept_weights[at[held]], times)
-            return
-        norms = self._length_norms()
-        factor = self._weight_factor(self._live_count(term))
-        if term + 1 < len(self._starts) and self._starts[term + 1] > self._starts[term]:
-            weigh_rows(self._gaps, int(self._starts[term]), int(self._starts[term + 1]), self._far,
-                       int(self._far_starts[term]), self._tf_more, self._tf_extra, int(self._tf_starts[term]),
-                       self._skip_rows, self._skip_far, self._skip_extra, norms, factor, rows, totals, times)
-        buffered_rows, buffered_tfs = self._buffered_postings(term)
-        if len(buffered_rows):
-            at = np.minimum(np.searchsorted(buffered_rows, rows), len(buffered_rows) - 1)
-            held = buffered_rows[at] == rows
-            tf = buffered_tfs[at[held]].astype(np.float32)
-            more = norms[rows[held]]
-            more += tf
-            np.divide(tf, more, out=more)
-            more *= factor
-            add_weights(totals, rows[held], more, times)
+            np.multiply(totals, keep, out=totals)
+        candidates = _candidate_rows(totals, k)
+        if not len(candidates):
+            return []
+        k = min(k, len(candidates))
+        scores = totals[candidates]
+        ids = row_id[candidates]
+        top = np.argpartition(-scores, k - 1)[:k]
+        top = top[np.lexsort((ids[top], -scores[top]))]
+        return [Hit(int(i), float(s)) for i, s in zip(ids[top].tolist(), scores[top].tolist(), strict=True)]
 
     def query_idf(self, query: str | Sequence[str]) -> dict[str, float]:
         """The idf of each distinct term of the query; a term no document holds gets the highest idf.
@@ -290,30 +203,25 @@ class LexicalIndex:
                 result[term] = float(np.log(1.0 + (n_docs - df + 0.5) / (df + 0.5)))
         return result
 
-    def _live_count(self, term: int) -> int:
-        """How many live documents hold a term, without computing its weights.
-
-        With no removed documents it is the number of postings; else they are counted
-        (their rows decoded, the counts not), once per generation of the collection.
-        """
-        count = self._posting_count(term)
-        if self._live == self._n_rows or not count:
-            return count
+    def _live_rows(self, term: int) -> Int32s:
+        """A term's live rows, ascending: kept with its weights, else decoded (its weights are not needed)."""
         kept = self._kept(term)
-        if kept is not None:
-            return len(kept[0])
-        generation, counted = self._dfs
-        if generation != self._generation:
-            counted = {}
-            self._dfs = (self._generation, counted)
-        if term not in counted:
-            live = 0
-            if term + 1 < len(self._starts) and self._starts[term + 1] > self._starts[term]:
-                live = count_alive(self._gaps, int(self._starts[term]), int(self._starts[term + 1]), self._far,
-                                   int(self._far_starts[term]), self._alive)
-            buffered_rows, _ = self._buffered_postings(term)
-            counted[term] = live + int(np.count_nonzero(self._alive[buffered_rows]))
-        return counted[term]
+        return kept[0] if kept is not None else self._live_postings(term)[0]
+
+    def _live_count(self, term: int) -> int:
+        """How many live documents hold a term, without computing its weights when they are not kept.
+
+        A question's words have usually just been weighed by :meth:`search`, but a question of
+        many common words can push the first out of the cache before this asks.
+        """
+        if self._live < self._n_rows or self._kept(term) is not None:  # kept; or dead rows, which decoding tells
+            return len(self._live_rows(term))
+        count = int(self._starts[term + 1] - self._starts[term]) if term + 1 < len(self._starts) else 0
+        if len(self._buffer[0]):
+            buffered_terms = self._sorted_buffer()[0]
+            start, end = np.searchsorted(buffered_terms, [term, term + 1])
+            count += int(end - start)
+        return count
 
     def corrections(self, query: str, max_candidates: int = 2000) -> dict[str, str]:
         """Query terms no document holds, each with the known term it most likely misspells.
@@ -384,8 +292,8 @@ class LexicalIndex:
         return {doc: frozenset(terms_found) for doc, terms_found in found.items()}
 
     def _holds(self, term: int, rows: Int32s) -> npt.NDArray[np.bool_]:
-        """Which of these live rows (ascending) hold a term: from its kept rows, else by seeking them in its
-        postings (only the rows are decoded, a block at a time; a dead row is never asked about)."""
+        """Which of these live rows (ascending) hold a term: from its kept rows, else by walking its postings
+        (only the rows are decoded, up to the last one asked about; a dead row is never asked about)."""
         kept = self._kept(term)
         if kept is not None:
             live = kept[0]
@@ -396,7 +304,7 @@ class LexicalIndex:
         held = np.zeros(len(rows), dtype=bool)
         if term + 1 < len(self._starts) and self._starts[term + 1] > self._starts[term]:
             rows_held(self._gaps, int(self._starts[term]), int(self._starts[term + 1]), self._far,
-                      int(self._far_starts[term]), self._skip_rows, self._skip_far, rows, held)
+                      int(self._far_starts[term]), rows, held)
         buffered_rows, _ = self._buffered_postings(term)
         if len(buffered_rows):
             held |= np.isin(rows, buffered_rows)
@@ -562,7 +470,6 @@ class LexicalIndex:
         above = np.zeros(len(tfs) + 1, dtype=np.int64)
         np.cumsum(more, out=above[1:])
         self._tf_starts = above[starts]
-        self._skip_extra = above[: len(tfs) + 1 : SKIP].astype(np.int32)
 
     def _all_rows(self) -> Int32s:
         """Every merged posting's row, term by term (for a merge or a compaction)."""
@@ -586,9 +493,6 @@ class LexicalIndex:
         np.cumsum(far_counts, out=far_starts[1:])
         small = gaps.astype(np.uint8)
         small[far_at] = 0
-        blocks = np.arange(0, len(rows) + 1, SKIP)  # each block's first posting (and the end, when a block ends there)
-        self._skip_rows = np.concatenate([np.zeros(1, dtype=np.int32), rows[blocks[1:] - 1]])
-        self._skip_far = np.searchsorted(far_at, blocks).astype(np.int32)
         self._starts, self._gaps, self._far, self._far_starts = starts, small, gaps[far_at], far_starts
 
     def _sorted_buffer(self) -> tuple[npt.NDArray[np.int64], Int32s, Counts]:
@@ -693,49 +597,6 @@ class LexicalIndex:
 
 
 SAMPLE_STRIDE = 16
-_ROUNDING = 1e-5  # float32 sums of a few terms are within this share of the exact sum, with room to spare
-_SEEK_COST = 8  # weighing a term for candidates only pays when they are this many times fewer than its postings
-_MOST_CHECKS = 3  # a look at the k-th best score costs a pass over the scores: at most this many a search
-_WORTH = 2  # and only while the terms left have at least half as many postings as there are rows scored
-_SAMPLE_SHARES = (2, 8)  # the k-th best is guessed from every 16th row's score, aiming at 2k rows, then 8k
-
-
-def _reached_by_k(totals: Floats, keep: npt.NDArray[np.bool_] | None, k: int, floor: float) -> float:
-    """A score above ``floor`` that at least k (allowed) rows have reached so far, as high as a
-    sample of every 16th row suggests, or 0 when none is found: a lower bound on the k-th best
-    score in the end, since scores only grow. The guess is checked against every row."""
-    sample = totals[::SAMPLE_STRIDE] if keep is None else totals[::SAMPLE_STRIDE] * keep[::SAMPLE_STRIDE]
-    sample = sample[sample > floor]
-    for share in _SAMPLE_SHARES:
-        wanted = share * k // SAMPLE_STRIDE + 1
-        if len(sample) < wanted:
-            return 0.0
-        guess = np.partition(sample, len(sample) - wanted)[len(sample) - wanted]
-        reached = totals >= guess
-        if keep is not None:
-            reached &= keep
-        if np.count_nonzero(reached) >= k:
-            return float(guess)
-    return 0.0
-
-
-def _beyond(kth_best: float, rest: float) -> bool:
-    """Whether a k-th best score is surely above all that the rest of the terms could add, rounding included."""
-    return kth_best * (1 - _ROUNDING) - rest * (1 + _ROUNDING) > 0
-
-
-def _best(rows: npt.NDArray[np.integer[Any]], scores: Floats, k: int, row_id: Int32s) -> list[Hit]:
-    """The k best of these rows with a score, best first, ties by the lower id: the same k
-    whichever superset of them that holds the k best is given."""
-    held = scores > 0
-    rows, scores = rows[held], scores[held]
-    if len(rows) > k:
-        kth = np.partition(scores, len(scores) - k)[len(scores) - k]
-        reach = scores >= kth
-        rows, scores = rows[reach], scores[reach]
-    ids = row_id[rows]
-    top = np.lexsort((ids, -scores))[:k]
-    return [Hit(int(i), float(s)) for i, s in zip(ids[top].tolist(), scores[top].tolist(), strict=True)]
 
 
 def _candidate_rows(totals: Floats, k: int) -> npt.NDArray[np.intp]:
