@@ -240,3 +240,46 @@ def test_a_document_id_outside_32_bits_is_refused_with_the_range_allowed() -> No
             lexical.append([bad], ["attendance"])
     lexical.append([2**31 - 1], ["attendance"])
     assert [hit.id for hit in lexical.search("attendance", 5)] == [2**31 - 1]
+
+
+def test_a_long_question_weighed_partly_on_another_thread_scores_the_same_to_the_last_bit(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """Some of a long question's words are weighed on a helper thread and added in the question's
+    order: the same ids and scores, to the last bit, as weighing them all on the asking thread,
+    over merged and buffered postings, removed passages, repeated words and cached weights."""
+    import random
+    from concurrent.futures import ThreadPoolExecutor
+
+    from indexer import lexical
+
+    rng = random.Random(11)
+    words = [f"w{n}" for n in range(40)]
+    index = LexicalIndex(k1=1.2, b=0.75)
+    docs = {i: " ".join(rng.choices(words, k=rng.randint(3, 30))) for i in range(3_000)}
+    index.append(docs.keys(), docs.values())
+    index.merge()
+    index.delete(rng.sample(sorted(docs), 200))  # dead rows, not yet compacted
+    more = {3_000 + i: " ".join(rng.choices(words, k=rng.randint(3, 30))) for i in range(300)}
+    index.append(more.keys(), more.values())  # buffered
+    questions = [rng.choices(words, k=rng.randint(2, 25)) for _ in range(60)]
+
+    class Counted(ThreadPoolExecutor):
+        submitted = 0
+
+        def submit(self, *args, **kwargs):  # type: ignore[no-untyped-def,override]
+            Counted.submitted += 1
+            return super().submit(*args, **kwargs)
+
+    expected = []
+    for question in questions:
+        index._weights.clear()  # every word weighed from its postings
+        expected.append([(h.id, h.score) for h in index.search(question, 50, allowed=range(0, 3_300, 2))])
+    monkeypatch.setattr(lexical, "SPLIT_POSTINGS", 1)
+    with Counted(max_workers=1) as beside:
+        for question, wanted in zip(questions, expected, strict=True):
+            index._weights.clear()
+            got = [(h.id, h.score) for h in index.search(question, 50, allowed=range(0, 3_300, 2), beside=beside)]
+            assert got == wanted
+            # the weights the helper made are cached as the asking thread's would be: asked again, the same
+            assert [(h.id, h.score) for h in index.search(question, 50, allowed=range(0, 3_300, 2))] == wanted
+    assert Counted.submitted == sum(1 for q in questions if len(set(q)) > 1)  # one word: nothing to share
