@@ -1,7 +1,7 @@
 """Where the search path's time goes, stage by stage, against corpus size, as ratios to the encoding.
 
     HF_HUB_OFFLINE=1 .venv/bin/python bench/stages.py [--sizes 10000 100000 1000000] [--repeats 2]
-        [--out bench/results] [--switch-intervals 0.005 0.001] [--split-postings 2000000 0]
+        [--out bench/results] [--switch-intervals 0.005 0.001]
 
 For each size (a synthetic commons, see bench/synthetic.py; "demo" for the demo commons) every
 question (the benchmark's synthetic questions and the judged question set) is asked uncached
@@ -44,11 +44,6 @@ size.
 With ``--switch-intervals`` it instead asks every question under each interpreter switch interval
 in turn, ``--repeats`` turns each, and prints the whole path's median under each (the app sets
 1 ms, ``indexer.threads.SWITCH_INTERVAL``; Python's own is 5 ms).
-
-With ``--split-postings`` it instead asks every question under each given
-``indexer.lexical.SPLIT_POSTINGS`` in turn (how many postings of a question's words not in the
-cache have some of them weighed on a helper thread; 0 for the largest possible, so never), and
-prints the whole path's and the lexical search's median and p95 under each.
 """
 
 import argparse
@@ -239,39 +234,6 @@ def compare_switch_intervals(label: str, app: Any, asked: list[str], repeats: in
               f"{statistics.mean(encode[interval]) * 1000:22.2f}")
 
 
-def compare_split_postings(label: str, app: Any, asked: list[str], repeats: int, settings: list[int]) -> None:
-    """The whole path and the lexical search under each ``SPLIT_POSTINGS`` (0: never), taking turns."""
-    import contextlib
-    import io
-
-    from indexer import lexical
-
-    set_in_code = lexical.SPLIT_POSTINGS
-    whole: dict[int, list[float]] = {n: [] for n in settings}
-    words: dict[int, list[float]] = {n: [] for n in settings}
-    encode: dict[int, list[float]] = {n: [] for n in settings}
-    try:
-        for _ in range(repeats):
-            for n in settings:
-                lexical.SPLIT_POSTINGS = n or sys.maxsize
-                with contextlib.redirect_stdout(io.StringIO()):  # the stage tables: not what is compared here
-                    times = measure(label, app, asked, 1)
-                whole[n] += times["whole path"]
-                words[n] += times["lexical"]
-                encode[n] += times["encode"]
-    finally:
-        lexical.SPLIT_POSTINGS = set_in_code
-    print(f"\n{label}: {len(asked)} questions under each SPLIT_POSTINGS (0: never), {repeats} turns each "
-          f"(the code sets {set_in_code:,}); ms, and the whole path as a ratio to the encoding inside the search")
-    print(f"  {'split at':>10} {'whole p50':>10} {'whole p95':>10} {'lexical p50':>12} {'lexical p95':>12} "
-          f"{'encode p50':>11} {'p50/encode':>11} {'p95/encode':>11}")
-    for n in settings:
-        middle = statistics.median(encode[n])
-        print(f"  {n:>10,} {statistics.median(whole[n]) * 1000:10.2f} {p95(whole[n]) * 1000:10.2f} "
-              f"{statistics.median(words[n]) * 1000:12.2f} {p95(words[n]) * 1000:12.2f} {middle * 1000:11.2f} "
-              f"{statistics.median(whole[n]) / middle:11.3f} {p95(whole[n]) / middle:11.3f}")
-
-
 def _reader_and_filters() -> tuple[Any, Any]:
     from commons.domain.comparability import context_from_fields
     from commons.search.filters import SearchFilters
@@ -323,9 +285,6 @@ def main() -> None:
     parser.add_argument("--switch-intervals", type=float, nargs="+", metavar="SECONDS",
                         help="instead: compare these interpreter switch intervals, taking turns in one process "
                              "(each repeat asks every question once under each), and print the whole path under each")
-    parser.add_argument("--split-postings", type=int, nargs="+", metavar="N",
-                        help="instead: compare these values of indexer.lexical.SPLIT_POSTINGS (0: never split), "
-                             "taking turns in one process, and print the whole path and the lexical search under each")
     args = parser.parse_args()
     for size in args.sizes:  # refuse before doing anything
         if size != "demo":
@@ -345,9 +304,6 @@ def main() -> None:
         with synthetic.commons_app(size, model) as (label, app):
             if args.switch_intervals:
                 compare_switch_intervals(label, app, asked_here, args.repeats, args.switch_intervals)
-                continue
-            if args.split_postings:
-                compare_split_postings(label, app, asked_here, args.repeats, args.split_postings)
                 continue
             times = measure(label, app, asked_here, args.repeats)
         if size != "demo":

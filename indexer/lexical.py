@@ -20,7 +20,6 @@ import threading
 from array import array
 from collections import Counter, OrderedDict
 from collections.abc import Iterable, Mapping, Sequence
-from concurrent.futures import Executor, Future
 from difflib import SequenceMatcher
 from typing import Any, TypeVar
 
@@ -38,10 +37,6 @@ MAX_ID = np.iinfo(np.int32).max  # document ids are kept as 32-bit numbers (a da
 MIN_MERGE = 200_000  # buffered postings merged once there are this many, or a quarter of the merged ones
 MIN_COMPACT = 1_000  # dead rows are dropped once there are this many and they are a quarter of all rows
 WEIGHT_CACHE_SHARE = 4  # cached term weights: at most this many entries per live document
-# a question whose words not in the cache have at least this many postings has some of them weighed
-# on another thread (``search(..., beside=...)``): a long question of common words in a large index
-SPLIT_POSTINGS = 2_000_000
-BESIDE_SHARE = 0.4  # the share of those postings weighed there (the asking thread adds them in too)
 _NO_TOTALS = np.zeros(0, dtype=np.float32)  # weigh_postings' totals when it is not to add
 
 Int32s = npt.NDArray[np.int32]
@@ -158,15 +153,11 @@ class LexicalIndex:
         """A query as text, tokenized here, or as tokens already (never stemmed twice: "earli" is not "ear")."""
         return self.tokens(query) if isinstance(query, str) else list(query)
 
-    def search(self, query: str | Sequence[str], k: int, allowed: Iterable[int] | None = None,
-               beside: Executor | None = None) -> list[Hit]:
+    def search(self, query: str | Sequence[str], k: int, allowed: Iterable[int] | None = None) -> list[Hit]:
         """The k best-scoring documents for a query (text, or the index's tokens), optionally only among ``allowed``.
 
         Each term's weight counts once for every time the query holds it (query term frequency).
         As for :meth:`VectorIndex.search`, an ``allowed`` array must not be changed in place.
-        With ``beside``, a query whose terms not in the cache have :data:`SPLIT_POSTINGS` postings
-        or more has some of them weighed on that executor's thread meanwhile; they are added into
-        the totals here, in the query's order, so the scores are the same to the last bit.
         """
         repeats = Counter(self._query_tokens(query))
         with self._lock:
@@ -175,21 +166,10 @@ class LexicalIndex:
             numbers = [(self._terms[t], n) for t, n in repeats.items() if t in self._terms]
             totals = np.zeros(self._n_rows, dtype=np.float32)  # pages never written cost nothing
             size = 0  # one past the highest row with a score
-            ahead = self._weigh_beside([term for term, _ in numbers], beside) if beside is not None else None
-            try:
-                for term, n in numbers:
-                    if ahead is not None and term in ahead[0]:
-                        rows, weights = ahead[1].result()[term]
-                        if len(rows):
-                            add_weights(totals, rows, weights, np.float32(n))
-                        self._remember(term, rows, weights)
-                    else:
-                        rows, _ = self._term_weights(term, totals, n)
-                    if len(rows):
-                        size = max(size, int(rows[-1]) + 1)  # rows ascend
-            finally:
-                if ahead is not None:
-                    ahead[1].exception()  # never leave the lock while the other thread reads the arrays
+            for term, n in numbers:
+                rows, _ = self._term_weights(term, totals, n)
+                if len(rows):
+                    size = max(size, int(rows[-1]) + 1)  # rows ascend
             if not size:
                 return []
             row_id = self._row_id  # rows below n_rows never change in place; a compaction makes new arrays
@@ -348,35 +328,6 @@ class LexicalIndex:
             self._last_allowed = (allowed, self._generation, keep)
         return keep
 
-    def _weigh_beside(self, terms: list[int],
-                      beside: Executor) -> tuple[set[int], "Future[dict[int, tuple[Int32s, Floats]]]"] | None:
-        """Some of a long query's terms not in the cache, weighed on ``beside``'s thread; None for a short query.
-
-        The last of them in the query's order (the asking thread weighs the first and meets these
-        last), about :data:`BESIDE_SHARE` of their postings. Called with the lock held, which keeps
-        the arrays as they are until the asking thread has the result; what the weighing reads and
-        keeps per generation (the length norms, the sorted buffer) is made here first.
-        """
-        uncached = [(term, self._posting_count(term)) for term in dict.fromkeys(terms) if self._kept(term) is None]
-        total = sum(count for _, count in uncached)
-        if total < SPLIT_POSTINGS or len(uncached) < 2:
-            return None
-        self._length_norms()
-        if len(self._buffer[0]):
-            self._sorted_buffer()
-        chosen: list[int] = []
-        share = 0
-        for term, count in reversed(uncached[1:]):  # the first is always weighed here
-            if chosen and share + count > BESIDE_SHARE * total:
-                break
-            chosen.append(term)
-            share += count
-        return set(chosen), beside.submit(lambda: {term: self._weigh(term) for term in chosen})
-
-    def _posting_count(self, term: int) -> int:
-        """A term's merged postings (dead rows included): what weighing it costs."""
-        return int(self._starts[term + 1] - self._starts[term]) if term + 1 < len(self._starts) else 0
-
     def _term_weights(self, term: int, totals: Floats | None = None, repeats: int = 1) -> tuple[Int32s, Floats]:
         """One term's live rows (ascending) and their BM25 weights, idf included; with ``totals``,
         also added into them (times ``repeats``: how often the query holds the term).
@@ -385,22 +336,13 @@ class LexicalIndex:
         kept for the current generation of the collection only: every append or delete
         starts a new one. The cache holds a bounded number of entries, least recent out.
         """
+        times = np.float32(repeats)
         kept = self._kept(term)
         if kept is not None:
             self._weights.move_to_end(term)
             if totals is not None:
-                add_weights(totals, kept[0], kept[1], np.float32(repeats))
+                add_weights(totals, kept[0], kept[1], times)
             return kept
-        rows, weights = self._weigh(term, totals, repeats)
-        self._remember(term, rows, weights)
-        return rows, weights
-
-    def _weigh(self, term: int, totals: Floats | None = None, repeats: int = 1) -> tuple[Int32s, Floats]:
-        """A term's live rows and weights decoded from its postings (with ``totals``, also added into them).
-
-        The cache is neither read nor written, so another thread may do this under the caller's lock.
-        """
-        times = np.float32(repeats)
         # idf * (k1 + 1) * tf / (tf + norm), in float32: a common word has a weight for hundreds
         # of thousands of rows, computed again whenever it has left the cache
         norms = self._length_norms()
@@ -434,6 +376,7 @@ class LexicalIndex:
             if totals is not None:
                 add_weights(totals, buffered_rows, more, times)
             rows, weights = np.concatenate([rows, buffered_rows]), np.concatenate([weights, more])
+        self._remember(term, rows, weights)
         return rows, weights
 
     def _weight_factor(self, df: int) -> np.float32:

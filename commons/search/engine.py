@@ -256,9 +256,7 @@ def search(
             notices.append("Your question is made only of very common words, so we matched it by "
                            "meaning alone. Adding a subject or a problem will sharpen the results.")
     dense = _dense_search(encoding, vectors, pool, allowed)
-    # a long question of common words in a large commons has some of its words weighed on a helper
-    # thread too, once the encoding leaves it free
-    lexical_hits = lexical.search(lexical_query, pool, allowed, beside=index_state.helpers) if mode != "dense" else []
+    lexical_hits = lexical.search(lexical_query, pool, allowed) if mode != "dense" else []
     words = _words_ahead(known, lexical, expansion, matched_topic, lexical_query, dense, lexical_hits) \
         if order == "answers" else None
     query_vector, dense_hits = _dense_results(dense)
