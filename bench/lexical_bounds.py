@@ -38,47 +38,51 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 import stages
 import synthetic
 
+Shares = dict[str, float]  # what share of a question's postings, by name (see :func:`shares`)
+
 
 def shares(index: Any, query: Sequence[str], threshold: float, allowed: Iterable[int] | None,
-           blocks: list[int]) -> tuple[int, float, float, dict[int, tuple[float, float]]]:
-    """The question's postings; the share whose passages reach ``threshold`` by one bound per word, and
-    the share in the words MaxScore reads whole; per block size, the share whose passages reach it by
-    block-max, and the share in blocks holding such a passage."""
-    repeats = Counter(query)
+           blocks: list[int]) -> tuple[int, Shares]:
+    """The question's postings, and their shares: "reach by word" (whose passages reach ``threshold``
+    by one bound per word), "read whole" (in the words MaxScore reads whole), and per block size
+    "reach by block N" (by block-max) and "decode by block N" (in blocks holding such a passage)."""
     weighed = []
-    for token, n in repeats.items():
+    for token, n in Counter(query).items():
         term = index._terms.get(token)
         if term is not None:
             rows, weights = index._term_weights(term)
             if len(rows):
                 weighed.append((rows, weights * np.float32(n)))
     size = index._n_rows
-    usable = np.ones(size, dtype=bool)
-    if allowed is not None:
-        keep = index._allowed_rows(allowed)
-        usable[:] = False
-        usable[: len(keep)] = keep[:size]
+    if allowed is None:
+        usable = np.ones(size, dtype=bool)
+    else:
+        usable = np.zeros(size, dtype=bool)
+        keep = index._allowed_rows(allowed)[:size]
+        usable[: len(keep)] = keep
     postings = sum(len(rows) for rows, _ in weighed)
-    by_word = np.zeros(size, dtype=np.float32)
-    for rows, weights in weighed:
-        by_word[rows] += weights.max()
-    reach = (by_word >= threshold) & usable
-    word_share = sum(int(reach[rows].sum()) for rows, _ in weighed) / postings
+
+    def reaching(bounds: list[npt.NDArray[np.float32]]) -> list[npt.NDArray[np.bool_]]:
+        """For each word, which of its postings' passages reach the threshold by these bounds."""
+        total = np.zeros(size, dtype=np.float32)
+        for (rows, _), bound in zip(weighed, bounds, strict=True):
+            total[rows] += bound
+        reach = (total >= threshold) & usable
+        return [reach[rows] for rows, _ in weighed]
+
+    found: Shares = {}
+    found["reach by word"] = sum(int(r.sum()) for r in reaching([w.max(keepdims=True) for _, w in weighed])) / postings
     below, whole = 0.0, 0  # the words by bound, lowest first: those below the threshold together are skipped
     for rows, weights in sorted(weighed, key=lambda pair: float(pair[1].max())):
         below += float(weights.max())
         if below >= threshold:
             whole += len(rows)
-    per_block = {}
+    found["read whole"] = whole / postings
     for block in blocks:
-        bound = np.zeros(size, dtype=np.float32)
-        for rows, weights in weighed:
-            bound[rows] += _block_maxima(weights, block)
-        reach = (bound >= threshold) & usable
-        scored = sum(int(reach[rows].sum()) for rows, _ in weighed)
-        decoded = sum(_blocks_reached(reach[rows], block) for rows, _ in weighed)
-        per_block[block] = (scored / postings, min(decoded, postings) / postings)
-    return postings, word_share, whole / postings, per_block
+        reached = reaching([_block_maxima(weights, block) for _, weights in weighed])
+        found[f"reach by block {block}"] = sum(int(r.sum()) for r in reached) / postings
+        found[f"decode by block {block}"] = sum(_in_blocks_reached(r, block) for r in reached) / postings
+    return postings, found
 
 
 def _block_maxima(weights: npt.NDArray[np.float32], block: int) -> npt.NDArray[np.float32]:
@@ -89,21 +93,21 @@ def _block_maxima(weights: npt.NDArray[np.float32], block: int) -> npt.NDArray[n
     return np.repeat(padded.reshape(count, block).max(axis=1), block)[: len(weights)]
 
 
-def _blocks_reached(reached: npt.NDArray[np.bool_], block: int) -> int:
-    """Postings in the blocks that hold at least one reached passage."""
-    count = -(-len(reached) // block)
-    padded = np.zeros(count * block, dtype=bool)
-    padded[: len(reached)] = reached
-    return int(padded.reshape(count, block).any(axis=1).sum()) * block
+def _in_blocks_reached(reached: npt.NDArray[np.bool_], block: int) -> int:
+    """Postings in the blocks that hold at least one reached passage (the last block may be short)."""
+    starts = np.arange(0, len(reached), block)
+    hit = np.logical_or.reduceat(reached, starts) if len(reached) else np.zeros(0, dtype=bool)
+    lengths = np.minimum(starts + block, len(reached)) - starts
+    return int(lengths[hit].sum())
 
 
 def asked_through(size: str, model: Any, asked: list[str], reader: Any, filters: Any,
-                  blocks: list[int]) -> tuple[str, list[tuple[int, float, float, dict[int, tuple[float, float]]]]]:
+                  blocks: list[int]) -> tuple[str, list[tuple[int, Shares]]]:
     """Every question asked through the search path, and each lexical search's shares (:func:`shares`)."""
     from commons.search import engine
     from indexer.lexical import LexicalIndex
 
-    rows: list[tuple[int, float, float, dict[int, tuple[float, float]]]] = []
+    rows: list[tuple[int, Shares]] = []
     search = LexicalIndex.search
 
     def measured(index: Any, query: Any, k: int, allowed: Any = None) -> Any:
@@ -143,7 +147,7 @@ def main() -> None:
     reader, filters = stages._reader_and_filters()
     for size in args.sizes:
         label, rows = asked_through(size, model, asked, reader, filters, args.blocks)
-        postings = np.array([r[0] for r in rows], dtype=np.float64)
+        postings = np.array([count for count, _ in rows], dtype=np.float64)
         tail = np.argsort(postings)[-max(1, len(rows) // 10):]
         print(f"\n{label}: {len(rows)} lexical searches with a full k "
               f"(median {np.median(postings):,.0f} postings; the tenth with most, median "
@@ -151,15 +155,13 @@ def main() -> None:
         print(f"  {'questions':12} {'bound':24} {'passages reach: share of postings':>34} {'blocks to decode':>17} "
               f"{'words read whole':>17}")
         for name, chosen in (("all", np.arange(len(rows))), ("tenth most", tail)):
-            weight = postings[chosen] / postings[chosen].sum()
-            word = float(sum(rows[i][1] * w for i, w in zip(chosen, weight, strict=True)))
-            whole = float(sum(rows[i][2] * w for i, w in zip(chosen, weight, strict=True)))
-            print(f"  {name:12} {'one per word (MaxScore)':24} {word:34.3f} {'':>17} {whole:17.3f}")
+            share = {key: float(np.average([rows[i][1][key] for i in chosen], weights=postings[chosen]))
+                     for key in rows[0][1]}  # weighted by each question's postings
+            print(f"  {name:12} {'one per word (MaxScore)':24} {share['reach by word']:34.3f} {'':>17} "
+                  f"{share['read whole']:17.3f}")
             for block in args.blocks:
-                scored = float(sum(rows[i][3][block][0] * w for i, w in zip(chosen, weight, strict=True)))
-                decoded = float(sum(rows[i][3][block][1] * w for i, w in zip(chosen, weight, strict=True)))
-                print(f"  {name:12} {f'per block of {block}':24} {scored:34.3f} {decoded:17.3f}")
-
+                print(f"  {name:12} {f'per block of {block}':24} {share[f'reach by block {block}']:34.3f} "
+                      f"{share[f'decode by block {block}']:17.3f}")
 
 if __name__ == "__main__":
     main()
